@@ -1,0 +1,192 @@
+import { z } from 'zod';
+
+/**
+ * Every configuration key of the app, each with its type, what it is for and what it accepts.
+ * The README's configuration reference is generated from this table (and a test keeps the two in sync);
+ * the defaults live in `cdk.json` under the context key `trainium-cpt`.
+ */
+
+/** NeuronCores per node: both trn1.32xlarge and trn1n.32xlarge have 16 Trainium chips of 2 NeuronCores. */
+export const NEURON_CORES_PER_NODE = 32;
+/** Llama 2 7B: 32 attention heads and a maximum context of 4,096 positions. */
+export const LLAMA2_ATTENTION_HEADS = 32;
+export const LLAMA2_MAX_SEQUENCE_LENGTH = 4096;
+/** Neuron 2.29 ended support for NxD Core training and PyTorch/XLA training: 2.28 is the last release that trains. */
+export const LAST_TRAINING_NEURON_MINOR = 28;
+/** The ParallelCluster CloudFormation custom resource exists since 3.6.0. */
+export const MIN_PARALLELCLUSTER_MINOR = 6;
+
+export const TRAINIUM_INSTANCE_TYPES = ['trn1.32xlarge', 'trn1n.32xlarge'] as const;
+export const GLUE_WORKER_TYPES = ['G.1X', 'G.2X', 'G.4X', 'G.8X'] as const;
+export const CORPUS_FORMATS = ['jsonl', 'parquet'] as const;
+
+export interface FieldDoc {
+  /** What the key does, for the configuration reference. */
+  readonly description: string;
+  /** What values are accepted, in words: shown in errors and in the reference. */
+  readonly accepted: string;
+}
+
+export interface Field<T extends z.ZodType = z.ZodType> extends FieldDoc {
+  readonly schema: T;
+}
+
+function field<T extends z.ZodType>(schema: T, doc: FieldDoc): Field<T> {
+  return { schema, ...doc };
+}
+
+const s3Prefix = z
+  .string()
+  .regex(/^(?!\/)(?!s3:\/\/)[A-Za-z0-9!_.*'()\/-]*$/)
+  .refine((v) => v === '' || v.endsWith('/'));
+
+const cidrV4 = z.string().refine(isIpv4Cidr);
+
+export function isIpv4Cidr(value: string): boolean {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+  if (!match) return false;
+  const octets = match.slice(1, 5).map(Number);
+  const prefix = Number(match[5]);
+  return octets.every((o) => o <= 255) && prefix <= 32;
+}
+
+export const FIELDS = {
+  projectName: field(z.string().regex(/^[a-z][a-z0-9-]{0,22}[a-z0-9]$/), {
+    description: 'Prefix of every stack name and of the names the app gives to resources.',
+    accepted: 'lowercase letters, digits and hyphens, 2 to 24 characters, starting with a letter, not ending with a hyphen',
+  }),
+  region: field(z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/).optional(), {
+    description:
+      'AWS Region to deploy to. Unset, the stacks are environment-agnostic and `cdk deploy` uses the Region of your AWS profile.',
+    accepted: 'a Region code such as us-east-1, or unset',
+  }),
+  trainiumAz: field(z.union([z.literal('auto'), z.string().regex(/^[a-z]+[0-9]+-az[0-9]+$/)]), {
+    description:
+      'Availability Zone of the cluster, as a zone ID. `auto` lets a custom resource pick, at deploy time, a zone of the Region that offers the instance type; an explicit ID is checked the same way before anything is created in it.',
+    accepted: '`auto` or an AZ ID such as use1-az6 (IDs, not names: names differ between accounts)',
+  }),
+  instanceType: field(z.enum(TRAINIUM_INSTANCE_TYPES), {
+    description: 'Trainium instance type of the compute nodes (trn1n has twice the EFA bandwidth of trn1).',
+    accepted: TRAINIUM_INSTANCE_TYPES.join(' | '),
+  }),
+  nodeCount: field(z.number().int().min(1), {
+    description: 'Number of Trainium nodes a training run uses (the Slurm queue scales from 0 to this).',
+    accepted: 'an integer of at least 1',
+  }),
+  headNodeInstanceType: field(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/), {
+    description: 'EC2 instance type of the Slurm head node.',
+    accepted: 'an EC2 instance type such as c5.4xlarge',
+  }),
+  parallelClusterVersion: field(z.string().regex(/^3\.\d+\.\d+$/), {
+    description: 'AWS ParallelCluster version of the custom resource provider and of the cluster.',
+    accepted: `3.x.y with x of at least ${MIN_PARALLELCLUSTER_MINOR} (the CloudFormation custom resource exists since 3.6.0)`,
+  }),
+  neuronSdkVersion: field(z.string().regex(/^2\.\d+\.\d+$/), {
+    description:
+      'Neuron SDK release installed on the nodes; driver, runtime, compiler, torch-neuronx and neuronx-distributed follow it.',
+    accepted: `2.x.y with x at most ${LAST_TRAINING_NEURON_MINOR} (Neuron 2.29 ended support for NxD Core training)`,
+  }),
+  baseModelId: field(z.string().regex(/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/), {
+    description: 'Hugging Face model ID of the base checkpoint that training starts from.',
+    accepted: 'an `owner/name` model ID',
+  }),
+  domainCorpusPrefix: field(s3Prefix.refine((v) => v !== ''), {
+    description: 'Key prefix, in the raw-data bucket, of the domain corpus (JSON Lines or Parquet files).',
+    accepted: 'a non-empty S3 key prefix ending with `/`, without `s3://` or a leading `/`',
+  }),
+  generalCorpusPrefix: field(s3Prefix, {
+    description: 'Key prefix, in the raw-data bucket, of the general corpus mixed in; empty for none.',
+    accepted: 'an S3 key prefix ending with `/`, or empty',
+  }),
+  corpusFormat: field(z.enum(CORPUS_FORMATS), {
+    description: 'File format of both corpora.',
+    accepted: CORPUS_FORMATS.join(' | '),
+  }),
+  textField: field(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), {
+    description: 'Name of the field (JSON Lines) or column (Parquet) that holds each document’s text.',
+    accepted: 'an identifier: letters, digits and underscores, not starting with a digit',
+  }),
+  sequenceLength: field(z.number().int().min(1).max(LLAMA2_MAX_SEQUENCE_LENGTH), {
+    description: 'Tokens per training row; the data is packed into rows of exactly this length.',
+    accepted: `an integer from 1 to ${LLAMA2_MAX_SEQUENCE_LENGTH} (Llama 2's context), divisible by tensorParallelDegree`,
+  }),
+  generalDataShare: field(z.number().min(0).lt(1), {
+    description: 'Share of training tokens taken from the general corpus, to limit forgetting.',
+    accepted: 'a number from 0 (no mixing) up to, not including, 1',
+  }),
+  heldOutShare: field(z.number().gt(0).max(0.2), {
+    description: 'Share of documents of each corpus held out as evaluation sets (never trained on).',
+    accepted: 'a number above 0 and at most 0.2',
+  }),
+  shuffleSeed: field(z.number().int().min(0).max(2 ** 31 - 1), {
+    description: 'Seed of the held-out split and of the shuffle of training rows (the data loader does not shuffle).',
+    accepted: 'an integer from 0 to 2147483647',
+  }),
+  glueWorkerType: field(z.enum(GLUE_WORKER_TYPES), {
+    description: 'Glue worker type of the tokenization job.',
+    accepted: GLUE_WORKER_TYPES.join(' | '),
+  }),
+  glueWorkerCount: field(z.number().int().min(2).max(1000), {
+    description: 'Number of Glue workers of the tokenization job.',
+    accepted: 'an integer from 2 to 1000',
+  }),
+  tensorParallelDegree: field(z.number().int().min(1), {
+    description: 'Tensor-parallel degree: NeuronCores that share one copy of the model.',
+    accepted: 'a divisor of the 32 NeuronCores of a node (and of the 32 attention heads): 1, 2, 4, 8, 16 or 32',
+  }),
+  globalBatchSize: field(z.number().int().min(1), {
+    description: 'Sequences per optimizer step, over all nodes.',
+    accepted: 'a positive multiple of the data-parallel degree × microBatchSize',
+  }),
+  microBatchSize: field(z.number().int().min(1).max(8), {
+    description: 'Sequences per NeuronCore per forward pass.',
+    accepted: 'an integer from 1 to 8',
+  }),
+  learningRate: field(z.number().gt(0).max(1e-2), {
+    description: 'Peak learning rate after warm-up.',
+    accepted: 'a number above 0 and at most 0.01',
+  }),
+  warmupSteps: field(z.number().int().min(0), {
+    description: 'Optimizer steps of linear warm-up before the decay.',
+    accepted: 'an integer of at least 0',
+  }),
+  epochs: field(z.number().gt(0).max(100), {
+    description: 'Passes over the training set; fractions are allowed.',
+    accepted: 'a number above 0 and at most 100',
+  }),
+  checkpointEverySteps: field(z.number().int().min(1), {
+    description: 'Optimizer steps between two checkpoints.',
+    accepted: 'an integer of at least 1',
+  }),
+  checkpointsKept: field(z.number().int().min(1), {
+    description: 'Newest checkpoints kept on FSx (all of them reach S3).',
+    accepted: 'an integer of at least 1',
+  }),
+  fsxStorageGiB: field(z.number().int().min(1200), {
+    description: 'Capacity of the FSx for Lustre file system (PERSISTENT_2).',
+    accepted: '1200, or a multiple of 2400',
+  }),
+  vpcCidr: field(cidrV4, {
+    description: 'IPv4 range of the VPC; the private subnet takes a /20 of it, the public subnet a /24.',
+    accepted: 'an IPv4 CIDR block with a prefix from /16 to /20',
+  }),
+  sshKeyName: field(z.string().min(1).max(255).optional(), {
+    description: 'EC2 key pair for SSH to the head node. Unset, you connect with SSM Session Manager only.',
+    accepted: 'an EC2 key pair name, or unset; needs sshAllowedCidr',
+  }),
+  sshAllowedCidr: field(cidrV4.optional(), {
+    description: 'The only IPv4 range from which SSH to the head node is allowed.',
+    accepted: 'an IPv4 CIDR block narrower than /0 (never the whole internet), or unset; needs sshKeyName',
+  }),
+  notificationEmail: field(z.email().optional(), {
+    description: 'E-mail address that receives alarms and budget alerts.',
+    accepted: 'an e-mail address, or unset',
+  }),
+  autoSubmitOnDataReady: field(z.boolean(), {
+    description: 'Submit training automatically when the tokenization job succeeds.',
+    accepted: 'true | false',
+  }),
+} satisfies Record<string, Field>;
+
+export type ConfigKey = keyof typeof FIELDS;
+export const CONFIG_KEYS = Object.keys(FIELDS) as ConfigKey[];

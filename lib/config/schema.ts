@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import {
+  CONFIG_KEYS,
+  ConfigKey,
+  FIELDS,
+  LAST_TRAINING_NEURON_MINOR,
+  LLAMA2_ATTENTION_HEADS,
+  MIN_PARALLELCLUSTER_MINOR,
+  NEURON_CORES_PER_NODE,
+} from './fields';
+
+type FieldSchemas = { [K in ConfigKey]: (typeof FIELDS)[K]['schema'] };
+
+const fieldSchemas = Object.fromEntries(CONFIG_KEYS.map((key) => [key, FIELDS[key].schema])) as FieldSchemas;
+
+/** The shape of a configuration, each key checked on its own. */
+const shapeSchema = z.strictObject(fieldSchemas);
+
+export type CptConfig = z.infer<typeof shapeSchema>;
+
+/** A rule that involves more than one key, or a check a zod type cannot say clearly. */
+interface CrossFieldRule {
+  /** The key the error is reported on. */
+  readonly key: ConfigKey;
+  /** Returns why the configuration is refused, or undefined when it passes. */
+  readonly check: (config: CptConfig) => string | undefined;
+}
+
+export const VALID_TENSOR_PARALLEL_DEGREES = [1, 2, 4, 8, 16, 32].filter(
+  (d) => NEURON_CORES_PER_NODE % d === 0 && LLAMA2_ATTENTION_HEADS % d === 0,
+);
+
+/** Data-parallel degree: model replicas over all nodes. */
+export function dataParallelDegree(config: Pick<CptConfig, 'nodeCount' | 'tensorParallelDegree'>): number {
+  return (config.nodeCount * NEURON_CORES_PER_NODE) / config.tensorParallelDegree;
+}
+
+/** Micro-batches each replica accumulates before an optimizer step. */
+export function gradientAccumulationSteps(
+  config: Pick<CptConfig, 'nodeCount' | 'tensorParallelDegree' | 'globalBatchSize' | 'microBatchSize'>,
+): number {
+  return config.globalBatchSize / (dataParallelDegree(config) * config.microBatchSize);
+}
+
+function minorVersion(version: string): number {
+  return Number(version.split('.')[1]);
+}
+
+function cidrPrefix(cidr: string): number {
+  return Number(cidr.split('/')[1]);
+}
+
+function cidrHasHostBits(cidr: string): boolean {
+  const [address, prefix] = cidr.split('/');
+  const value = address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  const hostBits = 32 - Number(prefix);
+  return value % 2 ** hostBits !== 0;
+}
+
+/**
+ * The zone-ID prefix of a Region: us-east-1 → use1, ap-northeast-1 → apne1, us-gov-west-1 → usgw1.
+ * Zone IDs start with it (use1-az6), so an ID from another Region can be refused before deployment.
+ */
+export function zoneIdPrefix(region: string): string {
+  const parts = region.split('-');
+  const number = parts.pop();
+  const [country, ...words] = parts;
+  const abbreviations: Record<string, string> = {
+    gov: 'g', northeast: 'ne', northwest: 'nw', southeast: 'se', southwest: 'sw',
+  };
+  return country + words.map((w) => abbreviations[w] ?? w[0]).join('') + number;
+}
+
+export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
+  {
+    key: 'tensorParallelDegree',
+    check: (c) =>
+      VALID_TENSOR_PARALLEL_DEGREES.includes(c.tensorParallelDegree)
+        ? undefined
+        : `does not divide the ${NEURON_CORES_PER_NODE} NeuronCores of a node and the ${LLAMA2_ATTENTION_HEADS} attention heads of Llama 2 7B`,
+  },
+  {
+    key: 'sequenceLength',
+    check: (c) =>
+      !VALID_TENSOR_PARALLEL_DEGREES.includes(c.tensorParallelDegree) || c.sequenceLength % c.tensorParallelDegree === 0
+        ? undefined
+        : `is not divisible by tensorParallelDegree ${c.tensorParallelDegree} (sequence parallelism splits each sequence over the tensor-parallel ranks)`,
+  },
+  {
+    key: 'globalBatchSize',
+    check: (c) => {
+      if (!VALID_TENSOR_PARALLEL_DEGREES.includes(c.tensorParallelDegree)) return undefined;
+      const perStep = dataParallelDegree(c) * c.microBatchSize;
+      return c.globalBatchSize % perStep === 0
+        ? undefined
+        : `is not a multiple of ${perStep} = data-parallel degree ${dataParallelDegree(c)} (${c.nodeCount} nodes × ${NEURON_CORES_PER_NODE} cores ÷ TP ${c.tensorParallelDegree}) × microBatchSize ${c.microBatchSize}`;
+    },
+  },
+  {
+    key: 'parallelClusterVersion',
+    check: (c) =>
+      minorVersion(c.parallelClusterVersion) >= MIN_PARALLELCLUSTER_MINOR
+        ? undefined
+        : 'is older than 3.6.0, which introduced the CloudFormation custom resource',
+  },
+  {
+    key: 'neuronSdkVersion',
+    check: (c) =>
+      minorVersion(c.neuronSdkVersion) <= LAST_TRAINING_NEURON_MINOR
+        ? undefined
+        : `is newer than 2.${LAST_TRAINING_NEURON_MINOR}: Neuron 2.29 ended support for NxD Core training and PyTorch/XLA training`,
+  },
+  {
+    key: 'fsxStorageGiB',
+    check: (c) =>
+      c.fsxStorageGiB === 1200 || c.fsxStorageGiB % 2400 === 0
+        ? undefined
+        : 'is not a size FSx for Lustre PERSISTENT_2 offers',
+  },
+  {
+    key: 'vpcCidr',
+    check: (c) => {
+      const prefix = cidrPrefix(c.vpcCidr);
+      if (prefix < 16 || prefix > 20) return `has a /${prefix} prefix; the subnets need a VPC from /16 to /20`;
+      return cidrHasHostBits(c.vpcCidr) ? 'has host bits set (write the network address)' : undefined;
+    },
+  },
+  {
+    key: 'sshAllowedCidr',
+    check: (c) => {
+      if (c.sshKeyName !== undefined && c.sshAllowedCidr === undefined) return 'is unset while sshKeyName is set';
+      if (c.sshAllowedCidr === undefined) return undefined;
+      if (c.sshKeyName === undefined) return 'is set while sshKeyName is unset';
+      return cidrPrefix(c.sshAllowedCidr) === 0 ? 'opens SSH to the whole internet' : undefined;
+    },
+  },
+  {
+    key: 'generalCorpusPrefix',
+    check: (c) => {
+      if (c.generalDataShare > 0 && c.generalCorpusPrefix === '') {
+        return `is empty while generalDataShare is ${c.generalDataShare} (set generalDataShare to 0 for no mixing)`;
+      }
+      const [a, b] = [c.generalCorpusPrefix, c.domainCorpusPrefix];
+      return a !== '' && (a.startsWith(b) || b.startsWith(a))
+        ? `overlaps domainCorpusPrefix "${b}": one corpus would be read as part of the other`
+        : undefined;
+    },
+  },
+  {
+    key: 'trainiumAz',
+    check: (c) =>
+      c.region === undefined || c.trainiumAz === 'auto' || c.trainiumAz.startsWith(`${zoneIdPrefix(c.region)}-`)
+        ? undefined
+        : `is not a zone of region ${c.region} (its zone IDs start with ${zoneIdPrefix(c.region)}-)`,
+  },
+];
+
+export const configSchema = shapeSchema.superRefine((config, ctx) => {
+  for (const rule of CROSS_FIELD_RULES) {
+    const message = rule.check(config);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', path: [rule.key], message });
+  }
+});

@@ -1,0 +1,2 @@
+// Keep the Lambda handlers' structured logs out of the test output.
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
