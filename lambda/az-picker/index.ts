@@ -1,0 +1,146 @@
+/**
+ * Custom resource (CDK Provider framework) that picks the Availability Zone of the Trainium cluster at deploy time:
+ * a zone of this Region that offers the instance type. An explicit zone ID from the config is checked the same way,
+ * so a wrong one fails the deployment before any subnet is created in it.
+ *
+ * Properties: InstanceType, RequestedZoneId ('auto' or a zone ID). Data: ZoneId, ZoneName.
+ * The physical ID is the zone ID, so an update keeps the zone it already has whenever that zone still qualifies:
+ * moving the subnets would replace the cluster.
+ */
+import {
+  DescribeAvailabilityZonesCommand,
+  DescribeInstanceTypeOfferingsCommand,
+  DescribeRegionsCommand,
+  EC2Client,
+  paginateDescribeInstanceTypeOfferings,
+} from '@aws-sdk/client-ec2';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+
+const logger = new Logger({ serviceName: 'trainium-az-picker' });
+
+/** Adaptive retries ride out EC2's request throttling on busy accounts. */
+const CLIENT_OPTIONS = { maxAttempts: 8, retryMode: 'adaptive' } as const;
+
+export interface PickerResult {
+  PhysicalResourceId: string;
+  Data?: { ZoneId: string; ZoneName: string };
+}
+
+export async function handler(event: CloudFormationCustomResourceEvent): Promise<PickerResult> {
+  logger.info('request', { requestType: event.RequestType, properties: event.ResourceProperties });
+  if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
+
+  const instanceType = String(event.ResourceProperties.InstanceType);
+  const requested = String(event.ResourceProperties.RequestedZoneId ?? 'auto');
+  const current = event.RequestType === 'Update' ? event.PhysicalResourceId : undefined;
+  const region = process.env.AWS_REGION ?? 'unknown';
+  const ec2 = new EC2Client(CLIENT_OPTIONS);
+
+  const [offered, zoneNames] = await Promise.all([
+    call('DescribeInstanceTypeOfferings', () => offeredZoneIds(ec2, instanceType)),
+    call('DescribeAvailabilityZones', () => availableZoneNames(ec2)),
+  ]);
+  const candidates = offered.filter((id) => zoneNames.has(id)).sort();
+  logger.info('zones offering the instance type', { instanceType, candidates });
+
+  const zoneId = await chooseZone({ instanceType, requested, current, candidates, region });
+  const zoneName = zoneNames.get(zoneId) as string;
+  logger.info('chosen zone', { zoneId, zoneName });
+  return { PhysicalResourceId: zoneId, Data: { ZoneId: zoneId, ZoneName: zoneName } };
+}
+
+interface ZoneChoice {
+  instanceType: string;
+  requested: string;
+  current?: string;
+  candidates: string[];
+  region: string;
+}
+
+async function chooseZone(choice: ZoneChoice): Promise<string> {
+  const { instanceType, requested, current, candidates, region } = choice;
+  if (candidates.length === 0) {
+    const regions = await call('DescribeRegions', () => regionsOffering(instanceType));
+    const where = regions.length > 0 ? `Regions that offer it: ${regions.join(', ')}.` : 'No enabled Region of this account offers it.';
+    throw new Error(
+      `No Availability Zone of ${region} offers ${instanceType}. ${where} Set the config key "region" to one of them and deploy again.`,
+    );
+  }
+  if (requested !== 'auto') {
+    if (candidates.includes(requested)) return requested;
+    throw new Error(
+      `Availability Zone ${requested} (config key "trainiumAz") does not offer ${instanceType} in ${region}, or is not an available zone of it. ` +
+        `Zones that do: ${candidates.join(', ')}; or set trainiumAz to "auto".`,
+    );
+  }
+  return current !== undefined && candidates.includes(current) ? current : candidates[0];
+}
+
+async function offeredZoneIds(ec2: EC2Client, instanceType: string): Promise<string[]> {
+  const zoneIds: string[] = [];
+  const pages = paginateDescribeInstanceTypeOfferings(
+    { client: ec2 },
+    { LocationType: 'availability-zone-id', Filters: [{ Name: 'instance-type', Values: [instanceType] }] },
+  );
+  for await (const page of pages) {
+    for (const offering of page.InstanceTypeOfferings ?? []) {
+      if (offering.Location) zoneIds.push(offering.Location);
+    }
+  }
+  return zoneIds;
+}
+
+/** Zone ID → zone name, for the standard zones of this Region that are available (no Local or Wavelength Zones). */
+async function availableZoneNames(ec2: EC2Client): Promise<Map<string, string>> {
+  const response = await ec2.send(
+    new DescribeAvailabilityZonesCommand({
+      Filters: [
+        { Name: 'zone-type', Values: ['availability-zone'] },
+        { Name: 'state', Values: ['available'] },
+      ],
+    }),
+  );
+  const names = new Map<string, string>();
+  for (const zone of response.AvailabilityZones ?? []) {
+    if (zone.ZoneId && zone.ZoneName) names.set(zone.ZoneId, zone.ZoneName);
+  }
+  return names;
+}
+
+/** Only on the failure path: asks every enabled Region whether it offers the instance type. */
+async function regionsOffering(instanceType: string): Promise<string[]> {
+  const { Regions = [] } = await new EC2Client(CLIENT_OPTIONS).send(new DescribeRegionsCommand({}));
+  const names = Regions.map((r) => r.RegionName).filter((n): n is string => n !== undefined);
+  const offers = await Promise.all(
+    names.map(async (name) => {
+      const response = await new EC2Client({ ...CLIENT_OPTIONS, region: name }).send(
+        new DescribeInstanceTypeOfferingsCommand({
+          LocationType: 'region',
+          Filters: [{ Name: 'instance-type', Values: [instanceType] }],
+        }),
+      );
+      return (response.InstanceTypeOfferings ?? []).length > 0 ? name : undefined;
+    }),
+  );
+  return offers.filter((n): n is string => n !== undefined).sort();
+}
+
+/** Names the EC2 call in any error, and says what to do when EC2 keeps throttling. */
+async function call<T>(api: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    const err = error as Error & { $metadata?: { attempts?: number } };
+    const attempts = err.$metadata?.attempts;
+    const detail = `${err.name}: ${err.message}`;
+    if (/Throttl|RequestLimitExceeded/.test(err.name)) {
+      throw new Error(
+        `EC2 ${api} was throttled${attempts ? ` after ${attempts} attempts` : ''} (${detail}). ` +
+          'Nothing was created; deploy again in a few minutes.',
+      );
+    }
+    const hint = /Unauthorized|AccessDenied/.test(err.name) ? ` The role of this function needs ec2:${api}.` : '';
+    throw new Error(`EC2 ${api} failed (${detail}).${hint}`);
+  }
+}

@@ -1,0 +1,102 @@
+import * as path from 'path';
+import { CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+
+export interface TrainiumZoneProps {
+  /** Instance type the zone must offer. */
+  readonly instanceType: string;
+  /**
+   * Zone ID to use (checked at deploy time), or `auto` to pick one.
+   * @default 'auto'
+   */
+  readonly requestedZoneId?: string;
+  /**
+   * Retention of the picker's logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The Availability Zone of the Trainium cluster, decided at deploy time by a Lambda that asks EC2 which zones offer
+ * the instance type. Zone names map to different physical zones in each account, so nothing here is hard-coded.
+ */
+export class TrainiumZone extends Construct {
+  /** Zone ID, such as use1-az6 (a token). */
+  readonly zoneId: string;
+  /** Zone name in this account, such as us-east-1c (a token). */
+  readonly zoneName: string;
+
+  constructor(scope: Construct, id: string, props: TrainiumZoneProps) {
+    super(scope, id);
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const pickerLogs = this.logGroup('PickerLogs', retention);
+    const providerLogs = this.logGroup('ProviderLogs', retention);
+    const pickerRole = this.roleWritingTo('PickerRole', pickerLogs);
+    const providerRole = this.roleWritingTo('ProviderRole', providerLogs);
+
+    const picker = new NodejsFunction(this, 'Picker', {
+      entry: path.join(__dirname, '..', '..', 'lambda', 'az-picker', 'index.ts'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: Duration.minutes(2),
+      memorySize: 256,
+      description: 'Picks an Availability Zone that offers the Trainium instance type',
+      logGroup: pickerLogs,
+      role: pickerRole,
+      // Bundle the pinned SDK rather than use whichever version the runtime ships.
+      bundling: { minify: true, externalModules: [], target: 'node24' },
+    });
+    picker.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:DescribeInstanceTypeOfferings', 'ec2:DescribeAvailabilityZones', 'ec2:DescribeRegions'],
+        resources: ['*'],
+      }),
+    );
+
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: picker,
+      logGroup: providerLogs,
+      frameworkOnEventRole: providerRole,
+    });
+
+    const zone = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::TrainiumAvailabilityZone',
+      serviceTimeout: Duration.minutes(5),
+      properties: { InstanceType: props.instanceType, RequestedZoneId: props.requestedZoneId ?? 'auto' },
+    });
+    this.zoneId = zone.getAttString('ZoneId');
+    this.zoneName = zone.getAttString('ZoneName');
+
+    this.acknowledgeNagFindings(picker, pickerRole, providerRole);
+  }
+
+  private logGroup(id: string, retention: logs.RetentionDays): logs.LogGroup {
+    return new logs.LogGroup(this, id, { retention, removalPolicy: RemovalPolicy.DESTROY });
+  }
+
+  /** A function role that may write to its own log group only (the managed basic role may write to any). */
+  private roleWritingTo(id: string, logGroup: logs.LogGroup): iam.Role {
+    const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
+    return role;
+  }
+
+  private acknowledgeNagFindings(picker: NodejsFunction, pickerRole: iam.IRole, providerRole: iam.IRole): void {
+    Validations.of(pickerRole).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason: 'EC2 Describe* calls support no resource-level permissions; the role allows only three read-only calls.',
+    });
+    const pickerId = Stack.of(this).getLogicalId(picker.node.defaultChild as lambda.CfnFunction);
+    Validations.of(providerRole).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${pickerId}.Arn>:*]`,
+      reason: 'The provider framework may invoke any version of the picker function, and only that function.',
+    });
+  }
+}

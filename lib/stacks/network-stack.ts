@@ -1,0 +1,46 @@
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Construct } from 'constructs';
+import { CptConfig } from '../config/schema';
+import { TrainiumNetwork } from '../network/trainium-network';
+import { TrainiumZone } from '../network/trainium-zone';
+
+export interface NetworkStackProps extends StackProps {
+  readonly config: Pick<CptConfig, 'instanceType' | 'trainiumAz' | 'vpcCidr'>;
+}
+
+/** The VPC of the cluster, in the one Availability Zone of the Region that offers the Trainium instance type. */
+export class NetworkStack extends Stack {
+  readonly vpc: ec2.IVpc;
+  readonly publicSubnet: ec2.ISubnet;
+  readonly privateSubnet: ec2.ISubnet;
+  readonly efaSecurityGroup: ec2.ISecurityGroup;
+  readonly zoneId: string;
+
+  constructor(scope: Construct, id: string, props: NetworkStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    const zone = new TrainiumZone(this, 'TrainiumZone', {
+      instanceType: config.instanceType,
+      requestedZoneId: config.trainiumAz,
+    });
+    const network = new TrainiumNetwork(this, 'Network', { availabilityZone: zone.zoneName, cidr: config.vpcCidr });
+
+    this.vpc = network.vpc;
+    this.publicSubnet = network.publicSubnet;
+    this.privateSubnet = network.privateSubnet;
+    this.efaSecurityGroup = network.efaSecurityGroup;
+    this.zoneId = zone.zoneId;
+
+    new CfnOutput(this, 'VpcId', { value: network.vpc.vpcId, description: 'VPC of the cluster' });
+    new CfnOutput(this, 'PublicSubnetId', { value: network.publicSubnet.subnetId, description: 'Subnet of the head node' });
+    new CfnOutput(this, 'PrivateSubnetId', {
+      value: network.privateSubnet.subnetId,
+      description: 'Subnet of the Trainium compute nodes and FSx for Lustre',
+    });
+    new CfnOutput(this, 'EfaSecurityGroupId', { value: network.efaSecurityGroup.securityGroupId });
+    new CfnOutput(this, 'TrainiumAzId', { value: zone.zoneId, description: `Zone ID that offers ${config.instanceType}` });
+    new CfnOutput(this, 'TrainiumAzName', { value: zone.zoneName, description: 'The same zone, by its name in this account' });
+  }
+}
