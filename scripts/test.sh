@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite: type-check, then every jest test (config rules, CDK assertions, snapshots, cdk-nag,
+# cfn-lint over the synthesized templates, Lambda handlers). Extra arguments go to jest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/python-env.sh
+echo "Type-checking (tsc)"
+npx tsc -p .
+mkdir -p .test-output
+status=0
+npx jest --ci --json --outputFile=.test-output/jest.json "$@" || status=$?
+node -e '
+  const r = require("./.test-output/jest.json");
+  console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+'
+exit "$status"
