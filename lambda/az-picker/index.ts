@@ -61,8 +61,16 @@ interface ZoneChoice {
 async function chooseZone(choice: ZoneChoice): Promise<string> {
   const { instanceType, requested, current, candidates, region } = choice;
   if (candidates.length === 0) {
-    const regions = await call('DescribeRegions', () => regionsOffering(instanceType));
-    const where = regions.length > 0 ? `Regions that offer it: ${regions.join(', ')}.` : 'No enabled Region of this account offers it.';
+    const regions = await regionsOffering(instanceType).catch((error: Error) => {
+      logger.warn('could not list the Regions that offer the instance type', { error });
+      return undefined;
+    });
+    const where =
+      regions === undefined
+        ? 'The Regions that offer it could not be listed (see the function logs).'
+        : regions.length > 0
+          ? `Regions that offer it: ${regions.join(', ')}.`
+          : 'No enabled Region of this account offers it.';
     throw new Error(
       `No Availability Zone of ${region} offers ${instanceType}. ${where} Set the config key "region" to one of them and deploy again.`,
     );
@@ -108,19 +116,27 @@ async function availableZoneNames(ec2: EC2Client): Promise<Map<string, string>> 
   return names;
 }
 
-/** Only on the failure path: asks every enabled Region whether it offers the instance type. */
+/**
+ * Only on the failure path: asks every enabled Region whether it offers the instance type. A Region that does not
+ * answer (an SCP may deny it) is left out rather than hiding the answer of the others.
+ */
 async function regionsOffering(instanceType: string): Promise<string[]> {
   const { Regions = [] } = await new EC2Client(CLIENT_OPTIONS).send(new DescribeRegionsCommand({}));
   const names = Regions.map((r) => r.RegionName).filter((n): n is string => n !== undefined);
   const offers = await Promise.all(
     names.map(async (name) => {
-      const response = await new EC2Client({ ...CLIENT_OPTIONS, region: name }).send(
-        new DescribeInstanceTypeOfferingsCommand({
-          LocationType: 'region',
-          Filters: [{ Name: 'instance-type', Values: [instanceType] }],
-        }),
-      );
-      return (response.InstanceTypeOfferings ?? []).length > 0 ? name : undefined;
+      try {
+        const response = await new EC2Client({ ...CLIENT_OPTIONS, region: name }).send(
+          new DescribeInstanceTypeOfferingsCommand({
+            LocationType: 'region',
+            Filters: [{ Name: 'instance-type', Values: [instanceType] }],
+          }),
+        );
+        return (response.InstanceTypeOfferings ?? []).length > 0 ? name : undefined;
+      } catch (error) {
+        logger.warn('Region did not answer', { region: name, error: error as Error });
+        return undefined;
+      }
     }),
   );
   return offers.filter((n): n is string => n !== undefined).sort();

@@ -142,6 +142,25 @@ describe('not offered', () => {
     });
   });
 
+  test('a region that does not answer is left out of the list, not allowed to hide it', async () => {
+    offeredIn();
+    ec2.on(DescribeRegionsCommand).resolves({ Regions: [{ RegionName: 'ap-south-2' }, { RegionName: 'us-west-2' }] });
+    ec2.on(DescribeInstanceTypeOfferingsCommand, { LocationType: 'region' }).callsFake(async (_input, getClient) => {
+      const region = await getClient().config.region();
+      if (region === 'ap-south-2') throw Object.assign(new Error('denied by SCP'), { name: 'UnauthorizedOperation' });
+      return { InstanceTypeOfferings: [{ Location: region }] };
+    });
+    await expect(handler(event('Create'))).rejects.toThrow('Regions that offer it: us-west-2.');
+  });
+
+  test('when the regions cannot be listed, still says that this region offers no zone', async () => {
+    offeredIn();
+    ec2.on(DescribeRegionsCommand).rejects(Object.assign(new Error('no'), { name: 'UnauthorizedOperation' }));
+    await expect(handler(event('Create'))).rejects.toThrow(
+      'No Availability Zone of us-east-1 offers trn1.32xlarge. The Regions that offer it could not be listed (see the function logs).',
+    );
+  });
+
   test('says so when no enabled region offers the type', async () => {
     offeredIn();
     ec2.on(DescribeRegionsCommand).resolves({ Regions: [{ RegionName: 'eu-west-3' }] });
