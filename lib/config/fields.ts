@@ -98,6 +98,16 @@ export const FIELDS = {
     description: 'Key prefix, in the raw-data bucket, of the general corpus mixed in; empty for none.',
     accepted: 'an S3 key prefix ending with `/`, or empty',
   }),
+  tokenizerS3Key: field(z.string().regex(/^(?!\/)[A-Za-z0-9!_.*'()\/-]*tokenizer\.json$/).optional(), {
+    description:
+      'Key, in the raw-data bucket, of a Hugging Face `tokenizer.json` to tokenize with. Unset, the job downloads the tokenizer of baseModelId from Hugging Face with the token in the Hugging Face secret.',
+    accepted: 'an S3 key ending with tokenizer.json, or unset',
+  }),
+  hfTokenSecretName: field(z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/).optional(), {
+    description:
+      'Name of an existing Secrets Manager secret that holds your Hugging Face token. Unset, the app creates one for you to fill.',
+    accepted: 'a Secrets Manager secret name, or unset',
+  }),
   corpusFormat: field(z.enum(CORPUS_FORMATS), {
     description: 'File format of both corpora.',
     accepted: CORPUS_FORMATS.join(' | '),
@@ -129,6 +139,14 @@ export const FIELDS = {
   glueWorkerCount: field(z.number().int().min(2).max(1000), {
     description: 'Number of Glue workers of the tokenization job.',
     accepted: 'an integer from 2 to 1000',
+  }),
+  glueTimeoutMinutes: field(z.number().int().min(10).max(10080), {
+    description: 'Time after which the tokenization job is stopped.',
+    accepted: 'an integer from 10 to 10080 (7 days)',
+  }),
+  addEos: field(z.boolean(), {
+    description: 'Append the end-of-sequence token after each document (the Llama 2 reference adds only BOS).',
+    accepted: 'true | false',
   }),
   tensorParallelDegree: field(z.number().int().min(1), {
     description: 'Tensor-parallel degree: NeuronCores that share one copy of the model.',
