@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Makes .venv hold exactly the pinned Python tools of requirements-dev.txt. Reinstalls only when that file changes.
+# Makes .venv hold exactly the pinned Python packages of requirements-dev.txt (which includes glue/requirements.txt).
+# Reinstalls only when one of those files changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 stamp=.venv/.requirements.sha256
-wanted=$(sha256sum requirements-dev.txt | cut -d' ' -f1)
+wanted=$(cat requirements-dev.txt glue/requirements.txt | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
   exit 0
 fi

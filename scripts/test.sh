@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: type-check, then every jest test (config rules, CDK assertions, snapshots, cdk-nag,
-# cfn-lint over the synthesized templates, Lambda handlers). Extra arguments go to jest.
+# The whole test suite: type-check, every jest test (config rules, CDK assertions, snapshots, cdk-nag, cfn-lint over
+# the synthesized templates, Lambda handlers, CLIs), then pytest (the Glue job under real PySpark). Extra arguments
+# go to jest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,4 +15,6 @@ node -e '
   const r = require("./.test-output/jest.json");
   console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
 '
+echo "Python tests (pytest: the tokenization job)"
+.venv/bin/python -m pytest -q || status=$?
 exit "$status"
