@@ -1,0 +1,44 @@
+/**
+ * Starts the Glue tokenization job for one run and follows it to the end (see lib/data/tokenize-run.ts).
+ *
+ *   npm run tokenize -- --run medical-v1
+ *   npm run tokenize -- --run medical-v1 --general-share 0.05 --seed 7 -c region=us-east-2
+ *   npm run tokenize -- --help
+ */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { GlueClient } from '@aws-sdk/client-glue';
+import * as fs from 'fs';
+import * as path from 'path';
+import { DEFAULTS_CONTEXT_KEY, loadConfig } from '../lib/config/load';
+import { describeFailure, tokenize } from '../lib/data/tokenize-run';
+
+const root = path.join(__dirname, '..');
+
+/** Adaptive retries ride out throttling; a run can be followed for days. */
+const CLIENT_OPTIONS = { maxAttempts: 8, retryMode: 'adaptive' } as const;
+
+async function main(): Promise<number> {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8'));
+  return tokenize(process.argv.slice(2), {
+    loadConfig: (context) => loadConfig({ [DEFAULTS_CONTEXT_KEY]: cdkJson.context[DEFAULTS_CONTEXT_KEY], ...context }, root),
+    // The config's Region when it sets one (where cdk deployed), else the SDK's default chain (AWS_REGION, profile).
+    clients: (config) => {
+      const options = config.region ? { ...CLIENT_OPTIONS, region: config.region } : CLIENT_OPTIONS;
+      return { cloudFormation: new CloudFormationClient(options), glue: new GlueClient(options) };
+    },
+    print: (line) => console.log(line),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    now: () => Date.now(),
+  });
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const { message, exitCode } = describeFailure(error);
+    console.error(message);
+    process.exitCode = exitCode;
+  },
+);
