@@ -1,6 +1,7 @@
 /**
  * The offline demo: validates the configuration (cdk.json defaults, plus any `-c key=value` or `-c config=file.json`
- * given here), prints what it would build, and synthesizes every stack with the AWS CDK CLI. Nothing reaches AWS.
+ * given here), prints what it would build, synthesizes every stack with the AWS CDK CLI, and tokenizes the sample
+ * corpus with the tokenization job's local runner (real Spark, the real Llama 2 tokenizer). Nothing reaches AWS.
  *
  *   npm run demo
  *   npm run demo -- -c nodeCount=4 -c globalBatchSize=512
@@ -13,6 +14,8 @@ import { describeConfig } from '../lib/config/summary';
 
 const root = path.join(__dirname, '..');
 const outdir = path.join(root, 'cdk.out');
+const local = path.join(root, '.local');
+const STEPS = 4;
 
 function contextArgs(argv: string[]): Record<string, string> {
   const context: Record<string, string> = {};
@@ -26,7 +29,48 @@ function contextArgs(argv: string[]): Record<string, string> {
 }
 
 function step(n: number, text: string) {
-  console.log(`\n[${n}/3] ${text}`);
+  console.log(`\n[${n}/${STEPS}] ${text}`);
+}
+
+/** Runs a command with its output shown; throws if it fails. */
+function run(command: string, args: string[]) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`${path.relative(root, command) || command} ${args[0] ?? ''} failed (exit code ${result.status})`);
+}
+
+interface Manifest {
+  corpora: Record<string, { records: number; bad_records: Record<string, number>; splits: Record<string, Record<string, number>> }>;
+  mixing: { trainRows: number; trainTokens: number; achievedGeneralShare: number; targetGeneralShare: number };
+  sets: Record<string, { path: string; rows: number }>;
+  tokenizer: { sha256: string };
+  parameters: { sequenceLength: number };
+}
+
+/** Tokenizes the sample corpus as the Glue job would, and prints the manifest's figures. */
+function tokenizeSampleCorpus(): string {
+  run(path.join(root, 'scripts', 'python-env.sh'), []);
+  const tokenizerDir = path.join(local, 'tokenizer');
+  run(process.execPath, [path.join(root, 'scripts', 'build-llama-tokenizer.mjs'), tokenizerDir]);
+  const started = Date.now();
+  run(path.join(root, '.venv', 'bin', 'python'), [
+    path.join(root, 'glue', 'local_run.py'), '--run', 'demo', '--tokenizer-uri', path.join(tokenizerDir, 'tokenizer.json'),
+  ]);
+  const manifestPath = path.join(local, 'datasets', 'demo', 'manifest.json');
+  const manifest: Manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+  console.log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s; rows of ${manifest.parameters.sequenceLength} tokens`);
+  for (const [corpus, c] of Object.entries(manifest.corpora)) {
+    const bad = Object.entries(c.bad_records).map(([reason, n]) => `${reason} ${n}`).join(', ') || 'none';
+    const splits = Object.entries(c.splits)
+      .map(([split, s]) => `${split} ${s.documents} docs, ${s.tokens} tokens, ${s.rows} rows, ${s.dropped_tokens} dropped`)
+      .join('; ');
+    console.log(`  ${corpus.padEnd(8)} ${c.records} records (bad: ${bad}); ${splits}`);
+  }
+  const m = manifest.mixing;
+  console.log(
+    `  training set: ${m.trainRows} rows, ${m.trainTokens} tokens, general share ${(m.achievedGeneralShare * 100).toFixed(2)}% ` +
+      `(target ${(m.targetGeneralShare * 100).toFixed(2)}%); tokenizer sha256 ${manifest.tokenizer.sha256.slice(0, 12)}…`,
+  );
+  return manifestPath;
 }
 
 function resourceCounts(templateFile: string): string[] {
@@ -69,7 +113,13 @@ function main(): number {
     console.log(`  stack ${artifact.properties.stackName ?? id}: ${path.relative(root, file)}`);
     for (const line of counts) console.log(`    ${line}`);
   }
-  console.log(`\nTemplates and assets are in ${path.relative(root, outdir)}/. Deploy with: npx cdk deploy --all`);
+  step(4, 'Tokenizing the sample corpus with the job\'s local runner (data/sample, local Spark)');
+  const manifestPath = tokenizeSampleCorpus();
+
+  console.log('\nWhere things are:');
+  console.log(`  templates and assets   ${path.relative(root, outdir)}/   (deploy with: npx cdk deploy --all)`);
+  console.log(`  tokenized sample       ${path.relative(root, path.dirname(manifestPath))}/   (load_from_disk folders train, eval_domain, eval_general)`);
+  console.log(`  its manifest           ${path.relative(root, manifestPath)}`);
   return 0;
 }
 

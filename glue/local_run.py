@@ -32,6 +32,8 @@ def local_spark(cores: str = "*"):
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # Local Spark talks to itself only over loopback.
+    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
     # Python workers import cpt_data as Glue's do from --extra-py-files.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE), os.environ.get("PYTHONPATH")]))
     return (
@@ -41,6 +43,8 @@ def local_spark(cores: str = "*"):
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "2g")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
         .getOrCreate()
     )
 

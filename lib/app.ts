@@ -1,12 +1,10 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CptConfig } from './config/schema';
+import { DataStack } from './stacks/data-stack';
+import { stackNames } from './stack-names';
 import { NetworkStack } from './stacks/network-stack';
 
-/** Stack names of the app, derived from the project name so that several projects can share an account. */
-export function stackNames(config: Pick<CptConfig, 'projectName'>) {
-  return { network: `${config.projectName}-network` } as const;
-}
 
 /**
  * Adds every stack of trainium-cpt to the app and checks it with cdk-nag's AWS Solutions rules:
@@ -21,8 +19,14 @@ export function buildApp(app: App, config: CptConfig) {
     description: 'trainium-cpt: VPC and subnets in an Availability Zone that offers the Trainium instance type',
     config,
   });
+  const data = new DataStack(app, 'Data', {
+    stackName: names.data,
+    env,
+    description: 'trainium-cpt: buckets of corpora and datasets, the Hugging Face token secret, the Glue tokenization job',
+    config,
+  });
   // Stable tags: ParallelCluster fails an update that changes tags and config at once.
   Tags.of(app).add('project', config.projectName);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { network };
+  return { network, data };
 }

@@ -2,6 +2,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { GetJobRunCommand, GetJobRunsCommand, GlueClient, JobRun, StartJobRunCommand } from '@aws-sdk/client-glue';
 import { ConfigError } from '../config/load';
 import { CptConfig } from '../config/schema';
+import { stackNames } from '../stack-names';
 import { manifestUri } from './job-arguments';
 import { checkAgainstConfig, parseTokenizeArgs, TokenizeRequest, USAGE, UsageError } from './tokenize-args';
 
@@ -69,7 +70,7 @@ export async function tokenize(argv: readonly string[], deps: TokenizeDeps): Pro
   checkAgainstConfig(request, config);
 
   const { cloudFormation, glue } = deps.clients(config);
-  const stackName = dataStackName(config.projectName);
+  const stackName = stackNames(config).data;
   const outputs = await resolveDataStack(cloudFormation, stackName);
   const region = await regionOf(glue);
   deps.print(`Data stack ${stackName}${region ? ` (${region})` : ''}: Glue job ${outputs.TokenizeJobName}`);
@@ -95,10 +96,6 @@ export function describeFailure(error: unknown): { message: string; exitCode: nu
   if (error instanceof ConfigError) return { message: error.message, exitCode: EXIT_CODES.usage };
   if (error instanceof TokenizeError) return { message: error.message, exitCode: EXIT_CODES.failed };
   return { message: String(error), exitCode: EXIT_CODES.failed };
-}
-
-export function dataStackName(projectName: string): string {
-  return `${projectName}-data`;
 }
 
 /** The data stack's outputs; a missing stack or output means the data stack is not (or not fully) deployed. */

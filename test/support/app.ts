@@ -35,3 +35,7 @@ export function synthApp(overrides: Partial<CptConfig> = {}) {
 export function networkTemplate(overrides: Partial<CptConfig> = {}): Template {
   return Template.fromStack(synthApp(overrides).stacks.network);
 }
+
+export function dataTemplate(overrides: Partial<CptConfig> = {}): Template {
+  return Template.fromStack(synthApp(overrides).stacks.data);
+}

@@ -1,0 +1,102 @@
+import { CfnResource, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+export interface CorpusBucketsProps {
+  /**
+   * Age at which objects of the scratch bucket (Glue temporary files, the job's intermediate files) expire.
+   * @default Duration.days(14)
+   */
+  readonly scratchExpiration?: Duration;
+  /**
+   * Age at which server access logs expire.
+   * @default Duration.days(365)
+   */
+  readonly accessLogExpiration?: Duration;
+}
+
+/** Settings every bucket of the data stack shares: private, encrypted, reachable over TLS 1.2 or later only. */
+const PRIVATE_BUCKET: s3.BucketProps = {
+  encryption: s3.BucketEncryption.S3_MANAGED,
+  enforceSSL: true,
+  minimumTLSVersion: 1.2,
+  blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+  objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+};
+
+/**
+ * The buckets of the data pipeline: raw corpora and prepared datasets (kept by `cdk destroy`: they cost time and money
+ * to rebuild), a scratch bucket that destroy empties and removes, and a bucket for the server access logs of the
+ * other three.
+ */
+export class CorpusBuckets extends Construct {
+  /** Raw corpora (JSON Lines or Parquet), uploaded by the user. */
+  readonly raw: s3.Bucket;
+  /** Tokenized, training-ready datasets, one folder per run. */
+  readonly datasets: s3.Bucket;
+  /** Glue's temporary directory and the job's intermediate files. */
+  readonly scratch: s3.Bucket;
+  /** Server access logs of the three buckets above, one prefix each. */
+  readonly accessLogs: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: CorpusBucketsProps = {}) {
+    super(scope, id);
+
+    // Log delivery writes through a bucket policy (feature flag @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy),
+    // not the log-delivery ACL, so this bucket can keep ACLs disabled like the others. S3 delivers access logs only
+    // to SSE-S3 buckets, which PRIVATE_BUCKET is. It cannot log to itself; cdk-nag (AwsSolutions-S1) recognizes it
+    // as the others' log destination and needs no acknowledgement.
+    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      ...PRIVATE_BUCKET,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ expiration: props.accessLogExpiration ?? Duration.days(365) }],
+    });
+    this.raw = new s3.Bucket(this, 'Raw', {
+      ...PRIVATE_BUCKET,
+      removalPolicy: RemovalPolicy.RETAIN,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'raw/',
+    });
+    this.datasets = new s3.Bucket(this, 'Datasets', {
+      ...PRIVATE_BUCKET,
+      removalPolicy: RemovalPolicy.RETAIN,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'datasets/',
+    });
+    this.scratch = new s3.Bucket(this, 'Scratch', {
+      ...PRIVATE_BUCKET,
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'scratch/',
+      lifecycleRules: [
+        {
+          expiration: props.scratchExpiration ?? Duration.days(14),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+    });
+
+    this.giveAutoDeleteHandlerALogGroup();
+  }
+
+  /**
+   * CDK's shared handler that empties the scratch bucket on `cdk destroy` writes to a log group nothing owns, which
+   * would outlive the stack. Create that group here, before the handler first runs, so the stack removes it.
+   */
+  private giveAutoDeleteHandlerALogGroup(): void {
+    const provider = Stack.of(this).node.tryFindChild('Custom::S3AutoDeleteObjectsCustomResourceProvider');
+    const handler = provider?.node.tryFindChild('Handler') as CfnResource | undefined;
+    const autoDelete = this.scratch.node.tryFindChild('AutoDeleteObjectsCustomResource');
+    if (!handler || !autoDelete) return;
+    const logGroup = new logs.LogGroup(this, 'AutoDeleteHandlerLogs', {
+      logGroupName: Fn.join('', ['/aws/lambda/', handler.ref]),
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    autoDelete.node.addDependency(logGroup);
+  }
+}

@@ -1,0 +1,48 @@
+import { Validations } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+
+export interface HuggingFaceSecretProps {
+  /**
+   * Name of an existing secret that holds the token. Set, that secret is used and nothing is created.
+   * @default - a new secret, named `secretName`, for you to fill
+   */
+  readonly existingSecretName?: string;
+  /** Name of the secret to create when no existing one is given. */
+  readonly secretName: string;
+}
+
+/**
+ * The Secrets Manager secret that holds the Hugging Face access token, with which the tokenization job downloads the
+ * tokenizer of a gated model such as Llama 2. Either an existing secret, or a new one whose value is a placeholder that
+ * Secrets Manager generates: the template never contains a token.
+ */
+export class HuggingFaceSecret extends Construct {
+  readonly secret: secretsmanager.ISecret;
+
+  constructor(scope: Construct, id: string, props: HuggingFaceSecretProps) {
+    super(scope, id);
+    if (props.existingSecretName !== undefined) {
+      this.secret = secretsmanager.Secret.fromSecretNameV2(this, 'Secret', props.existingSecretName);
+      return;
+    }
+    this.secret = new secretsmanager.Secret(this, 'Secret', {
+      secretName: props.secretName,
+      description:
+        'Hugging Face access token of the tokenization job. Replace the generated placeholder with your token: ' +
+        `aws secretsmanager put-secret-value --secret-id ${props.secretName} --secret-string <your token>`,
+    });
+    Validations.of(this.secret).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SMG4',
+      reason: 'Hugging Face tokens are issued by huggingface.co; no rotation function can mint one.',
+    });
+  }
+}
+
+/**
+ * A secret's ARN as IAM policies need it: a secret imported by name has no random suffix in its ARN, so the policy
+ * matches any suffix (the pattern CDK's own grants use).
+ */
+export function secretArnForPolicies(secret: secretsmanager.ISecret): string {
+  return secret.secretFullArn ?? `${secret.secretArn}-??????`;
+}
