@@ -1,7 +1,7 @@
-import { CfnResource, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { ownHandlerLogGroup } from '../shared/handler-log-group';
 
 export interface CorpusBucketsProps {
   /**
@@ -80,23 +80,11 @@ export class CorpusBuckets extends Construct {
       ],
     });
 
-    this.giveAutoDeleteHandlerALogGroup();
-  }
-
-  /**
-   * CDK's shared handler that empties the scratch bucket on `cdk destroy` writes to a log group nothing owns, which
-   * would outlive the stack. Create that group here, before the handler first runs, so the stack removes it.
-   */
-  private giveAutoDeleteHandlerALogGroup(): void {
-    const provider = Stack.of(this).node.tryFindChild('Custom::S3AutoDeleteObjectsCustomResourceProvider');
-    const handler = provider?.node.tryFindChild('Handler') as CfnResource | undefined;
-    const autoDelete = this.scratch.node.tryFindChild('AutoDeleteObjectsCustomResource');
-    if (!handler || !autoDelete) return;
-    const logGroup = new logs.LogGroup(this, 'AutoDeleteHandlerLogs', {
-      logGroupName: Fn.join('', ['/aws/lambda/', handler.ref]),
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    autoDelete.node.addDependency(logGroup);
+    ownHandlerLogGroup(
+      this,
+      'AutoDeleteHandlerLogs',
+      'Custom::S3AutoDeleteObjectsCustomResourceProvider',
+      this.scratch.node.tryFindChild('AutoDeleteObjectsCustomResource'),
+    );
   }
 }

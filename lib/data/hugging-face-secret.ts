@@ -5,11 +5,9 @@ import { Construct } from 'constructs';
 export interface HuggingFaceSecretProps {
   /**
    * Name of an existing secret that holds the token. Set, that secret is used and nothing is created.
-   * @default - a new secret, named `secretName`, for you to fill
+   * @default - a new secret for you to fill
    */
   readonly existingSecretName?: string;
-  /** Name of the secret to create when no existing one is given. */
-  readonly secretName: string;
 }
 
 /**
@@ -26,11 +24,12 @@ export class HuggingFaceSecret extends Construct {
       this.secret = secretsmanager.Secret.fromSecretNameV2(this, 'Secret', props.existingSecretName);
       return;
     }
+    // No fixed name: CloudFormation schedules a deleted secret for deletion, and a fixed name would make a
+    // redeploy within the recovery window fail.
     this.secret = new secretsmanager.Secret(this, 'Secret', {
-      secretName: props.secretName,
       description:
         'Hugging Face access token of the tokenization job. Replace the generated placeholder with your token: ' +
-        `aws secretsmanager put-secret-value --secret-id ${props.secretName} --secret-string <your token>`,
+        'aws secretsmanager put-secret-value --secret-id <HfTokenSecretArn output> --secret-string file://token.txt',
     });
     Validations.of(this.secret).acknowledge({
       id: 'AwsSolutions::AwsSolutions-SMG4',

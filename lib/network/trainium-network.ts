@@ -1,7 +1,8 @@
-import { CfnResource, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ownHandlerLogGroup } from '../shared/handler-log-group';
 
 export interface TrainiumNetworkProps {
   /** Name of the one Availability Zone everything is placed in (a token is fine). */
@@ -69,25 +70,12 @@ export class TrainiumNetwork extends Construct {
     this.efaSecurityGroup.connections.allowInternally(ec2.Port.allTraffic(), 'EFA traffic between cluster nodes');
     keepNoTrafficEgressPlaceholder(this.efaSecurityGroup);
 
-    this.giveDefaultSecurityGroupHandlerALogGroup();
-  }
-
-  /**
-   * CDK's shared handler that empties the default security group writes to a log group that nothing owns, which
-   * would outlive `cdk destroy`. Create that group here, before the handler first runs, so the stack removes it.
-   */
-  private giveDefaultSecurityGroupHandlerALogGroup(): void {
-    const stack = Stack.of(this);
-    const provider = stack.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
-    const handler = provider?.node.tryFindChild('Handler') as CfnResource | undefined;
-    const restrict = this.vpc.node.tryFindChild('RestrictDefaultSecurityGroupCustomResource');
-    if (!handler || !restrict) return;
-    const logGroup = new logs.LogGroup(this, 'DefaultSecurityGroupHandlerLogs', {
-      logGroupName: Fn.join('', ['/aws/lambda/', handler.ref]),
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    restrict.node.addDependency(logGroup);
+    ownHandlerLogGroup(
+      this,
+      'DefaultSecurityGroupHandlerLogs',
+      'Custom::VpcRestrictDefaultSGCustomResourceProvider',
+      this.vpc.node.tryFindChild('RestrictDefaultSecurityGroupCustomResource'),
+    );
   }
 }
 

@@ -26,7 +26,6 @@ export class DataStack extends Stack {
     const buckets = new CorpusBuckets(this, 'Buckets');
     const hfToken = new HuggingFaceSecret(this, 'HuggingFaceToken', {
       existingSecretName: config.hfTokenSecretName,
-      secretName: `${config.projectName}/hugging-face-token`,
     });
     const tokenize = new TokenizeJob(this, 'Tokenize', {
       config,

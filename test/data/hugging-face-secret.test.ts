@@ -16,13 +16,12 @@ const secretArnOfJob = (template: Template) =>
 describe('without hfTokenSecretName, the stack creates the secret', () => {
   const template = dataTemplate();
 
-  test('named after the project, with a placeholder that Secrets Manager generates: no token in the template', () => {
+  test('unnamed (a redeploy must not meet the deleted one), with a placeholder that Secrets Manager generates: no token in the template', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     const [secret] = Object.values(template.findResources('AWS::SecretsManager::Secret'));
     expect(secret.Properties).toEqual({
-      Name: 'trainium-cpt/hugging-face-token',
       Description: expect.stringContaining(
-        'aws secretsmanager put-secret-value --secret-id trainium-cpt/hugging-face-token --secret-string <your token>',
+        'aws secretsmanager put-secret-value --secret-id <HfTokenSecretArn output> --secret-string file://token.txt',
       ),
       GenerateSecretString: {},
       Tags: expect.any(Array),
