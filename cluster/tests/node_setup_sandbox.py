@@ -1,0 +1,209 @@
+"""A sandbox to run the real cluster/node-setup.sh with bash: a temporary CPT_ROOT, CPT_SHARED and CPT_LOG, and a
+PATH whose first directory holds recorders in place of apt-get, apt-mark, curl, gpg, modprobe, sysctl, git,
+python3, pip and uname. Each recorder appends {"cmd", "argv0", "args", ...} as one JSON line to a record file and
+does the least the script needs (curl answers the instance metadata and writes a key, git clone makes the checkout,
+python3 -m venv makes a venv whose bin/pip is a recorder too).
+
+Knobs, as environment variables of a run:
+  CPT_TEST_FAIL       comma-separated rules "cmd" or "cmd:text": the recorder of cmd exits non-zero when its
+                      arguments, joined by spaces, contain text
+  CPT_TEST_FAIL_CODE  that exit status (default 1)
+  CPT_TEST_WATCH      a path: every record says whether it existed then ("watch_exists")
+  CPT_TEST_IP, CPT_TEST_HOSTNAME, CPT_TEST_KERNEL  what the instance metadata and uname answer
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CLUSTER = Path(__file__).resolve().parent.parent
+ROOT = CLUSTER.parent
+SCRIPT = CLUSTER / "node-setup.sh"
+PINS_DIR = CLUSTER / "neuron"
+RELEASE = "2.28.1"
+
+HOSTNAME = "trn-dy-trn1n-32xlarge-1"
+INSTANCE_IP = "10.1.2.3"
+KERNEL = "5.15.0-1070-aws"
+FAKE_KEY = "-----BEGIN PGP PUBLIC KEY BLOCK-----\nnot a real key\n-----END PGP PUBLIC KEY BLOCK-----\n"
+LLAMA_REQUIREMENTS = "examples/training/llama/requirements.txt"
+FAKED = ["apt-get", "apt-mark", "curl", "gpg", "modprobe", "sysctl", "git", "python3", "pip", "uname"]
+# Commands that install or download something: a second run must run none of them.
+INSTALLING = {"apt-get", "apt-mark", "gpg", "git", "python3", "pip"}
+
+RECORDER = r'''#!@PYTHON@
+import json, os, sys
+from pathlib import Path
+
+# Descriptors above 2 inherited from the script (listed before this process opens any file of its own).
+inherited = [fd for fd in range(3, 10) if os.path.exists(f"/proc/self/fd/{fd}")]
+name = os.path.basename(sys.argv[0])
+args = sys.argv[1:]
+record = {"cmd": name, "argv0": sys.argv[0], "args": args, "inherited_fds": inherited}
+if name == "apt-get":
+    record["DEBIAN_FRONTEND"] = os.environ.get("DEBIAN_FRONTEND")
+watch = os.environ.get("CPT_TEST_WATCH")
+if watch:
+    record["watch_exists"] = os.path.lexists(watch)
+with open(os.environ["CPT_TEST_RECORD"], "a", encoding="utf-8") as out:
+    out.write(json.dumps(record) + "\n")
+
+for rule in filter(None, os.environ.get("CPT_TEST_FAIL", "").split(",")):
+    cmd, _, text = rule.partition(":")
+    if cmd == name and text in " ".join(args):
+        print(f"{name}: simulated failure", file=sys.stderr)
+        sys.exit(int(os.environ.get("CPT_TEST_FAIL_CODE", "1")))
+
+def value_of(flag):
+    return args[args.index(flag) + 1]
+
+if name == "curl":
+    url = args[-1]
+    if url.endswith("/latest/api/token"):
+        print("TOKEN-123")
+    elif url.endswith("/latest/meta-data/local-ipv4"):
+        print(os.environ.get("CPT_TEST_IP", "@IP@"), end="")
+    elif "-o" in args:
+        Path(value_of("-o")).write_text(@KEY@)
+elif name == "gpg":
+    Path(value_of("--output")).write_text("dearmored:" + Path(args[-1]).read_text())
+elif name == "uname":
+    if "-r" in args:
+        print(os.environ.get("CPT_TEST_KERNEL", "@KERNEL@"))
+    elif "-n" in args:
+        print(os.environ.get("CPT_TEST_HOSTNAME", "@HOSTNAME@"))
+elif name == "git" and args[:1] == ["clone"]:
+    requirements = Path(args[-1]) / "@LLAMA@"
+    requirements.parent.mkdir(parents=True)
+    requirements.write_text("transformers==4.48.0\ndatasets<=3.6.0\n")
+elif name == "python3" and args[:2] == ["-m", "venv"]:
+    bin_dir = Path(args[-1]) / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "pip").symlink_to(os.path.realpath(sys.argv[0]))
+    (bin_dir / "activate").write_text(f"VIRTUAL_ENV={args[-1]}\n")
+    (Path(args[-1]) / "pyvenv.cfg").write_text("home = /usr/bin\n")
+'''
+
+
+def read_pins(path: Path = PINS_DIR / f"{RELEASE}.env") -> dict:
+    """KEY=VALUE assignments of a pins file, comments and blank lines left out."""
+    pins = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = re.fullmatch(r"([A-Z][A-Z0-9_]*)=(\S+)", line)
+        assert match, f"{path.name}: not a plain assignment: {line!r}"
+        pins[match.group(1)] = match.group(2)
+    return pins
+
+
+def bundled_script(release: str = RELEASE) -> str:
+    """The copy the CDK app uploads (lib/cluster/node-setup-script.ts, bundledScript): the first line that starts
+    with "# @pins@" replaced by CPT_PINS_INLINED=<release> and the release's pins."""
+    script = SCRIPT.read_text(encoding="utf-8")
+    pins = (PINS_DIR / f"{release}.env").read_text(encoding="utf-8").rstrip()
+    marker = re.compile(r"^# @pins@.*$", re.M)
+    assert marker.search(script), "node-setup.sh lacks the '# @pins@' line"
+    return marker.sub(lambda _: f"CPT_PINS_INLINED={release}\n{pins}", script, count=1)
+
+
+def apt_subcommand(args: list) -> list:
+    """apt-get's arguments without its global options (-q, -o NAME=VALUE)."""
+    out, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "-o":
+            skip = True
+        elif arg != "-q":
+            out.append(arg)
+    return out
+
+
+class Sandbox:
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.root = tmp / "root"
+        self.shared = tmp / "shared"
+        self.log = tmp / "log" / "node-setup.log"
+        self.record = tmp / "record.jsonl"
+        self.bin = tmp / "bin"
+        for d in (self.root / "etc", self.shared, self.bin, tmp / "home", tmp / "tmp"):
+            d.mkdir(parents=True, exist_ok=True)
+        self.set_os("jammy")
+        self.hosts.write_text("127.0.0.1 localhost\n")
+        recorder = self.bin / "recorder.py"
+        text = RECORDER.replace("@PYTHON@", sys.executable).replace("@IP@", INSTANCE_IP)
+        text = text.replace("@KERNEL@", KERNEL).replace("@HOSTNAME@", HOSTNAME).replace("@LLAMA@", LLAMA_REQUIREMENTS)
+        recorder.write_text(text.replace("@KEY@", repr(FAKE_KEY)))
+        recorder.chmod(0o755)
+        for name in FAKED:
+            (self.bin / name).symlink_to(recorder)
+
+    @property
+    def hosts(self) -> Path:
+        return self.root / "etc" / "hosts"
+
+    @property
+    def target(self) -> Path:
+        return self.shared / "trainium-cpt" / f"neuron-{RELEASE}"
+
+    def set_os(self, codename: str) -> None:
+        (self.root / "etc" / "os-release").write_text(
+            f'NAME="Ubuntu"\nVERSION_ID="22.04"\nVERSION_CODENAME={codename}\nID=ubuntu\n'
+        )
+
+    def env(self, **extra) -> dict:
+        env = {
+            "PATH": f"{self.bin}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(self.tmp / "home"),
+            "TMPDIR": str(self.tmp / "tmp"),
+            "LANG": "C.UTF-8",
+            "CPT_ROOT": str(self.root),
+            "CPT_SHARED": str(self.shared),
+            "CPT_LOG": str(self.log),
+            "CPT_TEST_RECORD": str(self.record),
+        }
+        env.update({k: str(v) for k, v in extra.items()})
+        return env
+
+    def run(self, *args: str, script: Path = SCRIPT, **extra) -> subprocess.CompletedProcess:
+        started = time.monotonic()
+        result = subprocess.run(
+            ["bash", str(script), *args], env=self.env(**extra), capture_output=True, text=True, timeout=120,
+            cwd=self.tmp,
+        )
+        result.seconds = time.monotonic() - started
+        return result
+
+    def records(self) -> list:
+        if not self.record.exists():
+            return []
+        return [json.loads(line) for line in self.record.read_text(encoding="utf-8").splitlines()]
+
+    def calls(self, cmd: str) -> list:
+        return [r["args"] for r in self.records() if r["cmd"] == cmd]
+
+    def forget(self) -> None:
+        """Start a new record (between two runs)."""
+        self.record.unlink(missing_ok=True)
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8") if self.log.exists() else ""
+
+
+# Fixtures, imported by the test modules. (No conftest.py here: glue/tests imports its own as `conftest`, and a
+# second module of that name on sys.path would shadow it when pytest runs both folders.)
+@pytest.fixture()
+def sandbox(tmp_path) -> Sandbox:
+    return Sandbox(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def pins() -> dict:
+    return read_pins()
