@@ -1,6 +1,7 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CptConfig } from './config/schema';
+import { ClusterStack } from './stacks/cluster-stack';
 import { DataStack } from './stacks/data-stack';
 import { stackNames } from './stack-names';
 import { NetworkStack } from './stacks/network-stack';
@@ -25,8 +26,20 @@ export function buildApp(app: App, config: CptConfig) {
     description: 'trainium-cpt: buckets of corpora and datasets, the Hugging Face token secret, the Glue tokenization job',
     config,
   });
+  const cluster = new ClusterStack(app, 'Cluster', {
+    stackName: names.cluster,
+    env,
+    description: 'trainium-cpt: AWS ParallelCluster Slurm cluster of Trainium nodes with EFA, FSx for Lustre and Neuron',
+    config,
+    vpc: network.vpc,
+    headSubnet: network.publicSubnet,
+    computeSubnet: network.privateSubnet,
+    efaSecurityGroup: network.efaSecurityGroup,
+    datasetsBucket: data.datasetsBucket,
+    checkpointsBucket: data.checkpointsBucket,
+  });
   // Stable tags: ParallelCluster fails an update that changes tags and config at once.
   Tags.of(app).add('project', config.projectName);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { network, data };
+  return { network, data, cluster };
 }

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/python-env.sh
+scripts/pcluster-env.sh
 echo "Type-checking (tsc)"
 npx tsc -p .
 mkdir -p .test-output

@@ -184,6 +184,10 @@ export const FIELDS = {
     description: 'Capacity of the FSx for Lustre file system (PERSISTENT_2).',
     accepted: '1200, or a multiple of 2400',
   }),
+  fsxThroughputPerTiB: field(z.union([z.literal(125), z.literal(250), z.literal(500), z.literal(1000)]), {
+    description: 'Throughput of FSx for Lustre per TiB of storage, in MB/s (PERSISTENT_2).',
+    accepted: '125 | 250 | 500 | 1000',
+  }),
   vpcCidr: field(cidrV4, {
     description: 'IPv4 range of the VPC; the private subnet takes a /20 of it, the public subnet a /24.',
     accepted: 'an IPv4 CIDR block with a prefix from /16 to /20',

@@ -26,18 +26,20 @@ const PRIVATE_BUCKET: s3.BucketProps = {
 };
 
 /**
- * The buckets of the data pipeline: raw corpora and prepared datasets (kept by `cdk destroy`: they cost time and money
- * to rebuild), a scratch bucket that destroy empties and removes, and a bucket for the server access logs of the
- * other three.
+ * The buckets of the pipeline: raw corpora, prepared datasets and checkpoints (kept by `cdk destroy`: they cost time
+ * and money to rebuild), a scratch bucket that destroy empties and removes, and a bucket for the server access logs
+ * of the others.
  */
 export class CorpusBuckets extends Construct {
   /** Raw corpora (JSON Lines or Parquet), uploaded by the user. */
   readonly raw: s3.Bucket;
   /** Tokenized, training-ready datasets, one folder per run. */
   readonly datasets: s3.Bucket;
+  /** Checkpoints (exported by FSx for Lustre as training writes them), exported models, evaluation results. */
+  readonly checkpoints: s3.Bucket;
   /** Glue's temporary directory and the job's intermediate files. */
   readonly scratch: s3.Bucket;
-  /** Server access logs of the three buckets above, one prefix each. */
+  /** Server access logs of the buckets above, one prefix each. */
   readonly accessLogs: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: CorpusBucketsProps = {}) {
@@ -65,6 +67,13 @@ export class CorpusBuckets extends Construct {
       versioned: true,
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'datasets/',
+    });
+    // Not versioned: checkpoints are large, written once, and FSx exports each as new objects.
+    this.checkpoints = new s3.Bucket(this, 'Checkpoints', {
+      ...PRIVATE_BUCKET,
+      removalPolicy: RemovalPolicy.RETAIN,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'checkpoints/',
     });
     this.scratch = new s3.Bucket(this, 'Scratch', {
       ...PRIVATE_BUCKET,

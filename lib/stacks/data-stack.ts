@@ -16,6 +16,7 @@ export interface DataStackProps extends StackProps {
 export class DataStack extends Stack {
   readonly rawBucket: s3.IBucket;
   readonly datasetsBucket: s3.IBucket;
+  readonly checkpointsBucket: s3.IBucket;
   readonly hfTokenSecret: secretsmanager.ISecret;
   readonly tokenizeJob: glue.IJob;
 
@@ -37,6 +38,7 @@ export class DataStack extends Stack {
 
     this.rawBucket = buckets.raw;
     this.datasetsBucket = buckets.datasets;
+    this.checkpointsBucket = buckets.checkpoints;
     this.hfTokenSecret = hfToken.secret;
     this.tokenizeJob = tokenize.job;
 
@@ -48,6 +50,10 @@ export class DataStack extends Stack {
     new CfnOutput(this, 'DatasetsBucketName', {
       value: buckets.datasets.bucketName,
       description: 'Tokenized datasets, one folder per run',
+    });
+    new CfnOutput(this, 'CheckpointsBucketName', {
+      value: buckets.checkpoints.bucketName,
+      description: 'Checkpoints, exported models and evaluation results; kept by cdk destroy',
     });
     new CfnOutput(this, 'ScratchBucketName', {
       value: buckets.scratch.bucketName,

@@ -71,6 +71,7 @@ const badConfigs: Array<[string, Record<string, unknown>, string[]]> = [
   ['no checkpoint kept', { checkpointsKept: 0 }, ['checkpointsKept = 0', 'at least 1']],
   ['FSx below the minimum', { fsxStorageGiB: 1000 }, ['fsxStorageGiB = 1000', '1200, or a multiple of 2400']],
   ['FSx between steps', { fsxStorageGiB: 3600 }, ['fsxStorageGiB = 3600', 'not a size FSx for Lustre PERSISTENT_2 offers']],
+  ['FSx throughput FSx does not offer', { fsxThroughputPerTiB: 200 }, ['fsxThroughputPerTiB = 200', '125 | 250 | 500 | 1000']],
   ['VPC too small for the subnets', { vpcCidr: '10.0.0.0/24' }, ['vpcCidr = "10.0.0.0/24"', '/16 to /20']],
   ['VPC CIDR with host bits', { vpcCidr: '10.0.0.1/16' }, ['vpcCidr = "10.0.0.1/16"', 'host bits']],
   ['VPC CIDR that is not one', { vpcCidr: '10.0.0.0' }, ['vpcCidr = "10.0.0.0"', 'IPv4 CIDR']],

@@ -8,14 +8,14 @@ const idOf = (name: string) => {
   expect(ids).toHaveLength(1);
   return ids[0];
 };
-const [raw, datasets, scratch, accessLogs] = ['Raw', 'Datasets', 'Scratch', 'AccessLogs'].map(idOf);
+const [raw, datasets, checkpoints, scratch, accessLogs] = ['Raw', 'Datasets', 'Checkpoints', 'Scratch', 'AccessLogs'].map(idOf);
 
-test('the stack has four buckets: raw corpora, datasets, scratch and access logs', () => {
-  expect(Object.keys(buckets).sort()).toEqual([raw, datasets, scratch, accessLogs].sort());
+test('the stack has five buckets: raw corpora, datasets, checkpoints, scratch and access logs', () => {
+  expect(Object.keys(buckets).sort()).toEqual([raw, datasets, checkpoints, scratch, accessLogs].sort());
 });
 
-test('cdk destroy keeps the corpora, the datasets and the access logs, and removes the scratch bucket', () => {
-  for (const id of [raw, datasets, accessLogs]) {
+test('cdk destroy keeps the corpora, the datasets, the checkpoints and the access logs, and removes the scratch bucket', () => {
+  for (const id of [raw, datasets, checkpoints, accessLogs]) {
     expect(buckets[id].DeletionPolicy).toBe('Retain');
     expect(buckets[id].UpdateReplacePolicy).toBe('Retain');
   }
@@ -49,7 +49,8 @@ test('the corpora and the datasets are versioned', () => {
   for (const id of [raw, datasets]) {
     expect(buckets[id].Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
   }
-  for (const id of [scratch, accessLogs]) expect(buckets[id].Properties.VersioningConfiguration).toBeUndefined();
+  // Checkpoints are written once, as new objects; versions would only double their cost.
+  for (const id of [checkpoints, scratch, accessLogs]) expect(buckets[id].Properties.VersioningConfiguration).toBeUndefined();
 });
 
 test('every bucket is encrypted with S3-managed keys, private, and without ACLs', () => {
@@ -70,7 +71,7 @@ test('every bucket is encrypted with S3-managed keys, private, and without ACLs'
 
 test('every bucket refuses requests without TLS, or with TLS older than 1.2', () => {
   const policies = template.findResources('AWS::S3::BucketPolicy');
-  expect(Object.keys(policies)).toHaveLength(4);
+  expect(Object.keys(policies)).toHaveLength(5);
   for (const policy of Object.values(policies)) {
     const bucketArn = { 'Fn::GetAtt': [policy.Properties.Bucket.Ref, 'Arn'] };
     const everything = [bucketArn, { 'Fn::Join': ['', [bucketArn, '/*']] }];
@@ -95,10 +96,11 @@ test('every bucket refuses requests without TLS, or with TLS older than 1.2', ()
   }
 });
 
-test('the other three buckets log requests to the access-log bucket, each under its own prefix', () => {
+test('the other buckets log requests to the access-log bucket, each under its own prefix', () => {
   const prefixes: [string, string][] = [
     [raw, 'raw/'],
     [datasets, 'datasets/'],
+    [checkpoints, 'checkpoints/'],
     [scratch, 'scratch/'],
   ];
   for (const [id, prefix] of prefixes) {
@@ -117,7 +119,7 @@ test('S3 log delivery may write to the access-log bucket through its policy, for
     (s: { Principal?: { Service?: string } }) => s.Principal?.Service === 'logging.s3.amazonaws.com',
   );
   expect(deliveries).toEqual(
-    ['raw/', 'datasets/', 'scratch/'].map((prefix) =>
+    ['raw/', 'datasets/', 'checkpoints/', 'scratch/'].map((prefix) =>
       expect.objectContaining({
         Effect: 'Allow',
         Action: 's3:PutObject',

@@ -1,0 +1,286 @@
+import { CptConfig } from '../config/schema';
+import { DATASETS_PREFIX } from '../data/job-arguments';
+
+/**
+ * A pure, typed builder of the AWS ParallelCluster 3 cluster configuration (the YAML of `pcluster create-cluster`,
+ * as an object for the CloudFormation custom resource). Schema: aws/aws-parallelcluster
+ * cli/src/pcluster/schemas/cluster_schema.py; the tests load what this returns with that schema.
+ */
+
+/** The Slurm queue of Trainium nodes. Queue names: lowercase, at most 25 characters. */
+export const QUEUE_NAME = 'trn';
+/** Where FSx for Lustre is mounted on every node, and the folders its data repository associations link to S3. */
+export const FSX_MOUNT_DIR = '/fsx';
+export const FSX_DATASETS_PATH = '/datasets';
+export const FSX_CHECKPOINTS_PATH = '/checkpoints';
+/** S3 prefixes of the associations: the datasets prefix is the one the tokenization job writes. */
+export const DATASETS_S3_PREFIX = DATASETS_PREFIX.replace(/\/$/, '');
+export const CHECKPOINTS_S3_PREFIX = 'checkpoints';
+/** Neuron asks for a root volume of at least 512 GB on trn1 (compiler cache, checkpoints being converted). */
+export const COMPUTE_ROOT_VOLUME_GIB = 512;
+export const HEAD_ROOT_VOLUME_GIB = 200;
+/** Idle Trainium nodes cost about $25 an hour each: give them back after 10 idle minutes. */
+export const SCALEDOWN_IDLE_MINUTES = 10;
+export const SSM_MANAGED_POLICY = 'AmazonSSMManagedInstanceCore';
+/**
+ * The head node builds the Neuron Python environment (torch and its dependencies: several GB) on first boot: give
+ * it 50 minutes instead of ParallelCluster's 30, inside the custom resource's hour.
+ */
+export const HEAD_NODE_BOOTSTRAP_TIMEOUT_SECONDS = 3000;
+
+/** Everything the configuration needs that the app makes elsewhere (tokens are fine). */
+export interface ClusterResources {
+  readonly headSubnetId: string;
+  readonly computeSubnetId: string;
+  /** CIDR of the VPC: SSH stays inside it unless the config opens it to one range. */
+  readonly vpcCidr: string;
+  readonly efaSecurityGroupId: string;
+  readonly datasetsBucketName: string;
+  readonly checkpointsBucketName: string;
+  /** The node set-up script (an object of the CDK assets bucket). */
+  readonly nodeSetupScript: { readonly bucketName: string; readonly objectKey: string };
+  /** ARN partition, for the managed policy ARN (a token: `${AWS::Partition}`). */
+  readonly partition: string;
+}
+
+type ClusterSettings = Pick<
+  CptConfig,
+  | 'projectName'
+  | 'instanceType'
+  | 'nodeCount'
+  | 'headNodeInstanceType'
+  | 'neuronSdkVersion'
+  | 'fsxStorageGiB'
+  | 'fsxThroughputPerTiB'
+  | 'sshKeyName'
+  | 'sshAllowedCidr'
+>;
+
+export interface S3Access {
+  readonly BucketName: string;
+  readonly KeyName?: string;
+  readonly EnableWriteAccess?: boolean;
+}
+
+interface CustomActions {
+  readonly OnNodeConfigured: { readonly Script: string; readonly Args: string[] };
+}
+
+interface NodeIam {
+  readonly AdditionalIamPolicies: Array<{ readonly Policy: string }>;
+  readonly S3Access: S3Access[];
+}
+
+/** The part of ParallelCluster's cluster configuration this app writes. */
+export interface PclusterConfig {
+  readonly Image: { readonly Os: 'ubuntu2204' };
+  readonly Imds: { readonly ImdsSupport: 'v2.0' };
+  readonly HeadNode: {
+    readonly InstanceType: string;
+    readonly Networking: { readonly SubnetId: string };
+    readonly Ssh: { readonly KeyName?: string; readonly AllowedIps: string };
+    readonly LocalStorage: { readonly RootVolume: { readonly Size: number; readonly Encrypted: boolean } };
+    readonly Iam: NodeIam;
+    readonly Imds: { readonly Secured: boolean };
+    readonly CustomActions: CustomActions;
+  };
+  readonly Scheduling: {
+    readonly Scheduler: 'slurm';
+    readonly SlurmSettings: { readonly QueueUpdateStrategy: 'DRAIN' | 'TERMINATE'; readonly ScaledownIdletime: number };
+    readonly SlurmQueues: Array<{
+      readonly Name: string;
+      readonly CapacityType: 'ONDEMAND';
+      readonly JobExclusiveAllocation: boolean;
+      readonly ComputeResources: Array<{
+        readonly Name: string;
+        readonly InstanceType: string;
+        readonly MinCount: number;
+        readonly MaxCount: number;
+        readonly Efa: { readonly Enabled: boolean };
+      }>;
+      readonly Networking: {
+        readonly SubnetIds: string[];
+        readonly PlacementGroup: { readonly Enabled: boolean };
+        readonly AdditionalSecurityGroups: string[];
+      };
+      readonly ComputeSettings: {
+        readonly LocalStorage: { readonly RootVolume: { readonly Size: number; readonly Encrypted: boolean } };
+      };
+      readonly Iam: NodeIam;
+      readonly CustomActions: CustomActions;
+    }>;
+  };
+  readonly SharedStorage: Array<{
+    readonly Name: string;
+    readonly StorageType: 'FsxLustre';
+    readonly MountDir: string;
+    readonly FsxLustreSettings: {
+      readonly DeploymentType: 'PERSISTENT_2';
+      readonly StorageCapacity: number;
+      readonly PerUnitStorageThroughput: number;
+      readonly DataCompressionType: 'LZ4';
+      readonly DeletionPolicy: 'Delete';
+      readonly DataRepositoryAssociations: Array<{
+        readonly Name: string;
+        readonly BatchImportMetaDataOnCreate: boolean;
+        readonly DataRepositoryPath: string;
+        readonly FileSystemPath: string;
+        readonly AutoImportPolicy: string[];
+        readonly AutoExportPolicy?: string[];
+      }>;
+    };
+  }>;
+  readonly Monitoring: {
+    readonly DetailedMonitoring: boolean;
+    readonly Logs: { readonly CloudWatch: { readonly Enabled: boolean; readonly RetentionInDays: number; readonly DeletionPolicy: 'Delete' } };
+    readonly Dashboards: { readonly CloudWatch: { readonly Enabled: boolean } };
+  };
+  readonly Tags: Array<{ readonly Key: string; readonly Value: string }>;
+  readonly DevSettings: { readonly Timeouts: { readonly HeadNodeBootstrapTimeout: number } };
+}
+
+/** The cluster's name: stable (ParallelCluster cannot rename a cluster) and unlike any stack name of the app. */
+export function clusterName(config: Pick<CptConfig, 'projectName'>): string {
+  return `${config.projectName}-pcluster`;
+}
+
+/** A compute resource per instance type: trn1n.32xlarge → trn1n-32xlarge. */
+export function computeResourceName(instanceType: string): string {
+  return instanceType.replace(/\./g, '-');
+}
+
+/** Managed policies the configuration attaches: the provider must be told of each (AdditionalIamPolicies). */
+export function managedPolicyArns(partition: string): string[] {
+  return [`arn:${partition}:iam::aws:policy/${SSM_MANAGED_POLICY}`];
+}
+
+export function buildClusterConfig(config: ClusterSettings, resources: ClusterResources): PclusterConfig {
+  const script = `s3://${resources.nodeSetupScript.bucketName}/${resources.nodeSetupScript.objectKey}`;
+  const onNodeConfigured = (role: 'head' | 'compute'): CustomActions => ({
+    OnNodeConfigured: { Script: script, Args: [role, config.neuronSdkVersion] },
+  });
+  const iam: NodeIam = {
+    AdditionalIamPolicies: managedPolicyArns(resources.partition).map((Policy) => ({ Policy })),
+    S3Access: [{ BucketName: resources.nodeSetupScript.bucketName, KeyName: resources.nodeSetupScript.objectKey }],
+  };
+  return {
+    Image: { Os: 'ubuntu2204' },
+    Imds: { ImdsSupport: 'v2.0' },
+    HeadNode: {
+      InstanceType: config.headNodeInstanceType,
+      Networking: { SubnetId: resources.headSubnetId },
+      // ParallelCluster opens port 22 to AllowedIps (0.0.0.0/0 by default) even without a key: keep it in the VPC.
+      Ssh: config.sshKeyName
+        ? { KeyName: config.sshKeyName, AllowedIps: config.sshAllowedCidr as string }
+        : { AllowedIps: resources.vpcCidr },
+      LocalStorage: { RootVolume: { Size: HEAD_ROOT_VOLUME_GIB, Encrypted: true } },
+      Iam: iam,
+      Imds: { Secured: true },
+      CustomActions: onNodeConfigured('head'),
+    },
+    Scheduling: {
+      Scheduler: 'slurm',
+      // The custom resource does not stop the fleet before an update: drain the queue instead of failing.
+      SlurmSettings: { QueueUpdateStrategy: 'DRAIN', ScaledownIdletime: SCALEDOWN_IDLE_MINUTES },
+      SlurmQueues: [
+        {
+          Name: QUEUE_NAME,
+          CapacityType: 'ONDEMAND',
+          JobExclusiveAllocation: true,
+          ComputeResources: [
+            {
+              Name: computeResourceName(config.instanceType),
+              InstanceType: config.instanceType,
+              // No static nodes: the custom resource must finish within an hour, and idle nodes cost money.
+              MinCount: 0,
+              MaxCount: config.nodeCount,
+              Efa: { Enabled: true },
+            },
+          ],
+          // EFA needs one subnet and an explicit placement group.
+          Networking: {
+            SubnetIds: [resources.computeSubnetId],
+            PlacementGroup: { Enabled: true },
+            AdditionalSecurityGroups: [resources.efaSecurityGroupId],
+          },
+          ComputeSettings: { LocalStorage: { RootVolume: { Size: COMPUTE_ROOT_VOLUME_GIB, Encrypted: true } } },
+          Iam: iam,
+          CustomActions: onNodeConfigured('compute'),
+        },
+      ],
+    },
+    SharedStorage: [
+      {
+        Name: 'fsx',
+        StorageType: 'FsxLustre',
+        MountDir: FSX_MOUNT_DIR,
+        FsxLustreSettings: {
+          DeploymentType: 'PERSISTENT_2',
+          StorageCapacity: config.fsxStorageGiB,
+          PerUnitStorageThroughput: config.fsxThroughputPerTiB,
+          DataCompressionType: 'LZ4',
+          // The file system is a cache of S3: datasets come from it, checkpoints go back to it as they are written.
+          DeletionPolicy: 'Delete',
+          DataRepositoryAssociations: [
+            {
+              Name: 'datasets',
+              BatchImportMetaDataOnCreate: true,
+              DataRepositoryPath: `s3://${resources.datasetsBucketName}/${DATASETS_S3_PREFIX}`,
+              FileSystemPath: FSX_DATASETS_PATH,
+              AutoImportPolicy: ['NEW', 'CHANGED', 'DELETED'],
+            },
+            {
+              Name: 'checkpoints',
+              BatchImportMetaDataOnCreate: true,
+              DataRepositoryPath: `s3://${resources.checkpointsBucketName}/${CHECKPOINTS_S3_PREFIX}`,
+              FileSystemPath: FSX_CHECKPOINTS_PATH,
+              // Never DELETED: pruning old checkpoints on FSx must not delete them from S3.
+              AutoExportPolicy: ['NEW', 'CHANGED'],
+              AutoImportPolicy: ['NEW', 'CHANGED'],
+            },
+          ],
+        },
+      },
+    ],
+    Monitoring: {
+      DetailedMonitoring: false,
+      Logs: { CloudWatch: { Enabled: true, RetentionInDays: 30, DeletionPolicy: 'Delete' } },
+      Dashboards: { CloudWatch: { Enabled: true } },
+    },
+    // Stable: ParallelCluster fails an update that changes tags and configuration at once.
+    Tags: [{ Key: 'trainium-cpt:project', Value: config.projectName }],
+    DevSettings: { Timeouts: { HeadNodeBootstrapTimeout: HEAD_NODE_BOOTSTRAP_TIMEOUT_SECONDS } },
+  };
+}
+
+/**
+ * Rules that ParallelCluster's schema and validators enforce, checked here so that a bad value fails `cdk synth`
+ * with a clear message instead of a deployment an hour later.
+ */
+export function checkClusterConfig(pcluster: PclusterConfig, name: string, stackNames: readonly string[]): void {
+  const problems: string[] = [];
+  if (!/^[a-zA-Z][a-zA-Z0-9-]{0,59}$/.test(name)) {
+    problems.push(`cluster name "${name}": must start with a letter, hold only letters, digits and hyphens, at most 60 characters`);
+  }
+  if (stackNames.includes(name)) problems.push(`cluster name "${name}": must differ from the stack names (${stackNames.join(', ')})`);
+  for (const queue of pcluster.Scheduling.SlurmQueues) {
+    if (!/^[a-z][a-z0-9-]{0,24}$/.test(queue.Name)) problems.push(`queue "${queue.Name}": lowercase, at most 25 characters`);
+    const efa = queue.ComputeResources.some((r) => r.Efa.Enabled);
+    if (efa && !queue.Networking.PlacementGroup.Enabled) problems.push(`queue "${queue.Name}": EFA needs a placement group`);
+    if (efa && queue.Networking.SubnetIds.length !== 1) problems.push(`queue "${queue.Name}": EFA needs exactly one subnet`);
+    for (const resource of queue.ComputeResources) {
+      if (resource.MaxCount < 1 || resource.MinCount !== 0) {
+        problems.push(`compute resource "${resource.Name}": MinCount must be 0 and MaxCount at least 1`);
+      }
+    }
+    if (queue.ComputeSettings.LocalStorage.RootVolume.Size < COMPUTE_ROOT_VOLUME_GIB) {
+      problems.push(`queue "${queue.Name}": Neuron needs a root volume of at least ${COMPUTE_ROOT_VOLUME_GIB} GB`);
+    }
+  }
+  for (const storage of pcluster.SharedStorage) {
+    const { StorageCapacity: size, DataRepositoryAssociations: associations } = storage.FsxLustreSettings;
+    if (size !== 1200 && size % 2400 !== 0) problems.push(`FSx "${storage.Name}": ${size} GiB is not 1200 or a multiple of 2400`);
+    if (associations.length > 8) problems.push(`FSx "${storage.Name}": at most 8 data repository associations`);
+  }
+  if (problems.length > 0) throw new Error(`Invalid ParallelCluster configuration:\n  - ${problems.join('\n  - ')}`);
+}

@@ -1,0 +1,62 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import { Construct } from 'constructs';
+
+const CLUSTER_DIR = path.join(__dirname, '..', '..', 'cluster');
+const SCRIPT = path.join(CLUSTER_DIR, 'node-setup.sh');
+const RELEASES = path.join(CLUSTER_DIR, 'neuron');
+
+/** Neuron releases with tested pins (cluster/neuron/<release>.env). */
+export function testedNeuronReleases(): string[] {
+  return fs
+    .readdirSync(RELEASES)
+    .filter((f) => f.endsWith('.env'))
+    .map((f) => f.slice(0, -'.env'.length))
+    .sort();
+}
+
+export interface NodeSetupScriptProps {
+  /** Neuron SDK release whose pins the nodes install. */
+  readonly neuronRelease: string;
+}
+
+/**
+ * The script ParallelCluster runs on every node when it is configured (OnNodeConfigured), uploaded as an asset.
+ * ParallelCluster fetches a single file, so the release's pins are written into the uploaded copy: the nodes need
+ * nothing else from this repository.
+ */
+export class NodeSetupScript extends Construct {
+  readonly asset: s3assets.Asset;
+
+  constructor(scope: Construct, id: string, props: NodeSetupScriptProps) {
+    super(scope, id);
+    const tested = testedNeuronReleases();
+    if (!tested.includes(props.neuronRelease)) {
+      throw new Error(
+        `neuronSdkVersion = "${props.neuronRelease}": no tested pins in cluster/neuron/. Accepted: ${tested.join(', ')}.`,
+      );
+    }
+    this.asset = new s3assets.Asset(this, 'Asset', { path: bundle(props.neuronRelease) });
+  }
+}
+
+/** The script with the pins of `release` in place of the line that would read them from a file. */
+export function bundledScript(release: string): string {
+  const script = fs.readFileSync(SCRIPT, 'utf8');
+  const pins = fs.readFileSync(path.join(RELEASES, `${release}.env`), 'utf8');
+  const marker = /^# @pins@.*$/m;
+  if (!marker.test(script)) throw new Error(`${SCRIPT} lacks the "# @pins@" line where the release's pins go`);
+  return script.replace(marker, `CPT_PINS_INLINED=${release}\n${pins.trimEnd()}`);
+}
+
+function bundle(release: string): string {
+  const content = bundledScript(release);
+  // A folder named after the content keeps the asset hash stable and concurrent syntheses apart.
+  const dir = path.join(os.tmpdir(), `trainium-cpt-node-setup-${require('crypto').createHash('sha256').update(content).digest('hex').slice(0, 16)}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'node-setup.sh');
+  fs.writeFileSync(file, content, { mode: 0o755 });
+  return file;
+}

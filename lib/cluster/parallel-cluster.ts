@@ -1,0 +1,63 @@
+import { CfnStack, CustomResource, Fn, RemovalPolicy } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { PclusterConfig } from './cluster-config';
+
+export interface ParallelClusterProps {
+  /** ParallelCluster version of the provider (and so of the cluster), such as 3.16.1. */
+  readonly version: string;
+  /** Cluster name: cannot change once created, must differ from the stack's name. */
+  readonly clusterName: string;
+  /** The cluster configuration, as `pcluster create-cluster` takes it (tokens are fine). */
+  readonly configuration: PclusterConfig;
+  /** ARNs of every managed policy the configuration attaches: the provider's role must be allowed to attach them. */
+  readonly additionalIamPolicies: string[];
+  /**
+   * What happens to the cluster when the resource is deleted.
+   * @default 'Delete'
+   */
+  readonly deletionPolicy?: 'Delete' | 'Retain';
+}
+
+/**
+ * An AWS ParallelCluster cluster through its official CloudFormation custom resource: the provider is a nested stack
+ * from ParallelCluster's own template of that version, in the same stack as the cluster so that CloudFormation
+ * deletes the cluster before the provider.
+ *
+ * No `ServiceTimeout` is set on the cluster resource, on purpose: the provider passes every property other than
+ * ServiceToken and DeletionPolicy to `pcluster create-cluster` as an argument, and an unknown one fails the call
+ * (cloudformation/custom_resource/cluster.yaml and cli/src/pcluster/lib/lib.py of aws/aws-parallelcluster).
+ * CloudFormation's default of one hour applies; with no static nodes, a cluster is created well within it.
+ */
+export class ParallelCluster extends Construct {
+  readonly clusterName: string;
+  /** EC2 instance ID of the head node (a token). */
+  readonly headNodeInstanceId: string;
+  /** Private IP address of the head node (a token). */
+  readonly headNodePrivateIp: string;
+
+  constructor(scope: Construct, id: string, props: ParallelClusterProps) {
+    super(scope, id);
+    const provider = new CfnStack(this, 'Provider', {
+      templateUrl: Fn.sub(
+        'https://${AWS::Region}-aws-parallelcluster.s3.${AWS::Region}.${AWS::URLSuffix}/parallelcluster/${Version}/templates/custom_resource/cluster.yaml',
+        { Version: props.version },
+      ),
+      parameters: { AdditionalIamPolicies: Fn.join(',', props.additionalIamPolicies) },
+    });
+
+    const cluster = new CustomResource(this, 'Cluster', {
+      serviceToken: provider.getAtt('Outputs.ServiceToken').toString(),
+      resourceType: 'Custom::PclusterCluster',
+      properties: {
+        ClusterName: props.clusterName,
+        ClusterConfiguration: props.configuration,
+        DeletionPolicy: props.deletionPolicy ?? 'Delete',
+      },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.clusterName = props.clusterName;
+    this.headNodeInstanceId = cluster.getAttString('headNode.instanceId');
+    this.headNodePrivateIp = cluster.getAttString('headNode.privateIpAddress');
+  }
+}

@@ -1,0 +1,70 @@
+import { Aws, CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import {
+  buildClusterConfig,
+  checkClusterConfig,
+  clusterName,
+  FSX_CHECKPOINTS_PATH,
+  FSX_DATASETS_PATH,
+  FSX_MOUNT_DIR,
+  managedPolicyArns,
+} from '../cluster/cluster-config';
+import { NodeSetupScript } from '../cluster/node-setup-script';
+import { ParallelCluster } from '../cluster/parallel-cluster';
+import { CptConfig } from '../config/schema';
+import { stackNames } from '../stack-names';
+
+export interface ClusterStackProps extends StackProps {
+  readonly config: CptConfig;
+  readonly vpc: ec2.IVpc;
+  readonly headSubnet: ec2.ISubnet;
+  readonly computeSubnet: ec2.ISubnet;
+  readonly efaSecurityGroup: ec2.ISecurityGroup;
+  readonly datasetsBucket: s3.IBucket;
+  readonly checkpointsBucket: s3.IBucket;
+}
+
+/** The Slurm cluster of Trainium nodes, with FSx for Lustre linked to the datasets and checkpoints buckets. */
+export class ClusterStack extends Stack {
+  readonly cluster: ParallelCluster;
+
+  constructor(scope: Construct, id: string, props: ClusterStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    const script = new NodeSetupScript(this, 'NodeSetup', { neuronRelease: config.neuronSdkVersion });
+    const configuration = buildClusterConfig(config, {
+      headSubnetId: props.headSubnet.subnetId,
+      computeSubnetId: props.computeSubnet.subnetId,
+      vpcCidr: props.vpc.vpcCidrBlock,
+      efaSecurityGroupId: props.efaSecurityGroup.securityGroupId,
+      datasetsBucketName: props.datasetsBucket.bucketName,
+      checkpointsBucketName: props.checkpointsBucket.bucketName,
+      nodeSetupScript: { bucketName: script.asset.s3BucketName, objectKey: script.asset.s3ObjectKey },
+      partition: Aws.PARTITION,
+    });
+    const name = clusterName(config);
+    checkClusterConfig(configuration, name, Object.values(stackNames(config)));
+
+    this.cluster = new ParallelCluster(this, 'ParallelCluster', {
+      version: config.parallelClusterVersion,
+      clusterName: name,
+      configuration,
+      additionalIamPolicies: managedPolicyArns(Aws.PARTITION),
+    });
+
+    const region = config.region ?? Aws.REGION;
+    new CfnOutput(this, 'ClusterName', { value: name, description: 'ParallelCluster cluster name (pcluster commands)' });
+    new CfnOutput(this, 'HeadNodeInstanceId', { value: this.cluster.headNodeInstanceId });
+    new CfnOutput(this, 'SsmSessionCommand', {
+      value: `aws ssm start-session --target ${this.cluster.headNodeInstanceId} --region ${region}`,
+      description: 'Shell on the head node through SSM Session Manager (no SSH needed)',
+    });
+    new CfnOutput(this, 'FsxMountPoint', {
+      value: FSX_MOUNT_DIR,
+      description: `FSx for Lustre on every node: ${FSX_MOUNT_DIR}${FSX_DATASETS_PATH} (datasets bucket), ${FSX_MOUNT_DIR}${FSX_CHECKPOINTS_PATH} (checkpoints bucket)`,
+    });
+  }
+}

@@ -1,0 +1,184 @@
+import {
+  buildClusterConfig,
+  checkClusterConfig,
+  ClusterResources,
+  clusterName,
+  PclusterConfig,
+} from '../../lib/cluster/cluster-config';
+import { CptConfig } from '../../lib/config/schema';
+import { defaultConfig } from '../support/app';
+
+export const RESOURCES: ClusterResources = {
+  headSubnetId: 'subnet-0aaaaaaaaaaaaaaa1',
+  computeSubnetId: 'subnet-0bbbbbbbbbbbbbbb2',
+  vpcCidr: '10.0.0.0/16',
+  efaSecurityGroupId: 'sg-0ccccccccccccccc3',
+  datasetsBucketName: 'trainium-cpt-datasets',
+  checkpointsBucketName: 'trainium-cpt-checkpoints',
+  nodeSetupScript: { bucketName: 'cdk-assets', objectKey: 'abc123.sh' },
+  partition: 'aws',
+};
+
+const build = (overrides: Partial<CptConfig> = {}) => buildClusterConfig(defaultConfig(overrides), RESOURCES);
+
+describe('head node', () => {
+  const { HeadNode, Image, Imds } = build();
+
+  test('Ubuntu 22.04, IMDSv2 only, the configured type in the public subnet', () => {
+    expect(Image).toEqual({ Os: 'ubuntu2204' });
+    expect(Imds).toEqual({ ImdsSupport: 'v2.0' });
+    expect(HeadNode.Imds).toEqual({ Secured: true });
+    expect(HeadNode.InstanceType).toBe('c5.4xlarge');
+    expect(HeadNode.Networking).toEqual({ SubnetId: RESOURCES.headSubnetId });
+    expect(HeadNode.LocalStorage.RootVolume.Encrypted).toBe(true);
+  });
+
+  test('reachable by SSM Session Manager; SSH needs no key and stays inside the VPC', () => {
+    expect(HeadNode.Iam.AdditionalIamPolicies).toEqual([{ Policy: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' }]);
+    expect(HeadNode.Ssh).toEqual({ AllowedIps: '10.0.0.0/16' });
+  });
+
+  test('an SSH key opens SSH to the configured range only', () => {
+    expect(build({ sshKeyName: 'ops', sshAllowedCidr: '198.51.100.0/24' }).HeadNode.Ssh).toEqual({
+      KeyName: 'ops',
+      AllowedIps: '198.51.100.0/24',
+    });
+  });
+
+  test('has time to build the Neuron environment on first boot, within the custom resource\'s hour', () => {
+    expect(build().DevSettings.Timeouts.HeadNodeBootstrapTimeout).toBeGreaterThan(1800);
+    expect(build().DevSettings.Timeouts.HeadNodeBootstrapTimeout).toBeLessThan(3600);
+  });
+
+  test('runs the node set-up script as a head node, and may read that script only', () => {
+    expect(HeadNode.CustomActions).toEqual({
+      OnNodeConfigured: { Script: 's3://cdk-assets/abc123.sh', Args: ['head', '2.28.1'] },
+    });
+    expect(HeadNode.Iam.S3Access).toEqual([{ BucketName: 'cdk-assets', KeyName: 'abc123.sh' }]);
+  });
+});
+
+describe('the Trainium queue', () => {
+  const { Scheduling } = build();
+  const [queue] = Scheduling.SlurmQueues;
+
+  test('one queue of the configured type, scaling from 0 to the node count', () => {
+    expect(Scheduling.SlurmQueues).toHaveLength(1);
+    expect(queue.Name).toBe('trn');
+    expect(queue.ComputeResources).toEqual([
+      { Name: 'trn1n-32xlarge', InstanceType: 'trn1n.32xlarge', MinCount: 0, MaxCount: 16, Efa: { Enabled: true } },
+    ]);
+    expect(queue.JobExclusiveAllocation).toBe(true);
+  });
+
+  test('EFA with an explicit placement group, one private subnet and the EFA security group', () => {
+    expect(queue.Networking).toEqual({
+      SubnetIds: [RESOURCES.computeSubnetId],
+      PlacementGroup: { Enabled: true },
+      AdditionalSecurityGroups: [RESOURCES.efaSecurityGroupId],
+    });
+  });
+
+  test('a root volume of 512 GB, as Neuron asks', () => {
+    expect(queue.ComputeSettings.LocalStorage.RootVolume).toEqual({ Size: 512, Encrypted: true });
+  });
+
+  test('updates drain the queue; idle nodes go after 10 minutes', () => {
+    expect(Scheduling.SlurmSettings).toEqual({ QueueUpdateStrategy: 'DRAIN', ScaledownIdletime: 10 });
+  });
+
+  test('runs the node set-up script as a compute node', () => {
+    expect(queue.CustomActions.OnNodeConfigured.Args).toEqual(['compute', '2.28.1']);
+  });
+
+  test.each([
+    ['trn1.32xlarge', 1],
+    ['trn1n.32xlarge', 64],
+  ] as const)('follows the config: %s × %i', (instanceType, nodeCount) => {
+    const [resource] = build({ instanceType, nodeCount, globalBatchSize: nodeCount * 4 * 16 }).Scheduling.SlurmQueues[0].ComputeResources;
+    expect(resource).toMatchObject({ InstanceType: instanceType, MaxCount: nodeCount });
+  });
+});
+
+describe('FSx for Lustre', () => {
+  const [fsx] = build().SharedStorage;
+
+  test('PERSISTENT_2, sized from the config, mounted at /fsx', () => {
+    expect(fsx).toMatchObject({ Name: 'fsx', StorageType: 'FsxLustre', MountDir: '/fsx' });
+    expect(fsx.FsxLustreSettings).toMatchObject({
+      DeploymentType: 'PERSISTENT_2',
+      StorageCapacity: 1200,
+      PerUnitStorageThroughput: 250,
+    });
+    expect(build({ fsxStorageGiB: 4800, fsxThroughputPerTiB: 500 }).SharedStorage[0].FsxLustreSettings).toMatchObject({
+      StorageCapacity: 4800,
+      PerUnitStorageThroughput: 500,
+    });
+  });
+
+  test('imports the datasets prefix and exports checkpoints as they are written, never deleting them in S3', () => {
+    expect(fsx.FsxLustreSettings.DataRepositoryAssociations).toEqual([
+      {
+        Name: 'datasets',
+        BatchImportMetaDataOnCreate: true,
+        DataRepositoryPath: 's3://trainium-cpt-datasets/datasets',
+        FileSystemPath: '/datasets',
+        AutoImportPolicy: ['NEW', 'CHANGED', 'DELETED'],
+      },
+      {
+        Name: 'checkpoints',
+        BatchImportMetaDataOnCreate: true,
+        DataRepositoryPath: 's3://trainium-cpt-checkpoints/checkpoints',
+        FileSystemPath: '/checkpoints',
+        AutoExportPolicy: ['NEW', 'CHANGED'],
+        AutoImportPolicy: ['NEW', 'CHANGED'],
+      },
+    ]);
+  });
+});
+
+test('CloudWatch logs and the dashboard are on; the tags do not change with the config', () => {
+  const { Monitoring, Tags } = build();
+  expect(Monitoring.Logs.CloudWatch.Enabled).toBe(true);
+  expect(Monitoring.Dashboards.CloudWatch.Enabled).toBe(true);
+  expect(Tags).toEqual(build({ nodeCount: 8, globalBatchSize: 1024, instanceType: 'trn1.32xlarge' }).Tags);
+});
+
+describe('checkClusterConfig refuses what ParallelCluster would', () => {
+  const stacks = ['trainium-cpt-network', 'trainium-cpt-data', 'trainium-cpt-cluster'];
+  const problemsOf = (edit: (c: PclusterConfig) => PclusterConfig, name = clusterName({ projectName: 'trainium-cpt' })) => {
+    try {
+      checkClusterConfig(edit(build()), name, stacks);
+      return '';
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+  const withQueue = (change: object) => (c: PclusterConfig) => ({
+    ...c,
+    Scheduling: { ...c.Scheduling, SlurmQueues: [{ ...c.Scheduling.SlurmQueues[0], ...change }] },
+  });
+
+  test('the built configuration passes', () => {
+    expect(problemsOf((c) => c)).toBe('');
+    expect(clusterName({ projectName: 'trainium-cpt' })).toBe('trainium-cpt-pcluster');
+  });
+
+  test.each([
+    ['a cluster name starting with a digit', (c: PclusterConfig) => c, '1cluster', 'must start with a letter'],
+    ['a cluster name of 61 characters', (c: PclusterConfig) => c, `a${'b'.repeat(60)}`, 'at most 60 characters'],
+    ['a cluster name equal to a stack name', (c: PclusterConfig) => c, 'trainium-cpt-cluster', 'must differ from the stack names'],
+    ['a queue name with capitals', withQueue({ Name: 'Trn' }), undefined, 'queue "Trn": lowercase, at most 25 characters'],
+    ['EFA without a placement group', withQueue({ Networking: { SubnetIds: ['s'], PlacementGroup: { Enabled: false }, AdditionalSecurityGroups: [] } }), undefined, 'EFA needs a placement group'],
+    ['EFA over two subnets', withQueue({ Networking: { SubnetIds: ['a', 'b'], PlacementGroup: { Enabled: true }, AdditionalSecurityGroups: [] } }), undefined, 'EFA needs exactly one subnet'],
+    ['a small root volume', withQueue({ ComputeSettings: { LocalStorage: { RootVolume: { Size: 100, Encrypted: true } } } }), undefined, 'at least 512 GB'],
+    [
+      'an FSx size FSx does not offer',
+      (c: PclusterConfig) => ({ ...c, SharedStorage: [{ ...c.SharedStorage[0], FsxLustreSettings: { ...c.SharedStorage[0].FsxLustreSettings, StorageCapacity: 3600 } }] }),
+      undefined,
+      '3600 GiB is not 1200 or a multiple of 2400',
+    ],
+  ])('%s', (_name, edit, name, words) => {
+    expect(problemsOf(edit, name)).toContain(words);
+  });
+});
