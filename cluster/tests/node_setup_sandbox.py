@@ -103,13 +103,14 @@ def read_pins(path: Path = PINS_DIR / f"{RELEASE}.env") -> dict:
 
 
 def bundled_script(release: str = RELEASE) -> str:
-    """The copy the CDK app uploads (lib/cluster/node-setup-script.ts, bundledScript): the first line that starts
-    with "# @pins@" replaced by CPT_PINS_INLINED=<release> and the release's pins."""
-    script = SCRIPT.read_text(encoding="utf-8")
-    pins = (PINS_DIR / f"{release}.env").read_text(encoding="utf-8").rstrip()
-    marker = re.compile(r"^# @pins@.*$", re.M)
-    assert marker.search(script), "node-setup.sh lacks the '# @pins@' line"
-    return marker.sub(lambda _: f"CPT_PINS_INLINED={release}\n{pins}", script, count=1)
+    """The copy the CDK app uploads, made by the app's own code (lib/cluster/node-setup-script.ts, bundledScript)."""
+    root = SCRIPT.parent.parent
+    result = subprocess.run(
+        [str(root / "node_modules" / ".bin" / "ts-node"), "--transpile-only", "-e",
+         "process.stdout.write(require('./lib/cluster/node-setup-script').bundledScript(process.env.CPT_RELEASE))"],
+        cwd=root, env={**os.environ, "CPT_RELEASE": release}, capture_output=True, text=True, check=True,
+    )
+    return result.stdout
 
 
 def apt_subcommand(args: list) -> list:

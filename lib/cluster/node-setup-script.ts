@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -54,7 +55,8 @@ export function bundledScript(release: string): string {
 function bundle(release: string): string {
   const content = bundledScript(release);
   // A folder named after the content keeps the asset hash stable and concurrent syntheses apart.
-  const dir = path.join(os.tmpdir(), `trainium-cpt-node-setup-${require('crypto').createHash('sha256').update(content).digest('hex').slice(0, 16)}`);
+  const digest = createHash('sha256').update(content).digest('hex').slice(0, 16);
+  const dir = path.join(os.tmpdir(), `trainium-cpt-node-setup-${digest}`);
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'node-setup.sh');
   fs.writeFileSync(file, content, { mode: 0o755 });
