@@ -1,0 +1,644 @@
+#!/usr/bin/env python3
+"""The Python half of cpt-run.sh and of the stage scripts: request validation, the training arguments, the run's
+files (jobs.json, status files) and Slurm's answers. Standard library only, Python 3.10 or later (the head and
+compute nodes' system python3 on Ubuntu 22.04), so that it runs without the Neuron environment.
+
+Used as `python3 cpt_lib.py <command> ...` (see main()); every value comes in as an argument or from a JSON file
+and goes out as JSON or as one value a line, so that no request value is ever part of shell code.
+
+Paths: a request names files on FSx as /fsx/...; CPT_FSX (default /fsx) is where /fsx really is (the tests run
+everything under a temporary directory), and fsx_path() maps one to the other.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+STAGES = ("prepare", "compile", "train", "export", "evaluate")
+CORES_PER_NODE = 32  # NeuronCores of a trn1.32xlarge / trn1n.32xlarge: torchrun --nproc_per_node
+TENSOR_PARALLEL = (1, 2, 4, 8, 16, 32)
+MAX_SEQUENCE_LENGTH = 4096  # Llama 2's context
+MAX_REQUEST_BYTES = 16384
+
+RUN_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+S3_URI_RE = re.compile(r"^s3://[a-z0-9.-]{3,63}/[A-Za-z0-9!_.*'()/-]*$")
+# Characters allowed in a path of the request: what dataset folders and run names use, and nothing a shell,
+# Slurm or a glob would read as syntax.
+PATH_RE = re.compile(r"^/fsx(/[A-Za-z0-9._+=@-]+)+/?$")
+MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+SECRET_ARN_RE = re.compile(r"^arn:aws[a-z-]*:secretsmanager:([a-z]{2}(-[a-z]+)+-\d):\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$")
+RELEASE_RE = re.compile(r"^\d+\.\d+\.\d+$")
+PARTITION_RE = re.compile(r"^[a-z][a-z0-9-]{0,24}$")  # ParallelCluster queue names
+
+SUBMIT_FIELDS = (
+    "version", "run", "nodes", "tensorParallel", "sequenceLength", "globalBatch", "microBatch", "steps",
+    "warmupSteps", "learningRate", "minLearningRate", "checkpointEvery", "checkpointsKept", "compileSteps",
+    "trainPath", "evalPaths", "baseModel", "hfTokenSecretArn", "exportS3Uri", "reportS3Uri", "neuronRelease",
+    "partition",
+)
+RUN_FIELDS = ("version", "run")
+
+
+class RequestError(Exception):
+    """A request that cannot be used; the message names every problem and its field."""
+
+
+# --- Request decoding and validation ---
+
+def _reject_constant(name: str):
+    raise RequestError(f"request: {name} is not a JSON number")
+
+
+def _no_duplicates(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise RequestError(f"request: field {key!r} appears twice")
+        seen[key] = value
+    return seen
+
+
+def decode(encoded: str) -> dict:
+    """The JSON object in `encoded`: base64 (standard alphabet, padded, no newlines) of UTF-8 JSON."""
+    if not encoded:
+        raise RequestError("request: empty (expected base64 of a JSON object)")
+    if len(encoded) > MAX_REQUEST_BYTES:
+        raise RequestError(f"request: {len(encoded)} characters, more than the {MAX_REQUEST_BYTES} accepted")
+    try:
+        raw = base64.b64decode(encoded.encode("ascii"), validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        raise RequestError("request: not base64 (standard alphabet, with padding, no newlines)") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RequestError("request: the decoded bytes are not UTF-8") from None
+    try:
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise RequestError(f"request: not JSON ({error.msg} at character {error.pos})") from None
+    if not isinstance(value, dict):
+        raise RequestError("request: not a JSON object")
+    return value
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+def _show(value) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_path(value, field: str, problems: list, under: str = "/fsx/") -> None:
+    if not isinstance(value, str):
+        problems.append(f"{field}: must be a path under {under} (got {_show(value)})")
+        return
+    parts = value.split("/")
+    if ".." in parts or "." in parts:
+        problems.append(f"{field}: must not contain '.' or '..' components (got {_show(value)})")
+    elif not PATH_RE.match(value) or not value.startswith(under) or value.rstrip("/") == under.rstrip("/"):
+        problems.append(
+            f"{field}: must be a path under {under} of letters, digits and . _ + = @ - (got {_show(value)})"
+        )
+
+
+def validate(request: dict, action: str) -> dict:
+    """The request, checked for `action` (submit, status or cancel); raises RequestError naming every problem."""
+    problems: list[str] = []
+    allowed = SUBMIT_FIELDS if action == "submit" else RUN_FIELDS
+    unknown = sorted(set(request) - set(allowed))
+    if unknown:
+        problems.append(f"unknown field(s) {', '.join(unknown)} (a {action} request has {', '.join(allowed)})")
+    missing = [name for name in allowed if name not in request]
+    if missing:
+        problems.append(f"missing field(s) {', '.join(missing)}")
+
+    def present(name):
+        return name in request
+
+    if present("version") and not (_is_int(request["version"]) and request["version"] == 1):
+        problems.append(f"version: must be 1 (got {_show(request['version'])})")
+    if present("run") and not (isinstance(request["run"], str) and RUN_RE.match(request["run"])):
+        problems.append(
+            f"run: must be 1 to 63 lowercase letters, digits and hyphens, starting with a letter or digit "
+            f"(got {_show(request['run'])})"
+        )
+    if action != "submit":
+        if problems:
+            raise RequestError("invalid request: " + "; ".join(problems))
+        return request
+
+    def integer(name, minimum=None, maximum=None, choices=None):
+        if not present(name):
+            return None
+        value = request[name]
+        ok = _is_int(value)
+        if ok and choices is not None:
+            ok = value in choices
+            if not ok:
+                problems.append(f"{name}: must be one of {', '.join(map(str, choices))} (got {_show(value)})")
+                return None
+        if ok and minimum is not None and value < minimum or ok and maximum is not None and value > maximum:
+            ok = False
+        if not ok:
+            if minimum is not None and maximum is not None:
+                accepted = f"an integer from {minimum} to {maximum}"
+            elif minimum is not None:
+                accepted = f"an integer of at least {minimum}"
+            else:
+                accepted = "an integer"
+            problems.append(f"{name}: must be {accepted} (got {_show(value)})")
+            return None
+        return value
+
+    nodes = integer("nodes", 1)
+    tp = integer("tensorParallel", choices=TENSOR_PARALLEL)
+    seq = integer("sequenceLength", 1, MAX_SEQUENCE_LENGTH)
+    global_batch = integer("globalBatch", 1)
+    micro_batch = integer("microBatch", 1)
+    steps = integer("steps", 1)
+    warmup = integer("warmupSteps", 0)
+    every = integer("checkpointEvery", 1)
+    integer("checkpointsKept", 1)
+    compile_steps = integer("compileSteps", 1)
+
+    lr = min_lr = None
+    if present("learningRate"):
+        lr = request["learningRate"]
+        if not (_is_number(lr) and lr > 0):
+            problems.append(f"learningRate: must be a number above 0 (got {_show(lr)})")
+            lr = None
+    if present("minLearningRate"):
+        min_lr = request["minLearningRate"]
+        if not (_is_number(min_lr) and min_lr >= 0):
+            problems.append(f"minLearningRate: must be a number of at least 0 (got {_show(min_lr)})")
+            min_lr = None
+    if lr is not None and min_lr is not None and min_lr >= lr:
+        problems.append(
+            f"minLearningRate: must be below learningRate {lr}: the learning rate decays linearly from "
+            f"learningRate to minLearningRate (got {_show(min_lr)})"
+        )
+
+    if present("trainPath"):
+        check_path(request["trainPath"], "trainPath", problems, under="/fsx/datasets/")
+    if present("evalPaths"):
+        evals = request["evalPaths"]
+        if not isinstance(evals, dict):
+            problems.append(f"evalPaths: must be an object with domain and general (got {_show(evals)})")
+        else:
+            extra = sorted(set(evals) - {"domain", "general"})
+            if extra:
+                problems.append(f"evalPaths: unknown field(s) {', '.join(extra)} (it has domain and general)")
+            if "domain" not in evals or "general" not in evals:
+                problems.append("evalPaths: must have both domain and general (general may be null)")
+            if "domain" in evals:
+                check_path(evals["domain"], "evalPaths.domain", problems)
+            if evals.get("general") is not None:
+                check_path(evals["general"], "evalPaths.general", problems)
+    if present("baseModel") and not (isinstance(request["baseModel"], str) and MODEL_ID_RE.match(request["baseModel"])):
+        problems.append(f"baseModel: must be a Hugging Face model ID owner/name (got {_show(request['baseModel'])})")
+    if present("hfTokenSecretArn") and not (
+        isinstance(request["hfTokenSecretArn"], str) and SECRET_ARN_RE.match(request["hfTokenSecretArn"])
+    ):
+        problems.append(
+            f"hfTokenSecretArn: must be the ARN of a Secrets Manager secret (got {_show(request['hfTokenSecretArn'])})"
+        )
+    for name in ("exportS3Uri", "reportS3Uri"):
+        if present(name) and not (isinstance(request[name], str) and S3_URI_RE.match(request[name])):
+            problems.append(f"{name}: must be an S3 URI s3://<bucket>/<prefix> (got {_show(request[name])})")
+    if present("neuronRelease") and not (
+        isinstance(request["neuronRelease"], str) and RELEASE_RE.match(request["neuronRelease"])
+    ):
+        problems.append(f"neuronRelease: must be a Neuron SDK release such as 2.28.1 (got {_show(request['neuronRelease'])})")
+    if present("partition") and not (isinstance(request["partition"], str) and PARTITION_RE.match(request["partition"])):
+        problems.append(
+            f"partition: must be a Slurm partition name of lowercase letters, digits and hyphens "
+            f"(got {_show(request['partition'])})"
+        )
+
+    # Rules between fields.
+    if tp is not None and seq is not None and seq % tp:
+        problems.append(
+            f"sequenceLength: must be divisible by tensorParallel {tp} (sequence parallelism splits it) (got {seq})"
+        )
+    if nodes is not None and tp is not None and global_batch is not None and micro_batch is not None:
+        dp = nodes * CORES_PER_NODE // tp
+        if global_batch % (dp * micro_batch):
+            problems.append(
+                f"globalBatch: must be a multiple of data-parallel degree {dp} (nodes {nodes} x {CORES_PER_NODE} "
+                f"NeuronCores / tensorParallel {tp}) x microBatch {micro_batch} = {dp * micro_batch} (got {global_batch})"
+            )
+    if steps is not None and warmup is not None and warmup > steps:
+        problems.append(f"warmupSteps: must be at most steps {steps} (got {warmup})")
+    if compile_steps is not None and steps is not None and compile_steps > steps:
+        problems.append(f"compileSteps: must be at most steps {steps} (got {compile_steps})")
+    if compile_steps is not None and every is not None and compile_steps >= every:
+        problems.append(
+            f"compileSteps: must be below checkpointEvery {every}, so that the compile run never writes a "
+            f"checkpoint that training would resume from (got {compile_steps})"
+        )
+    if problems:
+        raise RequestError("invalid request: " + "; ".join(problems))
+    return request
+
+
+# --- Paths and derived values ---
+
+def fsx_root() -> str:
+    return os.environ.get("CPT_FSX", "/fsx").rstrip("/") or "/"
+
+
+def fsx_path(path: str) -> str:
+    """Where the /fsx/... path of a request is on this machine."""
+    assert path == "/fsx" or path.startswith("/fsx/"), path
+    return fsx_root() + path[len("/fsx"):].rstrip("/")
+
+
+def run_dir(run: str) -> str:
+    return f"{fsx_root()}/trainium-cpt/runs/{run}"
+
+
+def checkpoint_dir(run: str) -> str:
+    return f"{fsx_root()}/checkpoints/{run}"
+
+
+def data_parallel(request: dict) -> int:
+    return request["nodes"] * CORES_PER_NODE // request["tensorParallel"]
+
+
+def gradient_accumulation(request: dict) -> int:
+    return request["globalBatch"] // (data_parallel(request) * request["microBatch"])
+
+
+def schedule_steps(request: dict) -> int:
+    """The training script's --max_steps.
+
+    tp_zero1_llama_hf_pretrain.py (v2.28.0) schedules the learning rate with transformers'
+    get_linear_schedule_with_warmup(num_warmup_steps=--warmup_steps, num_training_steps=--max_steps): a linear
+    warm-up, then a linear decay that reaches 0 at --max_steps. It has no minimum learning rate. So --max_steps is
+    set past the last step, where the decay line reaches 0, such that at step `steps` (where --steps_this_run stops
+    training) the learning rate is minLearningRate: lr * (T - steps) / (T - warmup) = minLearningRate.
+    """
+    steps, warmup = request["steps"], request["warmupSteps"]
+    ratio = request["minLearningRate"] / request["learningRate"]
+    if ratio == 0 or steps == warmup:
+        return steps
+    return warmup + max(steps - warmup, round((steps - warmup) / (1 - ratio)))
+
+
+def _format_number(value) -> str:
+    return repr(float(value)) if isinstance(value, float) else str(value)
+
+
+def training_arguments(request: dict, mode: str, nxd_dir: str, run_directory: str) -> list[str]:
+    """The arguments after `torchrun <launcher options>`, for the compile run and the training run alike; they
+    differ only in --steps_this_run (compileSteps for neuron_parallel_compile, steps for training).
+
+    Argument names are those of examples/training/llama/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py
+    at tag v2.28.0 of github.com/aws-neuron/neuronx-distributed (its argparse block), and the reference values
+    those of tp_zero1_llama2_7B_hf_pretrain.sh next to it (mixed precision, ZeRO-1, sequence parallel, selective
+    activation checkpointing):
+      --model_path        a folder with the model's config.json: the example's 7B_config_llama2 (bfloat16; the
+                          Hub's config says float16)
+      --data_dir          the load_from_disk folder of the training set
+      --pretrained_weight a flag: load the tag "pretrained_weight" of --checkpoint_dir (the converted base model,
+                          linked there by the prepare stage) when no checkpoint exists yet
+      --loading_step latest_if_exists   resume from the newest completed checkpoint of --checkpoint_dir (after a
+                          requeue); "-1" (the default) would never load one
+      --fuse_qkv 0        separate q/k/v projections: the layout that convert_checkpoints.py writes for Llama 2
+                          (without --qkv_linear) and reads back (the script's default, 1, fuses them into one
+                          qkv_proj, which the converter does not produce)
+    """
+    if mode not in ("compile", "train"):
+        raise ValueError(f"mode must be compile or train, not {mode!r}")
+    llama = f"{nxd_dir}/examples/training/llama"
+    steps_this_run = request["compileSteps"] if mode == "compile" else request["steps"]
+    return [
+        f"{llama}/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py",
+        "--model_path", f"{llama}/tp_zero1_llama_hf_pretrain/7B_config_llama2",
+        "--data_dir", fsx_path(request["trainPath"]),
+        "--output_dir", f"{run_directory}/output",
+        "--metrics_file", f"{run_directory}/output/results.json",
+        "--tensor_parallel_size", str(request["tensorParallel"]),
+        "--seq_len", str(request["sequenceLength"]),
+        "--batch_size", str(request["microBatch"]),
+        "--grad_accum_usteps", str(gradient_accumulation(request)),
+        "--max_steps", str(schedule_steps(request)),
+        "--steps_this_run", str(steps_this_run),
+        "--warmup_steps", str(request["warmupSteps"]),
+        "--lr", _format_number(request["learningRate"]),
+        "--use_mix_precision",
+        "--use_zero_1",
+        "--sequence_parallel_enabled",
+        "--selective_checkpoint_enabled",
+        "--fuse_qkv", "0",
+        "--logging_interval", "10",
+        "--checkpoint_dir", checkpoint_dir(request["run"]),
+        "--checkpoint_freq", str(request["checkpointEvery"]),
+        "--num_kept_checkpoint", str(request["checkpointsKept"]),
+        "--loading_step", "latest_if_exists",
+        "--pretrained_weight",
+    ]
+
+
+def completed_checkpoints(directory: str) -> list[str]:
+    """Tags (step_N) of the completed checkpoints in `directory`, oldest step first. A checkpoint is complete when
+    its `done` file exists: neuronx-distributed writes it last (trainer/checkpoint.py, v2.28.0), and
+    --loading_step latest_if_exists only considers such tags."""
+    tags = []
+    root = Path(directory)
+    if root.is_dir():
+        for entry in root.iterdir():
+            match = re.fullmatch(r"step_(\d+)", entry.name)
+            if match and (entry / "done").is_file():
+                tags.append((int(match.group(1)), entry.name))
+    return [name for _, name in sorted(tags)]
+
+
+# --- Files of a run ---
+
+def read_json(path: str) -> dict:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def write_json_atomically(path: str, value) -> None:
+    """Writes `value` to a temporary file next to `path`, then renames it over `path`."""
+    directory = os.path.dirname(path) or "."
+    fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(value, handle, indent=2, sort_keys=False)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def line(value) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+# --- Slurm's view of a job ---
+
+def slurm_bin(name: str) -> str:
+    return os.path.join(os.environ.get("CPT_SLURM_BIN", "/opt/slurm/bin"), name)
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+
+def scontrol_job(job_id: str) -> dict | None:
+    """JobState, Reason and the other fields of `scontrol show job -o`, or None when Slurm does not know the job."""
+    result = _run([slurm_bin("scontrol"), "show", "job", "-o", job_id])
+    if result.returncode != 0:
+        if "Invalid job id" in result.stderr:
+            return None
+        raise RuntimeError(f"scontrol show job {job_id} failed: {result.stderr.strip() or result.returncode}")
+    fields = {}
+    for token in result.stdout.split():
+        key, sep, value = token.partition("=")
+        if sep and key not in fields:
+            fields[key] = value
+    return fields if "JobState" in fields else None
+
+
+def sacct_job(job_id: str) -> dict | None:
+    """State and exit code from Slurm's accounting, or None (no accounting, or no record of the job)."""
+    result = _run([slurm_bin("sacct"), "-j", job_id, "-X", "-n", "-P", "-o", "JobID,State,ExitCode"])
+    if result.returncode != 0:
+        return None
+    for row in result.stdout.splitlines():
+        cells = row.split("|")
+        if len(cells) >= 3 and cells[0] == job_id:
+            return {"state": cells[1].split()[0] if cells[1] else "UNKNOWN", "exitCode": cells[2]}
+    return None
+
+
+def stage_state(run_directory: str, stage: str, job_id: str) -> dict:
+    """{"id", "state", "reason"} of one stage: Slurm's controller first, then its accounting, then the status file
+    the stage script wrote (Slurm forgets finished jobs after MinJobAge, 300 s by default, and ParallelCluster
+    clusters have no accounting unless a database is configured)."""
+    fields = scontrol_job(job_id)
+    if fields is not None:
+        return {"id": job_id, "state": fields["JobState"], "reason": fields.get("Reason", "")}
+    accounted = sacct_job(job_id)
+    if accounted is not None:
+        return {"id": job_id, "state": accounted["state"], "reason": f"from sacct (exit code {accounted['exitCode']})"}
+    status_file = os.path.join(run_directory, "status", f"{stage}.json")
+    try:
+        recorded = read_json(status_file)
+    except (OSError, ValueError):
+        recorded = None
+    if recorded and str(recorded.get("jobId")) == job_id:
+        reason = f"from {status_file}"
+        if recorded.get("exitCode") is not None:
+            reason += f" (exit code {recorded['exitCode']})"
+        return {"id": job_id, "state": recorded.get("state", "UNKNOWN"), "reason": reason}
+    return {"id": job_id, "state": "UNKNOWN", "reason": "Slurm no longer knows this job and the stage left no status file"}
+
+
+# --- Commands ---
+
+def cmd_decode(action: str, encoded: str, output: str) -> None:
+    request = validate(decode(encoded), action)
+    ordered = {name: request[name] for name in (SUBMIT_FIELDS if action == "submit" else RUN_FIELDS)}
+    write_json_atomically(output, ordered)
+
+
+def cmd_get(path: str, field: str) -> None:
+    """One field of a request, with derived values: runDir, checkpointDir, trainDir, evalDir.<name>,
+    secretRegion, dataParallel, gradientAccumulation."""
+    request = read_json(path)
+    if field == "runDir":
+        value = run_dir(request["run"])
+    elif field == "checkpointDir":
+        value = checkpoint_dir(request["run"])
+    elif field == "trainDir":
+        value = fsx_path(request["trainPath"])
+    elif field.startswith("evalDir."):
+        raw = request["evalPaths"][field.split(".", 1)[1]]
+        value = "" if raw is None else fsx_path(raw)
+    elif field == "secretRegion":
+        value = SECRET_ARN_RE.match(request["hfTokenSecretArn"]).group(1)
+    elif field == "dataParallel":
+        value = data_parallel(request)
+    elif field == "gradientAccumulation":
+        value = gradient_accumulation(request)
+    else:
+        value = request[field]
+    print(value)
+
+
+def cmd_jobs_json(output: str, run: str, run_directory: str, *pairs: str) -> None:
+    jobs = {}
+    for pair in pairs:
+        stage, _, job_id = pair.partition("=")
+        if stage not in STAGES or not job_id.isdigit():
+            raise ValueError(f"bad stage=jobid pair {pair!r}")
+        jobs[stage] = job_id
+    write_json_atomically(output, {"run": run, "jobs": jobs, "runDir": run_directory})
+
+
+def cmd_submit_output(jobs_file: str, created: str) -> None:
+    jobs = read_json(jobs_file)
+    print(line({"run": jobs["run"], "created": created == "true", "jobs": jobs["jobs"], "runDir": jobs["runDir"]}))
+
+
+def cmd_job_ids(jobs_file: str) -> None:
+    for stage in STAGES:
+        job_id = read_json(jobs_file)["jobs"].get(stage)
+        if job_id:
+            print(job_id)
+
+
+def cmd_status(jobs_file: str) -> None:
+    jobs = read_json(jobs_file)
+    states = {stage: stage_state(jobs["runDir"], stage, job_id) for stage, job_id in jobs["jobs"].items()}
+    print(line({"run": jobs["run"], "jobs": states}))
+
+
+def cmd_cancel_output(jobs_file: str) -> None:
+    jobs = read_json(jobs_file)
+    print(line({"run": jobs["run"], "cancelled": [jobs["jobs"][s] for s in STAGES if s in jobs["jobs"]]}))
+
+
+def cmd_error(message: str) -> None:
+    print(line({"error": message}))
+
+
+def cmd_train_args(mode: str, request_file: str, nxd_dir: str) -> None:
+    request = read_json(request_file)
+    for argument in training_arguments(request, mode, nxd_dir, run_dir(request["run"])):
+        if "\n" in argument:
+            raise ValueError(f"argument with a newline: {argument!r}")
+        print(argument)
+
+
+def cmd_checkpoints(directory: str) -> None:
+    for tag in completed_checkpoints(directory):
+        print(tag)
+
+
+def cmd_check_dataset(directory: str) -> None:
+    """A folder written by datasets' save_to_disk (or the Glue job, which writes the same layout)."""
+    missing = [name for name in ("dataset_info.json", "state.json") if not os.path.isfile(os.path.join(directory, name))]
+    if missing:
+        raise RuntimeError(f"{directory} is not a load_from_disk dataset folder: no {' and no '.join(missing)}")
+    state = read_json(os.path.join(directory, "state.json"))
+    files = [entry.get("filename") for entry in state.get("_data_files", [])]
+    absent = [name for name in files if not name or not os.path.isfile(os.path.join(directory, name))]
+    if not files or absent:
+        raise RuntimeError(f"{directory}/state.json names no data file, or names missing ones: {absent}")
+    print(f"{directory}: {len(files)} data file(s)")
+
+
+MODEL_SHAPE_KEYS = ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                    "num_key_value_heads", "vocab_size")
+
+
+def cmd_check_model(base_config: str, reference_config: str) -> None:
+    """The downloaded model has the shape of the training script's model config (Llama 2 7B)."""
+    base, reference = read_json(base_config), read_json(reference_config)
+    differences = [
+        f"{key} {base.get(key)} (the training config says {reference.get(key)})"
+        for key in MODEL_SHAPE_KEYS if base.get(key, reference.get(key)) != reference.get(key)
+    ]
+    if differences:
+        raise RuntimeError(f"{base_config} is not shaped like {reference_config}: " + "; ".join(differences))
+    print(f"{base_config}: same shape as {reference_config}")
+
+
+def cmd_exports_json(output: str, export_uri: str, export_directory: str, *tags: str) -> None:
+    entries = [
+        {"tag": tag, "step": int(tag.split("_", 1)[1]), "path": f"{export_directory}/{tag}/hf",
+         "s3Uri": join_s3(export_uri, tag) + "/"}
+        for tag in tags
+    ]
+    write_json_atomically(output, {"checkpoints": entries, "final": tags[-1] if tags else None})
+
+
+def cmd_export_tags(exports_file: str) -> None:
+    for entry in read_json(exports_file)["checkpoints"]:
+        print(f"{entry['tag']}\t{entry['path']}")
+
+
+def cmd_report(output: str, request_file: str, max_rows: str, *results: str) -> None:
+    """The evaluation report: one entry per model (base, then each exported checkpoint), each the output of
+    evaluate_perplexity.py; given as name=file pairs."""
+    request = read_json(request_file)
+    models = []
+    for pair in results:
+        name, _, path = pair.partition("=")
+        result = read_json(path)
+        models.append({"name": name, "step": 0 if name == "base" else int(name.split("_", 1)[1]), **result})
+    base = next((m for m in models if m["name"] == "base"), None)
+    for model in models:
+        if base is None or model is base:
+            continue
+        for set_name, values in model.get("sets", {}).items():
+            base_value = base.get("sets", {}).get(set_name, {}).get("perplexity")
+            if base_value:
+                values["perplexityChangeVsBase"] = values["perplexity"] / base_value - 1
+    write_json_atomically(output, {
+        "run": request["run"],
+        "baseModel": request["baseModel"],
+        "evalPaths": request["evalPaths"],
+        "maxRowsPerSet": int(max_rows),
+        "models": models,
+    })
+
+
+def join_s3(prefix: str, *parts: str) -> str:
+    return prefix.rstrip("/") + "/" + "/".join(parts)
+
+
+def cmd_s3_join(prefix: str, *parts: str) -> None:
+    print(join_s3(prefix, *parts))
+
+
+COMMANDS = {
+    "decode": cmd_decode, "get": cmd_get, "jobs-json": cmd_jobs_json, "submit-output": cmd_submit_output,
+    "job-ids": cmd_job_ids, "status": cmd_status, "cancel-output": cmd_cancel_output, "error": cmd_error,
+    "train-args": cmd_train_args, "checkpoints": cmd_checkpoints, "check-dataset": cmd_check_dataset,
+    "check-model": cmd_check_model, "exports-json": cmd_exports_json, "export-tags": cmd_export_tags,
+    "report": cmd_report, "s3-join": cmd_s3_join,
+}
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in COMMANDS:
+        print(f"usage: cpt_lib.py {{{','.join(COMMANDS)}}} ...", file=sys.stderr)
+        return 2
+    try:
+        COMMANDS[argv[0]](*argv[1:])
+    except RequestError as error:
+        print(str(error), file=sys.stderr)
+        return 3
+    except (OSError, ValueError, KeyError, RuntimeError, TypeError, subprocess.TimeoutExpired) as error:
+        print(f"cpt_lib {argv[0]}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

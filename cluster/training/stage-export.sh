@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# stage-export.sh RUN_DIR/request.json: the fourth job of a run (1 node). Converts every completed checkpoint
+# still on FSx (the newest checkpointsKept, the final one among them) back to Hugging Face format and uploads it.
+#
+# Writes, per checkpoint step_N:
+#   RUN_DIR/export/step_N/full/checkpoint.pt   the merged full state dict (removed once converted)
+#   RUN_DIR/export/step_N/hf/                  a Hugging Face model folder (safetensors, config, tokenizer)
+#   exportS3Uri/step_N/                        a copy of that folder (aws s3 cp --recursive)
+# and RUN_DIR/export/exports.json (also at exportS3Uri/exports.json): the exported checkpoints, the final one
+# named. Each checkpoint is converted once: a rerun skips those whose hf/.complete is newer than the
+# checkpoint's done file.
+#
+# Conversion: convert_checkpoints.py --convert_to_full_state (neuronx-distributed v2.28.0,
+# CheckpointConverterBase.merge_tp_checkpoints): --input_dir is the checkpoint's model/ folder of
+# dp_rank_00_tp_rank_XX_pp_rank_00.pt files; the training script saves them with xser (use_xser=True in its
+# nxd.save_checkpoint call), hence --load_xser True (type=bool: "True" is True); it writes
+# OUTPUT_DIR/checkpoint.pt. Without --qkv_linear (see stage-prepare.sh) the q/k/v shards are concatenated back.
+set -euo pipefail
+STAGE="export"
+[ -f "$(dirname "${1:-/-}")/scripts/stage-lib.sh" ] || { echo "usage: $0 RUN_DIR/request.json" >&2; exit 2; }
+# shellcheck source=stage-lib.sh
+. "$(dirname "$1")/scripts/stage-lib.sh"
+stage_begin "$@"
+
+step "list the completed checkpoints"
+checkpoints=$("$PY" "$SCRIPTS/cpt_lib.py" checkpoints "$CKPT_DIR")
+[ -n "$checkpoints" ] || die "training left no completed checkpoint in $CKPT_DIR"
+mapfile -t tags <<<"$checkpoints"
+say "checkpoints to export: ${tags[*]} (final: ${tags[-1]})"
+export_uri=$(req exportS3Uri)
+
+for tag in "${tags[@]}"; do
+  out=$EXPORT_DIR/$tag
+  step "convert $tag to Hugging Face format"
+  if [ -f "$out/hf/.complete" ] && [ "$out/hf/.complete" -nt "$CKPT_DIR/$tag/done" ]; then
+    say "$out/hf is complete already (newer than $CKPT_DIR/$tag/done)"
+  else
+    rm -rf "$out"
+    mkdir -p "$out/full"
+    say "merging the shards of $CKPT_DIR/$tag into $out/full/checkpoint.pt"
+    "$VPY" "$CONVERTER" --convert_to_full_state --tp_size "$TP" --hw_backend trn1 --load_xser True \
+      --config "$MODEL_CONFIG" --input_dir "$CKPT_DIR/$tag/model" --output_dir "$out/full"
+    say "writing the Hugging Face model $out/hf"
+    "$VPY" "$SCRIPTS/hf_checkpoint.py" to-hf --full "$out/full/checkpoint.pt" --base-dir "$BASE_HF" --out "$out/hf"
+    : >"$out/hf/.complete"
+    rm -rf "$out/full"
+  fi
+  step "upload $tag"
+  destination=$("$PY" "$SCRIPTS/cpt_lib.py" s3-join "$export_uri" "$tag")/
+  say "copying $out/hf to $destination"
+  aws s3 cp --recursive --only-show-errors --exclude .complete "$out/hf" "$destination"
+done
+
+step "record the exports"
+"$PY" "$SCRIPTS/cpt_lib.py" exports-json "$EXPORT_DIR/exports.json" "$export_uri" "$EXPORT_DIR" "${tags[@]}"
+destination=$("$PY" "$SCRIPTS/cpt_lib.py" s3-join "$export_uri" exports.json)
+aws s3 cp --only-show-errors "$EXPORT_DIR/exports.json" "$destination"
+say "wrote $EXPORT_DIR/exports.json and $destination"

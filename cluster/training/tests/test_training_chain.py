@@ -1,0 +1,307 @@
+"""The chain on a REAL Slurm (slurmctld, slurmd and munged on loopback, started by the session fixture), with the
+Neuron tools replaced by recording fakes: order and dependencies, the compile and train commands, failure,
+requeue and resume, cancel, idempotent resubmission, and status once Slurm has forgotten a job.
+
+Set CPT_SAVE_TRANSCRIPT=1 to write the transcript of the full chain to cluster/training/tests/chain-transcript.txt.
+"""
+import json
+import os
+import subprocess
+import time
+
+from training_sandbox import CPT_RUN, STAGES, TESTS, encode, scontrol, scontrol_fields
+from training_sandbox import cluster, slurm  # noqa: F401  (fixtures)
+
+# Environment variables that legitimately differ between the compile job and the training job.
+JOB_SPECIFIC = ("SLURM_", "SLURMD_", "SRUN_", "ENVIRONMENT", "TMPDIR", "OLDPWD")
+
+
+def run_env(record: dict) -> dict:
+    return {k: v for k, v in record["env"].items() if not k.startswith(JOB_SPECIFIC)}
+
+
+def option(argv: list, name: str):
+    return argv[argv.index(name) + 1]
+
+
+def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
+    transcript = []
+    started = time.monotonic()
+
+    def note(text):
+        transcript.append(f"[{time.monotonic() - started:6.2f}s] {text}")
+
+    request = cluster.request("pubmed-v1")
+    result = cluster.cpt("submit", request)
+    assert result.returncode == 0, result
+    note(f"$ cpt-run.sh submit <base64 of the request of run pubmed-v1>\n{result.stdout.strip()}")
+    submitted = result.json
+    jobs = submitted["jobs"]
+    assert submitted["created"] is True and list(jobs) == list(STAGES)
+    assert submitted["runDir"] == str(cluster.run_dir("pubmed-v1"))
+
+    # The chain as Slurm holds it.
+    note("scontrol show job, right after the submission:")
+    previous = None
+    for stage in STAGES:
+        fields = scontrol_fields(jobs[stage], slurm)
+        note(f"  {stage:8} JobId={jobs[stage]} JobName={fields['JobName']} NumNodes={fields['NumNodes']} "
+             f"Requeue={fields['Requeue']} Dependency={fields['Dependency']} "
+             f"KillOInInvalidDependent={fields['KillOInInvalidDependent']}")
+        assert fields["JobName"] == f"cpt-pubmed-v1-{stage}"
+        assert fields["Partition"] == "trn"
+        assert fields["KillOInInvalidDependent"] == "Yes"
+        assert fields["OverSubscribe"] == "NO"  # --exclusive
+        assert fields["StdOut"] == f"{submitted['runDir']}/logs/{stage}-{jobs[stage]}.out"
+        if previous is None:
+            assert fields["Dependency"] == "(null)"
+        else:
+            assert fields["Dependency"] in (f"afterok:{jobs[previous]}(unfulfilled)", f"afterok:{jobs[previous]}(success)",
+                                            "(null)"), fields["Dependency"]
+        previous = stage
+    # At least the last three are still waiting for theirs.
+    for before, stage in (("compile", "train"), ("train", "export"), ("export", "evaluate")):
+        assert scontrol_fields(jobs[stage], slurm)["Dependency"].startswith(f"afterok:{jobs[before]}")
+
+    note("states over time (cpt-run.sh status, at each change):")
+    final = cluster.wait_all_ended("pubmed-v1", on_change=lambda status: note(
+        "  " + "  ".join(f"{stage}={job['state']}({job['reason']})" for stage, job in status["jobs"].items())))
+    assert {stage: job["state"] for stage, job in final["jobs"].items()} == dict.fromkeys(STAGES, "COMPLETED"), \
+        cluster.logs("pubmed-v1")
+    note(f"$ cpt-run.sh status\n{json.dumps(final, separators=(',', ':'))}")
+
+    # In order: each job started after the one before it ended.
+    times = {stage: scontrol_fields(jobs[stage], slurm) for stage in STAGES}
+    for before, after in zip(STAGES, STAGES[1:]):
+        assert times[before]["EndTime"] <= times[after]["StartTime"]
+    note("start and end times: " + "; ".join(f"{s} {times[s]['StartTime'][11:]}-{times[s]['EndTime'][11:]}" for s in STAGES))
+
+    run_dir = cluster.run_dir("pubmed-v1")
+    ckpt = cluster.fsx / "checkpoints" / "pubmed-v1"
+    # prepare: the token only in the environment of the download, the base converted and linked.
+    [download] = cluster.records("hf_checkpoint.py")[:1]
+    assert download["argv"] == ["download", "--model", "meta-llama/Llama-2-7b-hf", "--dest", f"{run_dir}/base/hf"]
+    assert download["env"]["HF_TOKEN"] == "hf_faketoken"
+    [secret] = [r for r in cluster.records("aws") if r["argv"][0] == "secretsmanager"]
+    assert secret["argv"] == ["secretsmanager", "get-secret-value", "--secret-id", request["hfTokenSecretArn"],
+                              "--region", "us-east-2", "--query", "SecretString", "--output", "text"]
+    assert all("hf_faketoken" not in " ".join(r["argv"]) for r in cluster.records(event=None))
+    assert "hf_faketoken" not in cluster.logs("pubmed-v1")
+    to_nxd, *to_full = cluster.records("convert_checkpoints.py")
+    config = f"{cluster.llama}/tp_zero1_llama_hf_pretrain/7B_config_llama2/config.json"
+    assert to_nxd["argv"] == ["--convert_from_full_state", "--tp_size", "8", "--hw_backend", "trn1", "--config", config,
+                              "--input_dir", f"{run_dir}/base/full/checkpoint.pt", "--output_dir", f"{run_dir}/base/nxd"]
+    assert (ckpt / "pretrained_weight").resolve() == run_dir / "base" / "nxd"
+    assert not (run_dir / "base" / "full").exists()
+
+    # compile and train: the same launcher, arguments and environment, but --steps_this_run.
+    [npc] = cluster.records("neuron_parallel_compile")
+    compile_run, train_run = cluster.records("torchrun")
+    assert npc["argv"] == ["torchrun", *compile_run["argv"]]
+    assert compile_run["env"]["NEURON_EXTRACT_GRAPHS_ONLY"] == "1"
+    assert "NEURON_EXTRACT_GRAPHS_ONLY" not in train_run["env"]
+    assert compile_run["env"]["SLURM_JOB_ID"] == jobs["compile"] and train_run["env"]["SLURM_JOB_ID"] == jobs["train"]
+    differences = [(i, a, b) for i, (a, b) in enumerate(zip(compile_run["argv"], train_run["argv"])) if a != b]
+    steps_index = train_run["argv"].index("--steps_this_run") + 1
+    assert differences == [(steps_index, "1", "6")] and len(compile_run["argv"]) == len(train_run["argv"])
+    compile_env = run_env(compile_run)
+    compile_env.pop("NEURON_EXTRACT_GRAPHS_ONLY")
+    assert compile_env == run_env(train_run)
+    argv = train_run["argv"]
+    assert argv[:10] == ["--nproc_per_node", "32", "--nnodes", "1", "--node_rank", "0", "--master_addr", "localhost",
+                         "--master_port", "44000"]
+    assert argv[10] == f"{cluster.llama}/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py"
+    assert option(argv, "--tensor_parallel_size") == "8"
+    assert option(argv, "--seq_len") == "4096"
+    assert option(argv, "--batch_size") == "1"
+    assert option(argv, "--grad_accum_usteps") == "4"  # 16 / (1 node x 32 cores / TP 8 = 4, x micro batch 1)
+    assert option(argv, "--max_steps") == "7"  # where the linear decay would reach 0: lr is 1.5e-5 at step 6
+    assert option(argv, "--warmup_steps") == "1" and option(argv, "--lr") == "0.00015"
+    assert option(argv, "--data_dir") == str(cluster.fsx / "datasets/pubmed/attempt-1/train")
+    assert option(argv, "--checkpoint_dir") == str(ckpt)
+    assert option(argv, "--checkpoint_freq") == "2" and option(argv, "--num_kept_checkpoint") == "2"
+    assert option(argv, "--loading_step") == "latest_if_exists" and "--pretrained_weight" in argv
+    env = train_run["env"]
+    assert env["NEURON_CC_FLAGS"] == f"--model-type transformer --cache_dir={cluster.fsx}/trainium-cpt/compile-cache"
+    assert {k: env[k] for k in ("NEURON_FUSE_SOFTMAX", "NEURON_RT_ASYNC_EXEC_MAX_INFLIGHT_REQUESTS", "MALLOC_ARENA_MAX",
+                                "FI_PROVIDER", "FI_EFA_USE_DEVICE_RDMA")} == {
+        "NEURON_FUSE_SOFTMAX": "1", "NEURON_RT_ASYNC_EXEC_MAX_INFLIGHT_REQUESTS": "3", "MALLOC_ARENA_MAX": "64",
+        "FI_PROVIDER": "efa", "FI_EFA_USE_DEVICE_RDMA": "1"}
+    assert env["PYTHONPATH"] == str(cluster.llama)
+    assert train_run["pretrained_weight"] is True and train_run["resumed_from"] is None
+    assert compile_run["cwd"] == train_run["cwd"] == str(run_dir / "work")
+
+    # export: the kept checkpoints (2 of 3), back to Hugging Face format, to S3.
+    assert sorted(p.name for p in ckpt.iterdir()) == ["pretrained_weight", "step_4", "step_6"]
+    assert [r["argv"] for r in to_full] == [
+        ["--convert_to_full_state", "--tp_size", "8", "--hw_backend", "trn1", "--load_xser", "True", "--config", config,
+         "--input_dir", f"{ckpt}/{tag}/model", "--output_dir", f"{run_dir}/export/{tag}/full"]
+        for tag in ("step_4", "step_6")]
+    exports = json.loads((cluster.s3 / "ckpt-bucket/exports/pubmed-v1/exports.json").read_text())
+    assert exports["final"] == "step_6" and [e["tag"] for e in exports["checkpoints"]] == ["step_4", "step_6"]
+    assert (cluster.s3 / "ckpt-bucket/exports/pubmed-v1/step_6/model.safetensors").read_text() == \
+        f"full state of {ckpt}/step_6/model\n"
+    assert not (cluster.s3 / "ckpt-bucket/exports/pubmed-v1/step_6/.complete").exists()
+
+    # evaluate: base and both checkpoints on both sets, one report in S3.
+    evaluations = cluster.records("evaluate_perplexity.py")
+    assert [option(r["argv"], "--model-dir") for r in evaluations] == [
+        f"{run_dir}/base/hf", f"{run_dir}/export/step_4/hf", f"{run_dir}/export/step_6/hf"]
+    assert evaluations[0]["argv"][2:8] == [
+        "--eval", f"domain={cluster.fsx}/datasets/pubmed/attempt-1/eval_domain",
+        "--eval", f"general={cluster.fsx}/datasets/pubmed/attempt-1/eval_general", "--max-rows", "4"]
+    report = json.loads((cluster.s3 / "ckpt-bucket/reports/pubmed-v1/perplexity.json").read_text())
+    assert [m["name"] for m in report["models"]] == ["base", "step_4", "step_6"]
+    assert report["models"][2]["sets"]["domain"]["perplexity"] == 7.4
+    assert round(report["models"][2]["sets"]["domain"]["perplexityChangeVsBase"], 4) == round(7.4 / 8.0 - 1, 4)
+    for stage in STAGES:
+        status = json.loads((run_dir / "status" / f"{stage}.json").read_text())
+        assert (status["state"], status["exitCode"], status["jobId"]) == ("COMPLETED", 0, jobs[stage])
+
+    note(f"fake tool calls, in order: {', '.join(r['tool'] for r in cluster.records())}")
+    note("FSx afterwards: " + ", ".join(sorted(str(p.relative_to(cluster.fsx)) for p in ckpt.iterdir())) +
+         "; S3: " + ", ".join(sorted(str(p.relative_to(cluster.s3)) for p in cluster.s3.rglob("*") if p.is_file())))
+    text = "\n".join(transcript) + "\n"
+    (cluster.tmp / "chain-transcript.txt").write_text(text)
+    if os.environ.get("CPT_SAVE_TRANSCRIPT") == "1":
+        (TESTS / "chain-transcript.txt").write_text(
+            "# Transcript of test_full_chain_runs_in_order_and_writes_everything (real Slurm 22.05 on loopback,\n"
+            "# Neuron tools faked), written with CPT_SAVE_TRANSCRIPT=1. Paths are under the test's temporary CPT_FSX.\n"
+            + text)
+
+
+def test_a_second_submit_is_a_noop_returning_the_same_jobs(cluster, slurm):
+    # Two submissions at once: the lock lets one create the chain; the other reports it.
+    env = cluster.env()
+    request = cluster.request("twice")
+    processes = [subprocess.Popen(["bash", str(CPT_RUN), "submit", encode(request)], env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    answers = [json.loads(p.communicate(timeout=60)[0]) for p in processes]
+    assert sorted(a["created"] for a in answers) == [False, True]
+    assert answers[0]["jobs"] == answers[1]["jobs"]
+    again = cluster.submit(request)
+    assert again == {**answers[0], "created": False}
+    names = subprocess.run(["/usr/bin/squeue", "-h", "-o", "%j"], capture_output=True, text=True,
+                           env={**os.environ, "SLURM_CONF": slurm}).stdout.split()
+    assert sorted(n for n in names if n.startswith("cpt-twice-")) == sorted(f"cpt-twice-{s}" for s in STAGES)
+    assert json.loads((cluster.run_dir("twice") / "jobs.json").read_text())["jobs"] == again["jobs"]
+
+
+def test_a_failed_stage_stops_the_rest(cluster, slurm):
+    jobs = cluster.submit(cluster.request("broken"), CPT_FAKE_FAIL="neuron_parallel_compile")["jobs"]
+    final = cluster.wait_all_ended("broken")
+    assert {s: (j["state"], j["reason"]) for s, j in final["jobs"].items()} == {
+        "prepare": ("COMPLETED", "None"),
+        "compile": ("FAILED", "NonZeroExitCode"),
+        "train": ("CANCELLED", "DependencyNeverSatisfied"),
+        "export": ("CANCELLED", "DependencyNeverSatisfied"),
+        "evaluate": ("CANCELLED", "DependencyNeverSatisfied"),
+    }
+    assert scontrol_fields(jobs["train"], slurm)["Dependency"] == f"afterok:{jobs['compile']}(failed)"
+    assert cluster.records("torchrun") == []
+    assert cluster.records("convert_checkpoints.py")[0]["argv"][0] == "--convert_from_full_state"
+    status = json.loads((cluster.run_dir("broken") / "status" / "compile.json").read_text())
+    assert (status["state"], status["exitCode"]) == ("FAILED", 1)
+    assert "step 'compile the training graphs (1 steps)' failed" in cluster.logs("broken")
+    assert not (cluster.run_dir("broken") / "status" / "train.json").exists()
+
+
+def test_prepare_refuses_a_missing_dataset(cluster):
+    request = cluster.request("nodata", trainPath="/fsx/datasets/pubmed/attempt-2/train")
+    cluster.submit(request)
+    final = cluster.wait_all_ended("nodata")
+    assert final["jobs"]["prepare"]["state"] == "FAILED"
+    assert final["jobs"]["evaluate"]["state"] == "CANCELLED"
+    assert "attempt-2/train is not a load_from_disk dataset folder" in cluster.logs("nodata")
+    assert cluster.records("hf_checkpoint.py") == []
+
+
+def test_a_requeued_training_job_resumes_from_its_newest_checkpoint(cluster, slurm):
+    request = cluster.request("requeue", steps=4, checkpointEvery=2, checkpointsKept=3)
+    jobs = cluster.submit(request, CPT_FAKE_TRAIN_SLEEP="30")["jobs"]
+    ckpt = cluster.fsx / "checkpoints" / "requeue"
+    cluster.wait_for("requeue", lambda s: s["train"] == "RUNNING" and (ckpt / "step_2" / "done").exists())
+    requeued = scontrol(slurm, "requeue", jobs["train"])
+    assert requeued.returncode == 0, requeued.stderr
+    final = cluster.wait_for("requeue", lambda s: s["train"] not in ("PENDING", "RUNNING", "REQUEUED", "COMPLETING"),
+                             timeout=60)
+    assert final["jobs"]["train"]["state"] == "COMPLETED", cluster.logs("requeue")
+    assert scontrol_fields(jobs["train"], slurm)["Restarts"] == "1"
+    first, second = [r for r in cluster.records("torchrun") if r["env"]["SLURM_JOB_ID"] == jobs["train"]]
+    assert (first["env"].get("SLURM_RESTART_COUNT", "0"), first["resumed_from"], first["checkpoints_seen"]) == ("0", None, [])
+    assert (second["env"]["SLURM_RESTART_COUNT"], second["resumed_from"], second["checkpoints_seen"]) == ("1", "step_2", [2])
+    assert first["argv"] == second["argv"]
+    assert option(second["argv"], "--loading_step") == "latest_if_exists"
+    assert [e["event"] for e in cluster.records("torchrun", event=None) if e["env"]["SLURM_JOB_ID"] == jobs["train"]] \
+        == ["start", "start", "end"]  # the first attempt never ended: the requeue stopped it
+    assert sorted(p.name for p in ckpt.iterdir()) == ["pretrained_weight", "step_2", "step_4"]
+    log = (cluster.run_dir("requeue") / "logs" / f"train-{jobs['train']}.out").read_text()
+    assert "no checkpoint in" in log and "resuming from step_2" in log  # both attempts, appended
+    assert "(restart 1)" in log
+
+
+def test_cancel_cancels_every_job(cluster, slurm):
+    jobs = cluster.submit(cluster.request("stopme"), CPT_FAKE_TRAIN_SLEEP="60")["jobs"]
+    # Running, and far enough for the fake torchrun to have started (so the stage wrote its status file).
+    cluster.wait_for("stopme", lambda s: s["train"] == "RUNNING" and any(
+        r["env"]["SLURM_JOB_ID"] == jobs["train"] for r in cluster.records("torchrun")))
+    result = cluster.cpt("cancel", {"version": 1, "run": "stopme"})
+    assert result.returncode == 0, result
+    assert result.json == {"run": "stopme", "cancelled": [jobs[s] for s in STAGES]}
+    final = cluster.wait_all_ended("stopme", timeout=30)
+    assert {s: j["state"] for s, j in final["jobs"].items()} == {
+        "prepare": "COMPLETED", "compile": "COMPLETED", "train": "CANCELLED", "export": "CANCELLED",
+        "evaluate": "CANCELLED"}
+    deadline = time.monotonic() + 10
+    status_file = cluster.run_dir("stopme") / "status" / "train.json"
+    while json.loads(status_file.read_text())["state"] == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert json.loads(status_file.read_text())["state"] == "TERMINATED"
+    again = cluster.cpt("cancel", {"version": 1, "run": "stopme"})
+    assert again.returncode == 0 and again.json == result.json
+
+
+def test_status_falls_back_to_the_stage_status_files(cluster):
+    run_dir = cluster.run_dir("forgotten")
+    (run_dir / "status").mkdir(parents=True)
+    (run_dir / "jobs.json").write_text(json.dumps({
+        "run": "forgotten", "runDir": str(run_dir),
+        "jobs": {"prepare": "990001", "compile": "990002", "train": "990003", "export": "990004", "evaluate": "990005"}}))
+    (run_dir / "status" / "prepare.json").write_text(json.dumps({"jobId": "990001", "state": "COMPLETED", "exitCode": 0}))
+    (run_dir / "status" / "compile.json").write_text(json.dumps({"jobId": "990002", "state": "FAILED", "exitCode": 3}))
+    (run_dir / "status" / "train.json").write_text(json.dumps({"jobId": "123", "state": "COMPLETED", "exitCode": 0}))
+    status = cluster.status("forgotten")["jobs"]
+    assert status["prepare"] == {"id": "990001", "state": "COMPLETED",
+                                 "reason": f"from {run_dir}/status/prepare.json (exit code 0)"}
+    assert status["compile"]["state"] == "FAILED" and "(exit code 3)" in status["compile"]["reason"]
+    # A status file of another job (an earlier submission) does not count.
+    for stage in ("train", "export", "evaluate"):
+        assert status[stage]["state"] == "UNKNOWN"
+        assert "Slurm no longer knows this job" in status[stage]["reason"]
+
+
+def test_a_new_chain_for_the_same_run_reuses_what_earlier_chains_finished(cluster):
+    """The manual recovery after a failure: move jobs.json aside and submit the same request again."""
+    request = cluster.request("again")
+    first = cluster.submit(request, CPT_FAKE_FAIL="evaluate_perplexity.py")["jobs"]
+    states = {s: j["state"] for s, j in cluster.wait_all_ended("again")["jobs"].items()}
+    assert states == {**dict.fromkeys(STAGES, "COMPLETED"), "evaluate": "FAILED"}
+    run_dir = cluster.run_dir("again")
+    (run_dir / "jobs.json").rename(run_dir / "jobs.failed.json")
+    second = cluster.submit(request)
+    assert second["created"] is True and set(second["jobs"].values()).isdisjoint(first.values())
+    states = {s: j["state"] for s, j in cluster.wait_all_ended("again")["jobs"].items()}
+    assert states == dict.fromkeys(STAGES, "COMPLETED"), cluster.logs("again")
+
+    def calls(tool, *words):
+        return [r for r in cluster.records(tool) if all(w in r["argv"] for w in words)]
+
+    assert len(calls("hf_checkpoint.py", "download")) == 1  # the base model is downloaded once
+    assert len(calls("convert_checkpoints.py", "--convert_from_full_state")) == 1  # and converted once
+    assert len(cluster.records("neuron_parallel_compile")) == 1  # the second compile job skips: checkpoints exist
+    assert "skipping the compile" in cluster.logs("again")
+    trains = [r for r in cluster.records("torchrun") if "NEURON_EXTRACT_GRAPHS_ONLY" not in r["env"]]
+    assert [t["resumed_from"] for t in trains] == [None, "step_6"]  # the second training resumes at the end
+    assert len(calls("convert_checkpoints.py", "--convert_to_full_state")) == 2  # exported once each (step_4, step_6)
+    assert len(cluster.records("evaluate_perplexity.py")) == 3  # base, step_4, step_6 in the second chain
+    assert (cluster.s3 / "ckpt-bucket/reports/again/perplexity.json").is_file()

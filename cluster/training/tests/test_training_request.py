@@ -1,0 +1,278 @@
+"""cpt_lib.py: the request contract (decode, validate), the derived values and the training arguments."""
+import base64
+import json
+import re
+import sys
+
+import pytest
+
+from training_sandbox import TRAINING
+
+sys.path.insert(0, str(TRAINING))
+import cpt_lib  # noqa: E402
+
+# Every option of the training script's argparse block: examples/training/llama/tp_zero1_llama_hf_pretrain/
+# tp_zero1_llama_hf_pretrain.py at tag v2.28.0 of aws-neuron/neuronx-distributed (commit 22cadad3).
+TRAINING_SCRIPT_OPTIONS = {
+    "--model_path", "--data_dir", "--output_dir", "--metrics_file", "--batch_size", "--max_steps", "--steps_this_run",
+    "--seed", "--lr", "--warmup_steps", "--grad_accum_usteps", "--print_grad_norm", "--tensor_parallel_size",
+    "--context_parallel_size", "--seq_len", "--use_mix_precision", "--use_zero_1", "--num_layers",
+    "--sequence_parallel_enabled", "--selective_checkpoint_enabled", "--use_meta_device_init", "--logging_interval",
+    "--qkv_linear", "--kv_replicator", "--use_gpu_compatible_precision", "--weight_decay", "--beta1", "--beta2",
+    "--checkpoint_freq", "--checkpoint_dir", "--pretrained_weight", "--loading_step", "--num_kept_checkpoint",
+    "--hidden_size", "--use_flash_attention", "--fuse_qkv", "--transpose_nki_inputs",
+}
+# Its store_true flags (they take no value).
+TRAINING_SCRIPT_FLAGS = {
+    "--print_grad_norm", "--use_mix_precision", "--use_zero_1", "--sequence_parallel_enabled",
+    "--selective_checkpoint_enabled", "--use_meta_device_init", "--qkv_linear", "--pretrained_weight",
+}
+
+
+def _request(name, **overrides):
+    request = {
+        "version": 1, "run": name, "nodes": 16, "tensorParallel": 8, "sequenceLength": 4096, "globalBatch": 2048,
+        "microBatch": 1, "steps": 1000, "warmupSteps": 100, "learningRate": 0.00015, "minLearningRate": 0.000015,
+        "checkpointEvery": 500, "checkpointsKept": 3, "compileSteps": 10,
+        "trainPath": "/fsx/datasets/pubmed-v1/attempt-20260101T000000Z-abcdef/train",
+        "evalPaths": {"domain": "/fsx/datasets/pubmed-v1/attempt-20260101T000000Z-abcdef/eval_domain",
+                      "general": "/fsx/datasets/pubmed-v1/attempt-20260101T000000Z-abcdef/eval_general"},
+        "baseModel": "meta-llama/Llama-2-7b-hf",
+        "hfTokenSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:trainium-cpt-hf-AbCdEf",
+        "exportS3Uri": "s3://my-ckpt-bucket/exports/pubmed-v1/", "reportS3Uri": "s3://my-ckpt-bucket/reports/pubmed-v1/",
+        "neuronRelease": "2.28.1", "partition": "trn",
+    }
+    request.update(overrides)
+    return request
+
+
+def enc(value) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    return base64.b64encode(text.encode()).decode()
+
+
+def refused(request, action="submit") -> str:
+    with pytest.raises(cpt_lib.RequestError) as error:
+        cpt_lib.validate(request, action)
+    return str(error.value)
+
+
+def test_a_good_request_passes_unchanged():
+    request = _request("pubmed-v1")
+    assert cpt_lib.validate(cpt_lib.decode(enc(request)), "submit") == request
+
+
+def test_general_eval_set_may_be_null():
+    cpt_lib.validate(_request("r", evalPaths={"domain": "/fsx/datasets/r/a/eval_domain", "general": None}), "submit")
+
+
+@pytest.mark.parametrize("field, value, expected", [
+    ("version", 2, "version: must be 1"),
+    ("version", True, "version: must be 1"),
+    ("run", "Pubmed", "run: must be 1 to 63 lowercase"),
+    ("run", "x;touch /tmp/pwned", "run: must be"),
+    ("run", "$(id)", "run: must be"),
+    ("run", "`id`", "run: must be"),
+    ("run", "-leading-hyphen", "run: must be"),
+    ("run", "a" * 64, "run: must be"),
+    ("run", "a\nb", "run: must be"),
+    ("nodes", 0, "nodes: must be an integer of at least 1"),
+    ("nodes", 2.0, "nodes: must be an integer"),
+    ("nodes", "2", "nodes: must be an integer"),
+    ("nodes", True, "nodes: must be an integer"),
+    ("tensorParallel", 3, "tensorParallel: must be one of 1, 2, 4, 8, 16, 32"),
+    ("sequenceLength", 4097, "sequenceLength: must be an integer from 1 to 4096"),
+    ("sequenceLength", 4092, "sequenceLength: must be divisible by tensorParallel 8"),
+    ("globalBatch", 1000, "globalBatch: must be a multiple of data-parallel degree 64"),
+    ("microBatch", 0, "microBatch: must be an integer of at least 1"),
+    ("steps", 0, "steps: must be an integer of at least 1"),
+    ("warmupSteps", -1, "warmupSteps: must be an integer of at least 0"),
+    ("warmupSteps", 1001, "warmupSteps: must be at most steps 1000"),
+    ("learningRate", 0, "learningRate: must be a number above 0"),
+    ("learningRate", "1e-4", "learningRate: must be a number above 0"),
+    ("minLearningRate", -1e-6, "minLearningRate: must be a number of at least 0"),
+    ("minLearningRate", 0.00015, "minLearningRate: must be below learningRate"),
+    ("checkpointEvery", 0, "checkpointEvery: must be an integer of at least 1"),
+    ("checkpointsKept", 0, "checkpointsKept: must be an integer of at least 1"),
+    ("compileSteps", 0, "compileSteps: must be an integer of at least 1"),
+    ("compileSteps", 500, "compileSteps: must be below checkpointEvery 500"),
+    ("trainPath", "/fsx/datasets/../../etc/passwd", "trainPath: must not contain '.' or '..'"),
+    ("trainPath", "/fsx/datasets/run/./train", "trainPath: must not contain '.' or '..'"),
+    ("trainPath", "/fsx/checkpoints/x", "trainPath: must be a path under /fsx/datasets/"),
+    ("trainPath", "/etc/passwd", "trainPath: must be a path under /fsx/datasets/"),
+    ("trainPath", "/fsx/datasets/a b", "trainPath: must be a path under /fsx/datasets/"),
+    ("trainPath", "/fsx/datasets/x;rm -rf /", "trainPath: must be a path under /fsx/datasets/"),
+    ("trainPath", "/fsx/datasets/$(id)", "trainPath: must be a path under /fsx/datasets/"),
+    ("trainPath", "/fsx/datasets/", "trainPath: must be a path under /fsx/datasets/"),
+    ("trainPath", "/fsx/datasets//x", "trainPath: must be a path under /fsx/datasets/"),
+    ("evalPaths", {"domain": "/fsx/../x", "general": None}, "evalPaths.domain: must not contain"),
+    ("evalPaths", {"domain": "/fsx/d", "general": "/tmp/x"}, "evalPaths.general: must be a path under /fsx/"),
+    ("evalPaths", {"domain": "/fsx/d", "general": None, "extra": "/fsx/e"}, "evalPaths: unknown field(s) extra"),
+    ("evalPaths", {"domain": "/fsx/d"}, "evalPaths: must have both domain and general"),
+    ("evalPaths", "/fsx/d", "evalPaths: must be an object"),
+    ("baseModel", "llama", "baseModel: must be a Hugging Face model ID"),
+    ("baseModel", "meta-llama/Llama 2", "baseModel: must be a Hugging Face model ID"),
+    ("hfTokenSecretArn", "arn:aws:s3:::bucket", "hfTokenSecretArn: must be the ARN of a Secrets Manager secret"),
+    ("exportS3Uri", "s3://Bucket/x", "exportS3Uri: must be an S3 URI"),
+    ("exportS3Uri", "s3://bucket/a b", "exportS3Uri: must be an S3 URI"),
+    ("reportS3Uri", "https://bucket/x", "reportS3Uri: must be an S3 URI"),
+    ("reportS3Uri", "s3://bucket/$(id)", "reportS3Uri: must be an S3 URI"),
+    ("neuronRelease", "2.28", "neuronRelease: must be a Neuron SDK release"),
+    ("neuronRelease", "2.28.1; id", "neuronRelease: must be a Neuron SDK release"),
+    ("partition", "trn queue", "partition: must be a Slurm partition name"),
+    ("partition", "--wrap=id", "partition: must be a Slurm partition name"),
+])
+def test_each_bad_value_is_refused_naming_its_field(field, value, expected):
+    assert expected in refused(_request("pubmed-v1", **{field: value}))
+
+
+def test_unknown_and_missing_fields_are_refused_by_name():
+    request = _request("r", extraField=1, sbatchOptions="--wrap id")
+    del request["partition"]
+    message = refused(request)
+    assert "unknown field(s) extraField, sbatchOptions" in message
+    assert "missing field(s) partition" in message
+
+
+def test_every_problem_is_reported_at_once():
+    message = refused(_request("r", nodes=0, tensorParallel=3, learningRate=-1))
+    assert "nodes:" in message and "tensorParallel:" in message and "learningRate:" in message
+
+
+@pytest.mark.parametrize("action", ["status", "cancel"])
+def test_status_and_cancel_requests_have_version_and_run_only(action):
+    assert cpt_lib.validate({"version": 1, "run": "r-1"}, action) == {"version": 1, "run": "r-1"}
+    assert "unknown field(s) nodes" in refused({"version": 1, "run": "r-1", "nodes": 1}, action)
+    assert "run: must be" in refused({"version": 1, "run": "../x"}, action)
+
+
+@pytest.mark.parametrize("encoded, expected", [
+    ("", "request: empty"),
+    ("not base64!", "request: not base64"),
+    (enc({"version": 1})[:-1], "request: not base64"),
+    (enc({"version": 1, "run": "r"})[:8] + "\n" + enc({"version": 1, "run": "r"})[8:], "request: not base64"),
+    (base64.urlsafe_b64encode(b'{"version":1,"run":"r","x":"\xff\xfe?>"}').decode(), "request: not base64"),
+    (base64.b64encode(b"\xff\xfe").decode(), "request: the decoded bytes are not UTF-8"),
+    (enc("[1, 2]"), "request: not a JSON object"),
+    (enc("{nope}"), "request: not JSON"),
+    (enc('{"version": 1, "version": 1, "run": "r"}'), "field 'version' appears twice"),
+    (enc('{"version": 1, "run": "r", "learningRate": NaN}'), "NaN is not a JSON number"),
+    ("A" * 20000, "more than the 16384 accepted"),
+])
+def test_undecodable_requests_are_refused(encoded, expected):
+    with pytest.raises(cpt_lib.RequestError) as error:
+        cpt_lib.decode(encoded)
+    assert expected in str(error.value)
+
+
+def test_derived_values_of_the_reference_run():
+    request = _request("r")  # 16 nodes, TP 8, global batch 2048, micro batch 1
+    assert cpt_lib.data_parallel(request) == 64
+    assert cpt_lib.gradient_accumulation(request) == 32
+    assert cpt_lib.gradient_accumulation(_request("r", nodes=2, tensorParallel=32, globalBatch=8, microBatch=2)) == 2
+
+
+def linear_schedule_factor(step: int, warmup: int, total: int) -> float:
+    """transformers.get_linear_schedule_with_warmup's lr_lambda (transformers 4.48.0, optimization.py)."""
+    if step < warmup:
+        return step / max(1, warmup)
+    return max(0.0, (total - step) / max(1, total - warmup))
+
+
+@pytest.mark.parametrize("steps, warmup, lr, min_lr", [
+    (1000, 100, 1.5e-4, 1.5e-5), (1000, 100, 1.5e-4, 0.0), (37, 5, 3e-4, 1e-4), (10, 10, 1e-4, 1e-5), (500, 0, 2e-4, 2e-5),
+])
+def test_max_steps_makes_the_schedule_end_at_the_minimum_learning_rate(steps, warmup, lr, min_lr):
+    request = _request("r", steps=steps, warmupSteps=warmup, learningRate=lr, minLearningRate=min_lr)
+    total = cpt_lib.schedule_steps(request)
+    assert total >= steps
+    end = lr * linear_schedule_factor(steps, warmup, total)
+    if warmup == steps:
+        assert total == steps  # no decay happens before the run ends
+    else:
+        assert end == pytest.approx(min_lr, abs=lr / (total - warmup))  # within one step's decrement
+
+
+def test_compile_and_train_arguments_differ_only_in_steps_this_run(monkeypatch):
+    monkeypatch.setenv("CPT_FSX", "/mnt/fsx")
+    request = _request("pubmed-v1")
+    compile_args = cpt_lib.training_arguments(request, "compile", "/nxd", "/run")
+    train_args = cpt_lib.training_arguments(request, "train", "/nxd", "/run")
+    differences = [(i, a, b) for i, (a, b) in enumerate(zip(compile_args, train_args)) if a != b]
+    index = train_args.index("--steps_this_run") + 1
+    assert differences == [(index, "10", "1000")]
+    assert len(compile_args) == len(train_args)
+
+
+def test_training_arguments_are_the_training_scripts_own(monkeypatch):
+    monkeypatch.setenv("CPT_FSX", "/mnt/fsx")
+    args = cpt_lib.training_arguments(_request("pubmed-v1"), "train", "/nxd", "/run")
+    assert args[0] == "/nxd/examples/training/llama/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py"
+    options = {}
+    i = 1
+    while i < len(args):
+        assert args[i] in TRAINING_SCRIPT_OPTIONS, f"{args[i]} is not an option of tp_zero1_llama_hf_pretrain.py"
+        if args[i] in TRAINING_SCRIPT_FLAGS:
+            options[args[i]] = True
+            i += 1
+        else:
+            options[args[i]] = args[i + 1]
+            i += 2
+    assert options == {
+        "--model_path": "/nxd/examples/training/llama/tp_zero1_llama_hf_pretrain/7B_config_llama2",
+        "--data_dir": "/mnt/fsx/datasets/pubmed-v1/attempt-20260101T000000Z-abcdef/train",
+        "--output_dir": "/run/output",
+        "--metrics_file": "/run/output/results.json",
+        "--tensor_parallel_size": "8",
+        "--seq_len": "4096",
+        "--batch_size": "1",
+        "--grad_accum_usteps": "32",
+        "--max_steps": "1100",
+        "--steps_this_run": "1000",
+        "--warmup_steps": "100",
+        "--lr": "0.00015",
+        "--use_mix_precision": True,
+        "--use_zero_1": True,
+        "--sequence_parallel_enabled": True,
+        "--selective_checkpoint_enabled": True,
+        "--fuse_qkv": "0",
+        "--logging_interval": "10",
+        "--checkpoint_dir": "/mnt/fsx/checkpoints/pubmed-v1",
+        "--checkpoint_freq": "500",
+        "--num_kept_checkpoint": "3",
+        "--loading_step": "latest_if_exists",
+        "--pretrained_weight": True,
+    }
+
+
+def test_fsx_paths_map_to_cpt_fsx(monkeypatch):
+    monkeypatch.setenv("CPT_FSX", "/tmp/x/fsx/")
+    assert cpt_lib.fsx_path("/fsx/datasets/a/b/") == "/tmp/x/fsx/datasets/a/b"
+    monkeypatch.delenv("CPT_FSX")
+    assert cpt_lib.fsx_path("/fsx/datasets/a") == "/fsx/datasets/a"
+    assert cpt_lib.run_dir("r") == "/fsx/trainium-cpt/runs/r"
+
+
+def test_completed_checkpoints_are_those_with_done_in_step_order(tmp_path):
+    for step, done in ((10, True), (2, True), (4, False), (30, True)):
+        (tmp_path / f"step_{step}").mkdir()
+        if done:
+            (tmp_path / f"step_{step}" / "done").write_text("1")
+    (tmp_path / "pretrained_weight").mkdir()
+    assert cpt_lib.completed_checkpoints(str(tmp_path)) == ["step_2", "step_10", "step_30"]
+    assert cpt_lib.completed_checkpoints(str(tmp_path / "missing")) == []
+
+
+def test_error_lines_are_one_json_object(capsys):
+    cpt_lib.main(["error", 'quote " and\nnewline'])
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and json.loads(out) == {"error": 'quote " and\nnewline'}
+
+
+def test_check_model_refuses_another_shape(tmp_path):
+    reference = tmp_path / "ref.json"
+    reference.write_text(json.dumps({"hidden_size": 4096, "num_hidden_layers": 32}))
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"hidden_size": 5120, "num_hidden_layers": 40}))
+    with pytest.raises(RuntimeError, match=re.escape("hidden_size 5120 (the training config says 4096)")):
+        cpt_lib.cmd_check_model(str(other), str(reference))

@@ -1,0 +1,177 @@
+"""cpt-run.sh against Slurm commands that only record (no daemon): hostile or broken requests are refused before
+anything reaches Slurm or the file system, the exact sbatch options of the chain, and the rollback of a
+submission that fails half-way."""
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from training_sandbox import TRAINING, encode
+from training_sandbox import offline  # noqa: F401  (fixture)
+
+
+def assert_refused(result, *fragments, status=2):
+    assert result.returncode == status, result
+    assert len(result.lines) == 1, result  # exactly one line on stdout
+    assert set(result.json) == {"error"}, result
+    for fragment in fragments:
+        assert fragment in result.json["error"], result
+
+
+def assert_nothing_happened(sandbox):
+    assert sandbox.slurm_calls() == []
+    assert not (sandbox.fsx / "trainium-cpt" / "runs").exists()
+    assert not (sandbox.tmp / "pwned").exists()
+    assert sandbox.records() == []
+
+
+HOSTILE_RUNS = [
+    "x; touch {tmp}/pwned", "$(touch {tmp}/pwned)", "`touch {tmp}/pwned`", "x' && touch {tmp}/pwned #", "../../etc",
+    "x\ntouch {tmp}/pwned", "x|touch {tmp}/pwned", "UPPER", "",
+]
+
+
+@pytest.mark.parametrize("run", HOSTILE_RUNS)
+@pytest.mark.parametrize("action", ["submit", "status", "cancel"])
+def test_shell_metacharacters_in_the_run_name_are_refused(offline, action, run):
+    run = run.format(tmp=offline.tmp)
+    request = offline.request(run) if action == "submit" else {"version": 1, "run": run}
+    assert_refused(offline.cpt(action, request), "run: must be 1 to 63 lowercase letters")
+    assert_nothing_happened(offline)
+
+
+@pytest.mark.parametrize("field, value, fragment", [
+    ("trainPath", "/fsx/datasets/../../etc", "trainPath: must not contain '.' or '..'"),
+    ("trainPath", "/fsx/datasets/x/../../../root", "trainPath: must not contain '.' or '..'"),
+    ("trainPath", "/home/ubuntu/data", "trainPath: must be a path under /fsx/datasets/"),
+    ("trainPath", "/fsx/datasets/$(touch {tmp}/pwned)", "trainPath: must be a path under /fsx/datasets/"),
+    ("evalPaths", {"domain": "/fsx/datasets/../x", "general": None}, "evalPaths.domain: must not contain"),
+    ("exportS3Uri", "s3://bucket/$(touch {tmp}/pwned)", "exportS3Uri: must be an S3 URI"),
+    ("partition", "trn --wrap='touch {tmp}/pwned'", "partition: must be a Slurm partition name"),
+    ("neuronRelease", "2.28.1/../../x", "neuronRelease: must be a Neuron SDK release"),
+    ("nodes", "1; touch {tmp}/pwned", "nodes: must be an integer"),
+])
+def test_hostile_values_are_refused_before_anything_is_submitted(offline, field, value, fragment):
+    if isinstance(value, str):
+        value = value.format(tmp=offline.tmp)
+    assert_refused(offline.cpt("submit", offline.request("r1", **{field: value})), fragment)
+    assert_nothing_happened(offline)
+
+
+def test_unknown_fields_are_refused(offline):
+    request = offline.request("r1", sbatchExtra="--wrap=id", debug=True)
+    assert_refused(offline.cpt("submit", request), "unknown field(s) debug, sbatchExtra")
+    assert_nothing_happened(offline)
+
+
+@pytest.mark.parametrize("payload, fragment", [
+    ("%%% not base64 %%%", "request: not base64"),
+    ("eyJ2ZXJzaW9uIjoxfQ", "request: not base64"),  # padding missing
+    (encode({"version": 1, "run": "r"})[:6] + "\n" + encode({"version": 1, "run": "r"})[6:], "request: not base64"),
+    ("$(touch {tmp}/pwned)", "request: not base64"),
+    (encode("not json"), "request: not JSON"),
+    (encode('["version", 1]'), "request: not a JSON object"),
+    ("", "request: empty"),
+])
+def test_bad_base64_or_json_is_refused(offline, payload, fragment):
+    assert_refused(offline.cpt("submit", payload.format(tmp=offline.tmp), raw=True), fragment)
+    assert_nothing_happened(offline)
+
+
+def test_wrong_action_and_argument_counts_are_refused(offline):
+    assert_refused(offline.cpt("delete", offline.request("r1")), "unknown action")
+    assert_refused(offline.cpt("submit", None), "usage: cpt-run.sh", "got 1 arguments")
+    assert_refused(offline.cpt("submit", offline.request("r1"), "extra"), "got 3 arguments")
+    assert_nothing_happened(offline)
+
+
+def test_status_of_an_unknown_run_is_an_error(offline):
+    result = offline.cpt("status", {"version": 1, "run": "never-submitted"})
+    assert_refused(result, "no run named never-submitted", status=1)
+    assert offline.slurm_calls() == []
+
+
+def test_a_missing_neuron_environment_is_refused(offline):
+    result = offline.cpt("submit", offline.request("r1", neuronRelease="2.27.0"))
+    assert_refused(result, "Neuron release 2.27.0 is not installed", "neuron-2.27.0/venv/bin/python3", status=1)
+    assert offline.slurm_calls() == []
+
+
+def test_submit_sends_the_chain_with_its_options(offline):
+    result = offline.cpt("submit", offline.request("r1", nodes=4, partition="trn"), CPT_TEST_SBATCH_CLUSTER="1")
+    assert result.returncode == 0, result
+    run_dir = offline.fsx / "trainium-cpt" / "runs" / "r1"
+    assert result.json == {
+        "run": "r1", "created": True,
+        "jobs": {"prepare": "101", "compile": "102", "train": "103", "export": "104", "evaluate": "105"},
+        "runDir": str(run_dir),
+    }
+    calls = offline.slurm_calls()
+    assert [c[0] for c in calls] == ["sbatch"] * 5
+    expected_nodes = {"prepare": "1", "compile": "4", "train": "4", "export": "1", "evaluate": "1"}
+    for index, (stage, call) in enumerate(zip(expected_nodes, calls)):
+        args = call[1:]
+        assert args[-2:] == [f"{run_dir}/scripts/stage-{stage}.sh", f"{run_dir}/request.json"]
+        options = args[:-2]
+        expected = [
+            "--parsable", "--job-name", f"cpt-r1-{stage}", "--partition", "trn", "--exclusive",
+            "--ntasks-per-node", "1", "--chdir", f"{run_dir}/work", "--output", f"{run_dir}/logs/{stage}-%j.out",
+            "--open-mode", "append", "--kill-on-invalid-dep=yes", "--nodes", expected_nodes[stage],
+        ]
+        if stage == "train":
+            expected.append("--requeue")
+        if index:
+            expected += ["--dependency", f"afterok:{100 + index}"]
+        assert options == expected, stage
+    assert json.loads((run_dir / "jobs.json").read_text())["jobs"]["evaluate"] == "105"
+    saved = json.loads((run_dir / "request.json").read_text())
+    assert saved == offline.request("r1", nodes=4, partition="trn")
+    assert sorted(p.name for p in (run_dir / "scripts").iterdir()) == sorted([
+        "stage-lib.sh", "stage-prepare.sh", "stage-compile.sh", "stage-train.sh", "stage-export.sh",
+        "stage-evaluate.sh", "launch-training.sh", "cpt_lib.py", "hf_checkpoint.py", "evaluate_perplexity.py",
+    ])
+
+
+def test_the_bundle_may_be_anywhere_and_the_run_keeps_its_own_copy(offline):
+    bundle = offline.tmp / "fsx" / "trainium-cpt" / "training" / "bundle-1"
+    shutil.copytree(TRAINING, bundle, ignore=shutil.ignore_patterns("tests", "__pycache__"))
+    result = subprocess.run(["bash", str(bundle / "cpt-run.sh"), "submit", encode(offline.request("r1"))],
+                            env=offline.env(), capture_output=True, text=True, timeout=60, cwd="/")
+    assert result.returncode == 0, result.stderr
+    copy = offline.fsx / "trainium-cpt" / "runs" / "r1" / "scripts" / "stage-train.sh"
+    original = (TRAINING / "stage-train.sh").read_text()
+    assert copy.read_text() == original
+    (bundle / "stage-train.sh").write_text("#!/bin/bash\necho a later bundle\n")
+    assert copy.read_text() == original
+
+
+def test_a_failed_sbatch_cancels_the_jobs_already_submitted(offline):
+    result = offline.cpt("submit", offline.request("r1"), CPT_TEST_SBATCH_FAIL_AT="3")
+    assert_refused(result, "sbatch refused the train job of run r1", status=1)
+    calls = offline.slurm_calls()
+    assert [c[0] for c in calls] == ["sbatch", "sbatch", "sbatch", "scancel"]
+    assert calls[-1] == ["scancel", "101", "102"]
+    run_dir = offline.fsx / "trainium-cpt" / "runs" / "r1"
+    assert not (run_dir / "jobs.json").exists()
+    # Nothing recorded, so the next submit starts again.
+    retry = offline.cpt("submit", offline.request("r1"))
+    assert retry.returncode == 0 and retry.json["created"] is True, retry
+    assert retry.json["jobs"]["prepare"] == "104"
+
+
+def test_resubmitting_prints_the_recorded_jobs(offline):
+    first = offline.cpt("submit", offline.request("r1"))
+    second = offline.cpt("submit", offline.request("r1", nodes=2, globalBatch=32))
+    assert first.returncode == second.returncode == 0
+    assert second.json == {**first.json, "created": False}
+    assert [c[0] for c in offline.slurm_calls()] == ["sbatch"] * 5
+    assert "differs from" in second.stderr
+
+
+def test_cancel_sends_every_job_to_scancel(offline):
+    assert offline.cpt("submit", offline.request("r1")).returncode == 0
+    result = offline.cpt("cancel", {"version": 1, "run": "r1"})
+    assert result.returncode == 0, result
+    assert result.json == {"run": "r1", "cancelled": ["101", "102", "103", "104", "105"]}
+    assert offline.slurm_calls()[-1] == ["scancel", "101", "102", "103", "104", "105"]

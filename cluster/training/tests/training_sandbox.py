@@ -1,0 +1,420 @@
+"""A sandbox to run cluster/training/cpt-run.sh and its stage scripts for real, with real Slurm daemons on loopback
+(scripts/slurm-env.sh), and the Neuron tools replaced by fakes that record what they were given.
+
+Layout of one sandbox (a temporary directory):
+  fsx/                                   CPT_FSX: /fsx of the scripts
+    trainium-cpt/neuron-2.28.1/venv/bin/ the Neuron environment at its default place: python3, torchrun and
+                                         neuron_parallel_compile are fakes
+    trainium-cpt/neuron-2.28.1/neuronx-distributed/examples/training/llama/   the files the scripts name
+    datasets/pubmed/attempt-1/{train,eval_domain,eval_general}               load_from_disk-shaped folders
+  bin/aws                                a fake AWS CLI (Secrets Manager answers a token; s3 cp copies into s3/)
+  s3/<bucket>/<key>                      what the fake `aws s3 cp` uploaded
+  record.jsonl                           one JSON line per fake call: tool, argv, cwd, environment, findings
+
+Knobs, as environment variables of a submission (Slurm hands the submitter's environment to the jobs):
+  CPT_FAKE_FAIL             comma-separated fake names (torchrun, neuron_parallel_compile, convert_checkpoints.py,
+                            hf_checkpoint.py, evaluate_perplexity.py, aws) that exit 1
+  CPT_FAKE_TRAIN_SLEEP      seconds the fake torchrun sleeps after writing each checkpoint, first attempt only
+  CPT_FAKE_HF_TOKEN         what the fake Secrets Manager answers
+"""
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+TRAINING = TESTS.parent
+REPO = TRAINING.parent.parent
+CPT_RUN = TRAINING / "cpt-run.sh"
+SLURM_ENV = REPO / "scripts" / "slurm-env.sh"
+RELEASE = "2.28.1"
+SLURM_BIN = "/usr/bin"
+TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL",
+            "DEADLINE"}
+STAGES = ("prepare", "compile", "train", "export", "evaluate")
+
+# examples/training/llama/tp_zero1_llama_hf_pretrain/7B_config_llama2/config.json at tag v2.28.0 of
+# aws-neuron/neuronx-distributed (the shape keys; the prepare stage compares the downloaded config with it).
+NXD_7B_CONFIG = {
+    "architectures": ["LlamaForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
+    "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 11008, "max_position_embeddings": 2048,
+    "model_type": "llama", "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 32,
+    "pad_token_id": 0, "pretraining_tp": 1, "rms_norm_eps": 1e-05, "rope_scaling": None, "rope_theta": 10000.0,
+    "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.31.0", "use_cache": True,
+    "vocab_size": 32000, "sequence_parallel_enabled": False, "selective_checkpoint_enabled": False,
+}
+# The Hub's meta-llama/Llama-2-7b-hf config.json (what the fake download writes).
+HUB_7B_CONFIG = {**NXD_7B_CONFIG, "max_position_embeddings": 4096, "torch_dtype": "float16",
+                 "transformers_version": "4.32.0.dev0"}
+
+FAKE = r'''#!@PYTHON@
+"""Fake of a Neuron tool (by the name it is called with): records, then does the least the stage scripts need."""
+import json, os, re, shutil, sys, time
+from pathlib import Path
+
+name = os.path.basename(sys.argv[0])
+args = sys.argv[1:]
+FAKED_SCRIPTS = ("convert_checkpoints.py", "hf_checkpoint.py", "evaluate_perplexity.py")
+if name.startswith("python"):
+    if not args or os.path.basename(args[0]) not in FAKED_SCRIPTS:
+        os.execv(@REAL_PYTHON@, [@REAL_PYTHON@, *args])
+    name, args = os.path.basename(args[0]), args[1:]
+record = {"tool": name, "argv": args, "cwd": os.getcwd(), "env": dict(os.environ), "time": time.time()}
+
+def value(flag, default=None):
+    return args[args.index(flag) + 1] if flag in args else default
+
+def emit(**extra):
+    with open(os.environ["CPT_TEST_RECORD"], "a", encoding="utf-8") as out:
+        out.write(json.dumps({**record, **extra}) + "\n")
+
+def completed(directory):
+    steps = []
+    if os.path.isdir(directory):
+        for entry in os.listdir(directory):
+            m = re.fullmatch(r"step_(\d+)", entry)
+            if m and os.path.isfile(os.path.join(directory, entry, "done")):
+                steps.append(int(m.group(1)))
+    return sorted(steps)
+
+if name == "torchrun":
+    ckpt = value("--checkpoint_dir")
+    extract = os.environ.get("NEURON_EXTRACT_GRAPHS_ONLY")
+    found = completed(ckpt)
+    resumed = found[-1] if found and value("--loading_step") == "latest_if_exists" else None
+    record.update(resumed_from=f"step_{resumed}" if resumed else None, checkpoints_seen=found,
+                  pretrained_weight=os.path.isfile(os.path.join(ckpt, "pretrained_weight", ".complete")))
+if name in os.environ.get("CPT_FAKE_FAIL", "").split(","):
+    emit(event="fail")
+    print(f"{name}: simulated failure", file=sys.stderr)
+    sys.exit(1)
+emit(event="start")
+
+if name == "neuron_parallel_compile":
+    os.environ["NEURON_EXTRACT_GRAPHS_ONLY"] = "1"
+    os.execvp(args[0], args)
+elif name == "torchrun":
+    if not extract:
+        tp, every = int(value("--tensor_parallel_size")), int(value("--checkpoint_freq"))
+        kept, last = int(value("--num_kept_checkpoint")), int(value("--steps_this_run"))
+        restart = int(os.environ.get("SLURM_RESTART_COUNT", "0"))
+        for step in range((resumed or 0) + 1, last + 1):
+            if step % every:
+                continue
+            tag = Path(ckpt) / f"step_{step}"
+            (tag / "model").mkdir(parents=True, exist_ok=True)
+            for rank in range(tp):
+                (tag / "model" / f"dp_rank_00_tp_rank_{rank:02d}_pp_rank_00.pt").write_text(f"step {step}\n")
+            (tag / "checkpoint").write_text("1")
+            (tag / "done").write_text("1")
+            for old in completed(ckpt)[:-kept]:
+                shutil.rmtree(Path(ckpt) / f"step_{old}")
+            print(f"fake torchrun: wrote {tag}", flush=True)
+            if restart == 0:
+                time.sleep(float(os.environ.get("CPT_FAKE_TRAIN_SLEEP", "0")))
+        emit(event="end")
+elif name == "convert_checkpoints.py":
+    out = Path(value("--output_dir"))
+    if "--convert_from_full_state" in args:
+        (out / "model").mkdir(parents=True, exist_ok=True)
+        for rank in range(int(value("--tp_size"))):
+            (out / "model" / f"dp_rank_00_tp_rank_{rank:02d}_pp_rank_00.pt").write_text("base shard\n")
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "checkpoint.pt").write_text(f"full state of {value('--input_dir')}\n")
+elif name == "hf_checkpoint.py":
+    command = args[0]
+    if command == "download":
+        dest = Path(value("--dest"))
+        dest.mkdir(parents=True, exist_ok=True)
+        (dest / "config.json").write_text(os.environ["CPT_FAKE_HUB_CONFIG"])
+        (dest / "tokenizer.json").write_text("{}")
+        (dest / "model-00001-of-00002.safetensors").write_text("weights")
+    elif command == "full-state":
+        Path(value("--out")).write_text(f"state dict of {value('--model-dir')}\n")
+    elif command == "to-hf":
+        out = Path(value("--out"))
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(Path(value("--base-dir"), "config.json").read_text())
+        (out / "model.safetensors").write_text(Path(value("--full")).read_text())
+elif name == "evaluate_perplexity.py":
+    model = value("--model-dir")
+    step = int(re.search(r"step_(\d+)", model).group(1)) if "step_" in model else 0
+    sets = {}
+    for i, arg in enumerate(args):
+        if arg == "--eval":
+            set_name, _, path = args[i + 1].partition("=")
+            ppl = 8.0 - step / 10 if set_name == "domain" else 6.0 + step / 100
+            sets[set_name] = {"path": path, "rows": int(value("--max-rows")), "tokens": 4095 * int(value("--max-rows")),
+                              "meanNll": __import__("math").log(ppl), "perplexity": ppl, "seconds": 0.1}
+    Path(value("--output")).write_text(json.dumps({"model": model, "device": "cpu", "dtype": "bfloat16", "sets": sets}))
+elif name == "aws":
+    if args[:2] == ["secretsmanager", "get-secret-value"]:
+        print(os.environ.get("CPT_FAKE_HF_TOKEN", "hf_faketoken"))
+    elif args[:2] == ["s3", "cp"]:
+        positional, rest = [], iter(args[2:])
+        for arg in rest:
+            if arg == "--exclude":
+                next(rest)
+            elif not arg.startswith("--"):
+                positional.append(arg)
+        source, target = positional
+        assert target.startswith("s3://"), target
+        dest = Path(os.environ["CPT_TEST_S3"]) / target[len("s3://"):]
+        if "--recursive" in args:
+            for path in Path(source).rglob("*"):
+                if path.is_file() and path.name != ".complete":
+                    (dest / path.relative_to(source)).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(path, dest / path.relative_to(source))
+        else:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, dest)
+'''
+
+
+OFFLINE_SLURM = r'''#!@PYTHON@
+"""Recorder of a Slurm command (no daemon): sbatch answers job ids 101, 102, ... (fails at the
+CPT_TEST_SBATCH_FAIL_AT-th call when set)."""
+import json, os, sys
+from pathlib import Path
+
+name = os.path.basename(sys.argv[0])
+record = Path(os.environ["CPT_TEST_SLURM_RECORD"])
+with record.open("a") as f:
+    f.write(json.dumps([name, *sys.argv[1:]]) + "\n")
+if name == "sbatch":
+    count = sum(1 for line in record.read_text().splitlines() if json.loads(line)[0] == "sbatch")
+    if str(count) == os.environ.get("CPT_TEST_SBATCH_FAIL_AT"):
+        print("sbatch: error: Batch job submission failed: Invalid partition name specified", file=sys.stderr)
+        sys.exit(1)
+    print(f"{100 + count};loopback" if os.environ.get("CPT_TEST_SBATCH_CLUSTER") else 100 + count)
+'''
+
+
+class Result:
+    def __init__(self, completed: subprocess.CompletedProcess):
+        self.returncode = completed.returncode
+        self.stdout = completed.stdout
+        self.stderr = completed.stderr
+        lines = completed.stdout.splitlines()
+        self.lines = lines
+        self.json = json.loads(lines[0]) if len(lines) == 1 else None
+
+    def __repr__(self):
+        return f"Result(rc={self.returncode}, stdout={self.stdout!r}, stderr={self.stderr[-3000:]!r})"
+
+
+def encode(request) -> str:
+    text = request if isinstance(request, str) else json.dumps(request)
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+class Sandbox:
+    def __init__(self, tmp: Path, slurm_conf: str | None):
+        self.tmp = tmp
+        self.slurm_conf = slurm_conf
+        self.fsx = tmp / "fsx"
+        self.bin = tmp / "bin"
+        self.s3 = tmp / "s3"
+        self.record = tmp / "record.jsonl"
+        self.neuron = self.fsx / "trainium-cpt" / f"neuron-{RELEASE}"
+        self.venv = self.neuron / "venv"
+        self.llama = self.neuron / "neuronx-distributed" / "examples" / "training" / "llama"
+        for d in (self.bin, self.venv / "bin", self.s3, tmp / "tmp", tmp / "home"):
+            d.mkdir(parents=True, exist_ok=True)
+        fake = self.bin / "fake.py"
+        fake.write_text(FAKE.replace("@PYTHON@", sys.executable).replace("@REAL_PYTHON@", repr(sys.executable)))
+        fake.chmod(0o755)
+        (self.bin / "aws").symlink_to(fake)
+        for name in ("python3", "torchrun", "neuron_parallel_compile"):
+            (self.venv / "bin" / name).symlink_to(fake)
+        example = self.llama / "tp_zero1_llama_hf_pretrain"
+        (example / "7B_config_llama2").mkdir(parents=True)
+        (example / "7B_config_llama2" / "config.json").write_text(json.dumps(NXD_7B_CONFIG, indent=2))
+        (example / "tp_zero1_llama_hf_pretrain.py").write_text("# stand-in: the fake torchrun never runs it\n")
+        (self.llama / "convert_checkpoints.py").write_text("# stand-in: the fake python3 never runs it\n")
+        for name in ("train", "eval_domain", "eval_general"):
+            self.make_dataset(self.fsx / "datasets" / "pubmed" / "attempt-1" / name)
+
+    @staticmethod
+    def make_dataset(directory: Path) -> None:
+        directory.mkdir(parents=True)
+        (directory / "data-00000-of-00001.arrow").write_bytes(b"rows")
+        (directory / "dataset_info.json").write_text("{}")
+        (directory / "state.json").write_text(json.dumps({"_data_files": [{"filename": "data-00000-of-00001.arrow"}]}))
+
+    def request(self, run: str, **overrides) -> dict:
+        request = {
+            "version": 1, "run": run, "nodes": 1, "tensorParallel": 8, "sequenceLength": 4096, "globalBatch": 16,
+            "microBatch": 1, "steps": 6, "warmupSteps": 1, "learningRate": 0.00015, "minLearningRate": 0.000015,
+            "checkpointEvery": 2, "checkpointsKept": 2, "compileSteps": 1,
+            "trainPath": "/fsx/datasets/pubmed/attempt-1/train",
+            "evalPaths": {"domain": "/fsx/datasets/pubmed/attempt-1/eval_domain",
+                          "general": "/fsx/datasets/pubmed/attempt-1/eval_general"},
+            "baseModel": "meta-llama/Llama-2-7b-hf",
+            "hfTokenSecretArn": "arn:aws:secretsmanager:us-east-2:123456789012:secret:trainium-cpt-hf-AbCdEf",
+            "exportS3Uri": f"s3://ckpt-bucket/exports/{run}/", "reportS3Uri": f"s3://ckpt-bucket/reports/{run}/",
+            "neuronRelease": RELEASE, "partition": "trn",
+        }
+        request.update(overrides)
+        return request
+
+    def env(self, **extra) -> dict:
+        env = {
+            "PATH": f"{self.bin}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(self.tmp / "home"),
+            "TMPDIR": str(self.tmp / "tmp"),
+            "LANG": "C.UTF-8",
+            "CPT_FSX": str(self.fsx),
+            "CPT_SLURM_BIN": SLURM_BIN,
+            "CPT_TEST_RECORD": str(self.record),
+            "CPT_TEST_S3": str(self.s3),
+            "CPT_FAKE_HUB_CONFIG": json.dumps(HUB_7B_CONFIG),
+            "CPT_EVAL_MAX_ROWS": "4",
+        }
+        if self.slurm_conf:
+            env["SLURM_CONF"] = self.slurm_conf
+        env.update({k: str(v) for k, v in extra.items()})
+        return env
+
+    def cpt(self, action: str, request, *extra_args: str, raw: bool = False, timeout: float = 60, **env) -> Result:
+        payload = request if raw or request is None else encode(request)
+        argv = ["bash", str(CPT_RUN), action, payload, *extra_args] if payload is not None else ["bash", str(CPT_RUN), action]
+        return Result(subprocess.run(argv, env=self.env(**env), capture_output=True, text=True, timeout=timeout,
+                                     cwd=self.tmp))
+
+    def submit(self, request: dict, **env) -> dict:
+        result = self.cpt("submit", request, **env)
+        assert result.returncode == 0 and result.json, result
+        return result.json
+
+    def status(self, run: str) -> dict:
+        result = self.cpt("status", {"version": 1, "run": run})
+        assert result.returncode == 0 and result.json, result
+        return result.json
+
+    def states(self, run: str) -> dict:
+        return {stage: job["state"] for stage, job in self.status(run)["jobs"].items()}
+
+    def wait_for(self, run: str, done, timeout: float = 40, poll: float = 0.25, on_change=None) -> dict:
+        """Polls `status` until done(states) is true; returns the last status. Fails after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while True:
+            status = self.status(run)
+            states = {stage: (job["state"], job["reason"]) for stage, job in status["jobs"].items()}
+            if states != last and on_change:
+                on_change(status)
+            last = states
+            if done({stage: state for stage, (state, _) in states.items()}):
+                return status
+            if time.monotonic() > deadline:
+                raise AssertionError(f"run {run} not done after {timeout}s: {status}\n{self.logs(run)}")
+            time.sleep(poll)
+
+    def wait_all_ended(self, run: str, **kwargs) -> dict:
+        return self.wait_for(run, lambda states: all(s in TERMINAL for s in states.values()), **kwargs)
+
+    def run_dir(self, run: str) -> Path:
+        return self.fsx / "trainium-cpt" / "runs" / run
+
+    def logs(self, run: str) -> str:
+        logs = self.run_dir(run) / "logs"
+        if not logs.is_dir():
+            return "(no logs)"
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')}" for p in sorted(logs.iterdir()))
+
+    def records(self, tool: str | None = None, event: str | None = "start") -> list:
+        if not self.record.exists():
+            return []
+        out = [json.loads(line) for line in self.record.read_text().splitlines()]
+        return [r for r in out if (tool is None or r["tool"] == tool) and (event is None or r.get("event") == event)]
+
+
+def scontrol_fields(job_id: str, slurm_conf: str) -> dict:
+    result = subprocess.run([f"{SLURM_BIN}/scontrol", "show", "job", "-o", job_id], capture_output=True, text=True,
+                            env={**os.environ, "SLURM_CONF": slurm_conf}, timeout=30)
+    assert result.returncode == 0, result.stderr
+    fields = {}
+    for token in result.stdout.split():
+        key, _, val = token.partition("=")
+        fields.setdefault(key, val)
+    return fields
+
+
+def scontrol(slurm_conf: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([f"{SLURM_BIN}/scontrol", *args], capture_output=True, text=True,
+                          env={**os.environ, "SLURM_CONF": slurm_conf}, timeout=30)
+
+
+def cancel_everything(slurm_conf: str) -> None:
+    env = {**os.environ, "SLURM_CONF": slurm_conf}
+    ids = subprocess.run([f"{SLURM_BIN}/squeue", "-h", "-o", "%A"], capture_output=True, text=True, env=env,
+                         timeout=30).stdout.split()
+    if ids:
+        subprocess.run([f"{SLURM_BIN}/scancel", *ids], env=env, timeout=30, check=False)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and subprocess.run(
+            [f"{SLURM_BIN}/squeue", "-h", "-o", "%A"], capture_output=True, text=True, env=env, timeout=30
+        ).stdout.split():
+            time.sleep(0.2)
+
+
+# Fixtures, imported by the test modules (no conftest.py: see cluster/tests/node_setup_sandbox.py).
+@pytest.fixture(scope="session")
+def slurm(tmp_path_factory):
+    """SLURM_CONF of a throwaway one-node Slurm on loopback, started once for the session and stopped after it."""
+    directory = tmp_path_factory.mktemp("slurm") / "cluster"
+    started = subprocess.run(["bash", str(SLURM_ENV), "start", str(directory)], capture_output=True, text=True,
+                             timeout=120)
+    if started.returncode != 0:
+        subprocess.run(["bash", str(SLURM_ENV), "stop", str(directory)], capture_output=True, timeout=60)
+        pytest.fail(f"scripts/slurm-env.sh start failed:\n{started.stderr}")
+    conf = str(directory / "slurm.conf")
+    try:
+        yield conf
+    finally:
+        stopped = subprocess.run(["bash", str(SLURM_ENV), "stop", str(directory)], capture_output=True, text=True,
+                                 timeout=120)
+        assert stopped.returncode == 0, stopped.stderr
+
+
+@pytest.fixture()
+def cluster(tmp_path, slurm):
+    """A sandbox on the session's Slurm; every job left at the end of the test is cancelled."""
+    sandbox = Sandbox(tmp_path, slurm)
+    try:
+        yield sandbox
+    finally:
+        cancel_everything(slurm)
+
+
+@pytest.fixture()
+def offline(tmp_path):
+    """A sandbox whose Slurm commands are recorders (no daemon): for requests that must be refused before
+    anything reaches Slurm."""
+    sandbox = Sandbox(tmp_path, None)
+    slurm_bin = tmp_path / "slurm-bin"
+    slurm_bin.mkdir()
+    recorder = slurm_bin / "recorder.py"
+    recorder.write_text(OFFLINE_SLURM.replace("@PYTHON@", sys.executable))
+    recorder.chmod(0o755)
+    for name in ("sbatch", "scontrol", "squeue", "scancel", "sacct", "srun"):
+        (slurm_bin / name).symlink_to(recorder)
+    sandbox.slurm_record = tmp_path / "slurm-record.jsonl"
+    original_env = sandbox.env
+
+    def env(**extra):
+        return original_env(CPT_SLURM_BIN=str(slurm_bin), CPT_TEST_SLURM_RECORD=str(sandbox.slurm_record), **extra)
+
+    sandbox.env = env
+    sandbox.slurm_calls = lambda: (
+        [json.loads(line) for line in sandbox.slurm_record.read_text().splitlines()]
+        if sandbox.slurm_record.exists() else []
+    )
+    return sandbox
