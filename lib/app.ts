@@ -5,6 +5,7 @@ import { ClusterStack } from './stacks/cluster-stack';
 import { DataStack } from './stacks/data-stack';
 import { stackNames } from './stack-names';
 import { NetworkStack } from './stacks/network-stack';
+import { TrainingStack } from './stacks/training-stack';
 
 
 /**
@@ -38,8 +39,16 @@ export function buildApp(app: App, config: CptConfig) {
     datasetsBucket: data.datasetsBucket,
     checkpointsBucket: data.checkpointsBucket,
   });
+  const training = new TrainingStack(app, 'Training', {
+    stackName: names.training,
+    env,
+    description: 'trainium-cpt: the function that submits, reports and cancels training runs on the cluster',
+    config,
+    clusterStack: cluster,
+    dataStack: data,
+  });
   // Stable tags: ParallelCluster fails an update that changes tags and config at once.
   Tags.of(app).add('project', config.projectName);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { network, data, cluster };
+  return { network, data, cluster, training };
 }

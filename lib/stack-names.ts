@@ -6,5 +6,6 @@ export function stackNames(config: Pick<CptConfig, 'projectName'>) {
     network: `${config.projectName}-network`,
     data: `${config.projectName}-data`,
     cluster: `${config.projectName}-cluster`,
+    training: `${config.projectName}-training`,
   } as const;
 }

@@ -1,0 +1,44 @@
+/**
+ * Submits a run's training chain to the cluster, prints its jobs' states, or cancels them, through the training
+ * function (lib/training/training-cli.ts). The action comes first; npm scripts give it:
+ *
+ *   npm run submit -- --run medical-v1
+ *   npm run submit -- --run medical-v1 --nodes 4 --global-batch 512 --steps 200 -c region=us-east-2
+ *   npm run status -- --run medical-v1
+ *   npm run cancel -- --run medical-v1
+ */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import * as fs from 'fs';
+import * as path from 'path';
+import { DEFAULTS_CONTEXT_KEY, loadConfig } from '../lib/config/load';
+import { describeFailure, trainingCommand } from '../lib/training/training-cli';
+
+const root = path.join(__dirname, '..');
+
+/** Adaptive retries ride out throttling; submitting again is harmless (the head-node script is idempotent). */
+const CLIENT_OPTIONS = { maxAttempts: 3, retryMode: 'adaptive' } as const;
+
+async function main(): Promise<number> {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8'));
+  return trainingCommand(process.argv.slice(2), {
+    loadConfig: (context) => loadConfig({ [DEFAULTS_CONTEXT_KEY]: cdkJson.context[DEFAULTS_CONTEXT_KEY], ...context }, root),
+    // The config's Region when it sets one (where cdk deployed), else the SDK's default chain (AWS_REGION, profile).
+    clients: (config) => {
+      const options = config.region ? { ...CLIENT_OPTIONS, region: config.region } : CLIENT_OPTIONS;
+      return { cloudFormation: new CloudFormationClient(options), lambda: new LambdaClient(options) };
+    },
+    print: (line) => console.log(line),
+  });
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const { message, exitCode } = describeFailure(error);
+    console.error(message);
+    process.exitCode = exitCode;
+  },
+);

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { FSX_MOUNT_DIR } from '../cluster/cluster-config';
+
+/**
+ * The contract between the training Lambda and the head-node script `cpt-run.sh` (cluster/training/): the one command
+ * the Lambda runs through SSM, the request it passes, and the one JSON line the script answers with. Pure (zod only),
+ * so that the Lambda bundle, the CLI and the tests share it.
+ *
+ *   bash /fsx/trainium-cpt/training/<bundle-id>/cpt-run.sh <action> <request>
+ *
+ * `<request>` is the standard base64, without line breaks, of a UTF-8 JSON object. Nothing else of a request ever
+ * reaches the command line: the action is one of three literals, the folder comes from the stack, and every value of
+ * the caller travels inside the base64 blob, after validation.
+ */
+
+export const TRAINING_ACTIONS = ['submit', 'status', 'cancel'] as const;
+export type TrainingAction = (typeof TRAINING_ACTIONS)[number];
+
+export const REQUEST_VERSION = 1;
+/** Where training bundles live on FSx: one folder per bundle, `<root>/<bundle-id>/cpt-run.sh`. */
+export const TRAINING_ROOT = `${FSX_MOUNT_DIR}/trainium-cpt/training`;
+export const SCRIPT_NAME = 'cpt-run.sh';
+/** A bundle folder: directly under TRAINING_ROOT, a name of safe characters (no space, no quote, no `..`). */
+export const BUNDLE_DIR_PATTERN = new RegExp(`^${TRAINING_ROOT.replace(/\//g, '\\/')}\\/(?!\\.{1,2}$)[A-Za-z0-9._-]{1,128}$`);
+/** Every command the Lambda can send matches this (the tests hold it to that). */
+export const COMMAND_PATTERN = /^bash \/fsx\/trainium-cpt\/training\/[^ ]+\/cpt-run\.sh (submit|status|cancel) [A-Za-z0-9+/=]+$/;
+
+/** The stages of a run, in order: one Slurm job each, chained by dependencies. */
+export const STAGES = ['prepare', 'compile', 'train', 'export', 'evaluate'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** What `submit` asks the script for (field order as in the contract). */
+export interface SubmitRequest {
+  readonly version: typeof REQUEST_VERSION;
+  readonly run: string;
+  readonly nodes: number;
+  readonly tensorParallel: number;
+  readonly sequenceLength: number;
+  readonly globalBatch: number;
+  readonly microBatch: number;
+  readonly steps: number;
+  readonly warmupSteps: number;
+  readonly learningRate: number;
+  readonly minLearningRate: number;
+  readonly checkpointEvery: number;
+  readonly checkpointsKept: number;
+  readonly compileSteps: number;
+  /** Training set on FSx (`/fsx/datasets/<run>/<attempt>/train`). */
+  readonly trainPath: string;
+  readonly evalPaths: { readonly domain: string; readonly general: string | null };
+  readonly baseModel: string;
+  readonly hfTokenSecretArn: string;
+  readonly exportS3Uri: string;
+  readonly reportS3Uri: string;
+  readonly neuronRelease: string;
+  /** Slurm partition (the ParallelCluster queue). */
+  readonly partition: string;
+}
+
+/** What `status` and `cancel` ask for. */
+export interface RunRequest {
+  readonly version: typeof REQUEST_VERSION;
+  readonly run: string;
+}
+
+export type ScriptRequest = SubmitRequest | RunRequest;
+
+/** The request as the script receives it: standard base64 of its UTF-8 JSON, on one line. */
+export function encodeRequest(request: ScriptRequest): string {
+  return Buffer.from(JSON.stringify(request), 'utf8').toString('base64');
+}
+
+/**
+ * The one command the Lambda runs on the head node. Refuses a bundle folder or an action outside the contract,
+ * and checks the result against COMMAND_PATTERN, so that no path through the code can send anything else.
+ */
+export function scriptCommand(bundleDir: string, action: TrainingAction, request: ScriptRequest): string {
+  if (!BUNDLE_DIR_PATTERN.test(bundleDir)) {
+    throw new Error(`training bundle folder ${JSON.stringify(bundleDir)} is not a folder directly under ${TRAINING_ROOT}/`);
+  }
+  if (!TRAINING_ACTIONS.includes(action)) throw new Error(`action ${JSON.stringify(action)} is not one of ${TRAINING_ACTIONS.join(', ')}`);
+  const command = `bash ${bundleDir}/${SCRIPT_NAME} ${action} ${encodeRequest(request)}`;
+  if (!COMMAND_PATTERN.test(command)) throw new Error('internal error: the command does not match the contract');
+  return command;
+}
+
+/** Slurm job IDs: the script may print them as strings or numbers; they are kept as strings. */
+const jobId = z.union([z.string().min(1), z.number().int().nonnegative()]).transform(String);
+
+/** The script's answers. Extra fields are allowed (and passed on): the script may say more than the contract. */
+export const SCRIPT_RESULTS = {
+  submit: z.looseObject({
+    run: z.string(),
+    created: z.boolean(),
+    jobs: z.looseObject(Object.fromEntries(STAGES.map((s) => [s, jobId])) as Record<Stage, typeof jobId>),
+    runDir: z.string(),
+  }),
+  status: z.looseObject({
+    run: z.string(),
+    jobs: z.record(
+      z.string(),
+      z.looseObject({
+        id: jobId,
+        state: z.string(),
+        reason: z.string().nullish().transform((r) => r ?? ''),
+      }),
+    ),
+  }),
+  cancel: z.looseObject({ run: z.string(), cancelled: z.array(jobId) }),
+} as const;
+
+export type SubmitResult = z.infer<typeof SCRIPT_RESULTS.submit>;
+export type StatusResult = z.infer<typeof SCRIPT_RESULTS.status>;
+export type CancelResult = z.infer<typeof SCRIPT_RESULTS.cancel>;
+
+export const SCRIPT_ERROR = z.looseObject({ error: z.string() });

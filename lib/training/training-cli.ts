@@ -1,0 +1,205 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { ConfigError } from '../config/load';
+import { CptConfig } from '../config/schema';
+import { stackNames } from '../stack-names';
+import { STAGES } from './contract';
+import { inFlags, parseTrainingArgs, TrainingCommandLine, usage, UsageError } from './cli-args';
+import { PlanSummary, resolveSettings, trainingDefaults } from './plan';
+import { InvalidRequestError } from './requests';
+
+/**
+ * `npm run submit`, `npm run status` and `npm run cancel`: invoke the training function (lambda/submit) and print
+ * its answer. The AWS clients and the output are passed in, so tests drive it with mocked clients.
+ */
+
+/** The training stack's output this command reads. */
+export const FUNCTION_NAME_OUTPUT = 'TrainingFunctionName';
+
+export const EXIT_CODES = {
+  succeeded: 0,
+  /** The function failed (manifest, head node, script), or AWS refused a call. */
+  failed: 1,
+  /** Bad flags or configuration, or a request the function refused: nothing reached the cluster. */
+  usage: 2,
+} as const;
+
+/** A failure whose message says what happened and what to do; printed without a stack trace. */
+export class TrainingCommandError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_CODES.failed,
+  ) {
+    super(message);
+    this.name = 'TrainingCommandError';
+  }
+}
+
+export interface TrainingCommandDeps {
+  loadConfig(context: Readonly<Record<string, string>>): CptConfig;
+  clients(config: CptConfig): { cloudFormation: CloudFormationClient; lambda: LambdaClient };
+  print(line: string): void;
+}
+
+/** The whole command; flags, configuration and overrides are checked before any AWS call. */
+export async function trainingCommand(argv: readonly string[], deps: TrainingCommandDeps): Promise<number> {
+  const line = parseTrainingArgs(argv);
+  if (line.help) {
+    deps.print(usage(line.action));
+    return EXIT_CODES.succeeded;
+  }
+  const config = deps.loadConfig(line.context);
+  if (line.action === 'submit') checkOverrides(line, config);
+
+  const { cloudFormation, lambda } = deps.clients(config);
+  const stackName = stackNames(config).training;
+  const functionName = await resolveFunction(cloudFormation, stackName);
+  const event =
+    line.action === 'submit' && Object.keys(line.overrides).length > 0
+      ? { action: line.action, run: line.run, overrides: line.overrides }
+      : { action: line.action, run: line.run };
+  const answer = await invoke(lambda, functionName, event, line.action);
+  if (line.json) deps.print(JSON.stringify(answer, null, 2));
+  else for (const text of describeAnswer(line.action, answer)) deps.print(text);
+  return EXIT_CODES.succeeded;
+}
+
+/** The message and exit code for an error of the command: one clear message, never a stack trace. */
+export function describeFailure(error: unknown): { message: string; exitCode: number } {
+  if (error instanceof UsageError) return { message: `${error.message}\nSee: npm run ${error.action} -- --help`, exitCode: EXIT_CODES.usage };
+  if (error instanceof ConfigError) return { message: error.message, exitCode: EXIT_CODES.usage };
+  if (error instanceof TrainingCommandError) return { message: error.message, exitCode: error.exitCode };
+  return { message: String(error), exitCode: EXIT_CODES.failed };
+}
+
+/** The rules between settings (the queue's size, the batch split...), against the local configuration. */
+function checkOverrides(line: TrainingCommandLine, config: CptConfig): void {
+  try {
+    resolveSettings(trainingDefaults(config), line.overrides);
+  } catch (error) {
+    if (error instanceof InvalidRequestError) throw new UsageError(line.action, error.problems.map(inFlags));
+    throw error;
+  }
+}
+
+async function resolveFunction(cloudFormation: CloudFormationClient, stackName: string): Promise<string> {
+  const deploy = `Deploy it first: npx cdk deploy ${stackName} (with the same -c flags).`;
+  let stack;
+  try {
+    stack = (await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0];
+  } catch (error) {
+    if (!/does not exist/.test((error as Error).message)) throw awsFailure('CloudFormation', 'DescribeStacks', error);
+  }
+  if (!stack) throw new TrainingCommandError(`Stack ${stackName} does not exist${await where(cloudFormation)}. ${deploy}`);
+  const name = stack.Outputs?.find((o) => o.OutputKey === FUNCTION_NAME_OUTPUT)?.OutputValue;
+  if (!name) {
+    throw new TrainingCommandError(
+      `Stack ${stackName} (${stack.StackStatus ?? 'status unknown'}) has no output ${FUNCTION_NAME_OUTPUT}: its deployment did not finish. ${deploy}`,
+    );
+  }
+  return name;
+}
+
+/** Error types of the function that mean "refused as asked": nothing reached the cluster. */
+const REFUSED = new Set(['InvalidRequest']);
+
+async function invoke(lambda: LambdaClient, functionName: string, event: object, action: string): Promise<Record<string, unknown>> {
+  let response;
+  try {
+    response = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode(JSON.stringify(event)) }));
+  } catch (error) {
+    throw awsFailure('Lambda', 'Invoke', error);
+  }
+  const text = response.Payload ? new TextDecoder().decode(response.Payload) : '';
+  let payload: Record<string, unknown> = {};
+  try {
+    payload = text === '' ? {} : JSON.parse(text);
+  } catch {
+    throw new TrainingCommandError(`The training function ${functionName} answered with something that is not JSON: ${text.slice(0, 500)}`);
+  }
+  if (response.FunctionError) {
+    const type = String(payload.errorType ?? response.FunctionError);
+    const message = String(payload.errorMessage ?? '(no message)');
+    const logs = `Its logs: CloudWatch Logs of the function ${functionName}.`;
+    if (/Task timed out/.test(message)) {
+      throw new TrainingCommandError(`npm run ${action}: the training function timed out (${message}). ${logs} Run the command again: submitting is idempotent.`);
+    }
+    throw new TrainingCommandError(`npm run ${action} failed: ${type}: ${message}${REFUSED.has(type) ? '' : `\n${logs}`}`, REFUSED.has(type) ? EXIT_CODES.usage : EXIT_CODES.failed);
+  }
+  return payload;
+}
+
+/** The function's answer, for people. */
+export function describeAnswer(action: string, answer: Record<string, unknown>): string[] {
+  const run = String(answer.run);
+  if (action === 'status') return describeStatus(run, answer.jobs as Record<string, { id: string; state: string; reason: string }>);
+  if (action === 'cancel') {
+    const cancelled = (answer.cancelled as string[]) ?? [];
+    return [cancelled.length > 0 ? `Run ${run}: cancelled job${cancelled.length > 1 ? 's' : ''} ${cancelled.join(', ')}.` : `Run ${run}: no job left to cancel.`];
+  }
+  return describeSubmit(run, answer);
+}
+
+const NUMBER = new Intl.NumberFormat('en-US');
+const n = (value: number) => NUMBER.format(value);
+
+function describeSubmit(run: string, answer: Record<string, unknown>): string[] {
+  const jobs = answer.jobs as Record<string, string>;
+  const request = answer.request as Record<string, unknown>;
+  const lines: string[] = [];
+  const chain = STAGES.map((stage) => `${stage} ${jobs[stage]}`).join(' → ');
+  if (answer.created === false) {
+    lines.push(`Run ${run} was submitted before: these are its jobs. This request changed nothing (its options were not applied).`);
+    lines.push(`  Jobs         ${chain}`);
+    lines.push(`  Run folder   ${answer.runDir}`);
+  } else {
+    const plan = answer.plan as PlanSummary;
+    const stepsFrom =
+      plan.stepsFrom === 'steps'
+        ? `set by --steps: ${plan.epochs.toFixed(3)} epochs`
+        : `${request.steps} step${request.steps === 1 ? '' : 's'} cover ${plan.epochs.toFixed(3)} epochs of ${n(plan.trainRows)} rows`;
+    lines.push(`Run ${run}: submitted.`);
+    lines.push(`  Data         ${plan.attempt}: ${n(plan.trainRows)} training rows; evaluation on ${n(plan.evalDomainRows)} domain and ${n(plan.evalGeneralRows)} general rows`);
+    lines.push(`  Parallelism  ${request.nodes} nodes, tensor parallel ${request.tensorParallel}, data parallel ${plan.dataParallel}`);
+    lines.push(
+      `  Batch        ${n(request.globalBatch as number)} rows a step = ${plan.dataParallel} replicas × micro-batch ${request.microBatch} × ${plan.gradientAccumulation} accumulated; ${n(plan.tokensPerStep)} tokens`,
+    );
+    lines.push(`  Steps        ${n(request.steps as number)} (${stepsFrom}); ${n(plan.trainTokens)} tokens in all`);
+    lines.push(`  Schedule     ${request.warmupSteps} warm-up steps to ${request.learningRate}, then decay to ${request.minLearningRate}`);
+    lines.push(`  Checkpoints  every ${request.checkpointEvery} steps; the newest ${request.checkpointsKept} kept on FSx, all of them in S3`);
+    lines.push(`  Jobs         ${chain}`);
+    lines.push(`  Run folder   ${answer.runDir}`);
+    lines.push(`  Model        ${request.exportS3Uri}`);
+    lines.push(`  Report       ${request.reportS3Uri}`);
+    for (const warning of (answer.warnings as string[]) ?? []) lines.push(`  Warning: ${warning}`);
+  }
+  lines.push(`Follow it: npm run status -- --run ${run}    Cancel it: npm run cancel -- --run ${run}`);
+  return lines;
+}
+
+function describeStatus(run: string, jobs: Record<string, { id: string; state: string; reason: string }>): string[] {
+  const stages = [...STAGES.filter((s) => s in jobs), ...Object.keys(jobs).filter((s) => !(STAGES as readonly string[]).includes(s))];
+  if (stages.length === 0) return [`Run ${run}: no job.`];
+  const rows = [['STAGE', 'JOB', 'STATE', 'REASON'], ...stages.map((s) => [s, jobs[s].id, jobs[s].state, jobs[s].reason ?? ''])];
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)) + 2);
+  return [`Run ${run}:`, ...rows.map((r) => `  ${r[0].padEnd(widths[0])}${r[1].padEnd(widths[1])}${r[2].padEnd(widths[2])}${r[3]}`.trimEnd())];
+}
+
+async function where(client: CloudFormationClient): Promise<string> {
+  try {
+    const region = await client.config.region();
+    return region ? ` in ${region}` : '';
+  } catch {
+    return '';
+  }
+}
+
+/** Names the service and API in any AWS error, with what to do for the usual causes. */
+function awsFailure(service: string, api: string, error: unknown): TrainingCommandError {
+  const err = error as Error;
+  let hint = '';
+  if (err.name === 'CredentialsProviderError') hint = ' Configure AWS credentials (aws configure, or AWS_PROFILE) and run again.';
+  else if (/Region is missing/i.test(err.message)) hint = ' Set the Region: -c region=<code>, or AWS_REGION.';
+  else if (/AccessDenied|Unauthorized/.test(err.name)) hint = ` Your AWS identity needs ${service.toLowerCase()}:${api}.`;
+  return new TrainingCommandError(`${service} ${api} failed (${err.name}: ${err.message}).${hint}`);
+}

@@ -1,0 +1,116 @@
+import { GetCommandInvocationCommandOutput } from '@aws-sdk/client-ssm';
+import * as fs from 'fs';
+import * as path from 'path';
+import { DEFAULTS_CONTEXT_KEY, loadConfig } from '../../lib/config/load';
+import { CptConfig } from '../../lib/config/schema';
+import { ENV } from '../../lib/training/environment';
+import { trainingDefaults } from '../../lib/training/plan';
+
+/** Shared fixtures of the training Lambda's tests: its environment, a manifest, the script's answers, a clock. */
+
+export const INSTANCE_ID = 'i-0123456789abcdef0';
+export const DATASETS = 'trainium-cpt-data-bucketsdatasets-1a2b3c4d';
+export const CHECKPOINTS = 'trainium-cpt-data-bucketscheckpoints-5e6f7a8b';
+export const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-token-AbCdEf';
+export const BUNDLE_DIR = '/fsx/trainium-cpt/training/b-20260101-abc123';
+export const JOB_NAME = 'trainium-cpt-tokenize';
+export const ATTEMPT = 'attempt-20260101T000000Z-a1b2c3';
+export const COMMAND_ID = '8c4f0a52-1111-2222-3333-444455556666';
+/** The contract's shape of every command (the brief's regular expression, written out). */
+export const COMMAND_SHAPE = /^bash \/fsx\/trainium-cpt\/training\/[^ ]+\/cpt-run\.sh (submit|status|cancel) [A-Za-z0-9+/=]+$/;
+
+/** The configuration of cdk.json, with overrides (without loading the CDK app: these tests need no synthesis). */
+export function configWith(overrides: Partial<CptConfig> = {}): CptConfig {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'));
+  return loadConfig({ [DEFAULTS_CONTEXT_KEY]: { ...cdkJson.context[DEFAULTS_CONTEXT_KEY], ...overrides } });
+}
+
+/** Sets the environment the stack gives the function (with the default configuration). */
+export function setFunctionEnvironment(options: { autoSubmit?: boolean } = {}): void {
+  process.env.AWS_REGION = 'us-east-1';
+  process.env[ENV.bundleDir] = BUNDLE_DIR;
+  process.env[ENV.defaults] = JSON.stringify(trainingDefaults(configWith()));
+  process.env[ENV.headNodeInstanceId] = INSTANCE_ID;
+  process.env[ENV.datasetsBucket] = DATASETS;
+  process.env[ENV.checkpointsBucket] = CHECKPOINTS;
+  process.env[ENV.hfTokenSecretArn] = SECRET_ARN;
+  if (options.autoSubmit) process.env[ENV.tokenizeJobName] = JOB_NAME;
+  else delete process.env[ENV.tokenizeJobName];
+}
+
+export const setUri = (run: string, set: string) => `s3://${DATASETS}/datasets/${run}/${ATTEMPT}/${set}`;
+
+/** A manifest as glue/src/cpt_data/pipeline.py build_manifest writes it (the parts training reads, and a few more). */
+export function manifest(run = 'r1', overrides: { trainRows?: number; domainRows?: number; generalRows?: number; sequenceLength?: number } = {}) {
+  const { trainRows = 100_000, domainRows = 120, generalRows = 30, sequenceLength = 4096 } = overrides;
+  const shard = (rows: number) => [{ file: 'data-00000-of-00001.arrow', rows }];
+  return {
+    run,
+    attempt: ATTEMPT,
+    created: '2026-01-01T00:10:00Z',
+    codeVersion: '0.1.0+abc',
+    parameters: { sequenceLength, generalShare: 0.01, heldOutShare: 0.001, seed: 42, addEos: false },
+    mixing: { trainRows },
+    sets: {
+      train: { path: setUri(run, 'train'), rows: trainRows, shards: shard(trainRows) },
+      eval_domain: { path: setUri(run, 'eval_domain'), rows: domainRows, shards: shard(domainRows) },
+      eval_general: { path: setUri(run, 'eval_general'), rows: generalRows, shards: shard(generalRows) },
+    },
+  };
+}
+
+/** A GetObject answer whose body is this text. */
+export function objectBody(text: string) {
+  return { Body: { transformToString: async () => text } } as never;
+}
+
+/** A finished invocation of the script. */
+export function invocation(
+  stdout: string,
+  status: GetCommandInvocationCommandOutput['Status'] = 'Success',
+  more: Partial<GetCommandInvocationCommandOutput> = {},
+): GetCommandInvocationCommandOutput {
+  return {
+    $metadata: {},
+    CommandId: COMMAND_ID,
+    InstanceId: INSTANCE_ID,
+    Status: status,
+    StatusDetails: status,
+    ResponseCode: status === 'Success' ? 0 : 1,
+    StandardOutputContent: stdout,
+    StandardErrorContent: '',
+    ...more,
+  };
+}
+
+export const JOBS = { prepare: '101', compile: '102', train: '103', export: '104', evaluate: '105' };
+export const submitLine = (run = 'r1', created = true) =>
+  JSON.stringify({ run, created, jobs: JOBS, runDir: `/fsx/checkpoints/${run}` });
+
+/** A fake clock: sleeping moves it forward, so a wait of minutes takes no time. */
+export function fakeClock() {
+  let now = 1_000_000;
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    elapsed: () => now - 1_000_000,
+    clock: {
+      now: () => now,
+      sleep: async (ms: number) => {
+        sleeps.push(ms);
+        now += ms;
+      },
+    },
+  };
+}
+
+/** The Lambda context of a function with `ms` left. */
+export const contextWith = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
+
+/** The request blob of a command, decoded. */
+export function decodeCommand(command: string): { action: string; request: unknown } {
+  const match = COMMAND_SHAPE.exec(command);
+  if (!match) throw new Error(`command outside the contract: ${JSON.stringify(command)}`);
+  const blob = command.split(' ').pop() as string;
+  return { action: match[1], request: JSON.parse(Buffer.from(blob, 'base64').toString('utf8')) };
+}

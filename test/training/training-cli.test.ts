@@ -1,0 +1,328 @@
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { loadConfig, DEFAULTS_CONTEXT_KEY } from '../../lib/config/load';
+import { parseTrainingArgs, UsageError } from '../../lib/training/cli-args';
+import { describeFailure, EXIT_CODES, trainingCommand, TrainingCommandDeps } from '../../lib/training/training-cli';
+import { CHECKPOINTS, COMMAND_ID, JOBS } from './support';
+import * as fs from 'fs';
+
+const cloudFormation = mockClient(CloudFormationClient);
+const lambda = mockClient(LambdaClient);
+const root = path.join(__dirname, '..', '..');
+const defaults = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')).context[DEFAULTS_CONTEXT_KEY];
+const FUNCTION = 'trainium-cpt-training-TrainingFunctionCE66B9CE-AbCdEf123456';
+
+function harness() {
+  const lines: string[] = [];
+  const deps: TrainingCommandDeps = {
+    loadConfig: (context) => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults, ...context }),
+    clients: () => ({ cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), lambda: new LambdaClient({ region: 'us-east-1' }) }),
+    print: (line) => lines.push(...line.split('\n')),
+  };
+  return { deps, lines };
+}
+
+/** Runs the command as cli/training.ts does: the exit code, and what it printed or the failure's message. */
+async function run(...argv: string[]) {
+  const { deps, lines } = harness();
+  try {
+    return { code: await trainingCommand(argv, deps), lines, error: '' };
+  } catch (error) {
+    const { message, exitCode } = describeFailure(error);
+    return { code: exitCode, lines, error: message };
+  }
+}
+
+const payload = (value: unknown) => ({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(value)) as never });
+const invokedWith = () => JSON.parse(new TextDecoder().decode(lambda.commandCalls(InvokeCommand)[0].args[0].input.Payload as Uint8Array));
+
+const SUBMITTED = {
+  action: 'submit',
+  run: 'r1',
+  created: true,
+  jobs: JOBS,
+  runDir: '/fsx/checkpoints/r1',
+  commandId: COMMAND_ID,
+  warnings: ['the training set (1000 rows) is smaller than one global batch (2048): each step repeats rows'],
+  plan: {
+    dataParallel: 64,
+    gradientAccumulation: 32,
+    trainRows: 1_000_000,
+    steps: 1465,
+    stepsFrom: 'epochs',
+    epochs: 3.00032,
+    tokensPerStep: 8_388_608,
+    trainTokens: 12_289_310_720,
+    evalDomainRows: 1200,
+    evalGeneralRows: 30,
+    attempt: 'attempt-20260101T000000Z-a1b2c3',
+    overrides: {},
+  },
+  request: {
+    nodes: 16,
+    tensorParallel: 8,
+    globalBatch: 2048,
+    microBatch: 1,
+    steps: 1465,
+    warmupSteps: 100,
+    learningRate: 0.00015,
+    minLearningRate: 0.000015,
+    checkpointEvery: 500,
+    checkpointsKept: 3,
+    exportS3Uri: `s3://${CHECKPOINTS}/exports/r1/`,
+    reportS3Uri: `s3://${CHECKPOINTS}/reports/r1/`,
+  },
+};
+
+beforeEach(() => {
+  cloudFormation.reset();
+  lambda.reset();
+  cloudFormation.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: 'trainium-cpt-training',
+        StackStatus: 'CREATE_COMPLETE',
+        CreationTime: new Date(0),
+        Outputs: [{ OutputKey: 'TrainingFunctionName', OutputValue: FUNCTION }],
+      },
+    ],
+  });
+});
+
+describe('npm run submit', () => {
+  test('finds the function in the training stack, invokes it with the run, and prints the plan and the jobs', async () => {
+    lambda.on(InvokeCommand).resolves(payload(SUBMITTED));
+    const { code, lines, error } = await run('submit', '--run', 'r1');
+    expect(error).toBe('');
+    expect(code).toBe(EXIT_CODES.succeeded);
+    expect(cloudFormation).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: 'trainium-cpt-training' });
+    expect(lambda).toHaveReceivedCommandWith(InvokeCommand, { FunctionName: FUNCTION });
+    expect(invokedWith()).toEqual({ action: 'submit', run: 'r1' });
+    expect(lines).toEqual([
+      'Run r1: submitted.',
+      '  Data         attempt-20260101T000000Z-a1b2c3: 1,000,000 training rows; evaluation on 1,200 domain and 30 general rows',
+      '  Parallelism  16 nodes, tensor parallel 8, data parallel 64',
+      '  Batch        2,048 rows a step = 64 replicas × micro-batch 1 × 32 accumulated; 8,388,608 tokens',
+      '  Steps        1,465 (1465 steps cover 3.000 epochs of 1,000,000 rows); 12,289,310,720 tokens in all',
+      '  Schedule     100 warm-up steps to 0.00015, then decay to 0.000015',
+      '  Checkpoints  every 500 steps; the newest 3 kept on FSx, all of them in S3',
+      '  Jobs         prepare 101 → compile 102 → train 103 → export 104 → evaluate 105',
+      '  Run folder   /fsx/checkpoints/r1',
+      `  Model        s3://${CHECKPOINTS}/exports/r1/`,
+      `  Report       s3://${CHECKPOINTS}/reports/r1/`,
+      '  Warning: the training set (1000 rows) is smaller than one global batch (2048): each step repeats rows',
+      'Follow it: npm run status -- --run r1    Cancel it: npm run cancel -- --run r1',
+    ]);
+  });
+
+  test('passes overrides as numbers, in --flag value and --flag=value forms', async () => {
+    lambda.on(InvokeCommand).resolves(payload(SUBMITTED));
+    await run('submit', '--run', 'r1', '--nodes', '4', '--global-batch=512', '--learning-rate', '3e-4', '--epochs', '0.5', '--warmup-steps', '10');
+    expect(invokedWith()).toEqual({
+      action: 'submit',
+      run: 'r1',
+      overrides: { nodes: 4, globalBatch: 512, learningRate: 3e-4, epochs: 0.5, warmupSteps: 10 },
+    });
+  });
+
+  test('a run submitted before: its jobs, and that this request changed nothing', async () => {
+    lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, created: false }));
+    const { code, lines } = await run('submit', '--run', 'r1', '--nodes', '8');
+    expect(code).toBe(0);
+    expect(lines).toEqual([
+      'Run r1 was submitted before: these are its jobs. This request changed nothing (its options were not applied).',
+      '  Jobs         prepare 101 → compile 102 → train 103 → export 104 → evaluate 105',
+      '  Run folder   /fsx/checkpoints/r1',
+      'Follow it: npm run status -- --run r1    Cancel it: npm run cancel -- --run r1',
+    ]);
+  });
+
+  test('--json prints the function’s answer as it is', async () => {
+    lambda.on(InvokeCommand).resolves(payload(SUBMITTED));
+    const { lines } = await run('submit', '--run', 'r1', '--json');
+    expect(JSON.parse(lines.join('\n'))).toEqual(SUBMITTED);
+  });
+
+  test('the stack is named after projectName from -c', async () => {
+    lambda.on(InvokeCommand).resolves(payload(SUBMITTED));
+    await run('submit', '--run', 'r1', '-c', 'projectName=med');
+    expect(cloudFormation).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: 'med-training' });
+  });
+});
+
+describe('npm run status and npm run cancel', () => {
+  test('status prints one line per stage, in the chain’s order', async () => {
+    lambda.on(InvokeCommand).resolves(
+      payload({
+        action: 'status',
+        run: 'r1',
+        commandId: COMMAND_ID,
+        jobs: {
+          train: { id: '103', state: 'PENDING', reason: 'Dependency' },
+          prepare: { id: '101', state: 'COMPLETED', reason: '' },
+          compile: { id: '102', state: 'RUNNING', reason: '' },
+        },
+      }),
+    );
+    const { code, lines } = await run('status', '--run', 'r1');
+    expect(code).toBe(0);
+    expect(invokedWith()).toEqual({ action: 'status', run: 'r1' });
+    expect(lines).toEqual([
+      'Run r1:',
+      '  STAGE    JOB  STATE      REASON',
+      '  prepare  101  COMPLETED',
+      '  compile  102  RUNNING',
+      '  train    103  PENDING    Dependency',
+    ]);
+  });
+
+  test('cancel prints the cancelled jobs, or that none was left', async () => {
+    lambda.on(InvokeCommand).resolvesOnce(payload({ action: 'cancel', run: 'r1', cancelled: ['103', '104', '105'] })).resolvesOnce(payload({ action: 'cancel', run: 'r1', cancelled: [] }));
+    expect((await run('cancel', '--run', 'r1')).lines).toEqual(['Run r1: cancelled jobs 103, 104, 105.']);
+    expect(invokedWith()).toEqual({ action: 'cancel', run: 'r1' });
+    expect((await run('cancel', '--run', 'r1')).lines).toEqual(['Run r1: no job left to cancel.']);
+  });
+});
+
+describe('failures', () => {
+  test('the function refused the request: exit 2 with its message (nothing reached the cluster)', async () => {
+    lambda.on(InvokeCommand).resolves({
+      ...payload({ errorType: 'InvalidRequest', errorMessage: 'Invalid training request:\n  - nodes = 17 (override): more than the 16 nodes' }),
+      FunctionError: 'Unhandled',
+    });
+    const { code, error } = await run('submit', '--run', 'r1');
+    expect(code).toBe(EXIT_CODES.usage);
+    expect(error).toBe('npm run submit failed: InvalidRequest: Invalid training request:\n  - nodes = 17 (override): more than the 16 nodes');
+  });
+
+  test('a failure of the function: exit 1 with its message and where its logs are', async () => {
+    lambda.on(InvokeCommand).resolves({
+      ...payload({ errorType: 'ManifestError', errorMessage: 'The manifest s3://b/datasets/r1/manifest.json cannot be trained from:\n  - no manifest' }),
+      FunctionError: 'Unhandled',
+    });
+    const { code, error } = await run('submit', '--run', 'r1');
+    expect(code).toBe(EXIT_CODES.failed);
+    expect(error).toBe(
+      `npm run submit failed: ManifestError: The manifest s3://b/datasets/r1/manifest.json cannot be trained from:\n  - no manifest\nIts logs: CloudWatch Logs of the function ${FUNCTION}.`,
+    );
+  });
+
+  test('the function timed out: says so, and that submitting again is safe', async () => {
+    lambda.on(InvokeCommand).resolves({ ...payload({ errorMessage: 'Task timed out after 300.00 seconds' }), FunctionError: 'Unhandled' });
+    const { code, error } = await run('submit', '--run', 'r1');
+    expect(code).toBe(1);
+    expect(error).toMatch(/^npm run submit: the training function timed out \(Task timed out after 300.00 seconds\)\. .* submitting is idempotent\.$/);
+  });
+
+  test('no training stack: says to deploy it, invokes nothing', async () => {
+    cloudFormation.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id trainium-cpt-training does not exist'), { name: 'ValidationError' }));
+    const { code, error } = await run('status', '--run', 'r1');
+    expect(code).toBe(1);
+    expect(error).toBe('Stack trainium-cpt-training does not exist in us-east-1. Deploy it first: npx cdk deploy trainium-cpt-training (with the same -c flags).');
+    expect(lambda.calls()).toHaveLength(0);
+  });
+
+  test('a stack without the output: its deployment did not finish', async () => {
+    cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'x', StackStatus: 'CREATE_IN_PROGRESS', CreationTime: new Date(0), Outputs: [] }] });
+    const { error } = await run('status', '--run', 'r1');
+    expect(error).toMatch(/^Stack trainium-cpt-training \(CREATE_IN_PROGRESS\) has no output TrainingFunctionName/);
+  });
+
+  test('AWS refusing the invoke: names the permission', async () => {
+    lambda.on(InvokeCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    const { code, error } = await run('cancel', '--run', 'r1');
+    expect(code).toBe(1);
+    expect(error).toBe('Lambda Invoke failed (AccessDeniedException: not authorized). Your AWS identity needs lambda:Invoke.');
+  });
+});
+
+describe('refused before any AWS call (exit 2)', () => {
+  afterEach(() => {
+    expect(cloudFormation.calls()).toHaveLength(0);
+    expect(lambda.calls()).toHaveLength(0);
+  });
+
+  test('a bad run name, a bad value, an unknown flag: every problem at once', async () => {
+    const { code, error } = await run('submit', '--run', 'r1;reboot', '--nodes', 'x', '--tensor-parallel', '3', '--bogus', '1');
+    expect(code).toBe(EXIT_CODES.usage);
+    expect(error.split('\n')).toEqual([
+      'Invalid arguments to npm run submit:',
+      expect.stringMatching(/^ {2}- "--bogus": not an option\. Accepted: --run, --nodes, .*--help$/),
+      '  - --run = "r1;reboot": not a valid run name. Accepted: 1 to 63 lowercase letters, digits and hyphens, starting with a letter or digit',
+      "  - --nodes = \"x\": not accepted. Accepted: an integer of at least 1, at most nodeCount (the queue's size)",
+      '  - --tensor-parallel = "3": not accepted. Accepted: a divisor of the 32 NeuronCores of a node (and of the 32 attention heads): 1, 2, 4, 8, 16 or 32',
+      'See: npm run submit -- --help',
+    ]);
+  });
+
+  test('settings the deployed configuration cannot run, in the words of the flags', async () => {
+    const { code, error } = await run('submit', '--run', 'r1', '--nodes', '17', '--micro-batch', '3');
+    expect(code).toBe(2);
+    expect(error).toContain("  - --nodes = 17: more than the 16 nodes of the cluster's queue (nodeCount). Accepted: an integer from 1 to 16");
+    expect(error).toContain("  - globalBatch = 2048 (the deployed configuration's, no --global-batch given): not a multiple of 204 = data-parallel degree 68 (17 nodes × 32 cores ÷ TP 8) × microBatch 3");
+  });
+
+  test('submit options on status or cancel, a missing run, a missing value', async () => {
+    expect((await run('status', '--run', 'r1', '--nodes', '2')).error).toContain('"--nodes": not an option (--nodes is an option of npm run submit)');
+    expect((await run('cancel')).error).toContain('--run: missing.');
+    expect((await run('submit', '--run')).error).toContain('--run: needs a value.');
+    expect((await run('status', '--run', 'a', '--run', 'b')).error).toContain('--run: given twice ("a" and "b")');
+  });
+
+  test('numbers in forms that are not plain: signs, hex, blanks', async () => {
+    for (const value of ['-1', '+4', '0x10', ' 4', '4 ', '', '1e3']) {
+      expect((await run('submit', '--run', 'r1', '--nodes', value)).code).toBe(2);
+    }
+    expect(parseTrainingArgs(['submit', '--run', 'r1', '--learning-rate', '1.5e-4']).overrides).toEqual({ learningRate: 1.5e-4 });
+  });
+
+  test('an invalid configuration from -c', async () => {
+    const { code, error } = await run('status', '--run', 'r1', '-c', 'nodeCount=0');
+    expect(code).toBe(2);
+    expect(error).toMatch(/^Invalid trainium-cpt configuration:\n {2}- nodeCount = 0 \(from -c\)/);
+  });
+
+  test('--help prints the options of the action', async () => {
+    const { code, lines } = await run('status', '--help');
+    expect(code).toBe(0);
+    expect(lines[0]).toBe('Usage: npm run status -- --run <name>');
+    expect(lines.join('\n')).not.toContain('--nodes');
+    expect((await run('submit', '--help')).lines.join('\n')).toContain('--checkpoints-kept <n>');
+  });
+
+  test('an unknown action', () => {
+    expect(() => parseTrainingArgs(['train', '--run', 'r1'])).toThrow(UsageError);
+    expect(() => parseTrainingArgs([])).toThrow('"": not an action. Accepted: submit, status, cancel');
+  });
+});
+
+describe('the command as npm runs it', () => {
+  function cli(...args: string[]) {
+    const result = spawnSync(path.join(root, 'node_modules', '.bin', 'ts-node'), ['--transpile-only', 'cli/training.ts', ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  test('--help exits 0', () => {
+    const { status, stdout, stderr } = cli('submit', '--help');
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^Usage: npm run submit -- --run <name> \[options\]\n/);
+    expect(stderr).toBe('');
+  });
+
+  test('bad flags exit 2 with the problems only, no stack trace', () => {
+    const { status, stdout, stderr } = cli('cancel', '--run', '$(reboot)');
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      'Invalid arguments to npm run cancel:\n  - --run = "$(reboot)": not a valid run name. Accepted: 1 to 63 lowercase letters, digits and hyphens, starting with a letter or digit\nSee: npm run cancel -- --help\n',
+    );
+  });
+});

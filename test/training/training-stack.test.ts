@@ -1,0 +1,259 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { buildApp } from '../../lib/app';
+import { CptConfig } from '../../lib/config/schema';
+import { trainingDefaults } from '../../lib/training/plan';
+import { stackOutput } from '../../lib/training/stack-outputs';
+import { MANIFEST_READ_REASON, nagResourceName, TrainingFunction } from '../../lib/training/training-function';
+import { TrainingStack } from '../../lib/stacks/training-stack';
+import { defaultConfig, synthApp, testApp } from '../support/app';
+
+function trainingTemplate(overrides: Partial<CptConfig> = {}): Template {
+  return Template.fromStack(synthApp(overrides).stacks.training);
+}
+
+/** A documented output of another stack, read with Fn::GetStackOutput. */
+const fromStack = (stackName: string, output: string) => ({
+  'Fn::GetStackOutput': { StackName: stackName, OutputName: output, Region: { Ref: 'AWS::Region' } },
+});
+const headNode = fromStack('trainium-cpt-cluster', 'HeadNodeInstanceId');
+const datasetsName = fromStack('trainium-cpt-data', 'DatasetsBucketName');
+const jobName = fromStack('trainium-cpt-data', 'TokenizeJobName');
+
+function statementsOf(template: Template) {
+  const policies = template.findResources('AWS::IAM::Policy');
+  expect(Object.keys(policies)).toHaveLength(1);
+  const [policy] = Object.values(policies);
+  expect(policy.Properties.Roles).toEqual([{ Ref: expect.stringMatching(/^TrainingRole/) }]);
+  return policy.Properties.PolicyDocument.Statement;
+}
+
+const LOGS = {
+  Effect: 'Allow',
+  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  Resource: { 'Fn::GetAtt': [expect.stringMatching(/^TrainingLogs/), 'Arn'] },
+};
+const SEND_COMMAND = {
+  Effect: 'Allow',
+  Action: 'ssm:SendCommand',
+  Resource: [
+    {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':instance/', headNode]],
+    },
+    { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, '::document/AWS-RunShellScript']] },
+  ],
+};
+const GET_COMMAND_INVOCATION = { Effect: 'Allow', Action: 'ssm:GetCommandInvocation', Resource: '*' };
+const READ_MANIFESTS = {
+  Effect: 'Allow',
+  Action: 's3:GetObject',
+  Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', datasetsName, '/datasets/*/manifest.json']] },
+};
+const GET_JOB_RUN = {
+  Effect: 'Allow',
+  Action: 'glue:GetJobRun',
+  Resource: {
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':glue:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':job/', jobName]],
+  },
+};
+
+describe('the training stack', () => {
+  const template = trainingTemplate();
+
+  test('is <projectName>-training and deploys after the data and cluster stacks, whose outputs it reads', () => {
+    const { stacks } = synthApp({ projectName: 'med' });
+    expect(stacks.training.stackName).toBe('med-training');
+    expect(stacks.training.dependencies.map((s) => s.stackName).sort()).toEqual(['med-cluster', 'med-data']);
+    const [fn] = Object.values(Template.fromStack(stacks.training).findResources('AWS::Lambda::Function'));
+    expect(fn.Properties.Environment.Variables.HEAD_NODE_INSTANCE_ID).toEqual(fromStack('med-cluster', 'HeadNodeInstanceId'));
+  });
+
+  test('leaves the templates of the other stacks as they are: it reads their documented outputs', () => {
+    const { app, stacks } = synthApp({ autoSubmitOnDataReady: true });
+    app.synth();
+    const published = (stack: Stack) => Object.keys(Template.fromStack(stack).findOutputs('*')).filter((id) => id.startsWith('Publish'));
+    // CDK publishes a value for each reference between stacks: the cluster stack's references to the data stack
+    // have theirs; the training stack adds none to the data stack, and the cluster stack publishes nothing.
+    const clusterTemplate = JSON.stringify(Template.fromStack(stacks.cluster).toJSON());
+    for (const id of published(stacks.data)) expect(clusterTemplate).toContain(`"OutputName":"${id}"`);
+    expect(published(stacks.cluster)).toEqual([]);
+  });
+
+  test('an output that does not exist fails synthesis, naming it', () => {
+    const { stacks } = synthApp();
+    expect(() => stackOutput(stacks.training, stacks.data, 'NoSuchOutput')).toThrow(
+      'Stack trainium-cpt-data has no output NoSuchOutput for trainium-cpt-training to read',
+    );
+  });
+
+  test('outputs the function name, which the CLI reads', () => {
+    template.hasOutput('TrainingFunctionName', { Value: { Ref: Match.stringLikeRegexp('^TrainingFunction[0-9A-F]{8}$') } });
+  });
+
+  test('the function: Node.js 24 on arm64, a 5-minute timeout, its own log group and role', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Timeout: 300,
+      MemorySize: 256,
+      Handler: 'index.handler',
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^TrainingLogs') } },
+      Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TrainingRole'), 'Arn'] },
+    });
+    template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 90 }, DeletionPolicy: 'Delete' });
+    const [role] = Object.values(template.findResources('AWS::IAM::Role'));
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } },
+    ]);
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  test('its environment: the bundle folder, the defaults from the configuration, the head node, buckets and secret', () => {
+    const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
+    const variables = fn.Properties.Environment.Variables;
+    expect(Object.keys(variables).sort()).toEqual(
+      ['CHECKPOINTS_BUCKET', 'DATASETS_BUCKET', 'HEAD_NODE_INSTANCE_ID', 'HF_TOKEN_SECRET_ARN', 'TRAINING_BUNDLE_DIR', 'TRAINING_DEFAULTS'].sort(),
+    );
+    expect(variables.TRAINING_BUNDLE_DIR).toBe('/fsx/trainium-cpt/training/unreleased');
+    expect(JSON.parse(variables.TRAINING_DEFAULTS)).toEqual(trainingDefaults(defaultConfig()));
+    expect(variables.HEAD_NODE_INSTANCE_ID).toEqual(headNode);
+    expect(variables.DATASETS_BUCKET).toEqual(datasetsName);
+    expect(variables.CHECKPOINTS_BUCKET).toEqual(fromStack('trainium-cpt-data', 'CheckpointsBucketName'));
+    expect(variables.HF_TOKEN_SECRET_ARN).toEqual(fromStack('trainium-cpt-data', 'HfTokenSecretArn'));
+  });
+
+  test('the defaults follow the configuration', () => {
+    const other = trainingTemplate({ nodeCount: 4, globalBatchSize: 512, learningRate: 3e-4 });
+    const [fn] = Object.values(other.findResources('AWS::Lambda::Function'));
+    expect(JSON.parse(fn.Properties.Environment.Variables.TRAINING_DEFAULTS)).toMatchObject({ nodes: 4, globalBatch: 512, learningRate: 3e-4 });
+  });
+
+  test('its role may do exactly this: write its logs, run one document on the head node, read results, read manifests', () => {
+    expect(statementsOf(template)).toEqual([LOGS, SEND_COMMAND, GET_COMMAND_INVOCATION, READ_MANIFESTS]);
+  });
+
+  test('no EventBridge rule and no Glue permission while autoSubmitOnDataReady is false (the default)', () => {
+    template.resourceCountIs('AWS::Events::Rule', 0);
+    template.resourceCountIs('AWS::Lambda::Permission', 0);
+    expect(JSON.stringify(template.toJSON())).not.toContain('glue:');
+  });
+});
+
+describe('with autoSubmitOnDataReady', () => {
+  const template = trainingTemplate({ autoSubmitOnDataReady: true });
+
+  test('a rule on the tokenization job’s SUCCEEDED state change, and only that', () => {
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    const [rule] = Object.values(template.findResources('AWS::Events::Rule'));
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.glue'],
+      'detail-type': ['Glue Job State Change'],
+      detail: { jobName: [jobName], state: ['SUCCEEDED'] },
+    });
+    expect(rule.Properties.State).toBe('ENABLED');
+  });
+
+  test('invokes the function with {action: "data-ready", jobRunId} from the event: the function reads --run from Glue', () => {
+    const [rule] = Object.values(template.findResources('AWS::Events::Rule'));
+    expect(rule.Properties.Targets).toEqual([
+      {
+        Arn: { 'Fn::GetAtt': [expect.stringMatching(/^TrainingFunction/), 'Arn'] },
+        Id: 'Target0',
+        InputTransformer: {
+          InputPathsMap: { 'detail-jobRunId': '$.detail.jobRunId' },
+          InputTemplate: '{"action":"data-ready","jobRunId":<detail-jobRunId>}',
+        },
+        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 2 },
+      },
+    ]);
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TrainingFunction'), 'Arn'] },
+      SourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TrainingOnDataReady'), 'Arn'] },
+    });
+  });
+
+  test('the role may also read runs of the tokenization job, and of no other job', () => {
+    expect(statementsOf(template)).toEqual([LOGS, SEND_COMMAND, GET_COMMAND_INVOCATION, READ_MANIFESTS, GET_JOB_RUN]);
+  });
+
+  test('the function is told the job’s name', () => {
+    const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(fn.Properties.Environment.Variables.TOKENIZE_JOB_NAME).toEqual(jobName);
+  });
+
+  test('the template the rule fills in is valid JSON for any run ID Glue gives', () => {
+    const [rule] = Object.values(template.findResources('AWS::Events::Rule'));
+    const filled = rule.Properties.Targets[0].InputTransformer.InputTemplate.replace('<detail-jobRunId>', JSON.stringify('jr_0123abcd'));
+    expect(JSON.parse(filled)).toEqual({ action: 'data-ready', jobRunId: 'jr_0123abcd' });
+  });
+});
+
+describe('cdk-nag', () => {
+  test.each([
+    ['off', false],
+    ['on', true],
+  ])('finds nothing unacknowledged with automatic submission %s', (_name, autoSubmitOnDataReady) => {
+    const app = testApp();
+    buildApp(app, defaultConfig({ autoSubmitOnDataReady }));
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  test('two findings of the role are acknowledged, each with its reason', () => {
+    const { stacks } = synthApp();
+    const acknowledged = stacks.training.training.role.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
+    expect(acknowledged).toEqual([
+      ['AwsSolutions::AwsSolutions-IAM5[Resource::*]', expect.stringMatching(/^ssm:GetCommandInvocation supports no resource-level permissions/)],
+      [
+        'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{"Fn::GetStackOutput":{"StackName":"trainium-cpt-data","Region":{"Ref":"AWS::Region"},"OutputName":"DatasetsBucketName"}}/datasets/*/manifest.json]',
+        MANIFEST_READ_REASON,
+      ],
+    ]);
+  });
+
+  test('nagResourceName writes references as cdk-nag does', () => {
+    expect(nagResourceName({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['Bucket1', 'Arn'] }, '/datasets/*']] })).toBe('<Bucket1.Arn>/datasets/*');
+    expect(nagResourceName({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::x/*' })).toBe('arn:<AWS::Partition>:s3:::x/*');
+    expect(nagResourceName({ Ref: 'Thing' })).toBe('<Thing>');
+    expect(nagResourceName({ 'Fn::ImportValue': 'export-name' })).toBe('export-name');
+    expect(nagResourceName({ 'Fn::GetStackOutput': { StackName: 's' } })).toBe('{"Fn::GetStackOutput":{"StackName":"s"}}');
+  });
+});
+
+test('a bundle folder outside /fsx/trainium-cpt/training/ is refused at synth', () => {
+  const stack = new Stack(testApp(), 'Bundles');
+  const make = (bundleDir: string) => () =>
+    new TrainingFunction(stack, `T${stack.node.children.length}`, {
+      config: defaultConfig(),
+      headNodeInstanceId: 'i-0123456789abcdef0',
+      datasetsBucketName: 'datasets',
+      checkpointsBucketName: 'checkpoints',
+      hfTokenSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-AbCdEf',
+      tokenizeJobName: 'trainium-cpt-tokenize',
+      bundleDir,
+    });
+  expect(make('/fsx/trainium-cpt/training/x; reboot')).toThrow(
+    'Training bundle folder "/fsx/trainium-cpt/training/x; reboot": must be a folder directly under /fsx/trainium-cpt/training/',
+  );
+  expect(make('/tmp/bundle')).toThrow(/must be a folder directly under/);
+  expect(make('/fsx/trainium-cpt/training/..')).toThrow(/must be a folder directly under/);
+  expect(make('/fsx/trainium-cpt/training/b-2026-abc')).not.toThrow();
+});
+
+test('the stack takes a bundle folder', () => {
+  const app = testApp();
+  const { data, cluster } = buildApp(app, defaultConfig());
+  const stack = new TrainingStack(app, 'Other', {
+    config: defaultConfig(),
+    clusterStack: cluster,
+    dataStack: data,
+    trainingBundleDir: '/fsx/trainium-cpt/training/b-2026-abc',
+  });
+  Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+    Environment: { Variables: Match.objectLike({ TRAINING_BUNDLE_DIR: '/fsx/trainium-cpt/training/b-2026-abc' }) },
+  });
+});
