@@ -38,6 +38,7 @@ export function buildApp(app: App, config: CptConfig) {
     efaSecurityGroup: network.efaSecurityGroup,
     datasetsBucket: data.datasetsBucket,
     checkpointsBucket: data.checkpointsBucket,
+    hfTokenSecret: data.hfTokenSecret,
   });
   const training = new TrainingStack(app, 'Training', {
     stackName: names.training,

@@ -41,7 +41,13 @@ export interface ClusterResources {
   readonly nodeSetupScript: { readonly bucketName: string; readonly objectKey: string };
   /** ARN partition, for the managed policy ARN (a token: `${AWS::Partition}`). */
   readonly partition: string;
+  /** Policy of what training jobs need beyond S3 (reading the Hugging Face token), for the Trainium nodes. */
+  readonly trainingPolicyArn: string;
 }
+
+/** Prefixes of the checkpoints bucket that training jobs write (exported models, evaluation reports). */
+export const EXPORTS_S3_PREFIX = 'exports';
+export const REPORTS_S3_PREFIX = 'reports';
 
 type ClusterSettings = Pick<
   CptConfig,
@@ -159,9 +165,22 @@ export function buildClusterConfig(config: ClusterSettings, resources: ClusterRe
   const onNodeConfigured = (role: 'head' | 'compute'): CustomActions => ({
     OnNodeConfigured: { Script: script, Args: [role, config.neuronSdkVersion] },
   });
-  const iam: NodeIam = {
+  const scriptAccess: S3Access = { BucketName: resources.nodeSetupScript.bucketName, KeyName: resources.nodeSetupScript.objectKey };
+  const headIam: NodeIam = {
     AdditionalIamPolicies: managedPolicyArns(resources.partition).map((Policy) => ({ Policy })),
-    S3Access: [{ BucketName: resources.nodeSetupScript.bucketName, KeyName: resources.nodeSetupScript.objectKey }],
+    S3Access: [scriptAccess],
+  };
+  // The training jobs run on the Trainium nodes: prepare reads the token, export and evaluate write their results.
+  const computeIam: NodeIam = {
+    AdditionalIamPolicies: [...managedPolicyArns(resources.partition), resources.trainingPolicyArn].map((Policy) => ({ Policy })),
+    S3Access: [
+      scriptAccess,
+      ...[EXPORTS_S3_PREFIX, REPORTS_S3_PREFIX].map((prefix) => ({
+        BucketName: resources.checkpointsBucketName,
+        KeyName: `${prefix}/*`,
+        EnableWriteAccess: true,
+      })),
+    ],
   };
   return {
     Image: { Os: 'ubuntu2204' },
@@ -174,7 +193,7 @@ export function buildClusterConfig(config: ClusterSettings, resources: ClusterRe
         ? { KeyName: config.sshKeyName, AllowedIps: config.sshAllowedCidr as string }
         : { AllowedIps: resources.vpcCidr },
       LocalStorage: { RootVolume: { Size: HEAD_ROOT_VOLUME_GIB, Encrypted: true } },
-      Iam: iam,
+      Iam: headIam,
       Imds: { Secured: true },
       CustomActions: onNodeConfigured('head'),
     },
@@ -204,7 +223,7 @@ export function buildClusterConfig(config: ClusterSettings, resources: ClusterRe
             AdditionalSecurityGroups: [resources.efaSecurityGroupId],
           },
           ComputeSettings: { LocalStorage: { RootVolume: { Size: COMPUTE_ROOT_VOLUME_GIB, Encrypted: true } } },
-          Iam: iam,
+          Iam: computeIam,
           CustomActions: onNodeConfigured('compute'),
         },
       ],

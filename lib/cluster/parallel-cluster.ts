@@ -9,7 +9,7 @@ export interface ParallelClusterProps {
   readonly clusterName: string;
   /** The cluster configuration, as `pcluster create-cluster` takes it (tokens are fine). */
   readonly configuration: PclusterConfig;
-  /** ARNs of every managed policy the configuration attaches: the provider's role must be allowed to attach them. */
+  /** ARNs of every IAM policy the configuration attaches: the provider's role must be allowed to attach them. */
   readonly additionalIamPolicies: string[];
   /**
    * What happens to the cluster when the resource is deleted.

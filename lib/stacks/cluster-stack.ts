@@ -1,6 +1,8 @@
 import { Aws, CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
   buildClusterConfig,
@@ -14,6 +16,7 @@ import {
 import { NodeSetupScript } from '../cluster/node-setup-script';
 import { ParallelCluster } from '../cluster/parallel-cluster';
 import { CptConfig } from '../config/schema';
+import { secretArnForPolicies } from '../data/hugging-face-secret';
 import { stackNames } from '../stack-names';
 
 export interface ClusterStackProps extends StackProps {
@@ -24,6 +27,8 @@ export interface ClusterStackProps extends StackProps {
   readonly efaSecurityGroup: ec2.ISecurityGroup;
   readonly datasetsBucket: s3.IBucket;
   readonly checkpointsBucket: s3.IBucket;
+  /** Secret of the Hugging Face token: the prepare stage downloads the base model with it. */
+  readonly hfTokenSecret: secretsmanager.ISecret;
 }
 
 /** The Slurm cluster of Trainium nodes, with FSx for Lustre linked to the datasets and checkpoints buckets. */
@@ -35,6 +40,12 @@ export class ClusterStack extends Stack {
     const { config } = props;
 
     const script = new NodeSetupScript(this, 'NodeSetup', { neuronRelease: config.neuronSdkVersion });
+    const trainingPolicy = new iam.ManagedPolicy(this, 'TrainingNodePolicy', {
+      description: 'Trainium nodes of the cluster: read the Hugging Face token for the prepare stage',
+      statements: [
+        new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArnForPolicies(props.hfTokenSecret)] }),
+      ],
+    });
     const configuration = buildClusterConfig(config, {
       headSubnetId: props.headSubnet.subnetId,
       computeSubnetId: props.computeSubnet.subnetId,
@@ -44,6 +55,7 @@ export class ClusterStack extends Stack {
       checkpointsBucketName: props.checkpointsBucket.bucketName,
       nodeSetupScript: { bucketName: script.asset.s3BucketName, objectKey: script.asset.s3ObjectKey },
       partition: Aws.PARTITION,
+      trainingPolicyArn: trainingPolicy.managedPolicyArn,
     });
     const name = clusterName(config);
     checkClusterConfig(configuration, name, Object.values(stackNames(config)));
@@ -52,7 +64,7 @@ export class ClusterStack extends Stack {
       version: config.parallelClusterVersion,
       clusterName: name,
       configuration,
-      additionalIamPolicies: managedPolicyArns(Aws.PARTITION),
+      additionalIamPolicies: [...managedPolicyArns(Aws.PARTITION), trainingPolicy.managedPolicyArn],
     });
 
     const region = config.region ?? Aws.REGION;

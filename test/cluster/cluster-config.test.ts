@@ -17,6 +17,7 @@ export const RESOURCES: ClusterResources = {
   checkpointsBucketName: 'trainium-cpt-checkpoints',
   nodeSetupScript: { bucketName: 'cdk-assets', objectKey: 'abc123.sh' },
   partition: 'aws',
+  trainingPolicyArn: 'arn:aws:iam::123456789012:policy/trainium-cpt-training-node',
 };
 
 const build = (overrides: Partial<CptConfig> = {}) => buildClusterConfig(defaultConfig(overrides), RESOURCES);
@@ -85,6 +86,20 @@ describe('the Trainium queue', () => {
 
   test('updates drain the queue; idle nodes go after 10 minutes', () => {
     expect(Scheduling.SlurmSettings).toEqual({ QueueUpdateStrategy: 'DRAIN', ScaledownIdletime: 10 });
+  });
+
+  test('lets training jobs read the Hugging Face token and write exports and reports, nothing else of S3', () => {
+    expect(queue.Iam).toEqual({
+      AdditionalIamPolicies: [
+        { Policy: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' },
+        { Policy: RESOURCES.trainingPolicyArn },
+      ],
+      S3Access: [
+        { BucketName: 'cdk-assets', KeyName: 'abc123.sh' },
+        { BucketName: 'trainium-cpt-checkpoints', KeyName: 'exports/*', EnableWriteAccess: true },
+        { BucketName: 'trainium-cpt-checkpoints', KeyName: 'reports/*', EnableWriteAccess: true },
+      ],
+    });
   });
 
   test('runs the node set-up script as a compute node', () => {

@@ -17,14 +17,37 @@ describe('the ParallelCluster provider', () => {
     });
   });
 
-  test('is told of every managed policy the cluster configuration attaches', () => {
+  test('is told of every IAM policy the cluster configuration attaches', () => {
     const [provider] = Object.values(template.findResources('AWS::CloudFormation::Stack'));
-    // One policy: CDK folds the comma join of one ARN into the ARN itself.
     expect(provider.Properties.Parameters).toEqual({
-      AdditionalIamPolicies: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] },
+      AdditionalIamPolicies: {
+        'Fn::Join': [
+          ',',
+          [
+            { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] },
+            { Ref: expect.stringMatching(/^TrainingNodePolicy/) },
+          ],
+        ],
+      },
     });
-    const attached = JSON.stringify(clusterResource.Properties.ClusterConfiguration).match(/:iam::aws:policy\/\w+/g) ?? [];
-    for (const policy of new Set(attached)) expect(JSON.stringify(provider.Properties.Parameters)).toContain(policy);
+    const configuration = JSON.stringify(clusterResource.Properties.ClusterConfiguration);
+    for (const policy of new Set(configuration.match(/"Policy":(\{[^}]*\}\]\]\}|\{"Ref":"[^"]+"\})/g) ?? [])) {
+      expect(JSON.stringify(provider.Properties.Parameters)).toContain(policy.slice('"Policy":'.length));
+    }
+  });
+
+  test("the Trainium nodes' extra policy reads the Hugging Face secret and nothing else", () => {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: Match.objectLike({ 'Fn::GetStackOutput': Match.objectLike({ StackName: 'trainium-cpt-data' }) }),
+          },
+        ],
+      },
+    });
   });
 
   test('follows parallelClusterVersion', () => {
