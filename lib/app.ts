@@ -47,6 +47,7 @@ export function buildApp(app: App, config: CptConfig) {
     config,
     clusterStack: cluster,
     dataStack: data,
+    trainingBundleDir: cluster.trainingBundleDir,
   });
   // Stable tags: ParallelCluster fails an update that changes tags and config at once.
   Tags.of(app).add('project', config.projectName);

@@ -39,6 +39,8 @@ export interface ClusterResources {
   readonly checkpointsBucketName: string;
   /** The node set-up script (an object of the CDK assets bucket). */
   readonly nodeSetupScript: { readonly bucketName: string; readonly objectKey: string };
+  /** The zipped training scripts, which the head node unpacks on FSx (an object of the CDK assets bucket). */
+  readonly trainingBundle: { readonly bucketName: string; readonly objectKey: string };
   /** ARN partition, for the managed policy ARN (a token: `${AWS::Partition}`). */
   readonly partition: string;
   /** Policy of what training jobs need beyond S3 (reading the Hugging Face token), for the Trainium nodes. */
@@ -168,7 +170,10 @@ export function buildClusterConfig(config: ClusterSettings, resources: ClusterRe
   const scriptAccess: S3Access = { BucketName: resources.nodeSetupScript.bucketName, KeyName: resources.nodeSetupScript.objectKey };
   const headIam: NodeIam = {
     AdditionalIamPolicies: managedPolicyArns(resources.partition).map((Policy) => ({ Policy })),
-    S3Access: [scriptAccess],
+    S3Access: [
+      scriptAccess,
+      { BucketName: resources.trainingBundle.bucketName, KeyName: resources.trainingBundle.objectKey },
+    ],
   };
   // The training jobs run on the Trainium nodes: prepare reads the token, export and evaluate write their results.
   const computeIam: NodeIam = {

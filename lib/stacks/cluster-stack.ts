@@ -15,6 +15,7 @@ import {
 } from '../cluster/cluster-config';
 import { NodeSetupScript } from '../cluster/node-setup-script';
 import { ParallelCluster } from '../cluster/parallel-cluster';
+import { TrainingBundle } from '../cluster/training-bundle';
 import { CptConfig } from '../config/schema';
 import { secretArnForPolicies } from '../data/hugging-face-secret';
 import { stackNames } from '../stack-names';
@@ -34,12 +35,15 @@ export interface ClusterStackProps extends StackProps {
 /** The Slurm cluster of Trainium nodes, with FSx for Lustre linked to the datasets and checkpoints buckets. */
 export class ClusterStack extends Stack {
   readonly cluster: ParallelCluster;
+  /** Where the training scripts are on the cluster's FSx. */
+  readonly trainingBundleDir: string;
 
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id, props);
     const { config } = props;
 
     const script = new NodeSetupScript(this, 'NodeSetup', { neuronRelease: config.neuronSdkVersion });
+    const bundle = new TrainingBundle(this, 'TrainingBundle');
     const trainingPolicy = new iam.ManagedPolicy(this, 'TrainingNodePolicy', {
       description: 'Trainium nodes of the cluster: read the Hugging Face token for the prepare stage',
       statements: [
@@ -54,6 +58,7 @@ export class ClusterStack extends Stack {
       datasetsBucketName: props.datasetsBucket.bucketName,
       checkpointsBucketName: props.checkpointsBucket.bucketName,
       nodeSetupScript: { bucketName: script.asset.s3BucketName, objectKey: script.asset.s3ObjectKey },
+      trainingBundle: { bucketName: bundle.asset.s3BucketName, objectKey: bundle.asset.s3ObjectKey },
       partition: Aws.PARTITION,
       trainingPolicyArn: trainingPolicy.managedPolicyArn,
     });
@@ -66,6 +71,8 @@ export class ClusterStack extends Stack {
       configuration,
       additionalIamPolicies: [...managedPolicyArns(Aws.PARTITION), trainingPolicy.managedPolicyArn],
     });
+    bundle.unpackOn(this.cluster.headNodeInstanceId);
+    this.trainingBundleDir = bundle.dir;
 
     const region = config.region ?? Aws.REGION;
     new CfnOutput(this, 'ClusterName', { value: name, description: 'ParallelCluster cluster name (pcluster commands)' });

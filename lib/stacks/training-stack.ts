@@ -10,11 +10,8 @@ export interface TrainingStackProps extends StackProps {
   readonly clusterStack: Stack;
   /** The data stack: its outputs DatasetsBucketName, CheckpointsBucketName, HfTokenSecretArn and TokenizeJobName. */
   readonly dataStack: Stack;
-  /**
-   * Folder of the training bundle on FSx.
-   * @default the placeholder folder of TrainingFunction
-   */
-  readonly trainingBundleDir?: string;
+  /** Folder of the training bundle on FSx: ClusterStack.trainingBundleDir. */
+  readonly trainingBundleDir: string;
 }
 
 /** The training chain's entry point: the function that submits, reports and cancels runs on the cluster. */

@@ -17,7 +17,6 @@ import { trainingDefaults } from './plan';
  * Bundle ID the function uses until the change that delivers cluster/training/ to FSx sets the real one: the
  * function then runs `/fsx/trainium-cpt/training/<that id>/cpt-run.sh`.
  */
-export const PLACEHOLDER_BUNDLE_ID = 'unreleased';
 /** The SSM document the function runs, and the only one it may run. */
 export const RUN_SHELL_SCRIPT = 'AWS-RunShellScript';
 /** The manifests of tokenization runs, the only objects the function reads. */
@@ -35,11 +34,8 @@ export interface TrainingFunctionProps {
   readonly hfTokenSecretArn: string;
   /** The tokenization job: with autoSubmitOnDataReady, its successful runs submit training. */
   readonly tokenizeJobName: string;
-  /**
-   * Folder of the training bundle on FSx (holds cpt-run.sh).
-   * @default `${TRAINING_ROOT}/${PLACEHOLDER_BUNDLE_ID}`
-   */
-  readonly bundleDir?: string;
+  /** Folder of the training bundle on FSx (holds cpt-run.sh): the cluster stack's TrainingBundle.dir. */
+  readonly bundleDir: string;
   /**
    * Retention of the function's logs.
    * @default logs.RetentionDays.THREE_MONTHS
@@ -63,7 +59,7 @@ export class TrainingFunction extends Construct {
     super(scope, id);
     const { config } = props;
     const stack = Stack.of(this);
-    const bundleDir = props.bundleDir ?? `${TRAINING_ROOT}/${PLACEHOLDER_BUNDLE_ID}`;
+    const bundleDir = props.bundleDir;
     if (!BUNDLE_DIR_PATTERN.test(bundleDir)) {
       throw new Error(`Training bundle folder ${JSON.stringify(bundleDir)}: must be a folder directly under ${TRAINING_ROOT}/`);
     }

@@ -16,6 +16,7 @@ export const RESOURCES: ClusterResources = {
   datasetsBucketName: 'trainium-cpt-datasets',
   checkpointsBucketName: 'trainium-cpt-checkpoints',
   nodeSetupScript: { bucketName: 'cdk-assets', objectKey: 'abc123.sh' },
+  trainingBundle: { bucketName: 'cdk-assets', objectKey: 'def456.zip' },
   partition: 'aws',
   trainingPolicyArn: 'arn:aws:iam::123456789012:policy/trainium-cpt-training-node',
 };
@@ -51,11 +52,14 @@ describe('head node', () => {
     expect(build().DevSettings.Timeouts.HeadNodeBootstrapTimeout).toBeLessThan(3600);
   });
 
-  test('runs the node set-up script as a head node, and may read that script only', () => {
+  test('runs the node set-up script as a head node, and may read that script and the training bundle only', () => {
     expect(HeadNode.CustomActions).toEqual({
       OnNodeConfigured: { Script: 's3://cdk-assets/abc123.sh', Args: ['head', '2.28.1'] },
     });
-    expect(HeadNode.Iam.S3Access).toEqual([{ BucketName: 'cdk-assets', KeyName: 'abc123.sh' }]);
+    expect(HeadNode.Iam.S3Access).toEqual([
+      { BucketName: 'cdk-assets', KeyName: 'abc123.sh' },
+      { BucketName: 'cdk-assets', KeyName: 'def456.zip' },
+    ]);
   });
 });
 

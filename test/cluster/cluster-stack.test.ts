@@ -114,3 +114,29 @@ test('the checkpoints bucket is kept by cdk destroy', () => {
     Properties: Match.objectLike({ LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'checkpoints/' } }),
   });
 });
+
+describe('the training bundle', () => {
+  const [association] = Object.values(template.findResources('AWS::SSM::Association'));
+  const dir = stacks.cluster.trainingBundleDir;
+
+  test('is unpacked on the head node by an association that the deployment waits for', () => {
+    expect(association.Properties).toMatchObject({
+      Name: 'AWS-RunShellScript',
+      Targets: [{ Key: 'InstanceIds', Values: [{ 'Fn::GetAtt': [expect.stringMatching(/^ParallelCluster/), 'headNode.instanceId'] }] }],
+      WaitForSuccessTimeoutSeconds: 600,
+    });
+    expect(dir).toMatch(/^\/fsx\/trainium-cpt\/training\/[0-9a-f]{20}$/);
+  });
+
+  test('into a folder of its own content, which appears whole by one rename, and only once', () => {
+    const commands: unknown[] = association.Properties.Parameters.commands;
+    expect(commands[1]).toBe(`if [ -f ${dir}/cpt-run.sh ]; then exit 0; fi`);
+    expect(JSON.stringify(commands[3])).toMatch(/"aws s3 cp ",\{"Fn::Sub":"s3:\/\/cdk-hnb659fds-assets-[^"]*\/[0-9a-f]{64}\.zip"\}," [^ ]+\.partial\/bundle\.zip/);
+    expect(commands[commands.length - 1]).toBe(`mv -T ${dir}.partial ${dir}`);
+  });
+
+  test('may be read by the head node', () => {
+    const { HeadNode } = clusterResource.Properties.ClusterConfiguration;
+    expect(JSON.stringify(HeadNode.Iam.S3Access)).toMatch(/"KeyName":"[0-9a-f]{64}\.zip"/);
+  });
+});

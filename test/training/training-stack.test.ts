@@ -115,7 +115,9 @@ describe('the training stack', () => {
     expect(Object.keys(variables).sort()).toEqual(
       ['CHECKPOINTS_BUCKET', 'DATASETS_BUCKET', 'HEAD_NODE_INSTANCE_ID', 'HF_TOKEN_SECRET_ARN', 'TRAINING_BUNDLE_DIR', 'TRAINING_DEFAULTS'].sort(),
     );
-    expect(variables.TRAINING_BUNDLE_DIR).toBe('/fsx/trainium-cpt/training/unreleased');
+    // The folder the cluster stack's association unpacks the training scripts into.
+    expect(variables.TRAINING_BUNDLE_DIR).toBe(synthApp().stacks.cluster.trainingBundleDir);
+    expect(variables.TRAINING_BUNDLE_DIR).toMatch(/^\/fsx\/trainium-cpt\/training\/[0-9a-f]{20}$/);
     expect(JSON.parse(variables.TRAINING_DEFAULTS)).toEqual(trainingDefaults(defaultConfig()));
     expect(variables.HEAD_NODE_INSTANCE_ID).toEqual(headNode);
     expect(variables.DATASETS_BUCKET).toEqual(datasetsName);
