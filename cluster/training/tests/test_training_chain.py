@@ -305,3 +305,34 @@ def test_a_new_chain_for_the_same_run_reuses_what_earlier_chains_finished(cluste
     assert len(calls("convert_checkpoints.py", "--convert_to_full_state")) == 2  # exported once each (step_4, step_6)
     assert len(cluster.records("evaluate_perplexity.py")) == 3  # base, step_4, step_6 in the second chain
     assert (cluster.s3 / "ckpt-bucket/reports/again/perplexity.json").is_file()
+
+
+def lambda_command(action: str, request: dict) -> str:
+    """The command the training Lambda sends through SSM for this request, made by the Lambda's own code
+    (lib/training/contract.ts, scriptCommand), for a bundle folder of the contract's form."""
+    root = TESTS.parents[2]
+    script = (
+        "const { scriptCommand } = require('./lib/training/contract');"
+        "process.stdout.write(scriptCommand('/fsx/trainium-cpt/training/test-bundle', process.env.CPT_ACTION,"
+        " JSON.parse(process.env.CPT_REQUEST)))"
+    )
+    result = subprocess.run(
+        [str(root / "node_modules" / ".bin" / "ts-node"), "--transpile-only", "-e", script],
+        cwd=root, env={**os.environ, "CPT_ACTION": action, "CPT_REQUEST": json.dumps(request)},
+        capture_output=True, text=True, check=True,
+    )
+    return result.stdout
+
+
+def test_the_lambdas_own_command_run_by_a_shell_as_ssm_does_submits_the_chain(cluster, slurm):
+    request = cluster.request("lambda-made")
+    command = lambda_command("submit", request)
+    assert command.startswith("bash /fsx/trainium-cpt/training/test-bundle/cpt-run.sh submit ")
+    # AWS-RunShellScript writes the commands into a script that a shell runs; here the bundle is the sandbox's copy.
+    local = command.replace("/fsx/trainium-cpt/training/test-bundle/cpt-run.sh", str(CPT_RUN), 1)
+    result = subprocess.run(["bash", "-c", local], env=cluster.env(), capture_output=True, text=True, timeout=60, cwd=cluster.tmp)
+    assert result.returncode == 0, result.stderr[-2000:]
+    submitted = json.loads(result.stdout.strip().splitlines()[-1])
+    assert submitted["created"] is True and list(submitted["jobs"]) == list(STAGES)
+    final = cluster.wait_for("lambda-made", lambda states: all(s == "COMPLETED" for s in states.values()), timeout=60)
+    assert {job["state"] for job in final["jobs"].values()} == {"COMPLETED"}
