@@ -9,7 +9,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ConfigError, DEFAULTS_CONTEXT_KEY, loadConfig } from '../lib/config/load';
+import { ConfigError, loadProjectConfig } from '../lib/config/load';
 import { describeConfig } from '../lib/config/summary';
 
 const root = path.join(__dirname, '..');
@@ -84,11 +84,10 @@ function resourceCounts(templateFile: string): string[] {
 
 function main(): number {
   const cliContext = contextArgs(process.argv.slice(2));
-  const cdkJson = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8'));
   console.log('trainium-cpt demo: offline, nothing is deployed');
 
   step(1, 'Validating the configuration');
-  const config = loadConfig({ [DEFAULTS_CONTEXT_KEY]: cdkJson.context[DEFAULTS_CONTEXT_KEY], ...cliContext }, root);
+  const config = loadProjectConfig(cliContext, root);
   console.log('  valid. It describes this run:');
   for (const [label, text] of describeConfig(config)) console.log(`  ${label.padEnd(12)} ${text}`);
 

@@ -7,20 +7,16 @@
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { GlueClient } from '@aws-sdk/client-glue';
-import * as fs from 'fs';
-import * as path from 'path';
-import { DEFAULTS_CONTEXT_KEY, loadConfig } from '../lib/config/load';
+import { loadProjectConfig } from '../lib/config/load';
 import { describeFailure, tokenize } from '../lib/data/tokenize-run';
 
-const root = path.join(__dirname, '..');
 
 /** Adaptive retries ride out throttling; a run can be followed for days. */
 const CLIENT_OPTIONS = { maxAttempts: 8, retryMode: 'adaptive' } as const;
 
 async function main(): Promise<number> {
-  const cdkJson = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8'));
   return tokenize(process.argv.slice(2), {
-    loadConfig: (context) => loadConfig({ [DEFAULTS_CONTEXT_KEY]: cdkJson.context[DEFAULTS_CONTEXT_KEY], ...context }, root),
+    loadConfig: (context) => loadProjectConfig(context),
     // The config's Region when it sets one (where cdk deployed), else the SDK's default chain (AWS_REGION, profile).
     clients: (config) => {
       const options = config.region ? { ...CLIENT_OPTIONS, region: config.region } : CLIENT_OPTIONS;

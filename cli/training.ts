@@ -9,20 +9,16 @@
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import * as fs from 'fs';
-import * as path from 'path';
-import { DEFAULTS_CONTEXT_KEY, loadConfig } from '../lib/config/load';
+import { loadProjectConfig } from '../lib/config/load';
 import { describeFailure, trainingCommand } from '../lib/training/training-cli';
 
-const root = path.join(__dirname, '..');
 
 /** Adaptive retries ride out throttling; submitting again is harmless (the head-node script is idempotent). */
 const CLIENT_OPTIONS = { maxAttempts: 3, retryMode: 'adaptive' } as const;
 
 async function main(): Promise<number> {
-  const cdkJson = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8'));
   return trainingCommand(process.argv.slice(2), {
-    loadConfig: (context) => loadConfig({ [DEFAULTS_CONTEXT_KEY]: cdkJson.context[DEFAULTS_CONTEXT_KEY], ...context }, root),
+    loadConfig: (context) => loadProjectConfig(context),
     // The config's Region when it sets one (where cdk deployed), else the SDK's default chain (AWS_REGION, profile).
     clients: (config) => {
       const options = config.region ? { ...CLIENT_OPTIONS, region: config.region } : CLIENT_OPTIONS;

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CONFIG_FILE_CONTEXT_KEY, ConfigError, DEFAULTS_CONTEXT_KEY, loadConfig } from '../../lib/config/load';
+import { CONFIG_FILE_CONTEXT_KEY, ConfigError, DEFAULTS_CONTEXT_KEY, loadConfig, loadProjectConfig } from '../../lib/config/load';
 import { cdkJsonContext } from '../support/app';
 
 const defaults = () => cdkJsonContext()[DEFAULTS_CONTEXT_KEY] as Record<string, unknown>;
@@ -152,4 +152,10 @@ describe('broken inputs', () => {
   test('cdk.json without its defaults', () => {
     expect(messageOf(() => loadConfig({}))).toContain('cdk.json has no "trainium-cpt" object');
   });
+});
+
+test("loadProjectConfig reads this repository's cdk.json, then the command line's keys", () => {
+  const config = loadProjectConfig({ nodeCount: '8', globalBatchSize: '1024' });
+  expect(config).toEqual(loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), nodeCount: '8', globalBatchSize: '1024' }));
+  expect(config.nodeCount).toBe(8);
 });
