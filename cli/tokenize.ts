@@ -8,8 +8,8 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { loadProjectConfig } from '../lib/config/load';
+import { clientOptions, runCommand } from './run-command';
 import { describeFailure, tokenize } from '../lib/data/tokenize-run';
-
 
 /** Adaptive retries ride out throttling; a run can be followed for days. */
 const CLIENT_OPTIONS = { maxAttempts: 8, retryMode: 'adaptive' } as const;
@@ -17,9 +17,8 @@ const CLIENT_OPTIONS = { maxAttempts: 8, retryMode: 'adaptive' } as const;
 async function main(): Promise<number> {
   return tokenize(process.argv.slice(2), {
     loadConfig: (context) => loadProjectConfig(context),
-    // The config's Region when it sets one (where cdk deployed), else the SDK's default chain (AWS_REGION, profile).
     clients: (config) => {
-      const options = config.region ? { ...CLIENT_OPTIONS, region: config.region } : CLIENT_OPTIONS;
+      const options = clientOptions(config, CLIENT_OPTIONS);
       return { cloudFormation: new CloudFormationClient(options), glue: new GlueClient(options) };
     },
     print: (line) => console.log(line),
@@ -28,13 +27,4 @@ async function main(): Promise<number> {
   });
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const { message, exitCode } = describeFailure(error);
-    console.error(message);
-    process.exitCode = exitCode;
-  },
-);
+runCommand(main, describeFailure);

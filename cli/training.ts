@@ -10,8 +10,8 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { loadProjectConfig } from '../lib/config/load';
+import { clientOptions, runCommand } from './run-command';
 import { describeFailure, trainingCommand } from '../lib/training/training-cli';
-
 
 /** Adaptive retries ride out throttling; submitting again is harmless (the head-node script is idempotent). */
 const CLIENT_OPTIONS = { maxAttempts: 3, retryMode: 'adaptive' } as const;
@@ -19,22 +19,12 @@ const CLIENT_OPTIONS = { maxAttempts: 3, retryMode: 'adaptive' } as const;
 async function main(): Promise<number> {
   return trainingCommand(process.argv.slice(2), {
     loadConfig: (context) => loadProjectConfig(context),
-    // The config's Region when it sets one (where cdk deployed), else the SDK's default chain (AWS_REGION, profile).
     clients: (config) => {
-      const options = config.region ? { ...CLIENT_OPTIONS, region: config.region } : CLIENT_OPTIONS;
+      const options = clientOptions(config, CLIENT_OPTIONS);
       return { cloudFormation: new CloudFormationClient(options), lambda: new LambdaClient(options) };
     },
     print: (line) => console.log(line),
   });
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const { message, exitCode } = describeFailure(error);
-    console.error(message);
-    process.exitCode = exitCode;
-  },
-);
+runCommand(main, describeFailure);

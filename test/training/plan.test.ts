@@ -1,7 +1,7 @@
 import { checkManifest, ManifestFacts } from '../../lib/training/manifest';
 import { COMPILE_STEPS, dataParallelDegree, planRun, PlanInput, resolveSettings, stepsFor, trainingDefaults } from '../../lib/training/plan';
 import { InvalidRequestError, Overrides, TrainingDefaults } from '../../lib/training/requests';
-import { ATTEMPT, CHECKPOINTS, configWith, DATASETS, manifest, SECRET_ARN } from './support';
+import { ATTEMPT, CHECKPOINTS, configWith, DATASETS, defaultSubmitRequest, manifest, SECRET_ARN } from './support';
 
 const DEFAULTS: TrainingDefaults = trainingDefaults(configWith());
 const LOCATIONS = { datasetsBucket: DATASETS, checkpointsBucket: CHECKPOINTS, hfTokenSecretArn: SECRET_ARN };
@@ -56,30 +56,7 @@ describe('the request of the default plan', () => {
   test('is the contract’s object, in the contract’s order, with every value worked out', () => {
     const { request, summary, warnings } = plan({ rows: 1_000_000 });
     // ceil(1,000,000 rows × 3 epochs ÷ 2,048) = ceil(1,464.84) = 1,465 steps.
-    expect(request).toEqual({
-      version: 1,
-      run: 'r1',
-      nodes: 16,
-      tensorParallel: 8,
-      sequenceLength: 4096,
-      globalBatch: 2048,
-      microBatch: 1,
-      steps: 1465,
-      warmupSteps: 100,
-      learningRate: 0.00015,
-      minLearningRate: 0.000015,
-      checkpointEvery: 500,
-      checkpointsKept: 3,
-      compileSteps: 10,
-      trainPath: `/fsx/datasets/r1/${ATTEMPT}/train`,
-      evalPaths: { domain: `/fsx/datasets/r1/${ATTEMPT}/eval_domain`, general: `/fsx/datasets/r1/${ATTEMPT}/eval_general` },
-      baseModel: 'meta-llama/Llama-2-7b-hf',
-      hfTokenSecretArn: SECRET_ARN,
-      exportS3Uri: `s3://${CHECKPOINTS}/exports/r1/`,
-      reportS3Uri: `s3://${CHECKPOINTS}/reports/r1/`,
-      neuronRelease: '2.28.1',
-      partition: 'trn',
-    });
+    expect(request).toEqual(defaultSubmitRequest(1465));
     expect(Object.keys(request)).toEqual([
       'version', 'run', 'nodes', 'tensorParallel', 'sequenceLength', 'globalBatch', 'microBatch', 'steps', 'warmupSteps',
       'learningRate', 'minLearningRate', 'checkpointEvery', 'checkpointsKept', 'compileSteps', 'trainPath', 'evalPaths',

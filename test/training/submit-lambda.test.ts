@@ -14,14 +14,13 @@ import { DELIVERY_TIMEOUT_SECONDS, EXECUTION_TIMEOUT_SECONDS, FIRST_POLL_MS, POL
 import { encodeRequest } from '../../lib/training/contract';
 import { ENV } from '../../lib/training/environment';
 import {
-  ATTEMPT,
   BUNDLE_DIR,
-  CHECKPOINTS,
   COMMAND_ID,
   COMMAND_SHAPE,
   contextWith,
   DATASETS,
   decodeCommand,
+  defaultSubmitRequest,
   fakeClock,
   INSTANCE_ID,
   invocation,
@@ -29,7 +28,6 @@ import {
   JOBS,
   manifest,
   objectBody,
-  SECRET_ARN,
   setFunctionEnvironment,
   submitLine,
 } from './support';
@@ -63,30 +61,8 @@ function sentCommand() {
   return { input, command, ...decodeCommand(command) };
 }
 
-const SUBMIT_REQUEST = {
-  version: 1,
-  run: 'r1',
-  nodes: 16,
-  tensorParallel: 8,
-  sequenceLength: 4096,
-  globalBatch: 2048,
-  microBatch: 1,
-  steps: 147,
-  warmupSteps: 100,
-  learningRate: 0.00015,
-  minLearningRate: 0.000015,
-  checkpointEvery: 500,
-  checkpointsKept: 3,
-  compileSteps: 10,
-  trainPath: `/fsx/datasets/r1/${ATTEMPT}/train`,
-  evalPaths: { domain: `/fsx/datasets/r1/${ATTEMPT}/eval_domain`, general: `/fsx/datasets/r1/${ATTEMPT}/eval_general` },
-  baseModel: 'meta-llama/Llama-2-7b-hf',
-  hfTokenSecretArn: SECRET_ARN,
-  exportS3Uri: `s3://${CHECKPOINTS}/exports/r1/`,
-  reportS3Uri: `s3://${CHECKPOINTS}/reports/r1/`,
-  neuronRelease: '2.28.1',
-  partition: 'trn',
-};
+// ceil(100,000 training rows of the manifest fixture × 3 epochs ÷ 2,048) = ceil(146.48) = 147 steps.
+const SUBMIT_REQUEST = defaultSubmitRequest(147);
 
 describe('submit', () => {
   test('reads the manifest, sends exactly the contract’s command to the head node only, and returns the jobs', async () => {

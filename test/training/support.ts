@@ -114,3 +114,31 @@ export function decodeCommand(command: string): { action: string; request: unkno
   const blob = command.split(' ').pop() as string;
   return { action: match[1], request: JSON.parse(Buffer.from(blob, 'base64').toString('utf8')) };
 }
+
+/** The head-node request of run r1 under the default configuration (the manifest() fixture) for `steps` steps. */
+export function defaultSubmitRequest(steps: number) {
+  return {
+    version: 1,
+    run: 'r1',
+    nodes: 16,
+    tensorParallel: 8,
+    sequenceLength: 4096,
+    globalBatch: 2048,
+    microBatch: 1,
+    steps,
+    warmupSteps: 100,
+    learningRate: 0.00015,
+    minLearningRate: 0.000015,
+    checkpointEvery: 500,
+    checkpointsKept: 3,
+    compileSteps: 10,
+    trainPath: `/fsx/datasets/r1/${ATTEMPT}/train`,
+    evalPaths: { domain: `/fsx/datasets/r1/${ATTEMPT}/eval_domain`, general: `/fsx/datasets/r1/${ATTEMPT}/eval_general` },
+    baseModel: 'meta-llama/Llama-2-7b-hf',
+    hfTokenSecretArn: SECRET_ARN,
+    exportS3Uri: `s3://${CHECKPOINTS}/exports/r1/`,
+    reportS3Uri: `s3://${CHECKPOINTS}/reports/r1/`,
+    neuronRelease: '2.28.1',
+    partition: 'trn',
+  };
+}
