@@ -204,6 +204,24 @@ export const FIELDS = {
     description: 'E-mail address that receives alarms and budget alerts.',
     accepted: 'an e-mail address, or unset',
   }),
+  plannedTrainTokens: field(z.number().int().min(1), {
+    description:
+      'Tokens of the training set (one epoch) that the plan and the budget alert assume until a manifest gives the real count (`npm run plan -- --manifest FILE`).',
+    accepted: 'a positive integer (88000000000 is the seed run: PubMed, 88 billion tokens)',
+  }),
+  measuredTokensPerSecondPerNode: field(z.number().gt(0).optional(), {
+    description:
+      "Training throughput you measured, in tokens per second per node. Unset, the plan uses Neuron's published Llama 2 7B figures.",
+    accepted: 'a number above 0, or unset',
+  }),
+  budgetMarginPercent: field(z.number().int().min(0).max(1000), {
+    description: "The AWS Budgets alert fires at the plan's cost plus this margin.",
+    accepted: 'an integer from 0 to 1000',
+  }),
+  stallAlarmMinutes: field(z.number().int().min(10).max(1440), {
+    description: 'A running training job that logs no new step for this long raises the stalled-training alarm.',
+    accepted: 'an integer from 10 to 1440 (a day); first steps after a start or a resume take longest',
+  }),
   autoSubmitOnDataReady: field(z.boolean(), {
     description: 'Submit training automatically when the tokenization job succeeds.',
     accepted: 'true | false',

@@ -81,6 +81,10 @@ const badConfigs: Array<[string, Record<string, unknown>, string[]]> = [
   ['SSH CIDR out of range', { sshKeyName: 'my-key', sshAllowedCidr: '300.0.0.0/8' }, ['sshAllowedCidr = "300.0.0.0/8"']],
   ['bad e-mail', { notificationEmail: 'ops-at-example.com' }, ['notificationEmail = "ops-at-example.com"', 'an e-mail address']],
   ['auto-submit as text', { autoSubmitOnDataReady: 'yes' }, ['autoSubmitOnDataReady = "yes"', 'true | false']],
+  ['no planned tokens', { plannedTrainTokens: 0 }, ['plannedTrainTokens = 0', 'a positive integer']],
+  ['zero measured throughput', { measuredTokensPerSecondPerNode: 0 }, ['measuredTokensPerSecondPerNode = 0', 'above 0']],
+  ['negative budget margin', { budgetMarginPercent: -5 }, ['budgetMarginPercent = -5', 'from 0 to 1000']],
+  ['stall alarm too eager', { stallAlarmMinutes: 5 }, ['stallAlarmMinutes = 5', 'from 10 to 1440']],
 ];
 
 test.each(badConfigs)('refuses %s', (_name, overrides, expected) => {
