@@ -33,7 +33,7 @@ readonly HERE
 readonly STAGES=(prepare compile train export evaluate)
 # Files copied into each run's scripts/ folder: the chain runs from that copy, so later bundles change nothing.
 readonly STAGE_FILES=(stage-lib.sh stage-prepare.sh stage-compile.sh stage-train.sh stage-export.sh
-  stage-evaluate.sh launch-training.sh cpt_lib.py hf_checkpoint.py evaluate_perplexity.py)
+  stage-evaluate.sh launch-training.sh cpt_lib.py hf_checkpoint.py evaluate_perplexity.py render_report.py)
 PY=${CPT_PYTHON:-python3}
 FSX=${CPT_FSX:-/fsx}
 FSX=${FSX%/}

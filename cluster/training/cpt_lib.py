@@ -584,13 +584,19 @@ def cmd_export_tags(exports_file: str) -> None:
 
 def cmd_report(output: str, request_file: str, max_rows: str, *results: str) -> None:
     """The evaluation report: one entry per model (base, then each exported checkpoint), each the output of
-    evaluate_perplexity.py; given as name=file pairs."""
+    evaluate_perplexity.py; given as name=file pairs. Each model also gets `trainedTokens` (its step times
+    `tokensPerStep`, the request's globalBatch x sequenceLength: the tokens of CPT it has seen), and the report the
+    time of the evaluation (`evaluatedAt`, UTC); render_report.py draws the report from this file."""
+    import time
+
     request = read_json(request_file)
+    tokens_per_step = request["globalBatch"] * request["sequenceLength"]
     models = []
     for pair in results:
         name, _, path = pair.partition("=")
         result = read_json(path)
-        models.append({"name": name, "step": 0 if name == "base" else int(name.split("_", 1)[1]), **result})
+        step = 0 if name == "base" else int(name.split("_", 1)[1])
+        models.append({"name": name, "step": step, "trainedTokens": step * tokens_per_step, **result})
     base = next((m for m in models if m["name"] == "base"), None)
     for model in models:
         if base is None or model is base:
@@ -604,6 +610,8 @@ def cmd_report(output: str, request_file: str, max_rows: str, *results: str) -> 
         "baseModel": request["baseModel"],
         "evalPaths": request["evalPaths"],
         "maxRowsPerSet": int(max_rows),
+        "tokensPerStep": tokens_per_step,
+        "evaluatedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "models": models,
     })
 

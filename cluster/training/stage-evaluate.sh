@@ -5,7 +5,9 @@
 # rows (default 32) of each set, the same rows for every model (the sets are shuffled by the tokenization job).
 #
 # Writes: RUN_DIR/report/<model>.json (one per model), RUN_DIR/report/perplexity.json (all of them, with the
-# change against the base model), and a copy of the latter at reportS3Uri/perplexity.json.
+# change against the base model and the tokens each model was trained on), RUN_DIR/report/report.html (the same
+# as a self-contained page with a chart per set, drawn by render_report.py), and copies of the last two at
+# reportS3Uri/perplexity.json and reportS3Uri/report.html.
 set -euo pipefail
 STAGE=evaluate
 [ -f "$(dirname "${1:-/-}")/scripts/stage-lib.sh" ] || { echo "usage: $0 RUN_DIR/request.json" >&2; exit 2; }
@@ -45,3 +47,9 @@ step "write the report"
 destination=$("$PY" "$SCRIPTS/cpt_lib.py" s3-join "$(req reportS3Uri)" perplexity.json)
 aws s3 cp --only-show-errors "$REPORT_DIR/perplexity.json" "$destination"
 say "wrote $REPORT_DIR/perplexity.json and $destination"
+
+step "render the HTML report"
+"$PY" "$SCRIPTS/render_report.py" "$REPORT_DIR/perplexity.json" "$REPORT_DIR/report.html"
+page=$("$PY" "$SCRIPTS/cpt_lib.py" s3-join "$(req reportS3Uri)" report.html)
+aws s3 cp --only-show-errors --content-type text/html "$REPORT_DIR/report.html" "$page"
+say "wrote $REPORT_DIR/report.html and $page"

@@ -154,6 +154,16 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
     assert [m["name"] for m in report["models"]] == ["base", "step_4", "step_6"]
     assert report["models"][2]["sets"]["domain"]["perplexity"] == 7.4
     assert round(report["models"][2]["sets"]["domain"]["perplexityChangeVsBase"], 4) == round(7.4 / 8.0 - 1, 4)
+    assert report["tokensPerStep"] == 16 * 4096 and report["models"][2]["trainedTokens"] == 6 * 16 * 4096
+    # and the HTML page next to it, uploaded as text/html.
+    page = (cluster.s3 / "ckpt-bucket/reports/pubmed-v1/report.html").read_text()
+    assert page == (run_dir / "report" / "report.html").read_text() and "Perplexity report: pubmed-v1" in page
+    uploads = [r["argv"] for r in cluster.records("aws") if r["argv"][:2] == ["s3", "cp"]]
+    assert uploads[-2:] == [
+        ["s3", "cp", "--only-show-errors", f"{run_dir}/report/perplexity.json",
+         "s3://ckpt-bucket/reports/pubmed-v1/perplexity.json"],
+        ["s3", "cp", "--only-show-errors", "--content-type", "text/html", f"{run_dir}/report/report.html",
+         "s3://ckpt-bucket/reports/pubmed-v1/report.html"]]
     for stage in STAGES:
         status = json.loads((run_dir / "status" / f"{stage}.json").read_text())
         assert (status["state"], status["exitCode"], status["jobId"]) == ("COMPLETED", 0, jobs[stage])
@@ -305,6 +315,7 @@ def test_a_new_chain_for_the_same_run_reuses_what_earlier_chains_finished(cluste
     assert len(calls("convert_checkpoints.py", "--convert_to_full_state")) == 2  # exported once each (step_4, step_6)
     assert len(cluster.records("evaluate_perplexity.py")) == 3  # base, step_4, step_6 in the second chain
     assert (cluster.s3 / "ckpt-bucket/reports/again/perplexity.json").is_file()
+    assert (cluster.s3 / "ckpt-bucket/reports/again/report.html").is_file()
 
 
 def lambda_command(action: str, request: dict) -> str:

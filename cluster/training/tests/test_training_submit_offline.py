@@ -130,6 +130,7 @@ def test_submit_sends_the_chain_with_its_options(offline):
     assert sorted(p.name for p in (run_dir / "scripts").iterdir()) == sorted([
         "stage-lib.sh", "stage-prepare.sh", "stage-compile.sh", "stage-train.sh", "stage-export.sh",
         "stage-evaluate.sh", "launch-training.sh", "cpt_lib.py", "hf_checkpoint.py", "evaluate_perplexity.py",
+        "render_report.py",
     ])
 
 

@@ -7,7 +7,8 @@ Layout of one sandbox (a temporary directory):
                                          neuron_parallel_compile are fakes
     trainium-cpt/neuron-2.28.1/neuronx-distributed/examples/training/llama/   the files the scripts name
     datasets/pubmed/attempt-1/{train,eval_domain,eval_general}               load_from_disk-shaped folders
-  bin/aws                                a fake AWS CLI (Secrets Manager answers a token; s3 cp copies into s3/)
+  bin/aws                                a fake AWS CLI (Secrets Manager answers a token; s3 cp copies into s3/,
+                                         reading past --exclude and --content-type and their values)
   s3/<bucket>/<key>                      what the fake `aws s3 cp` uploaded
   record.jsonl                           one JSON line per fake call: tool, argv, cwd, environment, findings
 
@@ -159,7 +160,7 @@ elif name == "aws":
     elif args[:2] == ["s3", "cp"]:
         positional, rest = [], iter(args[2:])
         for arg in rest:
-            if arg == "--exclude":
+            if arg in ("--exclude", "--content-type"):
                 next(rest)
             elif not arg.startswith("--"):
                 positional.append(arg)
