@@ -1,0 +1,87 @@
+import { GLUE_WORKER_TYPES } from '../config/fields';
+
+/**
+ * The figures of the run plan that are not prices: training throughput, tokenization throughput, bytes per row and
+ * per checkpoint. Each carries where it comes from; the ones that are our own choice say so.
+ */
+
+/**
+ * Neuron's published Llama 2 7B pre-training throughput on trn1.32xlarge/trn1n.32xlarge: 16 nodes, TP 8 (DP 64),
+ * sequence length 4,096, global batch 1,024, neuronx-distributed with ZeRO-1. The low figure is from Neuron SDK 2.15
+ * (MFU 30.8%), the high one from SDK 2.20; the pinned SDK (2.28) is newer than both.
+ */
+export const PUBLISHED_LLAMA2_7B = {
+  nodes: 16,
+  sequenceLength: 4096,
+  tensorParallel: 8,
+  globalBatch: 1024,
+  low: { sequencesPerSecond: 81, sdk: '2.15' },
+  high: { sequencesPerSecond: 101.3, sdk: '2.20' },
+  source:
+    'https://awsdocs-neuron.readthedocs-hosted.com/en/latest/general/benchmarks/trn1/trn1-training-performance.html ' +
+    '(Llama 2 7B rows of the SDK 2.15 and 2.20 releases, as recorded in the project design notes)',
+} as const;
+
+/** Tokens per second per node of a published figure: sequences/s × sequence length ÷ nodes. */
+export function publishedTokensPerSecondPerNode(sequencesPerSecond: number): number {
+  return (sequencesPerSecond * PUBLISHED_LLAMA2_7B.sequenceLength) / PUBLISHED_LLAMA2_7B.nodes;
+}
+
+/**
+ * The tokenization job's core path on one core (glue/benchmark.py, "job core path": parse JSON Lines, hold out,
+ * tokenize with the Llama 2 tokenizer, pack rows of 4,096, build the Arrow batches), best of 3 over 8 MiB of the
+ * sample corpus, measured on the development machine on 2026-11-28.
+ */
+export const GLUE_BENCHMARK = {
+  tokensPerSecondPerCore: 1_093_302,
+  measuredOn: '2026-11-28',
+  source: 'glue/benchmark.py (.venv/bin/python glue/benchmark.py --tokenizer .local/tokenizer/tokenizer.json: job core path, one core)',
+} as const;
+
+/** A DPU is 4 vCPUs and 16 GB; Spark runs one task per vCPU. */
+export const GLUE_VCPU_PER_DPU = 4;
+/** DPUs per Glue worker type (a G.1X worker is 1 DPU). */
+export const GLUE_DPU_PER_WORKER: Readonly<Record<(typeof GLUE_WORKER_TYPES)[number], number>> = {
+  'G.1X': 1,
+  'G.2X': 2,
+  'G.4X': 4,
+  'G.8X': 8,
+};
+export const GLUE_WORKER_SOURCE = 'https://docs.aws.amazon.com/glue/latest/dg/worker-types.html (G.1X = 1 DPU, G.2X = 2, G.4X = 4, G.8X = 8; 1 DPU = 4 vCPUs, 16 GB)';
+/**
+ * Our assumption: the whole job takes this many times the benchmark's tokenizing time — reading the corpus from S3,
+ * the seeded shuffle of every row, writing the datasets, and a Glue vCPU that may be slower than the benchmark's core.
+ */
+export const GLUE_OVERHEAD_FACTOR = 3;
+/** Our assumption: one of the job's workers runs the Spark driver and tokenizes nothing. */
+export const GLUE_DRIVER_WORKERS = 1;
+/** Glue bills Spark jobs (Glue 2.0 and later) per second with a 1-minute minimum. */
+export const GLUE_MINIMUM_HOURS = 1 / 60;
+
+/**
+ * Bytes per token of a training row: input_ids int32 (4) + attention_mask int8 (1) + labels int32 (4), as the job
+ * writes them (glue/src/cpt_data/hf_dataset.py), plus one int32 list offset per column and row (Arrow list arrays).
+ */
+export const ROW_BYTES_PER_TOKEN = 9;
+export const ROW_OFFSET_BYTES = 3 * 4;
+export const ROW_BYTES_SOURCE = 'glue/src/cpt_data/hf_dataset.py (input_ids int32, attention_mask int8, labels int32, Arrow list columns)';
+
+/** Bytes of one stored row of `sequenceLength` tokens. */
+export function rowBytes(sequenceLength: number): number {
+  return sequenceLength * ROW_BYTES_PER_TOKEN + ROW_OFFSET_BYTES;
+}
+
+/**
+ * Our assumption for the size of one training checkpoint (model and ZeRO-1 optimizer state): 7 billion parameters
+ * × 14 bytes = BF16 weights (2) + FP32 master weights (4) + Adam's two FP32 moments (8).
+ */
+export const CHECKPOINT = {
+  parameters: 7e9,
+  bytesPerParameter: 14,
+} as const;
+
+export function checkpointBytes(): number {
+  return CHECKPOINT.parameters * CHECKPOINT.bytesPerParameter;
+}
+
+export const GIB = 2 ** 30;

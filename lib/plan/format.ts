@@ -1,0 +1,148 @@
+import type { CostLine, Range, RunEstimate } from './estimate';
+import { formatCount, formatNumber, formatUsd } from './numbers';
+
+/**
+ * The run plan as plain text for a terminal: aligned columns, thousands separators, USD, hours, and at the end every
+ * assumption with its source. Each figure points to the assumptions it rests on ([n]).
+ */
+
+type Align = 'left' | 'right';
+
+/** Rows of cells as aligned text; `align` gives each column's alignment (default left). */
+export function renderTable(rows: readonly (readonly string[])[], align: readonly Align[] = [], indent = '  '): string[] {
+  const columns = Math.max(0, ...rows.map((r) => r.length));
+  const widths = Array.from({ length: columns }, (_, i) => Math.max(0, ...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((row) =>
+    (
+      indent +
+      row
+        .map((cell, i) => (align[i] === 'right' ? cell.padStart(widths[i]) : i === row.length - 1 ? cell : cell.padEnd(widths[i])))
+        .join('  ')
+    ).trimEnd(),
+  );
+}
+
+function between(r: Range, format: (v: number) => string): string {
+  return format(r.low) === format(r.high) ? format(r.low) : `${format(r.low)} – ${format(r.high)}`;
+}
+
+function refs(basis: readonly string[], numbers: ReadonlyMap<string, number>): string {
+  const found = basis.map((id) => numbers.get(id)).filter((n): n is number => n !== undefined);
+  return found.length ? `[${[...new Set(found)].sort((a, b) => a - b).join(',')}]` : '';
+}
+
+/** Words of `text` in lines of at most `width` characters (a longer word gets a line of its own). */
+function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** `text` wrapped to `width`, the first line after `first`, the others after as many spaces. */
+function hanging(first: string, text: string, width: number): string[] {
+  const pad = ' '.repeat(first.length);
+  return wrapWords(text, width - first.length).map((line, i) => (i === 0 ? first : pad) + line);
+}
+
+/** The full plan, as printed by `npm run plan`. */
+export function formatPlan(e: RunEstimate, width = 118): string {
+  const numbers = new Map(e.assumptions.map((a, i) => [a.id, i + 1]));
+  const r = (...ids: string[]) => refs(ids, numbers);
+  const out: string[] = [];
+  const where = e.regionFromConfig ? e.region : `${e.region} (region unset: assumed)`;
+  out.push(`trainium-cpt run plan: ${e.nodes} × ${e.instanceType} in ${where}, on-demand prices ${r('region')}`);
+
+  out.push('', 'Training set');
+  const d = e.data;
+  out.push(
+    ...renderTable(
+      [
+        [`tokens, one epoch`, formatCount(d.trainTokens), r('rows'), `from ${d.source}`],
+        [`rows of ${formatCount(d.sequenceLength)} tokens`, formatCount(d.rows), r('rows')],
+        ['held-out rows', formatCount(d.evalRows), r('rows')],
+      ],
+      ['left', 'right', 'left', 'left'],
+    ),
+  );
+
+  out.push('', 'Training');
+  const p = e.parallel;
+  const hours = (h: number) => formatNumber(h, h < 10 ? 2 : 1);
+  const hoursText = between(e.trainingHours, hours);
+  const days = between(e.trainingHours, (h) => formatNumber(h / 24, 1));
+  out.push(
+    ...renderTable(
+      [
+        ['data-parallel degree', formatCount(p.dataParallel), r('steps'), `${e.nodes} nodes × 32 NeuronCores ÷ TP ${p.tensorParallel}`],
+        ['gradient accumulation', formatCount(p.gradientAccumulation), '', `global batch ${formatCount(p.globalBatch)} ÷ (${formatCount(p.dataParallel)} × micro batch ${p.microBatch})`],
+        ['steps per epoch', formatCount(e.steps.perEpoch), r('steps')],
+        [`total steps (${e.steps.epochs} epochs)`, formatCount(e.steps.total), r('steps')],
+        ['tokens trained', formatCount(e.tokensTrained), r('steps')],
+        ['tokens/s per node', between(e.throughput.tokensPerSecondPerNode, formatCount), r('throughput', 'scaling'), e.throughput.measured ? 'measured' : 'published range'],
+        ['training time (h)', hoursText, r('hours', 'throughput', 'scaling'), `${days} days`],
+        ['node-hours', between(e.nodeHours, hours), r('hours')],
+        ['Glue tokenization (h)', formatNumber(e.glue.wallHours, 2), r('glue.tokens', 'glue.rate', 'glue.overhead', 'glue.workers'), `${formatNumber(e.glue.dpuHours, 1)} DPU-hours on ${e.glue.workers} × ${e.glue.workerType}`],
+      ],
+      ['left', 'right', 'left', 'left'],
+    ),
+  );
+
+  const two = e.runTotal.low !== e.runTotal.high;
+  const costRow = (line: CostLine): string[] =>
+    two ? [line.label, formatUsd(line.usd.low), formatUsd(line.usd.high), refs(line.basis, numbers)] : [line.label, formatUsd(line.usd.high), refs(line.basis, numbers)];
+  out.push('', `Cost of the run (USD): while training, and the tokenization`);
+  out.push(
+    ...renderTable(
+      [
+        two ? ['', 'low', 'high'] : ['', 'cost'],
+        ...e.runCosts.map(costRow),
+        two ? ['total', formatUsd(e.runTotal.low), formatUsd(e.runTotal.high), r('excluded')] : ['total', formatUsd(e.runTotal.high), r('excluded')],
+        two
+          ? [`budget alert: high + ${e.budget.marginPercent}%, rounded up`, '', formatUsd(e.budget.usd)]
+          : [`budget alert: total + ${e.budget.marginPercent}%, rounded up`, formatUsd(e.budget.usd)],
+      ],
+      two ? ['left', 'right', 'right', 'left'] : ['left', 'right', 'left'],
+    ),
+  );
+  if (two) out.push('  low: at the high throughput; high: at the low one (conservative)');
+
+  out.push('', 'While deployed, per month (USD), trained or not');
+  out.push(
+    ...renderTable(
+      [...e.monthly.map((line) => [line.label, formatUsd(line.usd.high), refs(line.basis, numbers)]), ['total', formatUsd(e.monthlyTotal), r('excluded')]],
+      ['left', 'right', 'left'],
+    ),
+  );
+
+  if (e.warnings.length > 0) {
+    out.push('', 'Warnings');
+    for (const w of e.warnings) out.push(...hanging('  - ', w, width));
+  }
+
+  out.push('', 'Assumptions and sources');
+  e.assumptions.forEach((a, i) => {
+    const tag = `  [${i + 1}]`.padEnd(7);
+    out.push(...hanging(tag, a.text, width));
+    out.push(...hanging(' '.repeat(7), `source: ${a.source}`, width));
+  });
+  return out.join('\n');
+}
+
+/** A few lines for the end of `cdk synth`: steps, hours, cost, budget. */
+export function formatSummary(e: RunEstimate): string {
+  const region = e.regionFromConfig ? e.region : `${e.region} (region unset: assumed)`;
+  const lines = [
+    `trainium-cpt plan: ${formatCount(e.steps.total)} steps (${e.steps.epochs} epochs of ${formatCount(e.data.rows)} rows of ${formatCount(e.data.sequenceLength)} tokens) ` +
+      `on ${e.nodes} × ${e.instanceType}, ${between(e.trainingHours, (h) => formatNumber(h, 1))} h of training`,
+    `trainium-cpt plan: run cost ${between(e.runTotal, formatUsd)} on-demand in ${region}; budget alert at ${formatUsd(e.budget.usd)} (+${e.budget.marginPercent}%)` +
+      `${e.warnings.length ? `; ${e.warnings.length} warning(s)` : ''}; details and assumptions: npm run plan`,
+  ];
+  return lines.join('\n');
+}

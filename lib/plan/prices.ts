@@ -1,0 +1,131 @@
+/**
+ * On-demand prices the run plan uses, each table with the AWS pricing page it belongs to, where the figure was
+ * actually read (the AWS pages render their tables with JavaScript, so the figures come from copies of the AWS Price
+ * List) and the date it was read. A Region appears in a table only where a sourced figure was found: nothing here is
+ * copied from one Region to another.
+ *
+ * How a Region without a figure is handled (see priceFor in estimate.ts):
+ * - the Trainium instance type: the plan refuses the Region (PlanError on `region`): the nodes are almost all of
+ *   the bill, and another Region's price would be a guess;
+ * - every other table (head node, FSx, S3, NAT gateway, Glue): us-east-1's figure is used and the plan prints that
+ *   as an assumption, next to the figure it affects.
+ */
+
+/** The date the tables below were read. */
+export const PRICES_READ_ON = '2026-11-28';
+/** The Region priced when the configuration sets none (cdk then deploys to the Region of your AWS profile). */
+export const DEFAULT_PRICING_REGION = 'us-east-1';
+/** AWS prices a month as 730 hours (365 × 24 ÷ 12). */
+export const HOURS_PER_MONTH = 730;
+
+export interface PriceTable {
+  /** What is priced, in words. */
+  readonly what: string;
+  /** The unit of every figure in byRegion. */
+  readonly unit: string;
+  /** The AWS pricing page the figures belong to. */
+  readonly source: string;
+  /** Where the figures were read, when not on the AWS page itself. */
+  readonly readVia: string;
+  /** The date they were read (YYYY-MM-DD). */
+  readonly readOn: string;
+  /** USD per unit, by Region code. */
+  readonly byRegion: Readonly<Record<string, number>>;
+}
+
+const EC2_PRICING_PAGE = 'https://aws.amazon.com/ec2/pricing/on-demand/';
+const VANTAGE_COPY =
+  'instances.vantage.sh data (AWS Price List, updated 2026-08-26) as copied in github.com/tsaol/aws-gpu ' +
+  'data/trn1_instances.js and data/trn1n_instances.js; trn1.32xlarge $21.50 also on usage.ai/blogs/aws/ai-ml-cost/trainium-vs-gpu-instances/';
+
+/** EC2 On-Demand, Linux, shared tenancy, USD per instance-hour. */
+export const EC2_ON_DEMAND: Readonly<Record<string, PriceTable>> = {
+  'trn1.32xlarge': {
+    what: 'trn1.32xlarge On-Demand (Linux)',
+    unit: 'USD per instance-hour',
+    source: EC2_PRICING_PAGE,
+    readVia: VANTAGE_COPY,
+    readOn: PRICES_READ_ON,
+    byRegion: { 'us-east-1': 21.5, 'us-east-2': 21.5, 'us-west-2': 21.5 },
+  },
+  'trn1n.32xlarge': {
+    what: 'trn1n.32xlarge On-Demand (Linux)',
+    unit: 'USD per instance-hour',
+    source: EC2_PRICING_PAGE,
+    readVia: VANTAGE_COPY,
+    readOn: PRICES_READ_ON,
+    byRegion: { 'us-east-1': 24.78, 'us-east-2': 24.78, 'us-west-2': 24.78 },
+  },
+  'c5.4xlarge': {
+    what: 'c5.4xlarge On-Demand (Linux)',
+    unit: 'USD per instance-hour',
+    source: EC2_PRICING_PAGE,
+    readVia:
+      "the EC2 Auto Scaling User Guide's On-Demand column (docs.aws.amazon.com/autoscaling/ec2/userguide/weights-spot-price-per-unit-hour-example.html, " +
+      'us-east-1), the same figure as in several public us-east-1 price tables; no sourced figure found for other Regions',
+    readOn: PRICES_READ_ON,
+    byRegion: { 'us-east-1': 0.68 },
+  },
+};
+
+const FSX_PRICING_PAGE = 'https://aws.amazon.com/fsx/lustre/pricing/';
+const FSX_COPY =
+  "a public FSx cost tool's price table 'based on AWS Price List API data for us-east-1' (Persistent 2 SSD: 0.145, 0.21, 0.34, 0.60); " +
+  '125 MB/s/TiB also on c3x.dev/resources/aws/aws_fsx_lustre_file_system/; no sourced figure found for other Regions';
+
+function fsxTier(throughput: number, usd: number): PriceTable {
+  return {
+    what: `FSx for Lustre PERSISTENT_2 SSD, ${throughput} MB/s/TiB`,
+    unit: 'USD per GB-month of storage capacity',
+    source: FSX_PRICING_PAGE,
+    readVia: FSX_COPY,
+    readOn: PRICES_READ_ON,
+    byRegion: { 'us-east-1': usd },
+  };
+}
+
+/** FSx for Lustre PERSISTENT_2 (SSD) storage, by throughput tier (MB/s per TiB); throughput is included. */
+export const FSX_PERSISTENT_2: Readonly<Record<125 | 250 | 500 | 1000, PriceTable>> = {
+  125: fsxTier(125, 0.145),
+  250: fsxTier(250, 0.21),
+  500: fsxTier(500, 0.34),
+  1000: fsxTier(1000, 0.6),
+};
+
+/** S3 Standard storage, first 50 TB a month. */
+export const S3_STANDARD: PriceTable = {
+  what: 'S3 Standard storage (first 50 TB a month)',
+  unit: 'USD per GB-month',
+  source: 'https://aws.amazon.com/s3/pricing/',
+  readVia:
+    'us-east-1: learning-aws.readthedocs.io resources/pricing (citing the S3 pricing page) and devnotes.tech S3 pricing breakdown; ' +
+    'us-east-2: an AWS Price List extract for US East (Ohio), github.com/alexjguy/AWS-costs-markdown aws_costs.md (2018-08); no sourced figure found for us-west-2',
+  readOn: PRICES_READ_ON,
+  byRegion: { 'us-east-1': 0.023, 'us-east-2': 0.023 },
+};
+
+/** One NAT gateway, per hour it exists (data processed is extra: S3 traffic uses the gateway endpoint instead). */
+export const NAT_GATEWAY: PriceTable = {
+  what: 'NAT gateway (hourly charge)',
+  unit: 'USD per NAT gateway-hour',
+  source: 'https://aws.amazon.com/vpc/pricing/',
+  readVia:
+    'us-east-1: basavytix.com/blog/aws-nat-gateway-pricing ("these are the us-east-1 rates"); ' +
+    'us-east-2: cloudburn.io/blog/aws-nat-gateway-pricing (US East Ohio example) and the Ohio Price List extract in github.com/alexjguy/AWS-costs-markdown; ' +
+    'no exact figure found for us-west-2',
+  readOn: PRICES_READ_ON,
+  byRegion: { 'us-east-1': 0.045, 'us-east-2': 0.045 },
+};
+
+/** AWS Glue Spark jobs (Glue 2.0 and later): per DPU-hour, billed per second with a 1-minute minimum. */
+export const GLUE_DPU_HOUR: PriceTable = {
+  what: 'AWS Glue ETL job (Spark), per DPU-hour, 1-minute minimum',
+  unit: 'USD per DPU-hour',
+  source: 'https://aws.amazon.com/glue/pricing/',
+  readVia:
+    "the Glue pricing page's ETL example (a copy of aws.amazon.com/tr/glue/pricing: 'the price of 1 DPU-hour is $0.44'); " +
+    'the 1-minute minimum: awsnegotiations.com/glue-job-cost-optimization.html; figure taken as us-east-1',
+  readOn: PRICES_READ_ON,
+  byRegion: { 'us-east-1': 0.44 },
+};
+

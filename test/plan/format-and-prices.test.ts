@@ -1,0 +1,104 @@
+import { estimateRun } from '../../lib/plan/estimate';
+import { formatPlan, formatSummary, renderTable } from '../../lib/plan/format';
+import { formatCount, formatNumber, formatPrice, formatUsd } from '../../lib/plan/numbers';
+import { EC2_ON_DEMAND, FSX_PERSISTENT_2, GLUE_DPU_HOUR, NAT_GATEWAY, PriceTable, S3_STANDARD } from '../../lib/plan/prices';
+import { defaultConfig } from '../support/app';
+
+describe('number formats', () => {
+  test('thousands separators, USD in cents below $1,000 and whole dollars above, published unit prices', () => {
+    expect(formatCount(264_006_270_976)).toBe('264,006,270,976');
+    expect(formatCount(25_932.8)).toBe('25,933');
+    expect(formatNumber(2827.94, 1)).toBe('2,827.9');
+    expect(formatUsd(150.3149)).toBe('$150.31');
+    expect(formatUsd(999.994)).toBe('$999.99');
+    expect(formatUsd(87_636.6)).toBe('$87,637');
+    expect(formatPrice(24.78)).toBe('$24.78');
+    expect(formatPrice(0.145)).toBe('$0.145');
+    expect(formatPrice(0.6)).toBe('$0.60');
+  });
+
+  test('tables align their columns: numbers to the right', () => {
+    expect(renderTable([['a', '1', 'x'], ['longer', '1,000', 'y']], ['left', 'right'])).toEqual(['  a           1  x', '  longer  1,000  y']);
+  });
+});
+
+describe('the printed plan', () => {
+  const e = estimateRun(defaultConfig());
+  const text = formatPlan(e);
+
+  test('lists every cost line with its low and high figure and the assumptions it rests on', () => {
+    for (const c of e.runCosts) {
+      const row = text.split('\n').find((l) => l.trimStart().startsWith(c.label));
+      expect(row).toBeDefined();
+      expect(row).toContain(formatUsd(c.usd.low));
+      expect(row).toContain(formatUsd(c.usd.high));
+      expect(row).toMatch(/\[\d+(,\d+)*\]$/);
+    }
+  });
+
+  test('ends with every assumption, numbered, each with its source', () => {
+    const tail = text.slice(text.indexOf('Assumptions and sources'));
+    const flat = tail.replace(/\s+/g, ' ');
+    e.assumptions.forEach((a, i) => {
+      expect(tail).toContain(`[${i + 1}]`);
+      expect(flat).toContain(`[${i + 1}] ${a.text.replace(/\s+/g, ' ')} source: ${a.source.replace(/\s+/g, ' ')}`);
+    });
+    expect(tail).toContain('https://aws.amazon.com/ec2/pricing/on-demand/');
+    expect(tail).toContain('lib/training/plan.ts');
+    expect(tail).toContain('glue/benchmark.py');
+  });
+
+  test('keeps lines within the width', () => {
+    for (const l of text.split('\n')) expect(l.length).toBeLessThanOrEqual(118);
+  });
+
+  test('prints warnings when there are some', () => {
+    expect(text).not.toContain('Warnings');
+    expect(formatPlan(estimateRun(defaultConfig({ region: 'us-west-2' })))).toMatch(/\nWarnings\n {2}- no us-west-2 figure on record for head node/);
+  });
+
+  test('for cdk synth: two lines with the steps, the hours, the cost and the budget', () => {
+    const lines = formatSummary(e).split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe(
+      'trainium-cpt plan: 31,472 steps (3 epochs of 21,484,375 rows of 4,096 tokens) on 16 × trn1n.32xlarge, 176.7 – 221.0 h of training',
+    );
+    expect(lines[1]).toBe(
+      `trainium-cpt plan: run cost ${formatUsd(e.runTotal.low)} – ${formatUsd(e.runTotal.high)} on-demand in us-east-1 (region unset: assumed); ` +
+        `budget alert at ${formatUsd(e.budget.usd)} (+20%); details and assumptions: npm run plan`,
+    );
+  });
+});
+
+describe('the price tables', () => {
+  const tables: [string, PriceTable][] = [
+    ...Object.entries(EC2_ON_DEMAND),
+    ...Object.entries(FSX_PERSISTENT_2).map(([tier, t]): [string, PriceTable] => [`FSx ${tier}`, t]),
+    ['S3', S3_STANDARD],
+    ['NAT', NAT_GATEWAY],
+    ['Glue', GLUE_DPU_HOUR],
+  ];
+
+  test.each(tables)('%s: an AWS pricing page, where it was read, the date, positive prices by Region code', (_name, table) => {
+    expect(table.source).toMatch(/^https:\/\/aws\.amazon\.com\/[a-z0-9/-]+\/pricing\//);
+    expect(table.readVia.length).toBeGreaterThan(20);
+    expect(table.readOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(Object.keys(table.byRegion)).toContain('us-east-1');
+    for (const [region, usd] of Object.entries(table.byRegion)) {
+      expect(region).toMatch(/^[a-z]{2}-[a-z]+-\d$/);
+      expect(usd).toBeGreaterThan(0);
+    }
+  });
+
+  test('both Trainium types are priced in the same Regions, at least us-east-1, us-east-2 and us-west-2', () => {
+    const regions = Object.keys(EC2_ON_DEMAND['trn1.32xlarge'].byRegion).sort();
+    expect(Object.keys(EC2_ON_DEMAND['trn1n.32xlarge'].byRegion).sort()).toEqual(regions);
+    expect(regions).toEqual(expect.arrayContaining(['us-east-1', 'us-east-2', 'us-west-2']));
+  });
+
+  test('one FSx PERSISTENT_2 table per throughput tier the configuration accepts, dearer with the throughput', () => {
+    expect(Object.keys(FSX_PERSISTENT_2).map(Number)).toEqual([125, 250, 500, 1000]);
+    const prices = [125, 250, 500, 1000].map((t) => FSX_PERSISTENT_2[t as 125].byRegion['us-east-1']);
+    expect([...prices].sort((a, b) => a - b)).toEqual(prices);
+  });
+});
