@@ -1,7 +1,9 @@
 /**
- * The offline demo: validates the configuration (cdk.json defaults, plus any `-c key=value` or `-c config=file.json`
- * given here), prints what it would build, synthesizes every stack with the AWS CDK CLI, and tokenizes the sample
- * corpus with the tokenization job's local runner (real Spark, the real Llama 2 tokenizer). Nothing reaches AWS.
+ * The offline demo, the whole path on one machine: validates the configuration (cdk.json defaults, plus any
+ * `-c key=value` or `-c config=file.json` given here), prints the plan (time and cost), synthesizes every stack
+ * with the AWS CDK CLI, tokenizes the sample corpus with the tokenization job's local runner (real Spark, the real
+ * Llama 2 tokenizer), shows the chain of Slurm jobs the training function would submit for it, and renders a
+ * sample perplexity report. Nothing reaches AWS.
  *
  *   npm run demo
  *   npm run demo -- -c nodeCount=4 -c globalBatchSize=512
@@ -11,11 +13,23 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, loadProjectConfig } from '../lib/config/load';
 import { describeConfig } from '../lib/config/summary';
+import { estimateRun, PlanError } from '../lib/plan/estimate';
+import { formatPlan } from '../lib/plan/format';
+import { OVERRIDE_FLAGS } from '../lib/training/cli-args';
+import { dataParallelDegree } from '../lib/training/plan';
+import { InvalidRequestError, OverrideKey } from '../lib/training/requests';
+import { describeChain, previewChain } from './chain-preview';
+import { renderReport, ReportError } from './report';
 
 const root = path.join(__dirname, '..');
 const outdir = path.join(root, 'cdk.out');
 const local = path.join(root, '.local');
-const STEPS = 4;
+const venvPython = path.join(root, '.venv', 'bin', 'python');
+const SAMPLE_REPORT = path.join(root, 'data', 'sample', 'evaluation', 'perplexity.json');
+const STEPS = 7;
+const DEMO_RUN = 'demo';
+/** The sample is tiny: a global batch of one row per replica (set in main), a short warm-up, checkpoints every 10 steps. */
+const SAMPLE_OVERRIDES = { warmupSteps: 2, checkpointEvery: 10 } as const;
 
 function contextArgs(argv: string[]): Record<string, string> {
   const context: Record<string, string> = {};
@@ -26,6 +40,10 @@ function contextArgs(argv: string[]): Record<string, string> {
     context[match[1]] = match[2];
   }
   return context;
+}
+
+function indent(text: string): string {
+  return text.replace(/^/gm, '  ');
 }
 
 function step(n: number, text: string) {
@@ -52,7 +70,7 @@ function tokenizeSampleCorpus(): string {
   const tokenizerDir = path.join(local, 'tokenizer');
   run(process.execPath, [path.join(root, 'scripts', 'build-llama-tokenizer.mjs'), tokenizerDir]);
   const started = Date.now();
-  run(path.join(root, '.venv', 'bin', 'python'), [
+  run(venvPython, [
     path.join(root, 'glue', 'local_run.py'), '--run', 'demo', '--tokenizer-uri', path.join(tokenizerDir, 'tokenizer.json'),
   ]);
   const manifestPath = path.join(local, 'datasets', 'demo', 'manifest.json');
@@ -91,7 +109,16 @@ function main(): number {
   console.log('  valid. It describes this run:');
   for (const [label, text] of describeConfig(config)) console.log(`  ${label.padEnd(12)} ${text}`);
 
-  step(2, 'Synthesizing every stack with the AWS CDK CLI (cdk synth)');
+  step(2, `The plan: time and cost of training on ${config.plannedTrainTokens.toLocaleString('en-US')} tokens (npm run plan)`);
+  try {
+    console.log(indent(formatPlan(estimateRun(config))));
+  } catch (error) {
+    // A Region without prices on record: the rest of the demo does not depend on the plan.
+    if (!(error instanceof PlanError)) throw error;
+    console.log(`  not available: ${error.message}`);
+  }
+
+  step(3, 'Synthesizing every stack with the AWS CDK CLI (cdk synth)');
   const started = Date.now();
   const args = ['synth', '--quiet', '--output', outdir, ...Object.entries(cliContext).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
   const synth = spawnSync(path.join(root, 'node_modules', '.bin', 'cdk'), args, { cwd: root, stdio: 'inherit' });
@@ -101,7 +128,7 @@ function main(): number {
   }
   console.log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s, cdk-nag included`);
 
-  step(3, 'What `cdk deploy` would create');
+  step(4, 'What `cdk deploy` would create');
   const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
   for (const [id, artifact] of Object.entries<{ type: string; properties?: { templateFile: string; stackName?: string } }>(
     manifest.artifacts,
@@ -112,19 +139,41 @@ function main(): number {
     console.log(`  stack ${artifact.properties.stackName ?? id}: ${path.relative(root, file)}`);
     for (const line of counts) console.log(`    ${line}`);
   }
-  step(4, 'Tokenizing the sample corpus with the job\'s local runner (data/sample, local Spark)');
+
+  step(5, "Tokenizing the sample corpus with the job's local runner (data/sample, local Spark)");
   const manifestPath = tokenizeSampleCorpus();
 
+  step(6, 'The chain of Slurm jobs the training function would submit for it (cpt-run.sh, with sbatch recording)');
+  const overrides = {
+    ...SAMPLE_OVERRIDES,
+    globalBatch: dataParallelDegree(config.nodeCount, config.tensorParallelDegree) * config.microBatchSize,
+  };
+  const flags = Object.entries(overrides).map(([key, value]) => `${OVERRIDE_FLAGS[key as OverrideKey].flag} ${value}`).join(' ');
+  console.log(`  as for: npm run submit -- --run ${DEMO_RUN} ${flags}   (a small batch for the small sample)`);
+  const chain = previewChain({ config, manifestFile: manifestPath, run: DEMO_RUN, overrides, python: venvPython });
+  console.log(indent(describeChain(chain).join('\n')));
+
+  step(7, 'Rendering a sample perplexity report (npm run report; the evaluate stage writes the same page to S3)');
+  fs.mkdirSync(path.join(local, 'report'), { recursive: true });
+  const report = renderReport(SAMPLE_REPORT, path.join(local, 'report', 'report.html'), venvPython);
+  console.log(`  ${path.relative(root, report)}: from ${path.relative(root, SAMPLE_REPORT)} (base model and 4 checkpoints, domain and general sets)`);
+
   console.log('\nWhere things are:');
-  console.log(`  templates and assets   ${path.relative(root, outdir)}/   (deploy with: npx cdk deploy --all)`);
-  console.log(`  tokenized sample       ${path.relative(root, path.dirname(manifestPath))}/   (load_from_disk folders train, eval_domain, eval_general)`);
-  console.log(`  its manifest           ${path.relative(root, manifestPath)}`);
+  const rows: [string, string][] = [
+    ['templates and assets', `${path.relative(root, outdir)}/   (deploy with: npx cdk deploy --all)`],
+    ['the plan', 'npm run plan   (-- --manifest FILE for a tokenized run, -c measuredTokensPerSecondPerNode=N)'],
+    ['tokenized sample', `${path.relative(root, path.dirname(manifestPath))}/   (load_from_disk folders train, eval_domain, eval_general)`],
+    ['its manifest', path.relative(root, manifestPath)],
+    ['the sample report', `${path.relative(root, report)}   (open it in a browser)`],
+  ];
+  for (const [label, where] of rows) console.log(`  ${label.padEnd(22)} ${where}`);
   return 0;
 }
 
 try {
   process.exitCode = main();
 } catch (error) {
-  console.error(error instanceof ConfigError ? error.message : String(error));
+  const known = [ConfigError, InvalidRequestError, ReportError].some((type) => error instanceof type);
+  console.error(known ? (error as Error).message : String(error));
   process.exitCode = 1;
 }
