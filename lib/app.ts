@@ -1,8 +1,10 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CptConfig } from './config/schema';
+import { budgetLimitUsd, PlanError } from './plan/estimate';
 import { ClusterStack } from './stacks/cluster-stack';
 import { DataStack } from './stacks/data-stack';
+import { MonitoringStack, PROJECT_TAG_KEY } from './stacks/monitoring-stack';
 import { stackNames } from './stack-names';
 import { NetworkStack } from './stacks/network-stack';
 import { TrainingStack } from './stacks/training-stack';
@@ -49,8 +51,28 @@ export function buildApp(app: App, config: CptConfig) {
     dataStack: data,
     trainingBundleDir: cluster.trainingBundleDir,
   });
-  // Stable tags: ParallelCluster fails an update that changes tags and config at once.
-  Tags.of(app).add('project', config.projectName);
+  const monitoring = new MonitoringStack(app, 'Monitoring', {
+    stackName: names.monitoring,
+    env,
+    description: 'trainium-cpt: alerts topic, alarms, dashboard and cost budget of a training run',
+    config,
+    dataStack: data,
+    trainingStack: training,
+    budgetLimitUsd: plannedBudgetLimitUsd(config),
+  });
+  // Stable tags: ParallelCluster fails an update that changes tags and config at once. The budget filters on this
+  // tag, once it is activated as a cost allocation tag in the Billing console.
+  Tags.of(app).add(PROJECT_TAG_KEY, config.projectName);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { network, data, cluster, training };
+  return { network, data, cluster, training, monitoring };
+}
+
+/** The plan's budget limit (lib/plan), or undefined when the Region has no prices on record. */
+function plannedBudgetLimitUsd(config: CptConfig): number | undefined {
+  try {
+    return budgetLimitUsd(config);
+  } catch (error) {
+    if (error instanceof PlanError) return undefined;
+    throw error;
+  }
 }

@@ -7,5 +7,6 @@ export function stackNames(config: Pick<CptConfig, 'projectName'>) {
     data: `${config.projectName}-data`,
     cluster: `${config.projectName}-cluster`,
     training: `${config.projectName}-training`,
+    monitoring: `${config.projectName}-monitoring`,
   } as const;
 }

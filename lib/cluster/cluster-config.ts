@@ -41,10 +41,14 @@ export interface ClusterResources {
   readonly nodeSetupScript: { readonly bucketName: string; readonly objectKey: string };
   /** The zipped training scripts, which the head node unpacks on FSx (an object of the CDK assets bucket). */
   readonly trainingBundle: { readonly bucketName: string; readonly objectKey: string };
+  /** The zipped metrics agent, which the head node installs (an object of the CDK assets bucket). */
+  readonly metricsAgent: { readonly bucketName: string; readonly objectKey: string };
   /** ARN partition, for the managed policy ARN (a token: `${AWS::Partition}`). */
   readonly partition: string;
   /** Policy of what training jobs need beyond S3 (reading the Hugging Face token), for the Trainium nodes. */
   readonly trainingPolicyArn: string;
+  /** Policy of what the head node needs beyond S3 (publishing the run's metrics to CloudWatch). */
+  readonly headNodePolicyArn: string;
 }
 
 /** Prefixes of the checkpoints bucket that training jobs write (exported models, evaluation reports). */
@@ -162,17 +166,28 @@ export function managedPolicyArns(partition: string): string[] {
   return [`arn:${partition}:iam::aws:policy/${SSM_MANAGED_POLICY}`];
 }
 
+/**
+ * Every IAM policy the configuration attaches to a node, once each, head node first: what the provider's
+ * AdditionalIamPolicies must list (its role may attach no other).
+ */
+export function attachedPolicyArns(pcluster: PclusterConfig): string[] {
+  const nodes = [pcluster.HeadNode.Iam, ...pcluster.Scheduling.SlurmQueues.map((queue) => queue.Iam)];
+  return [...new Set(nodes.flatMap((iam) => iam.AdditionalIamPolicies.map(({ Policy }) => Policy)))];
+}
+
 export function buildClusterConfig(config: ClusterSettings, resources: ClusterResources): PclusterConfig {
   const script = `s3://${resources.nodeSetupScript.bucketName}/${resources.nodeSetupScript.objectKey}`;
   const onNodeConfigured = (role: 'head' | 'compute'): CustomActions => ({
     OnNodeConfigured: { Script: script, Args: [role, config.neuronSdkVersion] },
   });
   const scriptAccess: S3Access = { BucketName: resources.nodeSetupScript.bucketName, KeyName: resources.nodeSetupScript.objectKey };
+  // The head node unpacks the training bundle and installs the metrics agent, which publishes to CloudWatch.
   const headIam: NodeIam = {
-    AdditionalIamPolicies: managedPolicyArns(resources.partition).map((Policy) => ({ Policy })),
+    AdditionalIamPolicies: [...managedPolicyArns(resources.partition), resources.headNodePolicyArn].map((Policy) => ({ Policy })),
     S3Access: [
       scriptAccess,
       { BucketName: resources.trainingBundle.bucketName, KeyName: resources.trainingBundle.objectKey },
+      { BucketName: resources.metricsAgent.bucketName, KeyName: resources.metricsAgent.objectKey },
     ],
   };
   // The training jobs run on the Trainium nodes: prepare reads the token, export and evaluate write their results.

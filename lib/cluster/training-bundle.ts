@@ -32,7 +32,8 @@ export class TrainingBundle extends Construct {
       targets: [{ key: 'InstanceIds', values: [headNodeInstanceId] }],
       parameters: {
         commands: [
-          'set -euo pipefail',
+          // SSM runs these with `sh` (dash on Ubuntu), which has no pipefail: `set -o pipefail` would stop the script.
+          'set -eu',
           `if [ -f ${this.dir}/cpt-run.sh ]; then exit 0; fi`,
           `rm -rf ${partial} && mkdir -p ${partial}`,
           `aws s3 cp ${this.asset.s3ObjectUrl} ${partial}/bundle.zip --only-show-errors`,

@@ -5,14 +5,15 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
+  attachedPolicyArns,
   buildClusterConfig,
   checkClusterConfig,
   clusterName,
   FSX_CHECKPOINTS_PATH,
   FSX_DATASETS_PATH,
   FSX_MOUNT_DIR,
-  managedPolicyArns,
 } from '../cluster/cluster-config';
+import { MetricsAgent } from '../cluster/metrics-agent';
 import { NodeSetupScript } from '../cluster/node-setup-script';
 import { ParallelCluster } from '../cluster/parallel-cluster';
 import { TrainingBundle } from '../cluster/training-bundle';
@@ -50,6 +51,9 @@ export class ClusterStack extends Stack {
         new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArnForPolicies(props.hfTokenSecret)] }),
       ],
     });
+    const name = clusterName(config);
+    const region = config.region ?? Aws.REGION;
+    const agent = new MetricsAgent(this, 'MetricsAgent', { clusterName: name, region });
     const configuration = buildClusterConfig(config, {
       headSubnetId: props.headSubnet.subnetId,
       computeSubnetId: props.computeSubnet.subnetId,
@@ -59,22 +63,23 @@ export class ClusterStack extends Stack {
       checkpointsBucketName: props.checkpointsBucket.bucketName,
       nodeSetupScript: { bucketName: script.asset.s3BucketName, objectKey: script.asset.s3ObjectKey },
       trainingBundle: { bucketName: bundle.asset.s3BucketName, objectKey: bundle.asset.s3ObjectKey },
+      metricsAgent: { bucketName: agent.asset.s3BucketName, objectKey: agent.asset.s3ObjectKey },
       partition: Aws.PARTITION,
       trainingPolicyArn: trainingPolicy.managedPolicyArn,
+      headNodePolicyArn: agent.policy.managedPolicyArn,
     });
-    const name = clusterName(config);
     checkClusterConfig(configuration, name, Object.values(stackNames(config)));
 
     this.cluster = new ParallelCluster(this, 'ParallelCluster', {
       version: config.parallelClusterVersion,
       clusterName: name,
       configuration,
-      additionalIamPolicies: [...managedPolicyArns(Aws.PARTITION), trainingPolicy.managedPolicyArn],
+      additionalIamPolicies: attachedPolicyArns(configuration),
     });
     bundle.unpackOn(this.cluster.headNodeInstanceId);
+    agent.installOn(this.cluster.headNodeInstanceId);
     this.trainingBundleDir = bundle.dir;
 
-    const region = config.region ?? Aws.REGION;
     new CfnOutput(this, 'ClusterName', { value: name, description: 'ParallelCluster cluster name (pcluster commands)' });
     new CfnOutput(this, 'HeadNodeInstanceId', { value: this.cluster.headNodeInstanceId });
     new CfnOutput(this, 'SsmSessionCommand', {

@@ -1,4 +1,5 @@
 import {
+  attachedPolicyArns,
   buildClusterConfig,
   checkClusterConfig,
   ClusterResources,
@@ -17,8 +18,10 @@ export const RESOURCES: ClusterResources = {
   checkpointsBucketName: 'trainium-cpt-checkpoints',
   nodeSetupScript: { bucketName: 'cdk-assets', objectKey: 'abc123.sh' },
   trainingBundle: { bucketName: 'cdk-assets', objectKey: 'def456.zip' },
+  metricsAgent: { bucketName: 'cdk-assets', objectKey: '789abc.zip' },
   partition: 'aws',
   trainingPolicyArn: 'arn:aws:iam::123456789012:policy/trainium-cpt-training-node',
+  headNodePolicyArn: 'arn:aws:iam::123456789012:policy/trainium-cpt-head-node',
 };
 
 const build = (overrides: Partial<CptConfig> = {}) => buildClusterConfig(defaultConfig(overrides), RESOURCES);
@@ -36,8 +39,15 @@ describe('head node', () => {
   });
 
   test('reachable by SSM Session Manager; SSH needs no key and stays inside the VPC', () => {
-    expect(HeadNode.Iam.AdditionalIamPolicies).toEqual([{ Policy: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' }]);
+    expect(HeadNode.Iam.AdditionalIamPolicies).toContainEqual({ Policy: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' });
     expect(HeadNode.Ssh).toEqual({ AllowedIps: '10.0.0.0/16' });
+  });
+
+  test("has the head node's own policy (publishing the run's metrics) besides SSM's", () => {
+    expect(HeadNode.Iam.AdditionalIamPolicies).toEqual([
+      { Policy: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' },
+      { Policy: RESOURCES.headNodePolicyArn },
+    ]);
   });
 
   test('an SSH key opens SSH to the configured range only', () => {
@@ -52,13 +62,24 @@ describe('head node', () => {
     expect(build().DevSettings.Timeouts.HeadNodeBootstrapTimeout).toBeLessThan(3600);
   });
 
-  test('runs the node set-up script as a head node, and may read that script and the training bundle only', () => {
+  test('runs the node set-up script as a head node, and may read that script, the training bundle and the metrics agent only', () => {
     expect(HeadNode.CustomActions).toEqual({
       OnNodeConfigured: { Script: 's3://cdk-assets/abc123.sh', Args: ['head', '2.28.1'] },
     });
     expect(HeadNode.Iam.S3Access).toEqual([
       { BucketName: 'cdk-assets', KeyName: 'abc123.sh' },
       { BucketName: 'cdk-assets', KeyName: 'def456.zip' },
+      { BucketName: 'cdk-assets', KeyName: '789abc.zip' },
+    ]);
+  });
+});
+
+describe('attachedPolicyArns', () => {
+  test('lists every policy of every node once, head node first: what the provider must be told of', () => {
+    expect(attachedPolicyArns(build())).toEqual([
+      'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore',
+      RESOURCES.headNodePolicyArn,
+      RESOURCES.trainingPolicyArn,
     ]);
   });
 });

@@ -25,6 +25,7 @@ describe('the ParallelCluster provider', () => {
           ',',
           [
             { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] },
+            { Ref: expect.stringMatching(/^MetricsAgentPolicy/) },
             { Ref: expect.stringMatching(/^TrainingNodePolicy/) },
           ],
         ],
@@ -116,7 +117,9 @@ test('the checkpoints bucket is kept by cdk destroy', () => {
 });
 
 describe('the training bundle', () => {
-  const [association] = Object.values(template.findResources('AWS::SSM::Association'));
+  const [association] = Object.entries(template.findResources('AWS::SSM::Association'))
+    .filter(([id]) => id.startsWith('TrainingBundle'))
+    .map(([, resource]) => resource);
   const dir = stacks.cluster.trainingBundleDir;
 
   test('is unpacked on the head node by an association that the deployment waits for', () => {

@@ -1,0 +1,93 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { functionMetric, trainingMetric, withLabel } from './training-metric';
+import { TrainingMetricKey } from './metrics';
+
+/**
+ * Glue job metrics on the dashboard, with the dimensions Glue publishes them under (JobName, JobRunId = ALL for every
+ * run of the job, Type = count): both are deltas since Glue's previous report, summed by the dashboard.
+ */
+export const GLUE_JOB_METRICS = [
+  { metricName: 'glue.driver.aggregate.recordsRead', label: 'Records read', type: 'count' },
+  { metricName: 'glue.driver.aggregate.elapsedTime', label: 'ETL time (ms)', type: 'count' },
+] as const;
+
+export interface RunDashboardProps {
+  readonly dashboardName: string;
+  /** The tokenization job. */
+  readonly glueJobName: string;
+  /** Failed runs of the job (the TriggeredRules metric of GlueFailureRule). */
+  readonly glueFailures: cloudwatch.IMetric;
+  /** The cluster whose metrics the head-node agent publishes. */
+  readonly clusterName: string;
+  /** Drawn as a line on the minutes-since-last-step graph. */
+  readonly stallAfter: Duration;
+  /** The training function. */
+  readonly trainingFunctionName: string;
+  /** Shown in the alarm status widget. */
+  readonly alarms: cloudwatch.IAlarm[];
+}
+
+/**
+ * One CloudWatch dashboard for a run, top to bottom in the order of the pipeline: the tokenization job, the training
+ * run on the cluster (from the head-node agent's metrics), the training function, and the state of every alarm.
+ */
+export class RunDashboard extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: RunDashboardProps) {
+    super(scope, id);
+    const { clusterName } = props;
+    const graph = (title: string, metrics: cloudwatch.IMetric[], extra: Partial<cloudwatch.GraphWidgetProps> = {}) =>
+      new cloudwatch.GraphWidget({ title, left: metrics, width: 8, height: 6, ...extra });
+    const heading = (markdown: string) => new cloudwatch.TextWidget({ markdown, width: 24, height: 1 });
+    const glue = ({ metricName, label, type }: (typeof GLUE_JOB_METRICS)[number]) =>
+      new cloudwatch.Metric({
+        namespace: 'Glue',
+        metricName,
+        dimensionsMap: { JobName: props.glueJobName, JobRunId: 'ALL', Type: type },
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(5),
+        label,
+      });
+    const stallMinutes = props.stallAfter.toMinutes();
+    const agent = (key: TrainingMetricKey, statistic: string) => withLabel(trainingMetric(key, clusterName, { statistic }), key);
+    const fn = (name: 'Errors' | 'Invocations') => functionMetric(name, props.trainingFunctionName).with({ label: name });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName,
+      defaultInterval: Duration.days(7),
+      widgets: [
+        [heading(`## Tokenization: Glue job ${props.glueJobName}`)],
+        [
+          graph('Records read', [glue(GLUE_JOB_METRICS[0])]),
+          graph('ETL time', [glue(GLUE_JOB_METRICS[1])]),
+          graph('Failed runs (FAILED, TIMEOUT, ERROR)', [props.glueFailures]),
+        ],
+        [heading(`## Training on ${clusterName} (published every minute by the head node's agent)`)],
+        [
+          graph('Training step', [agent('trainingStep', cloudwatch.Stats.MAXIMUM)]),
+          graph('Training loss', [agent('trainingLoss', cloudwatch.Stats.AVERAGE)]),
+          graph('Tokens per second', [agent('tokensPerSecond', cloudwatch.Stats.AVERAGE)]),
+        ],
+        [
+          graph(
+            'Minutes since the last step',
+            [agent('minutesSinceLastStep', cloudwatch.Stats.MAXIMUM)],
+            { leftAnnotations: [{ value: stallMinutes, label: `Stalled (${stallMinutes} min)`, color: cloudwatch.Color.RED }] },
+          ),
+          graph('Trainium nodes up', [agent('nodesUp', cloudwatch.Stats.MINIMUM)]),
+          graph('Failed jobs', [agent('failedJobs', cloudwatch.Stats.SUM)]),
+        ],
+        [heading(`## Training function ${props.trainingFunctionName} (submit, status, cancel)`)],
+        [
+          graph('Invocations', [fn('Invocations')]),
+          graph('Errors', [fn('Errors')]),
+        ],
+        [heading('## Alarms')],
+        [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: props.alarms, width: 24, height: 3 })],
+      ],
+    });
+  }
+}

@@ -1,0 +1,90 @@
+import { Annotations, CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { clusterName } from '../cluster/cluster-config';
+import { CptConfig } from '../config/schema';
+import { AlertsTopic } from '../monitoring/alerts-topic';
+import { CostBudget } from '../monitoring/cost-budget';
+import { GlueFailureRule } from '../monitoring/glue-failure-rule';
+import { RunAlarms } from '../monitoring/run-alarms';
+import { RunDashboard } from '../monitoring/run-dashboard';
+import { stackOutput } from '../training/stack-outputs';
+
+/** The tag the app puts on every resource, with the project name as its value: the budget filters on it. */
+export const PROJECT_TAG_KEY = 'project';
+
+export interface MonitoringStackProps extends StackProps {
+  readonly config: CptConfig;
+  /** The data stack: its output TokenizeJobName. */
+  readonly dataStack: Stack;
+  /** The training stack: its output TrainingFunctionName. */
+  readonly trainingStack: Stack;
+  /**
+   * Limit of the cost budget, in US dollars (the plan's cost of a run plus budgetMarginPercent).
+   * @default no budget (the plan has no prices for the Region): a synth warning says so
+   */
+  readonly budgetLimitUsd?: number;
+}
+
+/**
+ * Watching a run: the alerts topic (and its e-mail subscription), the alarms of the training run and the training
+ * function, a rule on failed runs of the tokenization job, the dashboard, and the cost budget of the project's tag.
+ */
+export class MonitoringStack extends Stack {
+  readonly alerts: AlertsTopic;
+  readonly alarms: RunAlarms;
+  readonly glueFailures: GlueFailureRule;
+  readonly dashboard: RunDashboard;
+  readonly budget?: CostBudget;
+
+  constructor(scope: Construct, id: string, props: MonitoringStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const cluster = clusterName(config);
+    const stallAfter = Duration.minutes(config.stallAlarmMinutes);
+    const glueJobName = stackOutput(this, props.dataStack, 'TokenizeJobName');
+    const trainingFunctionName = stackOutput(this, props.trainingStack, 'TrainingFunctionName');
+
+    this.alerts = new AlertsTopic(this, 'Alerts', { topicName: `${config.projectName}-alerts`, email: config.notificationEmail });
+    this.alarms = new RunAlarms(this, 'Alarms', {
+      namePrefix: config.projectName,
+      clusterName: cluster,
+      stallAfter,
+      trainingFunctionName,
+      topic: this.alerts.topic,
+    });
+    this.alerts.allowAlarms(this.alarms.all);
+    this.glueFailures = new GlueFailureRule(this, 'GlueFailures', {
+      ruleName: `${config.projectName}-tokenize-failed`,
+      jobName: glueJobName,
+      alerts: this.alerts,
+    });
+    this.dashboard = new RunDashboard(this, 'Dashboard', {
+      dashboardName: config.projectName,
+      glueJobName,
+      glueFailures: this.glueFailures.triggered,
+      clusterName: cluster,
+      stallAfter,
+      trainingFunctionName,
+      alarms: this.alarms.all,
+    });
+    if (props.budgetLimitUsd === undefined) {
+      Annotations.of(this).addWarningV2(
+        'trainium-cpt:no-budget',
+        `No cost budget: the plan has no prices for Region ${config.region} (npm run plan says which Regions it prices).`,
+      );
+    } else {
+      this.budget = new CostBudget(this, 'Budget', {
+        budgetName: `${config.projectName}-cost`,
+        budgetLimitUsd: props.budgetLimitUsd,
+        tag: { key: PROJECT_TAG_KEY, value: config.projectName },
+        alerts: this.alerts,
+      });
+    }
+
+    new CfnOutput(this, 'AlertsTopicArn', {
+      value: this.alerts.topic.topicArn,
+      description: 'SNS topic of alarms, failed tokenization runs and budget alerts: subscribe to it',
+    });
+    new CfnOutput(this, 'DashboardName', { value: config.projectName, description: 'CloudWatch dashboard of the run' });
+  }
+}

@@ -1,0 +1,50 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { METRICS_AGENT_DIR } from '../../lib/cluster/metrics-agent';
+import { CLUSTER_NAME_DIMENSION, METRICS_NAMESPACE, PUBLISH_INTERVAL_SECONDS, RUNS_DIR, TRAINING_METRICS } from '../../lib/monitoring/metrics';
+import { synthApp } from '../support/app';
+
+describe('the monitoring stack', () => {
+  test('is <projectName>-monitoring, deployed after the data and training stacks whose outputs it reads', () => {
+    const { stacks } = synthApp({ projectName: 'med' });
+    expect(stacks.monitoring.stackName).toBe('med-monitoring');
+    expect(stacks.monitoring.dependencies.map((s) => s.stackName).sort()).toEqual(['med-data', 'med-training']);
+  });
+
+  test("adds no output to the other stacks' templates", () => {
+    const { app, stacks } = synthApp();
+    app.synth();
+    const published = (stack: Stack) => Object.keys(Template.fromStack(stack).findOutputs('*')).filter((id) => id.startsWith('Publish'));
+    expect(published(stacks.training)).toEqual([]);
+    expect(Object.keys(Template.fromStack(stacks.monitoring).findOutputs('*')).sort()).toEqual(['AlertsTopicArn', 'DashboardName']);
+  });
+});
+
+describe('the custom-metrics contract (lib/monitoring/metrics.ts) and the agent that publishes it', () => {
+  const agent = fs.readFileSync(path.join(METRICS_AGENT_DIR, 'cpt_metrics_agent.py'), 'utf8');
+
+  test('six metrics, each with its unit', () => {
+    expect(Object.values(TRAINING_METRICS).map(({ name, unit }) => [name, unit])).toEqual([
+      ['TrainingStep', 'None'],
+      ['TrainingLoss', 'None'],
+      ['TrainingTokensPerSecond', 'Count/Second'],
+      ['MinutesSinceLastStep', 'None'],
+      ['NodesUp', 'Count'],
+      ['FailedJobs', 'Count'],
+    ]);
+  });
+
+  test.each(Object.values(TRAINING_METRICS))('the agent publishes $name in $unit', ({ name, unit }) => {
+    // The name and the unit on one line of the agent (where it makes the data point).
+    expect(agent).toMatch(new RegExp(`"${name}"[^\\n]*"${unit}"`));
+  });
+
+  test("the agent's defaults are the contract's: namespace, dimension, interval and runs folder", () => {
+    expect(agent).toContain(`DEFAULT_NAMESPACE = "${METRICS_NAMESPACE}"`);
+    expect(agent).toContain(`DIMENSION = "${CLUSTER_NAME_DIMENSION}"`);
+    expect(agent).toContain(`DEFAULT_INTERVAL = ${PUBLISH_INTERVAL_SECONDS}`);
+    expect(agent).toContain(`DEFAULT_RUNS_DIR = "${RUNS_DIR}"`);
+  });
+});
