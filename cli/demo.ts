@@ -11,7 +11,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ConfigError, loadProjectConfig } from '../lib/config/load';
+import { ConfigError, CONTEXT_FLAGS, loadProjectConfig, parseContextPair } from '../lib/config/load';
 import { describeConfig } from '../lib/config/summary';
 import { estimateRun, PlanError } from '../lib/plan/estimate';
 import { formatPlan } from '../lib/plan/format';
@@ -34,10 +34,9 @@ const SAMPLE_OVERRIDES = { warmupSteps: 2, checkpointEvery: 10 } as const;
 function contextArgs(argv: string[]): Record<string, string> {
   const context: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
-    const pair = argv[i] === '-c' || argv[i] === '--context' ? argv[++i] : undefined;
-    const match = pair === undefined ? null : /^([^=]+)=(.*)$/.exec(pair);
-    if (!match) throw new Error(`unexpected argument "${argv[i]}": use -c key=value`);
-    context[match[1]] = match[2];
+    const pair = CONTEXT_FLAGS.includes(argv[i]) ? parseContextPair(argv[++i]) : undefined;
+    if (!pair) throw new Error(`unexpected argument "${argv[i]}": use -c key=value`);
+    context[pair[0]] = pair[1];
   }
   return context;
 }

@@ -17,6 +17,8 @@ die() {
   printf 'chromium-env: %s\n' "$*" >&2
   exit 1
 }
+# shellcheck source=SCRIPTDIR/apt-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt-lib.sh"
 
 version() {
   # Debian's launcher script prints a harmless complaint on stderr on some machines: keep only the version.
@@ -25,15 +27,8 @@ version() {
 
 install() {
   if [ ! -x "$CHROMIUM" ]; then
-    local as_root=()
-    if [ "$(id -u)" -ne 0 ]; then
-      sudo -n true 2>/dev/null ||
-        die "$CHROMIUM is missing: install Debian's ${PACKAGES[*]} (sudo apt-get install -y ${PACKAGES[*]}), or run this as root to have it done"
-      as_root=(sudo -n)
-    fi
     printf 'chromium-env: installing %s (%s is missing)\n' "${PACKAGES[*]}" "$CHROMIUM" >&2
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q update >&2
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q install -y "${PACKAGES[@]}" >&2
+    apt_install "${PACKAGES[@]}"
     [ -x "$CHROMIUM" ] || die "apt-get installed ${PACKAGES[*]}, but $CHROMIUM is still missing"
   fi
   version

@@ -39,6 +39,8 @@ die() {
   printf 'slurm-env: %s\n' "$*" >&2
   exit 1
 }
+# shellcheck source=SCRIPTDIR/apt-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt-lib.sh"
 
 ensure_installed() {
   local missing=() cmd
@@ -47,15 +49,8 @@ ensure_installed() {
       missing+=("$cmd")
   done
   [ "${#missing[@]}" -eq 0 ] && return 0
-  local as_root=()
-  if [ "$(id -u)" -ne 0 ]; then
-    sudo -n true 2>/dev/null ||
-      die "missing ${missing[*]}: install Debian's ${SLURM_PACKAGES[*]} (sudo apt-get install -y ${SLURM_PACKAGES[*]}), or run this as root to have it done"
-    as_root=(sudo -n)
-  fi
   printf 'slurm-env: installing %s (missing: %s)\n' "${SLURM_PACKAGES[*]}" "${missing[*]}" >&2
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q update >&2
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q install -y "${SLURM_PACKAGES[@]}" >&2
+  apt_install "${SLURM_PACKAGES[@]}"
   # The packages' own services (if the machine runs systemd) are not used: this script starts its own daemons.
 }
 

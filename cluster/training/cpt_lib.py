@@ -375,14 +375,14 @@ def read_json(path: str) -> dict:
         return json.load(handle)
 
 
-def write_json_atomically(path: str, value) -> None:
-    """Writes `value` to a temporary file next to `path`, then renames it over `path`."""
+def write_text_atomically(path: str, text: str) -> None:
+    """Writes `text` to a temporary file next to `path`, then renames it over `path`: readers see the old file or
+    the whole new one, never a part."""
     directory = os.path.dirname(path) or "."
     fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(value, handle, indent=2, sort_keys=False)
-            handle.write("\n")
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, 0o644)
@@ -391,6 +391,10 @@ def write_json_atomically(path: str, value) -> None:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def write_json_atomically(path: str, value) -> None:
+    write_text_atomically(path, json.dumps(value, indent=2) + "\n")
 
 
 def line(value) -> str:

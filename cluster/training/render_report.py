@@ -27,8 +27,9 @@ import json
 import math
 import os
 import sys
-import tempfile
 from datetime import datetime, timezone
+
+from cpt_lib import write_text_atomically  # next to this file, here and in each run's scripts/
 
 SET_ORDER = ("domain", "general")
 SET_TITLES = {"domain": "Domain held-out set", "general": "General held-out set"}
@@ -580,23 +581,6 @@ def render(report: dict, source_name: str = "perplexity.json") -> str:
     ])
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Writes `text` to a temporary file next to `path`, then renames it over `path`."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(prefix=".tmp-report-", suffix=".html", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def main(argv: list) -> int:
     if len(argv) != 2 or any(a in ("-h", "--help") for a in argv):
         print("usage: render_report.py PERPLEXITY_JSON OUTPUT_HTML", file=sys.stderr)
@@ -608,7 +592,7 @@ def main(argv: list) -> int:
         print(f"render_report: {source}: {error}", file=sys.stderr)
         return 2
     try:
-        write_atomically(output, render(report, os.path.basename(source)))
+        write_text_atomically(output, render(report, os.path.basename(source)))
     except OSError as error:
         print(f"render_report: cannot write {output}: {error}", file=sys.stderr)
         return 1

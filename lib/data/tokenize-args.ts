@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FIELDS } from '../config/fields';
+import { CONTEXT_FLAGS, parseContextPair } from '../config/load';
 import { CptConfig } from '../config/schema';
 import { validateRunName } from './job-arguments';
 
@@ -114,10 +115,10 @@ export function parseTokenizeArgs(argv: readonly string[]): TokenizeRequest {
       help = true;
       continue;
     }
-    if (arg === '-c' || arg === '--context') {
+    if (CONTEXT_FLAGS.includes(arg)) {
       const pair = argv[++i];
-      const match = pair === undefined ? null : /^([^=]+)=(.*)$/.exec(pair);
-      if (match) context[match[1]] = match[2];
+      const parsed = parseContextPair(pair);
+      if (parsed) context[parsed[0]] = parsed[1];
       else problems.push(`${arg} ${pair ?? ''}`.trim() + ': expects key=value');
       continue;
     }

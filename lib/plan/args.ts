@@ -4,6 +4,8 @@
  * the other commands. Pure: the file is read by the command.
  */
 
+import { CONTEXT_FLAGS, parseContextPair } from '../config/load';
+
 /** Bad flags: one line naming the argument, the value and what is accepted. */
 export class PlanUsageError extends Error {
   constructor(message: string) {
@@ -58,11 +60,11 @@ export function parsePlanArgs(argv: readonly string[]): PlanCommandLine {
       help = true;
       continue;
     }
-    if (arg === '-c' || arg === '--context') {
+    if (CONTEXT_FLAGS.includes(arg)) {
       const pair = argv[++i];
-      const match = pair === undefined ? null : /^([^=]+)=(.*)$/.exec(pair);
-      if (!match) throw new PlanUsageError(`${arg} ${JSON.stringify(pair ?? '')}: expects key=value. Accepted: a configuration key and its value, such as -c region=us-east-2`);
-      context[match[1]] = match[2];
+      const parsed = parseContextPair(pair);
+      if (!parsed) throw new PlanUsageError(`${arg} ${JSON.stringify(pair ?? '')}: expects key=value. Accepted: a configuration key and its value, such as -c region=us-east-2`);
+      context[parsed[0]] = parsed[1];
       continue;
     }
     const eq = arg.indexOf('=');

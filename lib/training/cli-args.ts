@@ -1,3 +1,4 @@
+import { CONTEXT_FLAGS, parseContextPair } from '../config/load';
 import { TRAINING_ACTIONS, TrainingAction } from './contract';
 import { OVERRIDE_RULES, OverrideKey, Overrides, RUN_NAME_ACCEPTED } from './requests';
 import { RUN_NAME_PATTERN } from '../data/job-arguments';
@@ -100,10 +101,10 @@ export function parseTrainingArgs(argv: readonly string[]): TrainingCommandLine 
       json = true;
       continue;
     }
-    if (arg === '-c' || arg === '--context') {
+    if (CONTEXT_FLAGS.includes(arg)) {
       const pair = rest[++i];
-      const match = pair === undefined ? null : /^([^=]+)=(.*)$/.exec(pair);
-      if (match) context[match[1]] = match[2];
+      const parsed = parseContextPair(pair);
+      if (parsed) context[parsed[0]] = parsed[1];
       else problems.push(`${arg} ${pair ?? ''}`.trim() + ': expects key=value');
       continue;
     }
