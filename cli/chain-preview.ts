@@ -20,7 +20,7 @@ const root = path.join(__dirname, '..');
 const SCRIPTS = path.join(root, 'cluster', 'training');
 
 /** Stand-ins for what the deployed stacks would give the function: names only, nothing is called. */
-export function exampleLocations(config: CptConfig) {
+function exampleLocations(config: CptConfig) {
   return {
     datasetsBucket: `${config.projectName}-datasets-example`,
     checkpointsBucket: `${config.projectName}-checkpoints-example`,

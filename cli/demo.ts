@@ -11,7 +11,8 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ConfigError, CONTEXT_FLAGS, loadProjectConfig, parseContextPair } from '../lib/config/load';
+import { ConfigError, loadProjectConfig } from '../lib/config/load';
+import { CONTEXT_FLAGS, parseContextPair } from '../lib/shared/command-line';
 import { describeConfig } from '../lib/config/summary';
 import { estimateRun, PlanError } from '../lib/plan/estimate';
 import { formatPlan } from '../lib/plan/format';

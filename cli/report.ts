@@ -12,6 +12,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { CommandError, describeFailure, EXIT_CODES, HELP_FLAGS, UsageError as CommandUsageError } from '../lib/shared/command-line';
 import { runCommand } from './run-command';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -28,23 +29,19 @@ export const USAGE = [
   '  --help          this text',
 ].join('\n');
 
-export const EXIT_CODES = { succeeded: 0, failed: 1, usage: 2 } as const;
+export { describeFailure, EXIT_CODES };
 
 /** A wrong command line: printed with a pointer to --help. */
-export class UsageError extends Error {
+export class UsageError extends CommandUsageError {
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super(message, 'report');
   }
 }
 
 /** A report that could not be rendered: the renderer's own message, and its exit code. */
-export class ReportError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number = EXIT_CODES.failed,
-  ) {
-    super(message);
+export class ReportError extends CommandError {
+  constructor(message: string, exitCode: number = EXIT_CODES.failed) {
+    super(message, exitCode);
     this.name = 'ReportError';
   }
 }
@@ -61,7 +58,7 @@ export function parseReportArgs(argv: readonly string[]): ReportArgs {
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--help' || arg === '-h') {
+    if (HELP_FLAGS.includes(arg)) {
       help = true;
     } else if (arg === '--output' || arg === '-o') {
       const value = argv[++i];
@@ -129,12 +126,6 @@ export function report(argv: readonly string[], deps: ReportDeps): number {
   return EXIT_CODES.succeeded;
 }
 
-export function describeFailure(error: unknown): { message: string; exitCode: number } {
-  if (error instanceof UsageError) return { message: `${error.message}\nSee: npm run report -- --help`, exitCode: EXIT_CODES.usage };
-  if (error instanceof ReportError) return { message: error.message, exitCode: error.exitCode };
-  return { message: String(error), exitCode: EXIT_CODES.failed };
-}
-
 if (require.main === module) {
-  runCommand(async () => report(process.argv.slice(2), { print: (line) => console.log(line) }), describeFailure);
+  runCommand(async () => report(process.argv.slice(2), { print: (line) => console.log(line) }));
 }

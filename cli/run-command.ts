@@ -1,4 +1,5 @@
 import { CptConfig } from '../lib/config/schema';
+import { describeFailure } from '../lib/shared/command-line';
 
 /** The SDK client options of a CLI: the config's Region when it sets one (where cdk deployed), else the SDK's own chain. */
 export function clientOptions<T extends object>(config: CptConfig, base: T): T & { region?: string } {
@@ -6,10 +7,7 @@ export function clientOptions<T extends object>(config: CptConfig, base: T): T &
 }
 
 /** Runs a CLI's main and sets the exit code; a failure prints one clear message, never a stack trace. */
-export function runCommand(
-  main: () => Promise<number>,
-  describeFailure: (error: unknown) => { message: string; exitCode: number },
-): void {
+export function runCommand(main: () => Promise<number>): void {
   main().then(
     (code) => {
       process.exitCode = code;

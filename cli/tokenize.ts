@@ -9,7 +9,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { loadProjectConfig } from '../lib/config/load';
 import { clientOptions, runCommand } from './run-command';
-import { describeFailure, tokenize } from '../lib/data/tokenize-run';
+import { tokenize } from '../lib/data/tokenize-run';
 
 /** Adaptive retries ride out throttling; a run can be followed for days. */
 const CLIENT_OPTIONS = { maxAttempts: 8, retryMode: 'adaptive' } as const;
@@ -27,4 +27,4 @@ async function main(): Promise<number> {
   });
 }
 
-runCommand(main, describeFailure);
+runCommand(main);

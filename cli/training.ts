@@ -11,7 +11,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { loadProjectConfig } from '../lib/config/load';
 import { clientOptions, runCommand } from './run-command';
-import { describeFailure, trainingCommand } from '../lib/training/training-cli';
+import { trainingCommand } from '../lib/training/training-cli';
 
 /** Adaptive retries ride out throttling; submitting again is harmless (the head-node script is idempotent). */
 const CLIENT_OPTIONS = { maxAttempts: 3, retryMode: 'adaptive' } as const;
@@ -27,4 +27,4 @@ async function main(): Promise<number> {
   });
 }
 
-runCommand(main, describeFailure);
+runCommand(main);

@@ -10,15 +10,6 @@ export const DEFAULTS_CONTEXT_KEY = 'trainium-cpt';
 export const CONFIG_FILE_CONTEXT_KEY = 'config';
 
 /** Bad configuration: the message lists every problem, each with its key, value, source and what is accepted. */
-/** The flags of the CLIs that take a configuration key, as cdk does: `-c key=value` or `--context key=value`. */
-export const CONTEXT_FLAGS: readonly string[] = ['-c', '--context'];
-
-/** Splits the value of a `-c` flag; undefined when it is not `key=value`. */
-export function parseContextPair(pair: string | undefined): [key: string, value: string] | undefined {
-  const match = pair === undefined ? null : /^([^=]+)=(.*)$/.exec(pair);
-  return match ? [match[1], match[2]] : undefined;
-}
-
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`Invalid trainium-cpt configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

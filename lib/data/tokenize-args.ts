@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FIELDS } from '../config/fields';
-import { CONTEXT_FLAGS, parseContextPair } from '../config/load';
+import { CONTEXT_FLAGS, HELP_FLAGS, parseContextPair, splitInline, UsageError as CommandUsageError } from '../shared/command-line';
 import { CptConfig } from '../config/schema';
 import { validateRunName } from './job-arguments';
 
@@ -11,10 +11,9 @@ import { validateRunName } from './job-arguments';
  */
 
 /** Bad flags: the message lists each problem with the flag, the value and what is accepted. */
-export class UsageError extends Error {
+export class UsageError extends CommandUsageError {
   constructor(readonly problems: readonly string[]) {
-    super(`Invalid arguments to npm run tokenize:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'UsageError';
+    super(`Invalid arguments to npm run tokenize:\n${problems.map((p) => `  - ${p}`).join('\n')}`, 'tokenize');
   }
 }
 
@@ -111,7 +110,7 @@ export function parseTokenizeArgs(argv: readonly string[]): TokenizeRequest {
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--help' || arg === '-h') {
+    if (HELP_FLAGS.includes(arg)) {
       help = true;
       continue;
     }
@@ -193,11 +192,6 @@ export function checkAgainstConfig(request: TokenizeRequest, config: CptConfig):
     problems.push(`${shareFrom} mixes in a general corpus, but ${noneFrom}. Accepted: --general-share 0, or a --general-uri`);
   }
   if (problems.length > 0) throw new UsageError(problems);
-}
-
-function splitInline(arg: string): [string, string | undefined] {
-  const eq = arg.indexOf('=');
-  return arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
 }
 
 function acceptedFor(flag: string): string {

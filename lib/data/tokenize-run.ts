@@ -1,10 +1,10 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetJobRunCommand, GetJobRunsCommand, GlueClient, JobRun, StartJobRunCommand } from '@aws-sdk/client-glue';
-import { ConfigError } from '../config/load';
 import { CptConfig } from '../config/schema';
+import { CommandError, describeFailure, EXIT_CODES as COMMAND_EXIT_CODES } from '../shared/command-line';
 import { stackNames } from '../stack-names';
 import { manifestUri } from './job-arguments';
-import { checkAgainstConfig, parseTokenizeArgs, TokenizeRequest, USAGE, UsageError } from './tokenize-args';
+import { checkAgainstConfig, parseTokenizeArgs, TokenizeRequest, USAGE } from './tokenize-args';
 
 /**
  * `npm run tokenize`: starts the Glue tokenization job for one run and follows it to the end. The AWS clients, the
@@ -21,23 +21,22 @@ export const DATA_STACK_OUTPUTS = [
 ] as const;
 export type DataStackOutputs = Record<(typeof DATA_STACK_OUTPUTS)[number], string>;
 
+/** The commands' exit codes (failed: the run ended in FAILED, ERROR, TIMEOUT, STOPPED or EXPIRED, or AWS refused a call). */
 export const EXIT_CODES = {
-  succeeded: 0,
-  /** The run ended in FAILED, ERROR, TIMEOUT, STOPPED or EXPIRED, or AWS refused a call. */
-  failed: 1,
-  /** Bad flags or configuration: nothing was sent to AWS. */
-  usage: 2,
+  ...COMMAND_EXIT_CODES,
   /** --timeout-minutes passed: this command stopped following, the run goes on. */
   stillRunning: 3,
 } as const;
 
 /** A failure whose message says what happened and what to do; printed without a stack trace. */
-export class TokenizeError extends Error {
+export class TokenizeError extends CommandError {
   constructor(message: string) {
     super(message);
     this.name = 'TokenizeError';
   }
 }
+
+export { describeFailure };
 
 export const DEFAULT_POLL_SECONDS = 30;
 /** Progress lines while RUNNING: often enough to show life, rarely enough to read. */
@@ -91,13 +90,6 @@ export async function tokenize(argv: readonly string[], deps: TokenizeDeps): Pro
 }
 
 /** The message and exit code for an error of the command: one clear line, never a stack trace. */
-export function describeFailure(error: unknown): { message: string; exitCode: number } {
-  if (error instanceof UsageError) return { message: `${error.message}\nSee: npm run tokenize -- --help`, exitCode: EXIT_CODES.usage };
-  if (error instanceof ConfigError) return { message: error.message, exitCode: EXIT_CODES.usage };
-  if (error instanceof TokenizeError) return { message: error.message, exitCode: EXIT_CODES.failed };
-  return { message: String(error), exitCode: EXIT_CODES.failed };
-}
-
 /** The data stack's outputs; a missing stack or output means the data stack is not (or not fully) deployed. */
 export async function resolveDataStack(cloudFormation: CloudFormationClient, stackName: string): Promise<DataStackOutputs> {
   const deploy = `Deploy it first: npx cdk deploy ${stackName}`;

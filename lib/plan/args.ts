@@ -4,7 +4,7 @@
  * the other commands. Pure: the file is read by the command.
  */
 
-import { CONTEXT_FLAGS, parseContextPair } from '../config/load';
+import { CONTEXT_FLAGS, HELP_FLAGS, parseContextPair, splitInline } from '../shared/command-line';
 
 /** Bad flags: one line naming the argument, the value and what is accepted. */
 export class PlanUsageError extends Error {
@@ -56,7 +56,7 @@ export function parsePlanArgs(argv: readonly string[]): PlanCommandLine {
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--help' || arg === '-h') {
+    if (HELP_FLAGS.includes(arg)) {
       help = true;
       continue;
     }
@@ -67,8 +67,7 @@ export function parsePlanArgs(argv: readonly string[]): PlanCommandLine {
       context[parsed[0]] = parsed[1];
       continue;
     }
-    const eq = arg.indexOf('=');
-    const [flag, inline] = arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
+    const [flag, inline] = splitInline(arg);
     if (flag === '--manifest') {
       const [value, next] = valueOf(flag, inline, i, 'the path of a manifest.json');
       if (manifest !== undefined) throw new PlanUsageError(`--manifest: given twice (${JSON.stringify(manifest)} and ${JSON.stringify(value)}). Accepted: one manifest`);

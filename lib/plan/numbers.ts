@@ -23,8 +23,3 @@ export function formatUsd(value: number): string {
 export function formatPrice(value: number): string {
   return `$${value.toLocaleString(EN, { minimumFractionDigits: 2, maximumFractionDigits: 4 })}`;
 }
-
-/** Hours with one decimal, and days from two days up: "221.0 h (9.2 days)". */
-export function formatHours(hours: number): string {
-  return hours >= 48 ? `${formatNumber(hours, 1)} h (${formatNumber(hours / 24, 1)} days)` : `${formatNumber(hours, 1)} h`;
-}

@@ -1,4 +1,4 @@
-import { CONTEXT_FLAGS, parseContextPair } from '../config/load';
+import { CONTEXT_FLAGS, HELP_FLAGS, parseContextPair, splitInline, UsageError as CommandUsageError } from '../shared/command-line';
 import { TRAINING_ACTIONS, TrainingAction } from './contract';
 import { OVERRIDE_RULES, OverrideKey, Overrides, RUN_NAME_ACCEPTED } from './requests';
 import { RUN_NAME_PATTERN } from '../data/job-arguments';
@@ -10,13 +10,12 @@ import { RUN_NAME_PATTERN } from '../data/job-arguments';
  */
 
 /** Bad flags: the message lists each problem with the flag, the value and what is accepted. */
-export class UsageError extends Error {
+export class UsageError extends CommandUsageError {
   constructor(
     readonly action: string,
     readonly problems: readonly string[],
   ) {
-    super(`Invalid arguments to npm run ${action}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'UsageError';
+    super(`Invalid arguments to npm run ${action}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, action);
   }
 }
 
@@ -93,7 +92,7 @@ export function parseTrainingArgs(argv: readonly string[]): TrainingCommandLine 
 
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
-    if (arg === '--help' || arg === '-h') {
+    if (HELP_FLAGS.includes(arg)) {
       help = true;
       continue;
     }
@@ -108,8 +107,7 @@ export function parseTrainingArgs(argv: readonly string[]): TrainingCommandLine 
       else problems.push(`${arg} ${pair ?? ''}`.trim() + ': expects key=value');
       continue;
     }
-    const eq = arg.indexOf('=');
-    const [flag, inline] = arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
+    const [flag, inline] = splitInline(arg);
     const accepted = flag === '--run' || (action === 'submit' && KEY_OF_FLAG.has(flag));
     if (!accepted) {
       const also = action === 'submit' ? [...KEY_OF_FLAG.keys()] : [];

@@ -1,7 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { ConfigError } from '../config/load';
 import { CptConfig } from '../config/schema';
+import { CommandError, describeFailure, EXIT_CODES } from '../shared/command-line';
 import { stackNames } from '../stack-names';
 import { STAGES } from './contract';
 import { inFlags, parseTrainingArgs, TrainingCommandLine, usage, UsageError } from './cli-args';
@@ -16,21 +16,16 @@ import { InvalidRequestError } from './requests';
 /** The training stack's output this command reads. */
 export const FUNCTION_NAME_OUTPUT = 'TrainingFunctionName';
 
-export const EXIT_CODES = {
-  succeeded: 0,
-  /** The function failed (manifest, head node, script), or AWS refused a call. */
-  failed: 1,
-  /** Bad flags or configuration, or a request the function refused: nothing reached the cluster. */
-  usage: 2,
-} as const;
+/**
+ * Exit codes: failed, the function failed (manifest, head node, script) or AWS refused a call; usage, bad flags or
+ * configuration, or a request the function refused: nothing reached the cluster.
+ */
+export { describeFailure, EXIT_CODES };
 
 /** A failure whose message says what happened and what to do; printed without a stack trace. */
-export class TrainingCommandError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number = EXIT_CODES.failed,
-  ) {
-    super(message);
+export class TrainingCommandError extends CommandError {
+  constructor(message: string, exitCode: number = EXIT_CODES.failed) {
+    super(message, exitCode);
     this.name = 'TrainingCommandError';
   }
 }
@@ -62,14 +57,6 @@ export async function trainingCommand(argv: readonly string[], deps: TrainingCom
   if (line.json) deps.print(JSON.stringify(answer, null, 2));
   else for (const text of describeAnswer(line.action, answer)) deps.print(text);
   return EXIT_CODES.succeeded;
-}
-
-/** The message and exit code for an error of the command: one clear message, never a stack trace. */
-export function describeFailure(error: unknown): { message: string; exitCode: number } {
-  if (error instanceof UsageError) return { message: `${error.message}\nSee: npm run ${error.action} -- --help`, exitCode: EXIT_CODES.usage };
-  if (error instanceof ConfigError) return { message: error.message, exitCode: EXIT_CODES.usage };
-  if (error instanceof TrainingCommandError) return { message: error.message, exitCode: error.exitCode };
-  return { message: String(error), exitCode: EXIT_CODES.failed };
 }
 
 /** The rules between settings (the queue's size, the batch split...), against the local configuration. */
