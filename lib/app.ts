@@ -41,6 +41,7 @@ export function buildApp(app: App, config: CptConfig) {
     datasetsBucket: data.datasetsBucket,
     checkpointsBucket: data.checkpointsBucket,
     hfTokenSecret: data.hfTokenSecret,
+    fsxLinkingPolicy: data.fsxLinkingPolicy,
   });
   const training = new TrainingStack(app, 'Training', {
     stackName: names.training,

@@ -45,7 +45,8 @@ export interface ClusterResources {
   readonly metricsAgent: { readonly bucketName: string; readonly objectKey: string };
   /** ARN partition, for the managed policy ARN (a token: `${AWS::Partition}`). */
   readonly partition: string;
-  /** Policy of what training jobs need beyond S3 (reading the Hugging Face token), for the Trainium nodes. */
+  /** Policy of what training jobs need beyond S3 (reading the Hugging Face token), for the Trainium nodes; like
+   * headNodePolicyArn, under NODE_POLICY_PATH (node-policy.ts), or ParallelCluster's provider cannot attach it. */
   readonly trainingPolicyArn: string;
   /** Policy of what the head node needs beyond S3 (publishing the run's metrics to CloudWatch). */
   readonly headNodePolicyArn: string;
@@ -161,18 +162,9 @@ export function computeResourceName(instanceType: string): string {
   return instanceType.replace(/\./g, '-');
 }
 
-/** Managed policies the configuration attaches: the provider must be told of each (AdditionalIamPolicies). */
+/** AWS managed policies the configuration attaches (one of those ParallelCluster's provider may attach). */
 export function managedPolicyArns(partition: string): string[] {
   return [`arn:${partition}:iam::aws:policy/${SSM_MANAGED_POLICY}`];
-}
-
-/**
- * Every IAM policy the configuration attaches to a node, once each, head node first: what the provider's
- * AdditionalIamPolicies must list (its role may attach no other).
- */
-export function attachedPolicyArns(pcluster: PclusterConfig): string[] {
-  const nodes = [pcluster.HeadNode.Iam, ...pcluster.Scheduling.SlurmQueues.map((queue) => queue.Iam)];
-  return [...new Set(nodes.flatMap((iam) => iam.AdditionalIamPolicies.map(({ Policy }) => Policy)))];
 }
 
 export function buildClusterConfig(config: ClusterSettings, resources: ClusterResources): PclusterConfig {

@@ -6,6 +6,7 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { CfnAssociation } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, PUBLISH_INTERVAL_SECONDS, RUNS_DIR } from '../monitoring/metrics';
+import { nodePolicy } from './node-policy';
 
 /** The agent's source folder: the Python agent and the script that installs it as a service. */
 export const METRICS_AGENT_DIR = path.join(__dirname, '..', '..', 'cluster', 'monitoring');
@@ -44,7 +45,7 @@ export class MetricsAgent extends Construct {
       throw new Error(`The metrics agent has no ${INSTALL_SCRIPT} in ${sourceDir}`);
     }
     this.asset = new s3assets.Asset(this, 'Asset', { path: sourceDir, exclude: ['tests', '__pycache__', '*.pyc'] });
-    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+    this.policy = nodePolicy(this, 'Policy', {
       description: `Head node of the cluster: publish metrics to the CloudWatch namespace ${METRICS_NAMESPACE} only`,
       statements: [
         new iam.PolicyStatement({

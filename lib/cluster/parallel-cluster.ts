@@ -1,4 +1,5 @@
 import { CfnStack, CustomResource, Fn, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { PclusterConfig } from './cluster-config';
 
@@ -9,8 +10,12 @@ export interface ParallelClusterProps {
   readonly clusterName: string;
   /** The cluster configuration, as `pcluster create-cluster` takes it (tokens are fine). */
   readonly configuration: PclusterConfig;
-  /** ARNs of every IAM policy the configuration attaches: the provider's role must be allowed to attach them. */
-  readonly additionalIamPolicies: string[];
+  /**
+   * What the provider's role needs beyond ParallelCluster's own policies: linking FSx to our buckets (the provider
+   * creates the data repository associations with its own role, which ParallelCluster's template lets reach no bucket
+   * of ours). Never the nodes' policies.
+   */
+  readonly providerPolicies: iam.IManagedPolicy[];
   /**
    * What happens to the cluster when the resource is deleted.
    * @default 'Delete'
@@ -27,6 +32,11 @@ export interface ParallelClusterProps {
  * ServiceToken and DeletionPolicy to `pcluster create-cluster` as an argument, and an unknown one fails the call
  * (cloudformation/custom_resource/cluster.yaml and cli/src/pcluster/lib/lib.py of aws/aws-parallelcluster).
  * CloudFormation's default of one hour applies; with no static nodes, a cluster is created well within it.
+ *
+ * The provider's Lambda role has ParallelCluster's own policies (cloudformation/policies/parallelcluster-policies.yaml
+ * with EnableIamAdminAccess) plus `providerPolicies`, which this construct passes as the provider's
+ * AdditionalIamPolicies: nothing else. The node policies are not passed there (that would give the provider the nodes'
+ * rights and still not the right to attach them): they live under NODE_POLICY_PATH, which the admin policy may attach.
  */
 export class ParallelCluster extends Construct {
   readonly clusterName: string;
@@ -42,7 +52,7 @@ export class ParallelCluster extends Construct {
         'https://${AWS::Region}-aws-parallelcluster.s3.${AWS::Region}.${AWS::URLSuffix}/parallelcluster/${Version}/templates/custom_resource/cluster.yaml',
         { Version: props.version },
       ),
-      parameters: { AdditionalIamPolicies: Fn.join(',', props.additionalIamPolicies) },
+      parameters: { AdditionalIamPolicies: Fn.join(',', props.providerPolicies.map((policy) => policy.managedPolicyArn)) },
     });
 
     const cluster = new CustomResource(this, 'Cluster', {
@@ -61,3 +71,4 @@ export class ParallelCluster extends Construct {
     this.headNodePrivateIp = cluster.getAttString('headNode.privateIpAddress');
   }
 }
+

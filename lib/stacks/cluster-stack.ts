@@ -5,7 +5,6 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
-  attachedPolicyArns,
   buildClusterConfig,
   checkClusterConfig,
   clusterName,
@@ -14,6 +13,7 @@ import {
   FSX_MOUNT_DIR,
 } from '../cluster/cluster-config';
 import { MetricsAgent } from '../cluster/metrics-agent';
+import { nodePolicy } from '../cluster/node-policy';
 import { NodeSetupScript } from '../cluster/node-setup-script';
 import { ParallelCluster } from '../cluster/parallel-cluster';
 import { TrainingBundle } from '../cluster/training-bundle';
@@ -31,6 +31,8 @@ export interface ClusterStackProps extends StackProps {
   readonly checkpointsBucket: s3.IBucket;
   /** Secret of the Hugging Face token: the prepare stage downloads the base model with it. */
   readonly hfTokenSecret: secretsmanager.ISecret;
+  /** Lets ParallelCluster's provider link FSx to the two buckets (DataStack.fsxLinkingPolicy). */
+  readonly fsxLinkingPolicy: iam.IManagedPolicy;
 }
 
 /** The Slurm cluster of Trainium nodes, with FSx for Lustre linked to the datasets and checkpoints buckets. */
@@ -45,7 +47,7 @@ export class ClusterStack extends Stack {
 
     const script = new NodeSetupScript(this, 'NodeSetup', { neuronRelease: config.neuronSdkVersion });
     const bundle = new TrainingBundle(this, 'TrainingBundle');
-    const trainingPolicy = new iam.ManagedPolicy(this, 'TrainingNodePolicy', {
+    const trainingPolicy = nodePolicy(this, 'TrainingNodePolicy', {
       description: 'Trainium nodes of the cluster: read the Hugging Face token for the prepare stage',
       statements: [
         new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArnForPolicies(props.hfTokenSecret)] }),
@@ -74,7 +76,7 @@ export class ClusterStack extends Stack {
       version: config.parallelClusterVersion,
       clusterName: name,
       configuration,
-      additionalIamPolicies: attachedPolicyArns(configuration),
+      providerPolicies: [props.fsxLinkingPolicy],
     });
     bundle.unpackOn(this.cluster.headNodeInstanceId);
     agent.installOn(this.cluster.headNodeInstanceId);

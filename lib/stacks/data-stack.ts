@@ -1,10 +1,12 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CptConfig } from '../config/schema';
 import { CorpusBuckets } from '../data/corpus-buckets';
+import { FsxLinkingPolicy } from '../data/fsx-linking-policy';
 import { HuggingFaceSecret } from '../data/hugging-face-secret';
 import { TokenizeJob } from '../data/tokenize-job';
 
@@ -19,6 +21,8 @@ export class DataStack extends Stack {
   readonly checkpointsBucket: s3.IBucket;
   readonly hfTokenSecret: secretsmanager.ISecret;
   readonly tokenizeJob: glue.IJob;
+  /** For ParallelCluster's provider: link the cluster's FSx for Lustre to the datasets and checkpoints buckets. */
+  readonly fsxLinkingPolicy: iam.IManagedPolicy;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -41,6 +45,7 @@ export class DataStack extends Stack {
     this.checkpointsBucket = buckets.checkpoints;
     this.hfTokenSecret = hfToken.secret;
     this.tokenizeJob = tokenize.job;
+    this.fsxLinkingPolicy = new FsxLinkingPolicy(this, 'FsxLinking', { buckets: [buckets.datasets, buckets.checkpoints] }).policy;
 
     const corpusPrefixes = [config.domainCorpusPrefix, config.generalCorpusPrefix].filter((p) => p !== '');
     new CfnOutput(this, 'RawBucketName', {

@@ -1,5 +1,4 @@
 import {
-  attachedPolicyArns,
   buildClusterConfig,
   checkClusterConfig,
   ClusterResources,
@@ -70,16 +69,6 @@ describe('head node', () => {
       { BucketName: 'cdk-assets', KeyName: 'abc123.sh' },
       { BucketName: 'cdk-assets', KeyName: 'def456.zip' },
       { BucketName: 'cdk-assets', KeyName: '789abc.zip' },
-    ]);
-  });
-});
-
-describe('attachedPolicyArns', () => {
-  test('lists every policy of every node once, head node first: what the provider must be told of', () => {
-    expect(attachedPolicyArns(build())).toEqual([
-      'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore',
-      RESOURCES.headNodePolicyArn,
-      RESOURCES.trainingPolicyArn,
     ]);
   });
 });

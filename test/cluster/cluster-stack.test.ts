@@ -17,24 +17,19 @@ describe('the ParallelCluster provider', () => {
     });
   });
 
-  test('is told of every IAM policy the cluster configuration attaches', () => {
+  test("gets the data stack's FSx linking policy as AdditionalIamPolicies, and no node policy", () => {
     const [provider] = Object.values(template.findResources('AWS::CloudFormation::Stack'));
     expect(provider.Properties.Parameters).toEqual({
       AdditionalIamPolicies: {
-        'Fn::Join': [
-          ',',
-          [
-            { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] },
-            { Ref: expect.stringMatching(/^MetricsAgentPolicy/) },
-            { Ref: expect.stringMatching(/^TrainingNodePolicy/) },
-          ],
-        ],
+        'Fn::GetStackOutput': expect.objectContaining({ StackName: 'trainium-cpt-data', OutputName: expect.stringMatching(/FsxLinking/) }),
       },
     });
-    const configuration = JSON.stringify(clusterResource.Properties.ClusterConfiguration);
-    for (const policy of new Set(configuration.match(/"Policy":(\{[^}]*\}\]\]\}|\{"Ref":"[^"]+"\})/g) ?? [])) {
-      expect(JSON.stringify(provider.Properties.Parameters)).toContain(policy.slice('"Policy":'.length));
-    }
+  });
+
+  test('node policies live under /parallelcluster/, the only customer policies its provider may attach', () => {
+    const nodePolicies = Object.entries(template.findResources('AWS::IAM::ManagedPolicy'));
+    expect(nodePolicies.map(([id]) => id).sort()).toEqual([expect.stringMatching(/^MetricsAgentPolicy/), expect.stringMatching(/^TrainingNodePolicy/)]);
+    for (const [, policy] of nodePolicies) expect(policy.Properties.Path).toBe('/parallelcluster/');
   });
 
   test("the Trainium nodes' extra policy reads the Hugging Face secret and nothing else", () => {

@@ -33,15 +33,8 @@ describe("the head node's metrics policy", () => {
     }
   });
 
-  test("is among the provider's AdditionalIamPolicies, with every other policy the configuration attaches", () => {
-    const [provider] = Object.values(template.findResources('AWS::CloudFormation::Stack'));
-    const listed: unknown[] = provider.Properties.Parameters.AdditionalIamPolicies['Fn::Join'][1];
-    expect(listed).toContainEqual(POLICY);
-    const configuration = clusterResource.Properties.ClusterConfiguration;
-    const attached = [HeadNode, ...configuration.Scheduling.SlurmQueues].flatMap((node) =>
-      node.Iam.AdditionalIamPolicies.map((p: { Policy: unknown }) => p.Policy),
-    );
-    for (const policyArn of attached) expect(listed).toContainEqual(policyArn);
+  test("lives under /parallelcluster/, so that ParallelCluster's provider may attach it (test/cluster/provider-permissions)", () => {
+    expect(policy.Properties.Path).toBe('/parallelcluster/');
   });
 });
 
