@@ -1,5 +1,6 @@
 import { CptConfig } from '../config/schema';
 import { DATASETS_PREFIX } from '../data/job-arguments';
+import { PROJECT_TAG_KEY } from '../shared/project-tag';
 
 /**
  * A pure, typed builder of the AWS ParallelCluster 3 cluster configuration (the YAML of `pcluster create-cluster`,
@@ -278,8 +279,9 @@ export function buildClusterConfig(config: ClusterSettings, resources: ClusterRe
       Logs: { CloudWatch: { Enabled: true, RetentionInDays: 30, DeletionPolicy: 'Delete' } },
       Dashboards: { CloudWatch: { Enabled: true } },
     },
-    // Stable: ParallelCluster fails an update that changes tags and configuration at once.
-    Tags: [{ Key: 'trainium-cpt:project', Value: config.projectName }],
+    // The project's cost allocation tag: ParallelCluster puts these on its stack (so on FSx), the head node and the
+    // compute launch templates. Stable: ParallelCluster fails an update that changes tags and configuration at once.
+    Tags: [{ Key: PROJECT_TAG_KEY, Value: config.projectName }],
     DevSettings: { Timeouts: { HeadNodeBootstrapTimeout: HEAD_NODE_BOOTSTRAP_TIMEOUT_SECONDS } },
   };
 }

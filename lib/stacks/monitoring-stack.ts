@@ -7,10 +7,9 @@ import { CostBudget } from '../monitoring/cost-budget';
 import { GlueFailureRule } from '../monitoring/glue-failure-rule';
 import { RunAlarms } from '../monitoring/run-alarms';
 import { RunDashboard } from '../monitoring/run-dashboard';
+import { PROJECT_TAG_KEY } from '../shared/project-tag';
 import { stackOutput } from '../training/stack-outputs';
 
-/** The tag the app puts on every resource, with the project name as its value: the budget filters on it. */
-export const PROJECT_TAG_KEY = 'project';
 
 export interface MonitoringStackProps extends StackProps {
   readonly config: CptConfig;
