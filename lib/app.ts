@@ -1,7 +1,7 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CptConfig } from './config/schema';
-import { budgetLimitUsd, PlanError } from './plan/estimate';
+import { dailyBudgetUsd, PlanError } from './plan/estimate';
 import { ClusterStack } from './stacks/cluster-stack';
 import { DataStack } from './stacks/data-stack';
 import { MonitoringStack } from './stacks/monitoring-stack';
@@ -59,8 +59,9 @@ export function buildApp(app: App, config: CptConfig) {
     description: 'trainium-cpt: alerts topic, alarms, dashboard and cost budget of a training run',
     config,
     dataStack: data,
+    clusterStack: cluster,
     trainingStack: training,
-    budgetLimitUsd: plannedBudgetLimitUsd(config),
+    dailyBudgetUsd: plannedDailyBudgetUsd(config),
   });
   // Stable tags: ParallelCluster fails an update that changes tags and config at once. The budget filters on this
   // tag, once it is activated as a cost allocation tag in the Billing console.
@@ -69,10 +70,10 @@ export function buildApp(app: App, config: CptConfig) {
   return { network, data, cluster, training, monitoring };
 }
 
-/** The plan's budget limit (lib/plan), or undefined when the Region has no prices on record. */
-function plannedBudgetLimitUsd(config: CptConfig): number | undefined {
+/** The plan's daily budget limit (lib/plan), or undefined when the Region has no prices on record. */
+function plannedDailyBudgetUsd(config: CptConfig): number | undefined {
   try {
-    return budgetLimitUsd(config);
+    return dailyBudgetUsd(config);
   } catch (error) {
     if (error instanceof PlanError) return undefined;
     throw error;

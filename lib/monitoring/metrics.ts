@@ -21,13 +21,21 @@ import { FSX_MOUNT_DIR } from '../cluster/cluster-config';
  *
  * `MinutesSinceLastStep` is absent when no train job runs: its alarm treats missing data as not breaching, so an idle
  * cluster never looks stalled. `FailedJobs` counts new failures per data point, so its Sum over a period is the number
- * of jobs that failed in that period.
+ * of jobs that failed in that period; and since the agent appends it at every sample, whatever Slurm answers, its
+ * SampleCount is the agent's heartbeat (the heartbeat alarm treats its absence as breaching).
  */
 export const METRICS_NAMESPACE = 'TrainiumCpt';
 /** The one dimension of every metric; its value is clusterName(config). */
 export const CLUSTER_NAME_DIMENSION = 'ClusterName';
 /** Seconds between two data points of the agent (CloudWatch's standard resolution is one minute). */
 export const PUBLISH_INTERVAL_SECONDS = 60;
+/**
+ * Period of the stalled-training alarm: one agent interval, so that the alarm compares each MinutesSinceLastStep
+ * sample with its threshold as it arrives (a 5-minute period would add up to 5 minutes to every stall it sees).
+ */
+export const STALL_ALARM_PERIOD_SECONDS = PUBLISH_INTERVAL_SECONDS;
+/** The agent's systemd service on the head node (install-agent.sh, SERVICE): what to check when it falls silent. */
+export const AGENT_SERVICE_NAME = 'trainium-cpt-metrics';
 /** Where cpt-run.sh keeps one folder per run (request.json, logs/, status/): what the agent reads. */
 export const RUNS_DIR = `${FSX_MOUNT_DIR}/trainium-cpt/runs`;
 

@@ -13,11 +13,11 @@ import {
   GLUE_VCPU_PER_DPU,
   GLUE_WORKER_SOURCE,
   PUBLISHED_LLAMA2_7B,
-  publishedTokensPerSecondPerNode,
   ROW_BYTES_PER_TOKEN,
   ROW_BYTES_SOURCE,
   ROW_OFFSET_BYTES,
   rowBytes,
+  tokensPerSecondPerNode,
 } from './figures';
 import {
   DEFAULT_PRICING_REGION,
@@ -30,6 +30,10 @@ import {
   S3_STANDARD,
 } from './prices';
 import { formatCount, formatNumber, formatPrice } from './numbers';
+import { LAUNCH_ALLOWANCE_SECONDS, LOGGING_INTERVAL_STEPS, stallThreshold, StallThreshold } from './stall-threshold';
+
+/** Hours in a day of the DAILY budget (AWS Budgets resets it every day, UTC). */
+export const HOURS_PER_DAY = 24;
 
 /**
  * The cost and time of a CPT run before anything is deployed: the training set's rows, the parallelism and steps
@@ -128,7 +132,13 @@ export interface RunEstimate {
   /** What the run costs while it trains, and once (tokenization). */
   readonly runCosts: readonly CostLine[];
   readonly runTotal: Range;
+  /** What a day of training costs: every Trainium node for 24 hours, and a day of what stays deployed. */
+  readonly daily: readonly CostLine[];
+  readonly dailyTotal: number;
+  /** The DAILY AWS Budgets limit: dailyTotal plus budgetMarginPercent, rounded up to whole dollars. */
   readonly budget: { readonly marginPercent: number; readonly usd: number };
+  /** The threshold of the stalled-training alarm, and how the plan derives it. */
+  readonly stall: StallThreshold;
   /** What stays deployed costs per month, trained or not. */
   readonly monthly: readonly CostLine[];
   readonly monthlyTotal: number;
@@ -312,9 +322,7 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
 
   // Throughput and time.
   const measured = config.measuredTokensPerSecondPerNode;
-  const perNode: Range = measured
-    ? fixed(measured)
-    : range(publishedTokensPerSecondPerNode(PUBLISHED_LLAMA2_7B.low.sequencesPerSecond), publishedTokensPerSecondPerNode(PUBLISHED_LLAMA2_7B.high.sequencesPerSecond));
+  const perNode: Range = tokensPerSecondPerNode(measured);
   if (measured) {
     note({
       id: 'throughput',
@@ -449,16 +457,15 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
     { label: 'Glue tokenization (once)', usd: fixed(glueUsd), basis: ['price.glue', 'glue.tokens', 'glue.rate', 'glue.overhead', 'glue.workers'] },
   ];
   const runTotal = sum(runCosts.map((c) => c.usd));
-  const budget = { marginPercent: config.budgetMarginPercent, usd: Math.ceil(runTotal.high * (1 + config.budgetMarginPercent / 100)) };
 
   const monthly: CostLine[] = [
-    { label: `head node (${config.headNodeInstanceType}, ${HOURS_PER_MONTH} h)`, usd: fixed(headMonthly), basis: ['price.head', 'month'] },
+    { label: `head node (${config.headNodeInstanceType})`, usd: fixed(headMonthly), basis: ['price.head', 'month'] },
     {
       label: `FSx for Lustre (${formatCount(config.fsxStorageGiB)} GiB, ${config.fsxThroughputPerTiB} MB/s/TiB)`,
       usd: fixed(fsxMonthly),
       basis: ['price.fsx'],
     },
-    { label: `NAT gateway (${HOURS_PER_MONTH} h)`, usd: fixed(natMonthly), basis: ['price.nat', 'month'] },
+    { label: 'NAT gateway', usd: fixed(natMonthly), basis: ['price.nat', 'month'] },
     {
       label: `S3 (${formatNumber(datasetBytes / GIB, 0)} GiB datasets, ${formatNumber((checkpoints * oneCheckpoint) / GIB, 0)} GiB checkpoints)`,
       usd: fixed(s3Monthly),
@@ -466,6 +473,33 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
     },
   ];
   const monthlyTotal = monthly.reduce((acc, c) => acc + c.usd.high, 0);
+
+  const daily = dailyWhileTraining(
+    { label: `Trainium nodes (${nodes} × ${config.instanceType})`, usdPerHour: nodes * trainiumUsd, basis: ['price.trainium'] },
+    monthly,
+  );
+  const dailyTotal = daily.reduce((acc, c) => acc + c.usd.high, 0);
+  const budget = { marginPercent: config.budgetMarginPercent, usd: Math.ceil(dailyTotal * (1 + config.budgetMarginPercent / 100)) };
+  note({
+    id: 'day',
+    text:
+      `a day of training: every Trainium node for ${HOURS_PER_DAY} hours, and ${HOURS_PER_DAY} ÷ ${HOURS_PER_MONTH} of a month of what stays deployed ` +
+      '(S3 at its size at the end of the run, the most it holds); the DAILY cost budget is that plus budgetMarginPercent, so it alerts on a day that costs more ' +
+      'than a full day of the planned cluster (more nodes, another cluster, another instance type), not on idle nodes within the plan (the stalled-training alarm watches those)',
+    source: 'assumption; AWS Budgets DAILY cost budget (lib/monitoring/cost-budget.ts)',
+  });
+
+  const stall = stallThreshold(config);
+  note({
+    id: 'stall',
+    text:
+      'the stalled-training alarm fires when MinutesSinceLastStep reaches its threshold: stallAlarmMinutes when set, else the plan\'s, the longer ' +
+      `of two healthy waits for a step line (the script prints one every ${LOGGING_INTERVAL_STEPS} steps), at the slower throughput: between two ` +
+      'step lines with each checkpoint save that can fall between them (checkpoint bytes ÷ fsxThroughputPerTiB × fsxStorageGiB, MB taken as 10^6 ' +
+      `bytes), or from a (re)start to the first step line (a launch of ${LAUNCH_ALLOWANCE_SECONDS / 60} minutes, an assumption not measured here, ` +
+      'loading a checkpoint, one window); plus the agent\'s interval and the alarm\'s period, rounded up to whole minutes',
+    source: 'lib/plan/stall-threshold.ts; cluster/training/cpt_lib.py (--logging_interval 10); lib/monitoring/metrics.ts (the agent publishes every 60 s)',
+  });
 
   return {
     region,
@@ -497,7 +531,10 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
     },
     runCosts,
     runTotal,
+    daily,
+    dailyTotal,
     budget,
+    stall,
     monthly,
     monthlyTotal,
     assumptions,
@@ -506,10 +543,30 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
 }
 
 /**
- * The AWS Budgets limit of a run of this configuration: the conservative (high) total of the run, on the
- * configuration's plannedTrainTokens, plus budgetMarginPercent, rounded up to whole dollars. Throws a PlanError
- * when the configuration's Region (or head-node type) has no price on record.
+ * The cost lines of a day of training: the Trainium nodes for HOURS_PER_DAY hours at `nodes.usdPerHour`, and each
+ * line of what stays deployed per month (`monthly`) scaled to a day. Pure, and priced from the same lines the plan
+ * prints per month: there is no second copy of the prices.
  */
-export function budgetLimitUsd(config: CptConfig): number {
+export function dailyWhileTraining(
+  nodes: { readonly label: string; readonly usdPerHour: number; readonly basis: readonly string[] },
+  monthly: readonly CostLine[],
+): CostLine[] {
+  const perDay = HOURS_PER_DAY / HOURS_PER_MONTH;
+  return [
+    { label: nodes.label, usd: fixed(nodes.usdPerHour * HOURS_PER_DAY), basis: [...nodes.basis, 'day'] },
+    ...monthly.map((line) => ({
+      label: line.label,
+      usd: scale(line.usd, perDay),
+      basis: [...new Set([...line.basis, 'month', 'day'])],
+    })),
+  ];
+}
+
+/**
+ * The limit of the project's DAILY AWS Budgets cost budget: a day of training at the plan's prices (every Trainium
+ * node for 24 hours, and a day of the head node, FSx, the NAT gateway and S3) plus budgetMarginPercent, rounded up to
+ * whole dollars. Throws a PlanError when the configuration's Region (or head-node type) has no price on record.
+ */
+export function dailyBudgetUsd(config: CptConfig): number {
   return estimateRun(config).budget.usd;
 }

@@ -28,6 +28,18 @@ export function publishedTokensPerSecondPerNode(sequencesPerSecond: number): num
 }
 
 /**
+ * The tokens/s per node the plan assumes: the one you measured (measuredTokensPerSecondPerNode), or the published
+ * range. `low` is the slower figure: the longer run, the higher cost, the longer wait between two step lines.
+ */
+export function tokensPerSecondPerNode(measured: number | undefined): { readonly low: number; readonly high: number } {
+  if (measured !== undefined) return { low: measured, high: measured };
+  return {
+    low: publishedTokensPerSecondPerNode(PUBLISHED_LLAMA2_7B.low.sequencesPerSecond),
+    high: publishedTokensPerSecondPerNode(PUBLISHED_LLAMA2_7B.high.sequencesPerSecond),
+  };
+}
+
+/**
  * The tokenization job's core path on one core (glue/benchmark.py, "job core path": parse JSON Lines, hold out,
  * tokenize with the Llama 2 tokenizer, pack rows of 4,096, build the Arrow batches), best of 3 over 8 MiB of the
  * sample corpus, measured on the development machine on 2026-11-28.

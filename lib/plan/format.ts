@@ -1,5 +1,7 @@
 import type { CostLine, Range, RunEstimate } from './estimate';
 import { formatCount, formatNumber, formatUsd } from './numbers';
+import { HOURS_PER_MONTH } from './prices';
+import { describeStallDerivation } from './stall-threshold';
 
 /**
  * The run plan as plain text for a terminal: aligned columns, thousands separators, USD, hours, and at the end every
@@ -104,16 +106,42 @@ export function formatPlan(e: RunEstimate, width = 118): string {
         two ? ['', 'low', 'high'] : ['', 'cost'],
         ...e.runCosts.map(costRow),
         two ? ['total', formatUsd(e.runTotal.low), formatUsd(e.runTotal.high), r('excluded')] : ['total', formatUsd(e.runTotal.high), r('excluded')],
-        two
-          ? [`budget alert: high + ${e.budget.marginPercent}%, rounded up`, '', formatUsd(e.budget.usd)]
-          : [`budget alert: total + ${e.budget.marginPercent}%, rounded up`, formatUsd(e.budget.usd)],
       ],
       two ? ['left', 'right', 'right', 'left'] : ['left', 'right', 'left'],
     ),
   );
   if (two) out.push('  low: at the high throughput; high: at the low one (conservative)');
 
-  out.push('', 'While deployed, per month (USD), trained or not');
+  out.push('', 'A day of training (USD): the DAILY cost budget');
+  out.push(
+    ...renderTable(
+      [
+        ...e.daily.map((line) => [line.label, formatUsd(line.usd.high), refs(line.basis, numbers)]),
+        ['total', formatUsd(e.dailyTotal), r('day', 'excluded')],
+        [`daily budget: total + ${e.budget.marginPercent}%, rounded up`, formatUsd(e.budget.usd), r('day')],
+      ],
+      ['left', 'right', 'left'],
+    ),
+  );
+  out.push(
+    ...hanging(
+      '  ',
+      `AWS Budgets alerts (actual cost > 100%) on a UTC day whose costs tagged project = <projectName> pass ${formatUsd(e.budget.usd)}; ` +
+        'it sees them only once the cost allocation tag project is activated (README, "The cost budget").',
+      width,
+    ),
+  );
+
+  out.push('', 'Alarms');
+  const stall = e.stall;
+  const stallHead =
+    stall.from === 'plan'
+      ? `stalled training: after ${stall.minutes} minutes without a new step line, derived by the plan (stallAlarmMinutes unset) ${r('stall', 'throughput', 'checkpoint')}:`
+      : `stalled training: after ${stall.minutes} minutes without a new step line (stallAlarmMinutes); the plan would derive ${stall.derived.minutes} ${r('stall', 'throughput', 'checkpoint')}:`;
+  out.push(...hanging('  ', stallHead, width));
+  out.push(...hanging('      ', describeStallDerivation(stall.derived), width));
+
+  out.push('', `While deployed, per month of ${HOURS_PER_MONTH} hours (USD), trained or not`);
   out.push(
     ...renderTable(
       [...e.monthly.map((line) => [line.label, formatUsd(line.usd.high), refs(line.basis, numbers)]), ['total', formatUsd(e.monthlyTotal), r('excluded')]],
@@ -135,13 +163,14 @@ export function formatPlan(e: RunEstimate, width = 118): string {
   return out.join('\n');
 }
 
-/** A few lines for the end of `cdk synth`: steps, hours, cost, budget. */
+/** A few lines for the end of `cdk synth`: steps, hours, cost, daily budget, stall threshold. */
 export function formatSummary(e: RunEstimate): string {
   const region = e.regionFromConfig ? e.region : `${e.region} (region unset: assumed)`;
   const lines = [
     `trainium-cpt plan: ${formatCount(e.steps.total)} steps (${e.steps.epochs} epochs of ${formatCount(e.data.rows)} rows of ${formatCount(e.data.sequenceLength)} tokens) ` +
       `on ${e.nodes} × ${e.instanceType}, ${between(e.trainingHours, (h) => formatNumber(h, 1))} h of training`,
-    `trainium-cpt plan: run cost ${between(e.runTotal, formatUsd)} on-demand in ${region}; budget alert at ${formatUsd(e.budget.usd)} (+${e.budget.marginPercent}%)` +
+    `trainium-cpt plan: run cost ${between(e.runTotal, formatUsd)} on-demand in ${region}; daily budget ${formatUsd(e.budget.usd)} ` +
+      `(a day of training ${formatUsd(e.dailyTotal)} + ${e.budget.marginPercent}%); stall alarm after ${e.stall.minutes} min` +
       `${e.warnings.length ? `; ${e.warnings.length} warning(s)` : ''}; details and assumptions: npm run plan`,
   ];
   return lines.join('\n');

@@ -7,6 +7,7 @@ import { CostBudget } from '../monitoring/cost-budget';
 import { GlueFailureRule } from '../monitoring/glue-failure-rule';
 import { RunAlarms } from '../monitoring/run-alarms';
 import { RunDashboard } from '../monitoring/run-dashboard';
+import { describeStallDerivation, stallThreshold } from '../plan/stall-threshold';
 import { PROJECT_TAG_KEY } from '../shared/project-tag';
 import { stackOutput } from '../training/stack-outputs';
 
@@ -15,18 +16,22 @@ export interface MonitoringStackProps extends StackProps {
   readonly config: CptConfig;
   /** The data stack: its output TokenizeJobName. */
   readonly dataStack: Stack;
+  /** The cluster stack: its output HeadNodeInstanceId, which the heartbeat alarm names. */
+  readonly clusterStack: Stack;
   /** The training stack: its output TrainingFunctionName. */
   readonly trainingStack: Stack;
   /**
-   * Limit of the cost budget, in US dollars (the plan's cost of a run plus budgetMarginPercent).
+   * Limit of the DAILY cost budget, in US dollars: the plan's day of training plus budgetMarginPercent
+   * (lib/plan/estimate.ts dailyBudgetUsd).
    * @default no budget (the plan has no prices for the Region): a synth warning says so
    */
-  readonly budgetLimitUsd?: number;
+  readonly dailyBudgetUsd?: number;
 }
 
 /**
- * Watching a run: the alerts topic (and its e-mail subscription), the alarms of the training run and the training
- * function, a rule on failed runs of the tokenization job, the dashboard, and the cost budget of the project's tag.
+ * Watching a run: the alerts topic (and its e-mail subscription), the alarms of the training run (failed, stalled,
+ * the head node's agent silent) and of the training function, a rule on failed runs of the tokenization job, the
+ * dashboard, and the daily cost budget of the project's tag.
  */
 export class MonitoringStack extends Stack {
   readonly alerts: AlertsTopic;
@@ -39,7 +44,12 @@ export class MonitoringStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const cluster = clusterName(config);
-    const stallAfter = Duration.minutes(config.stallAlarmMinutes);
+    const stall = stallThreshold(config);
+    const stallAfter = Duration.minutes(stall.minutes);
+    const stallAfterBasis =
+      stall.from === 'stallAlarmMinutes'
+        ? 'stallAlarmMinutes'
+        : `derived by the plan: ${describeStallDerivation(stall.derived)}`;
     const glueJobName = stackOutput(this, props.dataStack, 'TokenizeJobName');
     const trainingFunctionName = stackOutput(this, props.trainingStack, 'TrainingFunctionName');
 
@@ -47,7 +57,9 @@ export class MonitoringStack extends Stack {
     this.alarms = new RunAlarms(this, 'Alarms', {
       namePrefix: config.projectName,
       clusterName: cluster,
+      headNodeInstanceId: stackOutput(this, props.clusterStack, 'HeadNodeInstanceId'),
       stallAfter,
+      stallAfterBasis,
       trainingFunctionName,
       topic: this.alerts.topic,
     });
@@ -66,15 +78,15 @@ export class MonitoringStack extends Stack {
       trainingFunctionName,
       alarms: this.alarms.all,
     });
-    if (props.budgetLimitUsd === undefined) {
+    if (props.dailyBudgetUsd === undefined) {
       Annotations.of(this).addWarningV2(
         'trainium-cpt:no-budget',
         `No cost budget: the plan has no prices for Region ${config.region} (npm run plan says which Regions it prices).`,
       );
     } else {
       this.budget = new CostBudget(this, 'Budget', {
-        budgetName: `${config.projectName}-cost`,
-        budgetLimitUsd: props.budgetLimitUsd,
+        budgetName: `${config.projectName}-daily-cost`,
+        dailyLimitUsd: props.dailyBudgetUsd,
         tag: { key: PROJECT_TAG_KEY, value: config.projectName },
         alerts: this.alerts,
       });

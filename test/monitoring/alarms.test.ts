@@ -1,10 +1,12 @@
+import { deriveStallThreshold } from '../../lib/plan/stall-threshold';
+import { defaultConfig } from '../support/app';
 import { monitoringTemplate, fromStack, resource } from './support';
 
 const template = monitoringTemplate();
 const TOPIC = { Ref: expect.stringMatching(/^AlertsTopic[0-9A-F]{8}$/) };
 const CLUSTER = [{ Name: 'ClusterName', Value: 'trainium-cpt-pcluster' }];
 
-/** What every alarm of the stack has in common: one 5-minute period, ≥ threshold, missing data not breaching, to the topic. */
+/** What the alarms on a data point have in common: one 5-minute period, ≥ threshold, missing data not breaching, to the topic. */
 const COMMON = {
   ComparisonOperator: 'GreaterThanOrEqualToThreshold',
   EvaluationPeriods: 1,
@@ -15,8 +17,18 @@ const COMMON = {
   Tags: [{ Key: 'project', Value: 'trainium-cpt' }],
 };
 
-test('three alarms, no more', () => {
-  template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+/** An alarm's description as text, with another stack's output as <OutputName>. */
+function description(properties: { AlarmDescription: unknown }): string {
+  const value = properties.AlarmDescription;
+  if (typeof value === 'string') return value;
+  const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return parts
+    .map((part) => (typeof part === 'string' ? part : `<${(part as { 'Fn::GetStackOutput': { OutputName: string } })['Fn::GetStackOutput'].OutputName}>`))
+    .join(separator);
+}
+
+test('four alarms, no more', () => {
+  template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
 });
 
 test('training job failed: FailedJobs of the cluster, Sum over 5 minutes ≥ 1', () => {
@@ -32,26 +44,85 @@ test('training job failed: FailedJobs of the cluster, Sum over 5 minutes ≥ 1',
   });
 });
 
-test('training stalled: MinutesSinceLastStep, Maximum ≥ stallAlarmMinutes; no data (no train job running) is not breaching', () => {
-  expect(resource(template, 'AWS::CloudWatch::Alarm', 'AlarmsTrainingStalled').Properties).toEqual({
-    ...COMMON,
-    AlarmName: 'trainium-cpt-training-stalled',
-    AlarmDescription: expect.stringContaining('60 minutes'),
-    Namespace: 'TrainiumCpt',
-    MetricName: 'MinutesSinceLastStep',
-    Dimensions: CLUSTER,
-    Statistic: 'Maximum',
-    Threshold: 60,
+describe('training stalled', () => {
+  const stalled = resource(template, 'AWS::CloudWatch::Alarm', 'AlarmsTrainingStalled').Properties;
+
+  test('MinutesSinceLastStep, Maximum over 1 minute (every sample as it comes) ≥ the threshold; no data (no train job) is not breaching', () => {
+    expect(stalled).toEqual({
+      ...COMMON,
+      Period: 60,
+      AlarmName: 'trainium-cpt-training-stalled',
+      AlarmDescription: expect.any(String),
+      Namespace: 'TrainiumCpt',
+      MetricName: 'MinutesSinceLastStep',
+      Dimensions: CLUSTER,
+      Statistic: 'Maximum',
+      Threshold: 17,
+    });
+  });
+
+  test("unset stallAlarmMinutes: the plan's 17 minutes for the seed run, and the description says how they come about", () => {
+    expect(defaultConfig().stallAlarmMinutes).toBeUndefined();
+    expect(stalled.Threshold).toBe(deriveStallThreshold(defaultConfig()).minutes);
+    expect(stalled.AlarmDescription).toContain('no new step for 17 minutes or more (derived by the plan: the longer wait for a step line, after a (re)start 5.0 min launch (assumed)');
+    expect(stalled.AlarmDescription).toContain('+ 5.6 min for a checkpoint save');
+    expect(stalled.AlarmDescription.length).toBeLessThanOrEqual(1024);
+  });
+
+  test('follows the plan: faster FSx, a lower threshold', () => {
+    const faster = monitoringTemplate({ fsxThroughputPerTiB: 1000 });
+    expect(resource(faster, 'AWS::CloudWatch::Alarm', 'AlarmsTrainingStalled').Properties.Threshold).toBe(13);
+  });
+
+  test('stallAlarmMinutes, when set, is the threshold', () => {
+    const other = monitoringTemplate({ stallAlarmMinutes: 25, projectName: 'law' });
+    expect(resource(other, 'AWS::CloudWatch::Alarm', 'AlarmsTrainingStalled').Properties).toMatchObject({
+      AlarmName: 'law-training-stalled',
+      AlarmDescription: expect.stringContaining('25 minutes or more (stallAlarmMinutes)'),
+      Threshold: 25,
+      Period: 60,
+      Dimensions: [{ Name: 'ClusterName', Value: 'law-pcluster' }],
+    });
   });
 });
 
-test('the stall threshold follows stallAlarmMinutes', () => {
-  const other = monitoringTemplate({ stallAlarmMinutes: 25, projectName: 'law' });
-  expect(resource(other, 'AWS::CloudWatch::Alarm', 'AlarmsTrainingStalled').Properties).toMatchObject({
-    AlarmName: 'law-training-stalled',
-    AlarmDescription: expect.stringContaining('25 minutes'),
-    Threshold: 25,
-    Dimensions: [{ Name: 'ClusterName', Value: 'law-pcluster' }],
+describe('metrics agent silent (the heartbeat)', () => {
+  const silent = resource(template, 'AWS::CloudWatch::Alarm', 'AlarmsAgentSilent').Properties;
+
+  test('FailedJobs, which the agent sends at every sample: SampleCount < 1 over 5 minutes, 2 periods of 2, missing data breaching', () => {
+    expect(silent).toEqual({
+      AlarmName: 'trainium-cpt-metrics-agent-silent',
+      AlarmDescription: expect.anything(),
+      Namespace: 'TrainiumCpt',
+      MetricName: 'FailedJobs',
+      Dimensions: CLUSTER,
+      Statistic: 'SampleCount',
+      Period: 300,
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'breaching',
+      AlarmActions: [TOPIC],
+      Tags: [{ Key: 'project', Value: 'trainium-cpt' }],
+    });
+  });
+
+  test('one lost sample cannot fire it: 10 minutes of silence at least, and a dead head node is seen within 15', () => {
+    // A sample a minute; a period is empty only after 5 minutes of silence, and 2 empty periods in a row are needed.
+    const minutes = (silent.Period / 60) * silent.EvaluationPeriods;
+    expect(minutes).toBe(10);
+    // The worst case: the last sample at the start of its period, then two whole empty periods.
+    expect(silent.Period / 60 + minutes).toBeLessThanOrEqual(15);
+  });
+
+  test("names the head node and what to check on it: the instance's state, then the agent's service", () => {
+    const text = description(silent);
+    expect(text).toContain('has published nothing for 10 minutes');
+    expect(text).toContain('aws ec2 describe-instance-status --include-all-instances --instance-ids <HeadNodeInstanceId>');
+    expect(text).toContain('systemctl status trainium-cpt-metrics');
+    expect(text).toContain('journalctl -u trainium-cpt-metrics');
+    expect(silent.AlarmDescription['Fn::Join'][1]).toContainEqual(fromStack('trainium-cpt-cluster', 'HeadNodeInstanceId'));
   });
 });
 

@@ -57,7 +57,7 @@ describe('the topic policy', () => {
     });
   });
 
-  test('lets CloudWatch publish for the three alarms of this stack only', () => {
+  test('lets CloudWatch publish for the four alarms of this stack only', () => {
     expect(bySid('AlarmsPublish')).toEqual({
       Sid: 'AlarmsPublish',
       Effect: 'Allow',
@@ -65,7 +65,9 @@ describe('the topic policy', () => {
       Action: 'sns:Publish',
       Resource: TOPIC,
       Condition: {
-        ArnLike: { 'aws:SourceArn': [alarmArn('TrainingFailed'), alarmArn('TrainingStalled'), alarmArn('FunctionErrors')] },
+        ArnLike: {
+          'aws:SourceArn': [alarmArn('TrainingFailed'), alarmArn('TrainingStalled'), alarmArn('AgentSilent'), alarmArn('FunctionErrors')],
+        },
         StringEquals: { 'aws:SourceAccount': ACCOUNT },
       },
     });

@@ -1,6 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { budgetLimitUsd } from '../../lib/plan/estimate';
+import { dailyBudgetUsd, estimateRun } from '../../lib/plan/estimate';
 import { AlertsTopic } from '../../lib/monitoring/alerts-topic';
 import { CostBudget } from '../../lib/monitoring/cost-budget';
 import { MonitoringStack } from '../../lib/stacks/monitoring-stack';
@@ -11,27 +11,37 @@ const template = monitoringTemplate();
 const budget = resource(template, 'AWS::Budgets::Budget', 'Budget');
 const TOPIC = { Ref: expect.stringMatching(/^AlertsTopic[0-9A-F]{8}$/) };
 
-test('one cost budget of the calendar year: a run of weeks is measured whole (a monthly budget would reset mid-run)', () => {
+test('one DAILY cost budget: a run lasts days, and a day that costs more than planned is seen that day, not at the end', () => {
   template.resourceCountIs('AWS::Budgets::Budget', 1);
-  expect(budget.Properties.Budget).toMatchObject({ BudgetName: 'trainium-cpt-cost', BudgetType: 'COST', TimeUnit: 'ANNUALLY' });
+  expect(budget.Properties.Budget).toMatchObject({ BudgetName: 'trainium-cpt-daily-cost', BudgetType: 'COST', TimeUnit: 'DAILY' });
   expect(budget.Properties.Budget.TimePeriod).toBeUndefined();
 });
 
-test("the limit is the stack's budgetLimitUsd, rounded up to whole dollars", () => {
+test("the limit is the plan's day of training plus budgetMarginPercent: $9,546 + 20% = $11,456 for the seed run", () => {
+  const e = estimateRun(defaultConfig());
+  expect(budget.Properties.Budget.BudgetLimit).toEqual({ Amount: dailyBudgetUsd(defaultConfig()), Unit: 'USD' });
+  expect(budget.Properties.Budget.BudgetLimit.Amount).toBe(Math.ceil(e.dailyTotal * 1.2));
+  expect(budget.Properties.Budget.BudgetLimit.Amount).toBe(11_456);
+  // Not the run's total any more: that is some $88,000.
+  expect(budget.Properties.Budget.BudgetLimit.Amount).toBeLessThan(e.runTotal.high / 5);
+  const wider = resource(monitoringTemplate({ budgetMarginPercent: 50 }), 'AWS::Budgets::Budget', 'Budget');
+  expect(wider.Properties.Budget.BudgetLimit.Amount).toBe(Math.ceil(e.dailyTotal * 1.5));
+});
+
+test("the stack's dailyBudgetUsd, rounded up to whole dollars", () => {
   const { app, stacks } = synthApp();
   const other = new MonitoringStack(app, 'Other', {
     stackName: 'other-monitoring',
     config: defaultConfig(),
     dataStack: stacks.data,
+    clusterStack: stacks.cluster,
     trainingStack: stacks.training,
-    budgetLimitUsd: 1234.01,
+    dailyBudgetUsd: 1234.01,
   });
   expect(resource(Template.fromStack(other), 'AWS::Budgets::Budget', 'Budget').Properties.Budget.BudgetLimit).toEqual({
     Amount: 1235,
     Unit: 'USD',
   });
-  // The app's own: the plan's (lib/app.ts).
-  expect(budget.Properties.Budget.BudgetLimit).toEqual({ Amount: budgetLimitUsd(defaultConfig()), Unit: 'USD' });
 });
 
 test('a Region the plan cannot price gets no budget, and a synth warning that says why', () => {
@@ -41,12 +51,12 @@ test('a Region the plan cannot price gets no budget, and a synth warning that sa
   Annotations.fromStack(stacks.monitoring).hasWarning('*', Match.stringLikeRegexp('No cost budget: the plan has no prices for Region eu-west-1'));
 });
 
-test('a limit that is not a positive number of dollars fails synthesis', () => {
+test('a limit that is not a positive number of dollars fails synthesis, naming the prop and what is accepted', () => {
   const stack = new Stack(new App(), 'Budget');
   const alerts = new AlertsTopic(stack, 'Alerts', { topicName: 'alerts' });
   for (const limit of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
-    expect(() => new CostBudget(stack, `B${limit}`, { budgetName: 'b', budgetLimitUsd: limit, tag: { key: 'project', value: 'p' }, alerts })).toThrow(
-      /must be a positive number of dollars/,
+    expect(() => new CostBudget(stack, `B${limit}`, { budgetName: 'b', dailyLimitUsd: limit, tag: { key: 'project', value: 'p' }, alerts })).toThrow(
+      `dailyLimitUsd = ${limit}: not a budget limit. Accepted: a positive number of dollars`,
     );
   }
 });
@@ -57,16 +67,16 @@ test("counts only the costs tagged project = <projectName> (the cost allocation 
   expect(other.Properties.Budget.CostFilters).toEqual({ TagKeyValue: ['user:project$med'] });
 });
 
-test('notifies the alerts topic at 80% and 100% of actual cost and at 100% of forecast cost', () => {
-  const notification = (NotificationType: string, Threshold: number) => ({
-    Notification: { NotificationType, ComparisonOperator: 'GREATER_THAN', Threshold, ThresholdType: 'PERCENTAGE' },
-    Subscribers: [{ SubscriptionType: 'SNS', Address: TOPIC }],
-  });
+test('notifies the alerts topic once a day costs more than the limit: ACTUAL only (daily budgets have no forecast), no 80% (a normal day is 83%)', () => {
   expect(budget.Properties.NotificationsWithSubscribers).toEqual([
-    notification('ACTUAL', 80),
-    notification('ACTUAL', 100),
-    notification('FORECASTED', 100),
+    {
+      Notification: { NotificationType: 'ACTUAL', ComparisonOperator: 'GREATER_THAN', Threshold: 100, ThresholdType: 'PERCENTAGE' },
+      Subscribers: [{ SubscriptionType: 'SNS', Address: TOPIC }],
+    },
   ]);
+  // A day of training at the plan's prices stays under the limit: no alert on a normal day.
+  const e = estimateRun(defaultConfig());
+  expect((e.dailyTotal / budget.Properties.Budget.BudgetLimit.Amount) * 100).toBeLessThan(100);
 });
 
 test('is created after the topic policy that lets AWS Budgets publish', () => {

@@ -61,10 +61,10 @@ test("every metric of the head-node agent, under the cluster's name", () => {
   expect(line('TrainiumCpt', 'FailedJobs')).toEqual(['TrainiumCpt', 'FailedJobs', ...CLUSTER, { label: 'Failed jobs', stat: 'Sum' }]);
 });
 
-test('the stall threshold is drawn on the minutes-since-last-step graph', () => {
+test("the stall threshold (the plan's 17 minutes for the seed run) is drawn on the minutes-since-last-step graph", () => {
   const graph = graphs.find((w) => w.properties.title === 'Minutes since the last step');
   expect(graph?.properties.annotations).toEqual({
-    horizontal: [{ value: 60, label: 'Stalled (60 min)', color: '#d62728', yAxis: 'left' }],
+    horizontal: [{ value: 17, label: 'Stalled (17 min)', color: '#d62728', yAxis: 'left' }],
   });
 });
 
@@ -80,10 +80,10 @@ test('nothing else is graphed', () => {
   expect(lines).toHaveLength(2 + 1 + 6 + 2);
 });
 
-test('an alarm status widget of the three alarms, last', () => {
+test('an alarm status widget of the four alarms, the heartbeat among them, last', () => {
   const last = body.widgets[body.widgets.length - 1];
   expect(last.type).toBe('alarm');
   expect(last.properties.alarms).toEqual(
-    ['TrainingFailed', 'TrainingStalled', 'FunctionErrors'].map((id) => expect.stringMatching(new RegExp(`^<Alarms${id}[0-9A-F]{8}\\.Arn>$`))),
+    ['TrainingFailed', 'TrainingStalled', 'AgentSilent', 'FunctionErrors'].map((id) => expect.stringMatching(new RegExp(`^<Alarms${id}[0-9A-F]{8}\\.Arn>$`))),
   );
 });

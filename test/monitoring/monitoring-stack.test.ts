@@ -7,10 +7,12 @@ import { CLUSTER_NAME_DIMENSION, METRICS_NAMESPACE, PUBLISH_INTERVAL_SECONDS, RU
 import { synthApp } from '../support/app';
 
 describe('the monitoring stack', () => {
-  test('is <projectName>-monitoring, deployed after the data and training stacks whose outputs it reads', () => {
+  test('is <projectName>-monitoring, deployed after the data, cluster and training stacks whose outputs it reads', () => {
     const { stacks } = synthApp({ projectName: 'med' });
     expect(stacks.monitoring.stackName).toBe('med-monitoring');
-    expect(stacks.monitoring.dependencies.map((s) => s.stackName).sort()).toEqual(['med-data', 'med-training']);
+    // On the cluster directly: the heartbeat alarm exists only while the cluster does (cdk destroy of the cluster
+    // stack destroys the stacks that depend on it first).
+    expect(stacks.monitoring.dependencies.map((s) => s.stackName).sort()).toEqual(['med-cluster', 'med-data', 'med-training']);
   });
 
   test("adds no output to the other stacks' templates", () => {

@@ -1,5 +1,5 @@
 import { ManifestCounts } from '../../lib/plan/dataset';
-import { budgetLimitUsd, estimateRun, PlanError, RunEstimate } from '../../lib/plan/estimate';
+import { dailyBudgetUsd, dailyWhileTraining, estimateRun, PlanError, RunEstimate } from '../../lib/plan/estimate';
 import { GIB } from '../../lib/plan/figures';
 import { EC2_ON_DEMAND, FSX_PERSISTENT_2, HOURS_PER_MONTH } from '../../lib/plan/prices';
 import { defaultConfig } from '../support/app';
@@ -117,7 +117,7 @@ describe('the seed run: 88e9 tokens, 16 × trn1n.32xlarge, TP 8, global batch 2,
   test('rests every figure on assumptions that exist and name a source', () => {
     const ids = new Set(e.assumptions.map((a) => a.id));
     expect(ids.size).toBe(e.assumptions.length);
-    for (const c of [...e.runCosts, ...e.monthly]) {
+    for (const c of [...e.runCosts, ...e.daily, ...e.monthly]) {
       expect(c.basis.length).toBeGreaterThan(0);
       for (const id of c.basis) expect(ids).toContain(id);
     }
@@ -216,7 +216,7 @@ describe('the Region', () => {
       'region = "eu-west-1": no trn1n.32xlarge On-Demand price on record for this Region, and another Region\'s would be a guess. ' +
         'Accepted: a Region with a sourced trn1n.32xlarge price: us-east-1, us-east-2, us-west-2 (or add a sourced figure to lib/plan/prices.ts)',
     );
-    expect(() => budgetLimitUsd(defaultConfig({ region: 'eu-west-1' }))).toThrow(PlanError);
+    expect(() => dailyBudgetUsd(defaultConfig({ region: 'eu-west-1' }))).toThrow(PlanError);
   });
 
   test('with a Trainium price but no figure for another item prices that item at us-east-1 and says so', () => {
@@ -243,22 +243,58 @@ describe('the Region', () => {
   });
 });
 
-describe('budgetLimitUsd', () => {
-  test('is the conservative total plus budgetMarginPercent, rounded up to whole dollars', () => {
-    const high = estimateRun(SEED).runTotal.high;
-    expect(budgetLimitUsd(SEED)).toBe(Math.ceil(high * 1.2));
-    expect(budgetLimitUsd(defaultConfig({ budgetMarginPercent: 0 }))).toBe(Math.ceil(high));
-    expect(budgetLimitUsd(defaultConfig({ budgetMarginPercent: 100 }))).toBe(Math.ceil(high * 2));
-    expect(Number.isInteger(budgetLimitUsd(SEED))).toBe(true);
-    // The seed run: about $87,900 of conservative cost, so a limit a little above $105,000.
-    expect(budgetLimitUsd(SEED)).toBeGreaterThan(105_000);
-    expect(budgetLimitUsd(SEED)).toBeLessThan(106_000);
+describe('a day of training and the daily budget', () => {
+  const e = estimateRun(SEED);
+  const day = (prefix: string) => {
+    const found = e.daily.find((c) => c.label.startsWith(prefix));
+    if (!found) throw new Error(`no daily line ${prefix}`);
+    return found.usd.high;
+  };
+
+  test('is every Trainium node for 24 hours, and a day (24 ÷ 730 of a month) of the head node, FSx, the NAT gateway and S3', () => {
+    expect(e.daily.map((c) => c.label.split(' (')[0])).toEqual(['Trainium nodes', 'head node', 'FSx for Lustre', 'NAT gateway', 'S3']);
+    expect(day('Trainium nodes')).toBeCloseTo(16 * 24.78 * 24, 9); // $9,515.52
+    expect(day('head node')).toBeCloseTo(0.68 * 24, 9); // $16.32
+    expect(day('FSx')).toBeCloseTo((1200 * 0.21 * 24) / 730, 9); // $8.28
+    expect(day('NAT gateway')).toBeCloseTo(0.045 * 24, 9); // $1.08
+    expect(day('S3')).toBeCloseTo(((e.storage.s3Bytes / GIB) * 0.023 * 24) / 730, 9); // $4.91: the run's S3 at its end
+    expect(e.dailyTotal).toBeCloseTo(e.daily.reduce((s, c) => s + c.usd.high, 0), 9);
+    expect(e.dailyTotal).toBeCloseTo(9546.1, 1);
+    for (const c of e.daily) expect(c.usd.low).toBe(c.usd.high); // a day does not depend on the throughput
   });
 
-  test('follows the planned tokens and a measured throughput', () => {
-    expect(budgetLimitUsd(defaultConfig({ plannedTrainTokens: 44e9 }))).toBeLessThan(budgetLimitUsd(SEED) * 0.51);
+  test('the budget is the day plus budgetMarginPercent, rounded up to whole dollars: $11,456 for the seed run', () => {
+    expect(e.budget).toEqual({ marginPercent: 20, usd: 11_456 });
+    expect(dailyBudgetUsd(SEED)).toBe(Math.ceil(e.dailyTotal * 1.2));
+    expect(dailyBudgetUsd(defaultConfig({ budgetMarginPercent: 0 }))).toBe(Math.ceil(e.dailyTotal));
+    expect(dailyBudgetUsd(defaultConfig({ budgetMarginPercent: 100 }))).toBe(Math.ceil(e.dailyTotal * 2));
+  });
+
+  test('follows the nodes and their price, not the tokens nor the throughput (those change the days, not a day)', () => {
+    expect(day('Trainium nodes')).toBeCloseTo(9515.52, 6);
+    const twice = estimateRun(defaultConfig({ nodeCount: 32 }));
+    expect(twice.daily[0].usd.high).toBeCloseTo(2 * day('Trainium nodes'), 9);
+    const trn1 = estimateRun(defaultConfig({ instanceType: 'trn1.32xlarge' }));
+    expect(trn1.daily[0].usd.high).toBeCloseTo(16 * 21.5 * 24, 9);
     const measured = estimateRun(defaultConfig({ measuredTokensPerSecondPerNode: 30_000 }));
-    expect(budgetLimitUsd(defaultConfig({ measuredTokensPerSecondPerNode: 30_000 }))).toBe(Math.ceil(measured.runTotal.high * 1.2));
+    expect(measured.daily[0].usd.high).toBe(day('Trainium nodes'));
+    // Half the tokens: the S3 at the end of the run is smaller, nothing else.
+    const half = estimateRun(defaultConfig({ plannedTrainTokens: 44e9 }));
+    expect(half.dailyTotal).toBeLessThan(e.dailyTotal);
+    expect(half.dailyTotal).toBeGreaterThan(e.dailyTotal - day('S3'));
+  });
+
+  test('is priced from the monthly lines, not from a second copy of the prices', () => {
+    const lines = dailyWhileTraining({ label: 'nodes', usdPerHour: 10, basis: ['price.trainium'] }, [
+      { label: 'thing', usd: { low: 730, high: 730 }, basis: ['price.head', 'month'] },
+    ]);
+    expect(lines).toEqual([
+      { label: 'nodes', usd: { low: 240, high: 240 }, basis: ['price.trainium', 'day'] },
+      { label: 'thing', usd: { low: expect.closeTo(24, 9), high: expect.closeTo(24, 9) }, basis: ['price.head', 'month', 'day'] },
+    ]);
+    for (const m of e.monthly) {
+      expect(e.daily.find((c) => c.label === m.label)?.usd.high).toBeCloseTo((m.usd.high * 24) / 730, 9);
+    }
   });
 });
 

@@ -36,6 +36,16 @@ describe('the printed plan', () => {
     }
   });
 
+  test('lists a day of training, line by line, its total and the daily budget with their assumptions', () => {
+    const section = text.slice(text.indexOf('A day of training (USD)'), text.indexOf('\nAlarms'));
+    for (const c of e.daily) {
+      const row = section.split('\n').find((l) => l.trimStart().startsWith(c.label));
+      expect(row).toContain(formatUsd(c.usd.high));
+      expect(row).toMatch(/\[\d+(,\d+)*\]$/);
+    }
+    expect(section).toMatch(/\n {2}daily budget: total \+ 20%, rounded up +\$11,456 {2}\[\d+\]\n/);
+  });
+
   test('ends with every assumption, numbered, each with its source', () => {
     const tail = text.slice(text.indexOf('Assumptions and sources'));
     const flat = tail.replace(/\s+/g, ' ');
@@ -57,7 +67,7 @@ describe('the printed plan', () => {
     expect(formatPlan(estimateRun(defaultConfig({ region: 'us-west-2' })))).toMatch(/\nWarnings\n {2}- no us-west-2 figure on record for head node/);
   });
 
-  test('for cdk synth: two lines with the steps, the hours, the cost and the budget', () => {
+  test('for cdk synth: two lines with the steps, the hours, the cost, the daily budget and the stall threshold', () => {
     const lines = formatSummary(e).split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toBe(
@@ -65,7 +75,7 @@ describe('the printed plan', () => {
     );
     expect(lines[1]).toBe(
       `trainium-cpt plan: run cost ${formatUsd(e.runTotal.low)} – ${formatUsd(e.runTotal.high)} on-demand in us-east-1 (region unset: assumed); ` +
-        `budget alert at ${formatUsd(e.budget.usd)} (+20%); details and assumptions: npm run plan`,
+        'daily budget $11,456 (a day of training $9,546 + 20%); stall alarm after 17 min; details and assumptions: npm run plan',
     );
   });
 });
