@@ -12,6 +12,7 @@ import {
   FSX_DATASETS_PATH,
   FSX_MOUNT_DIR,
 } from '../cluster/cluster-config';
+import { FsxExportOnDelete } from '../cluster/fsx-export-on-delete';
 import { MetricsAgent } from '../cluster/metrics-agent';
 import { nodePolicy } from '../cluster/node-policy';
 import { NodeSetupScript } from '../cluster/node-setup-script';
@@ -78,6 +79,8 @@ export class ClusterStack extends Stack {
       configuration,
       providerPolicies: [props.fsxLinkingPolicy],
     });
+    // `cdk destroy` flushes FSx to S3 before the cluster (and its file system) is deleted.
+    new FsxExportOnDelete(this, 'FsxExportOnDelete', { cluster: this.cluster, configuration });
     bundle.unpackOn(this.cluster.headNodeInstanceId);
     agent.installOn(this.cluster.headNodeInstanceId);
     this.trainingBundleDir = bundle.dir;
