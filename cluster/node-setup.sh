@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
-# node-setup.sh ROLE RELEASE: sets up one node of the trainium-cpt cluster. AWS ParallelCluster runs it as root, as
-# CustomActions.OnNodeConfigured of the head node (ROLE=head) and of the Trainium compute nodes (ROLE=compute), on
-# its Ubuntu 22.04 AMI, which has EFA but not the Neuron driver. RELEASE is a Neuron SDK release with tested pins:
+# node-setup.sh ROLE RELEASE: sets up one node of the trainium-cpt cluster, as root, on ParallelCluster's Ubuntu 22.04
+# AMI (which has EFA but not the Neuron driver). RELEASE is a Neuron SDK release with tested pins:
 # cluster/neuron/RELEASE.env, or the pins written into this file where the "@pins@" line is (the CDK app uploads
 # such a copy, lib/cluster/node-setup-script.ts).
 #
-#   compute: the Neuron apt repository, the kernel headers, the pinned driver, collectives, runtime and tools (held),
-#            the driver loaded, the launcher's ports reserved, this node's /etc/hosts entry put right.
-#   head:    once for the whole cluster, on the shared file system, CPT_SHARED/trainium-cpt/neuron-RELEASE/:
-#            venv/ (torch-neuronx, neuronx-cc, neuronx-distributed and the Llama example's requirements) and
-#            neuronx-distributed/ (the repository at the release's tag). The compute nodes use it from there.
-#            neuron-RELEASE is a link to the directory it was built in (neuron-RELEASE.<UTC time>.<pid>), made
-#            when the build is complete.
+#   compute: run by ParallelCluster as CustomActions.OnNodeConfigured of the Trainium nodes, at every launch: the
+#            Neuron apt repository, the kernel headers, the pinned driver, collectives, runtime and tools (held), the
+#            driver loaded, the launcher's ports reserved, this node's /etc/hosts entry put right.
+#   head:    run on the head node AFTER the cluster is created, by the systemd unit that the cluster stack's SSM
+#            association installs and starts without waiting (lib/cluster/neuron-environment.ts): building takes
+#            long, and ParallelCluster's custom resource must finish within CloudFormation's hour, FSx included, so
+#            it is not part of the head node's bootstrap. Once for the whole cluster, on the shared file system,
+#            CPT_SHARED/trainium-cpt/neuron-RELEASE/: venv/ (torch-neuronx, neuronx-cc, neuronx-distributed and the
+#            Llama example's requirements) and neuronx-distributed/ (the repository at the release's tag). The
+#            compute nodes use it from there. neuron-RELEASE is a link to the directory it was built in
+#            (neuron-RELEASE.<UTC time>.<pid>), made when the build is complete.
+#            Progress is recorded for the training chain (cluster/training/cpt-run.sh, which holds a chain until the
+#            environment is ready) in CPT_SHARED/trainium-cpt/neuron-RELEASE.state.json, written whole (temporary
+#            file, then rename): {"release", "state": building|failed|ready, "step", "since" (when that step began,
+#            or the build failed or became ready), "started" (when the build began), "log", "exitCode", "message"}.
+#            When the environment is ready, the Slurm jobs held for it (comment trainium-cpt:waits-for=neuron-RELEASE)
+#            are released; with no Slurm commands in CPT_SLURM_BIN there is nothing to release.
 #
 # A second run changes nothing: what was installed is recorded, with the versions, in a marker file
-# (compute: /var/lib/trainium-cpt/neuron-installed.env; head: .../neuron-RELEASE/installed.env). Every step is
-# named; a failing one ends the script with "node-setup: step '<name>' failed (exit N)" on stderr and in the log.
+# (compute: /var/lib/trainium-cpt/neuron-installed.env; head: .../neuron-RELEASE/installed.env); the head role still
+# records "ready" and releases waiting jobs (a reboot runs it again). Every step is named; a failing one ends the
+# script with "node-setup: step '<name>' failed (exit N)" on stderr and in the log (head: and in the state file).
 #
 # Environment (all optional; the tests use them to run the script in a sandbox):
-#   CPT_ROOT    prefix of every system path the script writes (/etc/..., /usr/share/keyrings/..., /var/...)
-#   CPT_LOG     the log file (default CPT_ROOT/var/log/trainium-cpt/node-setup.log)
-#   CPT_SHARED  the shared file system (default /fsx, where the cluster mounts FSx for Lustre)
-#   CPT_PINS_DIR where RELEASE.env files are (default: neuron/ next to this script)
+#   CPT_ROOT      prefix of every system path the script writes (/etc/..., /usr/share/keyrings/..., /var/...)
+#   CPT_LOG       the log file (default CPT_ROOT/var/log/trainium-cpt/node-setup.log)
+#   CPT_SHARED    the shared file system (default /fsx, where the cluster mounts FSx for Lustre)
+#   CPT_PINS_DIR  where RELEASE.env files are (default: neuron/ next to this script)
+#   CPT_SLURM_BIN Slurm's commands, squeue and scontrol (default /opt/slurm/bin, where ParallelCluster installs them)
 # Commands (apt-get, apt-mark, curl, gpg, modprobe, sysctl, git, python3, uname) are taken from PATH.
 set -euo pipefail
 set -o errtrace
@@ -97,10 +108,15 @@ done
 ROOT=${CPT_ROOT:-}
 SHARED=${CPT_SHARED:-/fsx}
 LOG=${CPT_LOG:-$ROOT/var/log/trainium-cpt/node-setup.log}
+SLURM_BIN=${CPT_SLURM_BIN:-/opt/slurm/bin}
 mkdir -p "$(dirname "$LOG")"
 exec 3>&1 4>&2
 exec >>"$LOG" 2>&1 5>>"$LOG"
 STEP=start
+# The head role's state file, and what it says: empty until the build has a shared file system to record it on.
+STATE_FILE=
+STATE=
+BUILD_STARTED=
 
 say() {
   local line
@@ -109,9 +125,43 @@ say() {
   printf '%s\n' "$line" >&3
 }
 
+utc_now() {
+  date -u +%Y-%m-%dT%H:%M:%SZ
+}
+
 step() {
   STEP=$1
   say "step: $STEP"
+  if [ "$STATE" = building ]; then
+    record_state building
+  fi
+}
+
+# $1 as a JSON string: backslashes and quotes escaped, control characters made spaces.
+json_string() {
+  local text=$1
+  text=${text//\\/\\\\}
+  text=${text//\"/\\\"}
+  text=${text//[[:cntrl:]]/ }
+  printf '"%s"' "$text"
+}
+
+# Records STATE ($1: building, failed or ready) in STATE_FILE: a temporary file next to it, then one rename, so
+# that a reader (cpt-run.sh) sees the previous record or this one, never a part. $2: exit code, $3: message
+# (failures only).
+record_state() {
+  local state=$1 exit_code=${2:-null} message=${3:-} temporary step_json=null started_json=null message_json=null
+  STATE=$state
+  [ -n "$STATE_FILE" ] || return 0
+  [ "$state" = ready ] || step_json=$(json_string "$STEP")
+  [ -z "$BUILD_STARTED" ] || started_json=$(json_string "$BUILD_STARTED")
+  [ -z "$message" ] || message_json=$(json_string "$message")
+  temporary=$(mktemp "$STATE_FILE.XXXXXX")
+  printf '{"release":%s,"state":%s,"step":%s,"since":%s,"started":%s,"log":%s,"exitCode":%s,"message":%s}\n' \
+    "$(json_string "$RELEASE")" "$(json_string "$state")" "$step_json" "$(json_string "$(utc_now)")" \
+    "$started_json" "$(json_string "$LOG")" "$exit_code" "$message_json" >"$temporary"
+  chmod 644 "$temporary"
+  mv -f "$temporary" "$STATE_FILE"
 }
 
 # A failed check: says why, then fails the current step (the ERR trap names it).
@@ -124,8 +174,12 @@ on_error() {
   local rc=$?
   # In a subshell ($(...)) only leave it: the command that ran the subshell fails in turn and reports.
   [ "$BASH_SUBSHELL" -eq 0 ] || exit "$rc"
+  trap - ERR
   local message="node-setup: step '$STEP' failed (exit $rc)"
-  printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$message" >&5
+  printf '%s %s\n' "$(utc_now)" "$message" >&5
+  if [ "$STATE" = building ]; then
+    record_state failed "$rc" "$message" || true
+  fi
   {
     printf '%s\n' "$message"
     printf 'node-setup: last lines of %s:\n' "$LOG"
@@ -134,6 +188,21 @@ on_error() {
   exit "$rc"
 }
 trap on_error ERR
+
+# systemd stops the head's build with SIGTERM (its unit's timeout, a stop or restart): record that, then end as a
+# process killed by the signal would.
+on_signal() {
+  local signal=$1 rc=$2
+  trap - ERR "$signal"
+  local message="node-setup: stopped by SIG$signal during step '$STEP'"
+  say "$message"
+  if [ "$STATE" = building ]; then
+    record_state failed "$rc" "$message" || true
+  fi
+  exit "$rc"
+}
+trap 'on_signal TERM 143' TERM
+trap 'on_signal INT 130' INT
 
 # Writes $2 (and a newline) to file $1, unless the file holds exactly that already.
 write_if_changed() {
@@ -305,6 +374,45 @@ pip_constraints() {
   printf 'neuronx-distributed==%s' "$NEURONX_DISTRIBUTED_VERSION"
 }
 
+# The Slurm jobs that wait for this environment: pending, held, with the comment cpt-run.sh gave them when it
+# submitted a chain before the environment was ready. Released once it is; cpt-run.sh looks again after it submits,
+# so a chain submitted while this runs is released by one of the two. A failure here leaves the environment ready
+# and says what to run by hand: the jobs are not lost, and running this script again releases them.
+release_waiting_jobs() {
+  local squeue=$SLURM_BIN/squeue scontrol=$SLURM_BIN/scontrol marker="trainium-cpt:waits-for=neuron-$RELEASE"
+  local listing id reason comment ids=()
+  if [ ! -x "$squeue" ] || [ ! -x "$scontrol" ]; then
+    say "no Slurm commands in $SLURM_BIN: no job to release"
+    return 0
+  fi
+  if ! listing=$(run "$squeue" -h -t PENDING -o '%i %r %k'); then
+    say "warning: $squeue failed: the jobs held for $marker stay held; run this script again, or release them: $scontrol release <job id>"
+    return 0
+  fi
+  while read -r id reason comment; do
+    if [ "$comment" = "$marker" ] && [[ $reason == JobHeld* ]]; then
+      ids+=("$id")
+    fi
+  done <<<"$listing"
+  if [ "${#ids[@]}" -eq 0 ]; then
+    say "no Slurm job waits for this environment"
+    return 0
+  fi
+  say "releasing the Slurm jobs that wait for this environment: ${ids[*]}"
+  run "$scontrol" release "${ids[@]}" ||
+    say "warning: $scontrol release ${ids[*]} failed: run it again by hand"
+}
+
+# The environment is in place: record it (keeping an earlier "ready" record and its time), then release the jobs.
+head_ready() {
+  if ! grep -qs '"state":"ready"' "$STATE_FILE"; then
+    record_state ready
+  fi
+  STATE=ready
+  step "release the jobs waiting for this environment"
+  release_waiting_jobs
+}
+
 # The environment is built in a directory of its own next to the target (a virtual environment cannot be moved:
 # its scripts name their own path), and the target, a symbolic link to it, appears with one rename at the end.
 # Until then the target does not exist, so nothing ever uses a half-built environment.
@@ -315,15 +423,21 @@ head_setup() {
   want=$(head_marker_content)
   if [ -f "$target/$marker_name" ] && [ "$(cat "$target/$marker_name")" = "$want" ]; then
     say "the Neuron $RELEASE environment is in place already ($target): nothing to build"
+    STATE_FILE=$target.state.json
+    head_ready
     return 0
   fi
-
-  step "check the operating system"
-  check_os
 
   step "check the shared file system"
   [ -d "$SHARED" ] || die "$SHARED does not exist: the shared file system is not mounted"
   mkdir -p "$base"
+  # From here on every step, and a failure, is recorded for the training chain.
+  STATE_FILE=$target.state.json
+  BUILD_STARTED=$(utc_now)
+  record_state building
+
+  step "check the operating system"
+  check_os
 
   step "remove unfinished builds"
   local live="" dir
@@ -377,6 +491,7 @@ head_setup() {
   ln -s "$(basename "$build")" "$link"
   mv -T "$link" "$target"
   say "$target -> $(basename "$build") (activate: . $target/venv/bin/activate)"
+  head_ready
 }
 
 say "Neuron SDK $RELEASE, role $ROLE (log: $LOG)"

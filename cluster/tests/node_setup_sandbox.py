@@ -8,8 +8,15 @@ Knobs, as environment variables of a run:
   CPT_TEST_FAIL       comma-separated rules "cmd" or "cmd:text": the recorder of cmd exits non-zero when its
                       arguments, joined by spaces, contain text
   CPT_TEST_FAIL_CODE  that exit status (default 1)
+  CPT_TEST_HANG       one rule "cmd:text": that recorder sleeps a minute (after writing RECORD.hanging)
   CPT_TEST_WATCH      a path: every record says whether it existed then ("watch_exists")
+  CPT_TEST_WATCH_STATE  a JSON file (the head's state file): every record holds its content then ("state_seen",
+                      None when it did not exist)
   CPT_TEST_IP, CPT_TEST_HOSTNAME, CPT_TEST_KERNEL  what the instance metadata and uname answer
+  CPT_TEST_SQUEUE     what the fake squeue prints (its lines: "<job id> <reason> <comment>")
+
+Slurm: by default CPT_SLURM_BIN is a folder that does not exist (no Slurm on the node); `sandbox.slurm_env()` gives
+a folder with recorders of squeue and scontrol instead.
 """
 import json
 import os
@@ -33,6 +40,7 @@ KERNEL = "5.15.0-1070-aws"
 FAKE_KEY = "-----BEGIN PGP PUBLIC KEY BLOCK-----\nnot a real key\n-----END PGP PUBLIC KEY BLOCK-----\n"
 LLAMA_REQUIREMENTS = "examples/training/llama/requirements.txt"
 FAKED = ["apt-get", "apt-mark", "curl", "gpg", "modprobe", "sysctl", "git", "python3", "pip", "uname"]
+SLURM_FAKED = ["squeue", "scontrol"]
 # Commands that install or download something: a second run must run none of them.
 INSTALLING = {"apt-get", "apt-mark", "gpg", "git", "python3", "pip"}
 
@@ -50,8 +58,18 @@ if name == "apt-get":
 watch = os.environ.get("CPT_TEST_WATCH")
 if watch:
     record["watch_exists"] = os.path.lexists(watch)
+watch_state = os.environ.get("CPT_TEST_WATCH_STATE")
+if watch_state:
+    record["state_seen"] = json.loads(Path(watch_state).read_text()) if os.path.exists(watch_state) else None
 with open(os.environ["CPT_TEST_RECORD"], "a", encoding="utf-8") as out:
     out.write(json.dumps(record) + "\n")
+
+hang = os.environ.get("CPT_TEST_HANG", "")
+if hang:
+    cmd, _, text = hang.partition(":")
+    if cmd == name and text in " ".join(args):
+        Path(os.environ["CPT_TEST_RECORD"] + ".hanging").write_text(str(os.getpid()))
+        __import__("time").sleep(60)
 
 for rule in filter(None, os.environ.get("CPT_TEST_FAIL", "").split(",")):
     cmd, _, text = rule.partition(":")
@@ -62,7 +80,9 @@ for rule in filter(None, os.environ.get("CPT_TEST_FAIL", "").split(",")):
 def value_of(flag):
     return args[args.index(flag) + 1]
 
-if name == "curl":
+if name == "squeue":
+    print(os.environ.get("CPT_TEST_SQUEUE", ""), end="")
+elif name == "curl":
     url = args[-1]
     if url.endswith("/latest/api/token"):
         print("TOKEN-123")
@@ -145,6 +165,10 @@ class Sandbox:
         recorder.chmod(0o755)
         for name in FAKED:
             (self.bin / name).symlink_to(recorder)
+        self.slurm_bin = tmp / "slurm-bin"
+        self.slurm_bin.mkdir()
+        for name in SLURM_FAKED:
+            (self.slurm_bin / name).symlink_to(recorder)
 
     @property
     def hosts(self) -> Path:
@@ -153,6 +177,18 @@ class Sandbox:
     @property
     def target(self) -> Path:
         return self.shared / "trainium-cpt" / f"neuron-{RELEASE}"
+
+    @property
+    def state_file(self) -> Path:
+        """The head's record of the build, for the training chain."""
+        return self.shared / "trainium-cpt" / f"neuron-{RELEASE}.state.json"
+
+    def state(self) -> dict | None:
+        return json.loads(self.state_file.read_text()) if self.state_file.exists() else None
+
+    def slurm_env(self, squeue: str = "") -> dict:
+        """The environment of a run on a node with Slurm: recorders of squeue (printing `squeue`) and scontrol."""
+        return {"CPT_SLURM_BIN": self.slurm_bin, "CPT_TEST_SQUEUE": squeue}
 
     def set_os(self, codename: str) -> None:
         (self.root / "etc" / "os-release").write_text(
@@ -169,6 +205,7 @@ class Sandbox:
             "CPT_SHARED": str(self.shared),
             "CPT_LOG": str(self.log),
             "CPT_TEST_RECORD": str(self.record),
+            "CPT_SLURM_BIN": str(self.tmp / "no-slurm"),
         }
         env.update({k: str(v) for k, v in extra.items()})
         return env

@@ -88,7 +88,9 @@ def test_puts_the_environment_in_place_with_one_rename_at_the_end(sandbox, pins)
     assert sandbox.target.is_symlink()
     assert Path(sandbox.target.readlink()) == Path(build.name)
     assert (sandbox.target / "venv" / "bin" / "pip").exists()
-    assert sorted(p.name for p in sandbox.target.parent.iterdir()) == sorted([build.name, sandbox.target.name])
+    assert sorted(p.name for p in sandbox.target.parent.iterdir()) == sorted(
+        [build.name, sandbox.target.name, sandbox.state_file.name]
+    )
     marker = sandbox.target / "installed.env"
     assert marker.read_text().splitlines() == [
         f"NEURON_RELEASE={RELEASE}",
@@ -127,14 +129,14 @@ def test_a_failed_build_leaves_no_environment_and_the_next_run_cleans_up(sandbox
     assert result.returncode == 2
     assert message in result.stderr and message in sandbox.log_text()
     assert not sandbox.target.exists() and not sandbox.target.is_symlink()
-    [unfinished] = list(sandbox.target.parent.iterdir())
+    [unfinished] = [p for p in sandbox.target.parent.iterdir() if p != sandbox.state_file]
     sandbox.forget()
 
     run_ok(sandbox)
 
     assert not unfinished.exists()
     assert sorted(p.name for p in sandbox.target.parent.iterdir()) == sorted(
-        [build_dir(sandbox).name, sandbox.target.name]
+        [build_dir(sandbox).name, sandbox.target.name, sandbox.state_file.name]
     )
 
 

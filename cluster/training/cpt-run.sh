@@ -9,7 +9,13 @@
 #           (request.json, scripts/ with a copy of the stage scripts, logs/, jobs.json) and submits the chain,
 #           each job depending on the one before (afterok; a failed stage cancels the rest). A second submit of
 #           the same run changes nothing and prints the jobs of the first (created=false).
-#   status  {"version":1,"run":...}: the state of each stage's job.
+#           The Neuron environment of the request's release (built on FSx after the cluster is created, by
+#           node-setup.sh head) decides when the chain starts: ready, at once; building or not started yet, the
+#           first job is submitted held (sbatch --hold, comment trainium-cpt:waits-for=neuron-<release>, jobs.json
+#           heldFor), node-setup.sh releases it when the build ends, and this script looks again once the chain is
+#           submitted and releases it itself if the build ended in between; failed, the chain is refused, naming
+#           the step and the log.
+#   status  {"version":1,"run":...}: the state of each stage's job, and of the run's Neuron environment.
 #   cancel  {"version":1,"run":...}: cancels every job of the run.
 #
 # Output: exactly one JSON line on stdout, also on failure ({"error": "..."}, with a non-zero exit status);
@@ -105,13 +111,29 @@ req() {
 RUN=$(req run)
 RUN_DIR=$FSX/trainium-cpt/runs/$RUN
 JOBS=$RUN_DIR/jobs.json
+NEURON_FILE=$WORK/neuron.json
+
+# Prints the state of the Neuron environment of release $1 (ready, building, failed or not-started) and describes
+# it in $NEURON_FILE.
+neuron_state() {
+  local venv=${CPT_NEURON_VENV:-$FSX/trainium-cpt/neuron-$1/venv}
+  local nxd_dir=${CPT_NXD_DIR:-$FSX/trainium-cpt/neuron-$1/neuronx-distributed}
+  "$PY" "$HERE/cpt_lib.py" neuron-state "$1" "$venv" "$nxd_dir" "$NEURON_FILE"
+}
 
 # --- status and cancel ---
 if [ "$ACTION" != submit ]; then
   [ -f "$JOBS" ] || fail "no run named $RUN on this cluster ($JOBS does not exist)" 1
   STEP="$ACTION the jobs"
   if [ "$ACTION" = status ]; then
-    answer=$("$PY" "$HERE/cpt_lib.py" status "$JOBS")
+    neuron=()
+    if [ -f "$RUN_DIR/request.json" ]; then
+      STEP="read the state of the Neuron environment"
+      neuron_state "$("$PY" "$HERE/cpt_lib.py" get "$RUN_DIR/request.json" neuronRelease)" >/dev/null
+      neuron=("$NEURON_FILE")
+      STEP="$ACTION the jobs"
+    fi
+    answer=$("$PY" "$HERE/cpt_lib.py" status "$JOBS" "${neuron[@]}")
   else
     ids_text=$("$PY" "$HERE/cpt_lib.py" job-ids "$JOBS")
     mapfile -t ids <<<"$ids_text"
@@ -128,12 +150,16 @@ fi
 # --- submit ---
 STEP="check the Neuron environment"
 RELEASE=$(req neuronRelease)
-VENV=${CPT_NEURON_VENV:-$FSX/trainium-cpt/neuron-$RELEASE/venv}
-NXD_DIR=${CPT_NXD_DIR:-$FSX/trainium-cpt/neuron-$RELEASE/neuronx-distributed}
-[ -x "$VENV/bin/python3" ] ||
-  fail "Neuron release $RELEASE is not installed on this cluster: $VENV/bin/python3 is missing (cluster/node-setup.sh builds it)" 1
-[ -f "$NXD_DIR/examples/training/llama/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py" ] ||
-  fail "neuronx-distributed's Llama example is missing from $NXD_DIR" 1
+NEURON=$(neuron_state "$RELEASE")
+case $NEURON in
+  ready) HELD_FOR= ;;
+  building | not-started) HELD_FOR=neuron-$RELEASE ;;
+  *)
+    refusal=$("$PY" "$HERE/cpt_lib.py" neuron-refusal "$NEURON_FILE") ||
+      refusal="the Neuron $RELEASE environment cannot be used (state $NEURON)"
+    fail "$refusal" 1
+    ;;
+esac
 
 STEP="lock the run"
 mkdir -p "$RUN_DIR"
@@ -145,7 +171,7 @@ if [ -f "$JOBS" ]; then
   if ! cmp -s "$WORK/request.json" "$RUN_DIR/request.json"; then
     log "warning: this request differs from $RUN_DIR/request.json, which the run keeps; use a new run name to change it"
   fi
-  answer=$("$PY" "$HERE/cpt_lib.py" submit-output "$JOBS" false)
+  answer=$("$PY" "$HERE/cpt_lib.py" submit-output "$JOBS" false "$NEURON_FILE")
   emit "$answer"
   exit 0
 fi
@@ -178,6 +204,8 @@ for stage in "${STAGES[@]}"; do
     *) options+=(--nodes 1) ;;
   esac
   [ -z "$previous" ] || options+=(--dependency "afterok:$previous")
+  # The first job waits for the Neuron environment; node-setup.sh finds it by its comment.
+  [ -n "$previous" ] || [ -z "$HELD_FOR" ] || options+=(--hold --comment "trainium-cpt:waits-for=$HELD_FOR")
   if ! answer=$("$SLURM_BIN/sbatch" "${options[@]}" "$RUN_DIR/scripts/stage-$stage.sh" "$RUN_DIR/request.json"); then
     fail "sbatch refused the $stage job of run $RUN (see stderr)" 1
   fi
@@ -189,8 +217,22 @@ for stage in "${STAGES[@]}"; do
   previous=$id
 done
 
+if [ -n "$HELD_FOR" ]; then
+  # node-setup.sh may have looked for held jobs before the first one was submitted: look again, now that it is.
+  STEP="check the Neuron environment again"
+  first=${SUBMITTED[0]}
+  NEURON=$(neuron_state "$RELEASE")
+  if [ "$NEURON" = ready ]; then
+    log "run $RUN: the Neuron $RELEASE environment became ready during the submission: releasing job $first"
+    "$SLURM_BIN/scontrol" release "$first" || fail "scontrol release $first failed: the chain is cancelled, submit it again" 1
+  else
+    log "run $RUN: job $first is held until the Neuron $RELEASE environment is ready (now: $NEURON)"
+  fi
+  pairs+=("heldFor=$HELD_FOR")
+fi
+
 STEP="record the jobs"
 "$PY" "$HERE/cpt_lib.py" jobs-json "$JOBS" "$RUN" "$RUN_DIR" "${pairs[@]}"
 SUBMITTED=()
-answer=$("$PY" "$HERE/cpt_lib.py" submit-output "$JOBS" true)
+answer=$("$PY" "$HERE/cpt_lib.py" submit-output "$JOBS" true "$NEURON_FILE")
 emit "$answer"

@@ -46,6 +46,12 @@ SUBMIT_FIELDS = (
 )
 RUN_FIELDS = ("version", "run")
 
+# The Neuron Python environment on FSx, which cluster/node-setup.sh head builds after the cluster is created (a
+# systemd service on the head node) and describes in FSX/trainium-cpt/neuron-<release>.state.json.
+NEURON_STATES = ("ready", "building", "failed", "not-started")
+NEURON_SERVICE = "trainium-cpt-neuron-environment"  # lib/cluster/neuron-environment.ts names the unit so
+LLAMA_SCRIPT = "examples/training/llama/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py"
+
 
 class RequestError(Exception):
     """A request that cannot be used; the message names every problem and its field."""
@@ -401,6 +407,69 @@ def line(value) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+# --- The Neuron environment ---
+
+def neuron_environment(release: str, venv: str, nxd_dir: str) -> dict:
+    """The state of the Neuron `release` environment, for cpt-run.sh and for people: node-setup.sh's record when
+    there is one, checked against what is on disk (the venv's python3 and the Llama example the jobs run)."""
+    base = f"{fsx_root()}/trainium-cpt/neuron-{release}"
+    state_file = f"{base}.state.json"
+    out = {"release": release, "state": None, "step": None, "since": None, "started": None, "log": None,
+           "exitCode": None, "message": None, "path": base, "stateFile": state_file, "service": NEURON_SERVICE}
+    missing = [path for path, present in ((f"{venv}/bin/python3", os.access(f"{venv}/bin/python3", os.X_OK)),
+                                          (f"{nxd_dir}/{LLAMA_SCRIPT}", os.path.isfile(f"{nxd_dir}/{LLAMA_SCRIPT}")))
+               if not present]
+    try:
+        record = read_json(state_file)
+    except FileNotFoundError:
+        record = None
+    except (OSError, ValueError) as error:
+        return {**out, "state": "failed", "message": f"{state_file} cannot be read ({error})"}
+    if record is not None and not (isinstance(record, dict) and record.get("state") in ("building", "failed", "ready")):
+        return {**out, "state": "failed", "message": f"{state_file} is not a record of node-setup.sh"}
+    if record is not None:
+        out.update({key: record.get(key) for key in ("step", "since", "started", "log", "exitCode", "message")})
+    if record is None:
+        # Built before builds were recorded (or by hand), or not started yet.
+        if not missing:
+            out["state"] = "ready"
+        elif len(missing) == 2:
+            out["state"] = "not-started"
+        else:
+            out.update(state="failed", message=f"the environment is incomplete: {missing[0]} is missing")
+    elif record["state"] == "ready" and missing:
+        out.update(state="failed", message=f"{state_file} says ready, but {missing[0]} is missing")
+    else:
+        out["state"] = record["state"]
+    return out
+
+
+def neuron_refusal(environment: dict) -> str:
+    """Why a chain is not submitted: the environment failed (or is broken). Names the step, the log and the fix."""
+    release = environment["release"]
+    if environment.get("step") and environment.get("exitCode") is not None:
+        what = (environment.get("message") or "").removeprefix("node-setup: ") or \
+            f"step '{environment['step']}' failed (exit {environment['exitCode']})"
+        when = f" at {environment['since']}" if environment.get("since") else ""
+        log = f"; its log is {environment['log']} on the head node" if environment.get("log") else ""
+        return (f"the Neuron {release} environment failed to build: {what}{when}{log}. Build it again on the head node "
+                f"(sudo systemctl start {NEURON_SERVICE}), then submit again")
+    return (f"the Neuron {release} environment cannot be used: {environment.get('message')}. Build it again on the "
+            f"head node (sudo systemctl start {NEURON_SERVICE}), then submit again")
+
+
+def held_first_job(jobs: dict, fields: dict | None) -> dict | None:
+    """{"stage", "id", "waitsFor"} when the chain's first job is still held for the Neuron environment (`fields`:
+    scontrol's view of that job)."""
+    held_for = jobs.get("heldFor")
+    first = jobs["jobs"].get(STAGES[0])
+    if not held_for or not first or not fields:
+        return None
+    if fields.get("JobState") == "PENDING" and fields.get("Reason", "").startswith("JobHeld"):
+        return {"stage": STAGES[0], "id": first, "waitsFor": held_for}
+    return None
+
+
 # --- Slurm's view of a job ---
 
 def slurm_bin(name: str) -> str:
@@ -494,18 +563,40 @@ def cmd_get(path: str, field: str) -> None:
 
 
 def cmd_jobs_json(output: str, run: str, run_directory: str, *pairs: str) -> None:
-    jobs = {}
+    """jobs.json from stage=jobid pairs, and heldFor=neuron-<release> when the first job was submitted held."""
+    jobs, held_for = {}, None
     for pair in pairs:
         stage, _, job_id = pair.partition("=")
+        if stage == "heldFor" and re.fullmatch(r"neuron-\d+\.\d+\.\d+", job_id):
+            held_for = job_id
+            continue
         if stage not in STAGES or not job_id.isdigit():
             raise ValueError(f"bad stage=jobid pair {pair!r}")
         jobs[stage] = job_id
-    write_json_atomically(output, {"run": run, "jobs": jobs, "runDir": run_directory})
+    record = {"run": run, "jobs": jobs, "runDir": run_directory}
+    if held_for:
+        record["heldFor"] = held_for
+    write_json_atomically(output, record)
 
 
-def cmd_submit_output(jobs_file: str, created: str) -> None:
+def _scontrol_or_none(job_id: str) -> dict | None:
+    try:
+        return scontrol_job(job_id)
+    except (OSError, RuntimeError, subprocess.TimeoutExpired):
+        return None
+
+
+def cmd_submit_output(jobs_file: str, created: str, neuron_file: str | None = None) -> None:
+    """The answer of a submission: the jobs, the Neuron environment's state, and the first job when it is held."""
     jobs = read_json(jobs_file)
-    print(line({"run": jobs["run"], "created": created == "true", "jobs": jobs["jobs"], "runDir": jobs["runDir"]}))
+    answer = {"run": jobs["run"], "created": created == "true", "jobs": jobs["jobs"], "runDir": jobs["runDir"]}
+    if neuron_file:
+        answer["neuronEnvironment"] = read_json(neuron_file)
+    if jobs.get("heldFor"):
+        held = held_first_job(jobs, _scontrol_or_none(jobs["jobs"][STAGES[0]]))
+        if held:
+            answer["heldJob"] = held
+    print(line(answer))
 
 
 def cmd_job_ids(jobs_file: str) -> None:
@@ -515,10 +606,30 @@ def cmd_job_ids(jobs_file: str) -> None:
             print(job_id)
 
 
-def cmd_status(jobs_file: str) -> None:
+def cmd_status(jobs_file: str, neuron_file: str | None = None) -> None:
+    """Each stage's job; the first one says what it waits for while it is held for the Neuron environment."""
     jobs = read_json(jobs_file)
     states = {stage: stage_state(jobs["runDir"], stage, job_id) for stage, job_id in jobs["jobs"].items()}
-    print(line({"run": jobs["run"], "jobs": states}))
+    first = states.get(STAGES[0])
+    if first and held_first_job(jobs, {"JobState": first["state"], "Reason": first["reason"]}):
+        first["waitsFor"] = jobs["heldFor"]
+    answer = {"run": jobs["run"], "jobs": states}
+    if neuron_file:
+        answer["neuronEnvironment"] = read_json(neuron_file)
+    print(line(answer))
+
+
+def cmd_neuron_state(release: str, venv: str, nxd_dir: str, output: str) -> None:
+    """Writes the environment's state (neuron_environment) to `output`; prints the state word for cpt-run.sh."""
+    if not RELEASE_RE.match(release):
+        raise ValueError(f"release {release!r} is not a Neuron SDK release such as 2.28.1")
+    environment = neuron_environment(release, venv, nxd_dir)
+    write_json_atomically(output, environment)
+    print(environment["state"])
+
+
+def cmd_neuron_refusal(neuron_file: str) -> None:
+    print(neuron_refusal(read_json(neuron_file)))
 
 
 def cmd_cancel_output(jobs_file: str) -> None:
@@ -633,7 +744,8 @@ COMMANDS = {
     "job-ids": cmd_job_ids, "status": cmd_status, "cancel-output": cmd_cancel_output, "error": cmd_error,
     "train-args": cmd_train_args, "checkpoints": cmd_checkpoints, "check-dataset": cmd_check_dataset,
     "check-model": cmd_check_model, "exports-json": cmd_exports_json, "export-tags": cmd_export_tags,
-    "report": cmd_report, "s3-join": cmd_s3_join,
+    "report": cmd_report, "s3-join": cmd_s3_join, "neuron-state": cmd_neuron_state,
+    "neuron-refusal": cmd_neuron_refusal,
 }
 
 

@@ -10,14 +10,16 @@
  *                                                     autoSubmitOnDataReady is on): the run name is read from Glue.
  *
  * A submit reads the run's manifest (s3://<datasets>/datasets/<run>/manifest.json), works out the plan
- * (lib/training/plan.ts) and sends it; submitting a run again returns its existing jobs (created: false).
+ * (lib/training/plan.ts) and sends it; submitting a run again returns its existing jobs (created: false). Submit and
+ * status pass on the state of the run's Neuron environment (built on the cluster after its creation): before it is
+ * ready, the chain's first job is held (heldJob), and it starts by itself when the build ends.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetJobRunCommand, GlueClient } from '@aws-sdk/client-glue';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { RUN_NAME_PATTERN } from '../../lib/data/job-arguments';
-import { REQUEST_VERSION, SubmitRequest } from '../../lib/training/contract';
+import { NeuronEnvironmentState, REQUEST_VERSION, SubmitRequest } from '../../lib/training/contract';
 import { readEnvironment, TrainingEnvironment } from '../../lib/training/environment';
 import { checkManifest, ManifestError, manifestKey } from '../../lib/training/manifest';
 import { planRun, PlanSummary, resolveSettings } from '../../lib/training/plan';
@@ -44,6 +46,10 @@ export interface SubmitResponse {
   readonly created: boolean;
   readonly jobs: ScriptAnswer<'submit'>['jobs'];
   readonly runDir: string;
+  /** The Neuron environment of the run's release (built after the cluster was created). */
+  readonly neuronEnvironment?: NeuronEnvironmentState;
+  /** Set while the chain's first job is held until that environment is ready. */
+  readonly heldJob?: ScriptAnswer<'submit'>['heldJob'];
   readonly commandId: string;
   readonly plan: PlanSummary;
   readonly warnings: readonly string[];
@@ -57,6 +63,7 @@ export interface StatusResponse {
   readonly action: 'status';
   readonly run: string;
   readonly jobs: ScriptAnswer<'status'>['jobs'];
+  readonly neuronEnvironment?: NeuronEnvironmentState;
   readonly commandId: string;
 }
 
@@ -101,8 +108,8 @@ export function createHandler(clock: Clock = realClock) {
           break;
         }
         case 'status': {
-          const { run, jobs, commandId } = await runScript(ssm, target, 'status', { version: REQUEST_VERSION, run: request.run }, clock, deadline);
-          response = { action: 'status', run, jobs, commandId };
+          const { run, jobs, neuronEnvironment, commandId } = await runScript(ssm, target, 'status', { version: REQUEST_VERSION, run: request.run }, clock, deadline);
+          response = { action: 'status', run, jobs, ...(neuronEnvironment && { neuronEnvironment }), commandId };
           break;
         }
         case 'cancel': {
@@ -151,6 +158,8 @@ async function submit(
     created: answer.created,
     jobs: answer.jobs,
     runDir: answer.runDir,
+    ...(answer.neuronEnvironment && { neuronEnvironment: answer.neuronEnvironment }),
+    ...(answer.heldJob && { heldJob: answer.heldJob }),
     commandId: answer.commandId,
     plan: plan.summary,
     warnings: plan.warnings,

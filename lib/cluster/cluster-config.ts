@@ -24,10 +24,12 @@ export const HEAD_ROOT_VOLUME_GIB = 200;
 export const SCALEDOWN_IDLE_MINUTES = 10;
 export const SSM_MANAGED_POLICY = 'AmazonSSMManagedInstanceCore';
 /**
- * The head node builds the Neuron Python environment (torch and its dependencies: several GB) on first boot: give
- * it 50 minutes instead of ParallelCluster's 30, inside the custom resource's hour.
+ * ParallelCluster's default head-node bootstrap timeout (NODE_BOOTSTRAP_TIMEOUT in pcluster/constants.py of
+ * aws-parallelcluster 3.16.1), which this configuration keeps: the head node's bootstrap does no long work (the
+ * Neuron Python environment is built after creation, lib/cluster/neuron-environment.ts), and the custom resource
+ * must finish within CloudFormation's hour, FSx for Lustre (10-20 minutes) included.
  */
-export const HEAD_NODE_BOOTSTRAP_TIMEOUT_SECONDS = 3000;
+export const PCLUSTER_NODE_BOOTSTRAP_TIMEOUT_SECONDS = 2100;
 
 /** Everything the configuration needs that the app makes elsewhere (tokens are fine). */
 export interface ClusterResources {
@@ -96,7 +98,6 @@ export interface PclusterConfig {
     readonly LocalStorage: { readonly RootVolume: { readonly Size: number; readonly Encrypted: boolean } };
     readonly Iam: NodeIam;
     readonly Imds: { readonly Secured: boolean };
-    readonly CustomActions: CustomActions;
   };
   readonly Scheduling: {
     readonly Scheduler: 'slurm';
@@ -150,7 +151,6 @@ export interface PclusterConfig {
     readonly Dashboards: { readonly CloudWatch: { readonly Enabled: boolean } };
   };
   readonly Tags: Array<{ readonly Key: string; readonly Value: string }>;
-  readonly DevSettings: { readonly Timeouts: { readonly HeadNodeBootstrapTimeout: number } };
 }
 
 /** The cluster's name: stable (ParallelCluster cannot rename a cluster) and unlike any stack name of the app. */
@@ -170,11 +170,14 @@ export function managedPolicyArns(partition: string): string[] {
 
 export function buildClusterConfig(config: ClusterSettings, resources: ClusterResources): PclusterConfig {
   const script = `s3://${resources.nodeSetupScript.bucketName}/${resources.nodeSetupScript.objectKey}`;
-  const onNodeConfigured = (role: 'head' | 'compute'): CustomActions => ({
-    OnNodeConfigured: { Script: script, Args: [role, config.neuronSdkVersion] },
-  });
+  // Trainium nodes install the Neuron driver at every launch. The head node has no such action: its part, the
+  // Neuron Python environment, is built after creation by an SSM association (lib/cluster/neuron-environment.ts).
+  const computeNodeConfigured: CustomActions = {
+    OnNodeConfigured: { Script: script, Args: ['compute', config.neuronSdkVersion] },
+  };
   const scriptAccess: S3Access = { BucketName: resources.nodeSetupScript.bucketName, KeyName: resources.nodeSetupScript.objectKey };
-  // The head node unpacks the training bundle and installs the metrics agent, which publishes to CloudWatch.
+  // The head node fetches the node set-up script (for the Neuron environment's service), unpacks the training
+  // bundle and installs the metrics agent, which publishes to CloudWatch.
   const headIam: NodeIam = {
     AdditionalIamPolicies: [...managedPolicyArns(resources.partition), resources.headNodePolicyArn].map((Policy) => ({ Policy })),
     S3Access: [
@@ -208,7 +211,6 @@ export function buildClusterConfig(config: ClusterSettings, resources: ClusterRe
       LocalStorage: { RootVolume: { Size: HEAD_ROOT_VOLUME_GIB, Encrypted: true } },
       Iam: headIam,
       Imds: { Secured: true },
-      CustomActions: onNodeConfigured('head'),
     },
     Scheduling: {
       Scheduler: 'slurm',
@@ -237,7 +239,7 @@ export function buildClusterConfig(config: ClusterSettings, resources: ClusterRe
           },
           ComputeSettings: { LocalStorage: { RootVolume: { Size: COMPUTE_ROOT_VOLUME_GIB, Encrypted: true } } },
           Iam: computeIam,
-          CustomActions: onNodeConfigured('compute'),
+          CustomActions: computeNodeConfigured,
         },
       ],
     },
@@ -282,7 +284,6 @@ export function buildClusterConfig(config: ClusterSettings, resources: ClusterRe
     // The project's cost allocation tag: ParallelCluster puts these on its stack (so on FSx), the head node and the
     // compute launch templates. Stable: ParallelCluster fails an update that changes tags and configuration at once.
     Tags: [{ Key: PROJECT_TAG_KEY, Value: config.projectName }],
-    DevSettings: { Timeouts: { HeadNodeBootstrapTimeout: HEAD_NODE_BOOTSTRAP_TIMEOUT_SECONDS } },
   };
 }
 

@@ -24,9 +24,10 @@ export interface NodeSetupScriptProps {
 }
 
 /**
- * The script ParallelCluster runs on every node when it is configured (OnNodeConfigured), uploaded as an asset.
- * ParallelCluster fetches a single file, so the release's pins are written into the uploaded copy: the nodes need
- * nothing else from this repository.
+ * cluster/node-setup.sh, uploaded as an asset: ParallelCluster runs it on every Trainium node when it is configured
+ * (OnNodeConfigured: the Neuron driver), and the head node runs it after the cluster is created, as a systemd service
+ * (NeuronEnvironment: the Python environment on FSx). Both fetch a single file, so the release's pins are written
+ * into the uploaded copy: the nodes need nothing else from this repository.
  */
 export class NodeSetupScript extends Construct {
   readonly asset: s3assets.Asset;

@@ -14,6 +14,7 @@ import {
 } from '../cluster/cluster-config';
 import { FsxExportOnDelete } from '../cluster/fsx-export-on-delete';
 import { MetricsAgent } from '../cluster/metrics-agent';
+import { NeuronEnvironment } from '../cluster/neuron-environment';
 import { nodePolicy } from '../cluster/node-policy';
 import { NodeSetupScript } from '../cluster/node-setup-script';
 import { ParallelCluster } from '../cluster/parallel-cluster';
@@ -83,6 +84,9 @@ export class ClusterStack extends Stack {
     new FsxExportOnDelete(this, 'FsxExportOnDelete', { cluster: this.cluster, configuration });
     bundle.unpackOn(this.cluster.headNodeInstanceId);
     agent.installOn(this.cluster.headNodeInstanceId);
+    // After creation, not in the head node's bootstrap: the custom resource must finish within the hour.
+    new NeuronEnvironment(this, 'NeuronEnvironment', { neuronRelease: config.neuronSdkVersion, nodeSetupScript: script.asset })
+      .buildOn(this.cluster.headNodeInstanceId);
     this.trainingBundleDir = bundle.dir;
 
     new CfnOutput(this, 'ClusterName', { value: name, description: 'ParallelCluster cluster name (pcluster commands)' });

@@ -87,6 +87,34 @@ export function scriptCommand(bundleDir: string, action: TrainingAction, request
 /** Slurm job IDs: the script may print them as strings or numbers; they are kept as strings. */
 const jobId = z.union([z.string().min(1), z.number().int().nonnegative()]).transform(String);
 
+/**
+ * The Neuron Python environment of a run's release, as cpt-run.sh reads it from node-setup.sh's record on FSx: the
+ * environment is built after the cluster is created, and a chain submitted before it is ready waits for it.
+ *   ready        in place: chains start at once;
+ *   building     `step` began at `since` (the build at `started`): a chain is submitted with its first job held;
+ *   not-started  no build recorded yet: held too;
+ *   failed       `step` failed with `exitCode` at `since` (or `message` says what is wrong): chains are refused.
+ */
+export const NEURON_ENVIRONMENT_STATES = ['ready', 'building', 'not-started', 'failed'] as const;
+const optionalText = z.string().nullish().transform((t) => t ?? undefined);
+export const NEURON_ENVIRONMENT = z.looseObject({
+  release: z.string(),
+  state: z.enum(NEURON_ENVIRONMENT_STATES),
+  step: optionalText,
+  since: optionalText,
+  started: optionalText,
+  /** The build's log, on the head node. */
+  log: optionalText,
+  exitCode: z.number().int().nullish().transform((c) => c ?? undefined),
+  message: optionalText,
+  /** The head node's systemd service that builds it. */
+  service: optionalText,
+});
+export type NeuronEnvironmentState = z.infer<typeof NEURON_ENVIRONMENT>;
+
+/** What a held job waits for: `neuron-<release>`, the Neuron environment of that release. */
+const waitsFor = z.string().regex(/^neuron-\d+\.\d+\.\d+$/);
+
 /** The script's answers. Extra fields are allowed (and passed on): the script may say more than the contract. */
 export const SCRIPT_RESULTS = {
   submit: z.looseObject({
@@ -94,6 +122,9 @@ export const SCRIPT_RESULTS = {
     created: z.boolean(),
     jobs: z.looseObject(Object.fromEntries(STAGES.map((s) => [s, jobId])) as Record<Stage, typeof jobId>),
     runDir: z.string(),
+    neuronEnvironment: NEURON_ENVIRONMENT.optional(),
+    /** Present while the chain's first job is held until the Neuron environment is ready. */
+    heldJob: z.looseObject({ stage: z.enum(STAGES), id: jobId, waitsFor }).optional(),
   }),
   status: z.looseObject({
     run: z.string(),
@@ -103,8 +134,11 @@ export const SCRIPT_RESULTS = {
         id: jobId,
         state: z.string(),
         reason: z.string().nullish().transform((r) => r ?? ''),
+        /** Set on the first job while it is held for the Neuron environment. */
+        waitsFor: waitsFor.optional(),
       }),
     ),
+    neuronEnvironment: NEURON_ENVIRONMENT.optional(),
   }),
   cancel: z.looseObject({ run: z.string(), cancelled: z.array(jobId) }),
 } as const;

@@ -3,7 +3,8 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CptConfig } from '../config/schema';
 import { CommandError, describeFailure, EXIT_CODES } from '../shared/command-line';
 import { stackNames } from '../stack-names';
-import { STAGES } from './contract';
+import { NeuronEnvironmentState, STAGES } from './contract';
+import { describeNeuronEnvironment, describeWaitsFor } from './neuron-status';
 import { inFlags, parseTrainingArgs, TrainingCommandLine, usage, UsageError } from './cli-args';
 import { PlanSummary, resolveSettings, trainingDefaults } from './plan';
 import { InvalidRequestError } from './requests';
@@ -119,7 +120,9 @@ async function invoke(lambda: LambdaClient, functionName: string, event: object,
 /** The function's answer, for people. */
 export function describeAnswer(action: string, answer: Record<string, unknown>): string[] {
   const run = String(answer.run);
-  if (action === 'status') return describeStatus(run, answer.jobs as Record<string, { id: string; state: string; reason: string }>);
+  if (action === 'status') {
+    return describeStatus(run, answer.jobs as Record<string, StageStatus>, answer.neuronEnvironment as NeuronEnvironmentState | undefined);
+  }
   if (action === 'cancel') {
     const cancelled = (answer.cancelled as string[]) ?? [];
     return [cancelled.length > 0 ? `Run ${run}: cancelled job${cancelled.length > 1 ? 's' : ''} ${cancelled.join(', ')}.` : `Run ${run}: no job left to cancel.`];
@@ -130,13 +133,27 @@ export function describeAnswer(action: string, answer: Record<string, unknown>):
 const NUMBER = new Intl.NumberFormat('en-US');
 const n = (value: number) => NUMBER.format(value);
 
+interface StageStatus {
+  readonly id: string;
+  readonly state: string;
+  readonly reason: string;
+  /** The first job, while it is held for the Neuron environment: `neuron-<release>`. */
+  readonly waitsFor?: string;
+}
+
 function describeSubmit(run: string, answer: Record<string, unknown>): string[] {
   const jobs = answer.jobs as Record<string, string>;
   const request = answer.request as Record<string, unknown>;
+  const held = answer.heldJob as { stage: string; id: string; waitsFor: string } | undefined;
+  const environment = answer.neuronEnvironment as NeuronEnvironmentState | undefined;
   const lines: string[] = [];
-  const chain = STAGES.map((stage) => `${stage} ${jobs[stage]}`).join(' → ');
+  const chain = STAGES.map((stage) => `${stage} ${jobs[stage]}${held?.stage === stage ? ' (held)' : ''}`).join(' → ');
+  const waiting = held
+    ? `It waits for ${describeWaitsFor(held.waitsFor)}: ${held.stage} (job ${held.id}) is held, and the chain starts by itself when the environment is ready.`
+    : undefined;
   if (answer.created === false) {
     lines.push(`Run ${run} was submitted before: these are its jobs. This request changed nothing (its options were not applied).`);
+    if (waiting) lines.push(waiting);
     lines.push(`  Jobs         ${chain}`);
     lines.push(`  Run folder   ${answer.runDir}`);
   } else {
@@ -145,7 +162,7 @@ function describeSubmit(run: string, answer: Record<string, unknown>): string[] 
       plan.stepsFrom === 'steps'
         ? `set by --steps: ${plan.epochs.toFixed(3)} epochs`
         : `${request.steps} step${request.steps === 1 ? '' : 's'} cover ${plan.epochs.toFixed(3)} epochs of ${n(plan.trainRows)} rows`;
-    lines.push(`Run ${run}: submitted.`);
+    lines.push(`Run ${run}: submitted.${waiting ? ` ${waiting}` : ''}`);
     lines.push(`  Data         ${plan.attempt}: ${n(plan.trainRows)} training rows; evaluation on ${n(plan.evalDomainRows)} domain and ${n(plan.evalGeneralRows)} general rows`);
     lines.push(`  Parallelism  ${request.nodes} nodes, tensor parallel ${request.tensorParallel}, data parallel ${plan.dataParallel}`);
     lines.push(
@@ -160,16 +177,24 @@ function describeSubmit(run: string, answer: Record<string, unknown>): string[] 
     lines.push(`  Report       ${request.reportS3Uri}`);
     for (const warning of (answer.warnings as string[]) ?? []) lines.push(`  Warning: ${warning}`);
   }
+  if (environment && (held || environment.state !== 'ready')) lines.push(describeNeuronEnvironment(environment));
   lines.push(`Follow it: npm run status -- --run ${run}    Cancel it: npm run cancel -- --run ${run}`);
   return lines;
 }
 
-function describeStatus(run: string, jobs: Record<string, { id: string; state: string; reason: string }>): string[] {
+function describeStatus(run: string, jobs: Record<string, StageStatus>, environment: NeuronEnvironmentState | undefined): string[] {
   const stages = [...STAGES.filter((s) => s in jobs), ...Object.keys(jobs).filter((s) => !(STAGES as readonly string[]).includes(s))];
-  if (stages.length === 0) return [`Run ${run}: no job.`];
-  const rows = [['STAGE', 'JOB', 'STATE', 'REASON'], ...stages.map((s) => [s, jobs[s].id, jobs[s].state, jobs[s].reason ?? ''])];
+  const neuron = environment ? [describeNeuronEnvironment(environment)] : [];
+  if (stages.length === 0) return [`Run ${run}: no job.`, ...neuron];
+  const reason = (job: StageStatus) =>
+    job.waitsFor ? `${job.reason ? `${job.reason}: ` : ''}held until ${describeWaitsFor(job.waitsFor)} is ready` : (job.reason ?? '');
+  const rows = [['STAGE', 'JOB', 'STATE', 'REASON'], ...stages.map((s) => [s, jobs[s].id, jobs[s].state, reason(jobs[s])])];
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)) + 2);
-  return [`Run ${run}:`, ...rows.map((r) => `  ${r[0].padEnd(widths[0])}${r[1].padEnd(widths[1])}${r[2].padEnd(widths[2])}${r[3]}`.trimEnd())];
+  return [
+    `Run ${run}:`,
+    ...rows.map((r) => `  ${r[0].padEnd(widths[0])}${r[1].padEnd(widths[1])}${r[2].padEnd(widths[2])}${r[3]}`.trimEnd()),
+    ...neuron,
+  ];
 }
 
 async function where(client: CloudFormationClient): Promise<string> {

@@ -3,6 +3,7 @@ import {
   checkClusterConfig,
   ClusterResources,
   clusterName,
+  PCLUSTER_NODE_BOOTSTRAP_TIMEOUT_SECONDS,
   PclusterConfig,
 } from '../../lib/cluster/cluster-config';
 import { CptConfig } from '../../lib/config/schema';
@@ -56,15 +57,21 @@ describe('head node', () => {
     });
   });
 
-  test('has time to build the Neuron environment on first boot, within the custom resource\'s hour', () => {
-    expect(build().DevSettings.Timeouts.HeadNodeBootstrapTimeout).toBeGreaterThan(1800);
-    expect(build().DevSettings.Timeouts.HeadNodeBootstrapTimeout).toBeLessThan(3600);
+  // The custom resource must finish within CloudFormation's hour, FSx (10-20 minutes) included: nothing long in the
+  // head node's bootstrap, and no longer bootstrap timeout than ParallelCluster's default.
+  test.each([
+    ['the defaults', {}],
+    ['trn1.32xlarge × 1, SSH', { instanceType: 'trn1.32xlarge', nodeCount: 1, globalBatchSize: 64, sshKeyName: 'ops', sshAllowedCidr: '198.51.100.0/24' }],
+  ] as const)('%s: the head node runs no custom action and keeps the default bootstrap timeout', (_name, overrides) => {
+    const built = build(overrides) as unknown as Record<string, any>;
+    expect(built.HeadNode).not.toHaveProperty('CustomActions');
+    const timeout = built.DevSettings?.Timeouts?.HeadNodeBootstrapTimeout;
+    expect(timeout === undefined || Number(timeout) <= PCLUSTER_NODE_BOOTSTRAP_TIMEOUT_SECONDS).toBe(true);
+    expect(built).not.toHaveProperty('DevSettings');
+    expect(PCLUSTER_NODE_BOOTSTRAP_TIMEOUT_SECONDS).toBe(2100);
   });
 
-  test('runs the node set-up script as a head node, and may read that script, the training bundle and the metrics agent only', () => {
-    expect(HeadNode.CustomActions).toEqual({
-      OnNodeConfigured: { Script: 's3://cdk-assets/abc123.sh', Args: ['head', '2.28.1'] },
-    });
+  test('may read the node set-up script (for the Neuron environment), the training bundle and the metrics agent only', () => {
     expect(HeadNode.Iam.S3Access).toEqual([
       { BucketName: 'cdk-assets', KeyName: 'abc123.sh' },
       { BucketName: 'cdk-assets', KeyName: 'def456.zip' },
@@ -116,8 +123,10 @@ describe('the Trainium queue', () => {
     });
   });
 
-  test('runs the node set-up script as a compute node', () => {
-    expect(queue.CustomActions.OnNodeConfigured.Args).toEqual(['compute', '2.28.1']);
+  test('runs the node set-up script as a compute node at every launch (the Neuron driver)', () => {
+    expect(queue.CustomActions).toEqual({
+      OnNodeConfigured: { Script: 's3://cdk-assets/abc123.sh', Args: ['compute', '2.28.1'] },
+    });
   });
 
   test.each([

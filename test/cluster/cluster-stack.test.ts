@@ -81,9 +81,11 @@ describe('the cluster resource', () => {
     expect(configuration).toMatch(new RegExp(`"s3://",${fromStack('trainium-cpt-data', 'BucketsCheckpoints').source}`));
   });
 
-  test('runs the node set-up script from the assets bucket', () => {
-    const { HeadNode } = clusterResource.Properties.ClusterConfiguration;
-    expect(JSON.stringify(HeadNode.CustomActions.OnNodeConfigured.Script)).toMatch(/s3:\/\/.*cdk-hnb659fds-assets.*\.sh/);
+  test('runs the node set-up script from the assets bucket on the Trainium nodes, and nothing on the head node', () => {
+    const { HeadNode, Scheduling } = clusterResource.Properties.ClusterConfiguration;
+    expect(JSON.stringify(Scheduling.SlurmQueues[0].CustomActions.OnNodeConfigured.Script)).toMatch(/s3:\/\/.*cdk-hnb659fds-assets.*\.sh/);
+    expect(HeadNode).not.toHaveProperty('CustomActions');
+    expect(clusterResource.Properties.ClusterConfiguration).not.toHaveProperty('DevSettings');
   });
 });
 

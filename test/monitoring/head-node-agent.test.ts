@@ -81,13 +81,13 @@ describe('the agent', () => {
 describe("the head node's associations", () => {
   const associations = Object.values(template.findResources('AWS::SSM::Association'));
 
-  test('are two: the training bundle and the metrics agent', () => {
-    expect(associations).toHaveLength(2);
+  test('are three: the training bundle, the metrics agent and the Neuron environment', () => {
+    expect(associations).toHaveLength(3);
   });
 
   // SSM's AWS-RunShellScript runs its commands with `sh` (amazon-ssm-agent: shellCommand "sh"), which is dash on
   // Ubuntu: bash-only options such as `set -o pipefail` stop the script before it starts.
-  test.each(['TrainingBundleUnpack', 'MetricsAgentInstall'])('%s runs under dash', (prefix) => {
+  test.each(['TrainingBundleUnpack', 'MetricsAgentInstall', 'NeuronEnvironmentBuild'])('%s runs under dash', (prefix) => {
     const lines: string[] = resource(template, 'AWS::SSM::Association', prefix).Properties.Parameters.commands.map(flatten);
     expect(lines[0]).toBe('set -eu');
     expect(lines.join('\n')).not.toMatch(/pipefail|\[\[|shopt/);

@@ -119,6 +119,27 @@ describe('npm run submit', () => {
     ]);
   });
 
+  test('a chain submitted before the Neuron environment is ready: held, and the environment’s progress shown', async () => {
+    const neuronEnvironment = {
+      release: '2.28.1', state: 'building', step: 'check out neuronx-distributed v2.28.0', since: '2026-01-01T12:01:00Z',
+      started: '2026-01-01T12:00:00Z', log: '/var/log/trainium-cpt/node-setup.log', exitCode: null, message: null,
+    };
+    lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, neuronEnvironment, heldJob: { stage: 'prepare', id: '101', waitsFor: 'neuron-2.28.1' } }));
+    const { lines } = await run('submit', '--run', 'r1');
+    expect(lines[0]).toBe(
+      'Run r1: submitted. It waits for the Neuron 2.28.1 environment: prepare (job 101) is held, and the chain starts by itself when the environment is ready.',
+    );
+    expect(lines).toContain('  Jobs         prepare 101 (held) → compile 102 → train 103 → export 104 → evaluate 105');
+    expect(lines.slice(-2)).toEqual([
+      "Neuron environment 2.28.1: building, step 'check out neuronx-distributed v2.28.0' since 2026-01-01 12:01 UTC " +
+        '(build started 2026-01-01 12:00 UTC; log /var/log/trainium-cpt/node-setup.log on the head node).',
+      'Follow it: npm run status -- --run r1    Cancel it: npm run cancel -- --run r1',
+    ]);
+    // Ready: nothing more than before.
+    lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, neuronEnvironment: { ...neuronEnvironment, state: 'ready' } }));
+    expect((await run('submit', '--run', 'r1')).lines.join('\n')).not.toMatch(/Neuron|held/);
+  });
+
   test('passes overrides as numbers, in --flag value and --flag=value forms', async () => {
     lambda.on(InvokeCommand).resolves(payload(SUBMITTED));
     await run('submit', '--run', 'r1', '--nodes', '4', '--global-batch=512', '--learning-rate', '3e-4', '--epochs', '0.5', '--warmup-steps', '10');

@@ -92,10 +92,77 @@ def test_status_of_an_unknown_run_is_an_error(offline):
     assert offline.slurm_calls() == []
 
 
-def test_a_missing_neuron_environment_is_refused(offline):
-    result = offline.cpt("submit", offline.request("r1", neuronRelease="2.27.0"))
-    assert_refused(result, "Neuron release 2.27.0 is not installed", "neuron-2.27.0/venv/bin/python3", status=1)
-    assert offline.slurm_calls() == []
+def neuron_ready(sandbox, release="2.28.1") -> dict:
+    """The environment part of an answer when the environment is in place and no build was recorded."""
+    base = sandbox.fsx / "trainium-cpt" / f"neuron-{release}"
+    return {"release": release, "state": "ready", "step": None, "since": None, "started": None, "log": None,
+            "exitCode": None, "message": None, "path": str(base), "stateFile": f"{base}.state.json",
+            "service": "trainium-cpt-neuron-environment"}
+
+
+def test_a_failed_neuron_environment_is_refused_naming_the_step_and_the_log(offline):
+    offline.set_neuron("failed", step="install torch-neuronx, neuronx-cc and neuronx-distributed", exit_code=2)
+    result = offline.cpt("submit", offline.request("r1"))
+    assert_refused(result, status=1)
+    assert result.json["error"] == (
+        "the Neuron 2.28.1 environment failed to build: step 'install torch-neuronx, neuronx-cc and "
+        "neuronx-distributed' failed (exit 2) at 2026-01-01T12:03:00Z; its log is /var/log/trainium-cpt/node-setup.log "
+        "on the head node. Build it again on the head node (sudo systemctl start trainium-cpt-neuron-environment), "
+        "then submit again")
+    assert_nothing_happened(offline)
+
+
+@pytest.mark.parametrize("damage, fragment", [
+    ("venv", "neuron-2.28.1.state.json says ready, but {fsx}/trainium-cpt/neuron-2.28.1/venv/bin/python3 is missing"),
+    ("example", "neuron-2.28.1.state.json says ready, but {fsx}/trainium-cpt/neuron-2.28.1/neuronx-distributed/"
+                "examples/training/llama/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py is missing"),
+])
+def test_an_environment_recorded_ready_but_damaged_is_refused(offline, damage, fragment):
+    offline.neuron_state_file.write_text(json.dumps({"release": "2.28.1", "state": "ready"}))
+    if damage == "venv":
+        (offline.venv / "bin" / "python3").unlink()
+    else:
+        (offline.llama / "tp_zero1_llama_hf_pretrain" / "tp_zero1_llama_hf_pretrain.py").unlink()
+    result = offline.cpt("submit", offline.request("r1"))
+    assert_refused(result, "the Neuron 2.28.1 environment cannot be used: ", fragment.format(fsx=offline.fsx),
+                   "sudo systemctl start trainium-cpt-neuron-environment", status=1)
+    assert_nothing_happened(offline)
+
+
+@pytest.mark.parametrize("state", ["building", "not-started"])
+def test_before_the_environment_is_ready_the_first_job_is_submitted_held(offline, state):
+    offline.set_neuron(state)
+    result = offline.cpt("submit", offline.request("r1"))
+    assert result.returncode == 0, result
+    sbatch = [c[1:] for c in offline.slurm_calls() if c[0] == "sbatch"]
+    prepare, *rest = sbatch
+    assert prepare[prepare.index("--hold"):prepare.index("--hold") + 3] == [
+        "--hold", "--comment", "trainium-cpt:waits-for=neuron-2.28.1"]
+    assert all("--hold" not in call and "--comment" not in call for call in rest)
+    # Still not ready when it looked again: nothing released.
+    assert [c for c in offline.slurm_calls() if c[:2] == ["scontrol", "release"]] == []
+    answer = result.json
+    assert answer["heldJob"] == {"stage": "prepare", "id": "101", "waitsFor": "neuron-2.28.1"}
+    assert answer["neuronEnvironment"]["state"] == state
+    if state == "building":
+        assert answer["neuronEnvironment"]["step"] == "install torch-neuronx, neuronx-cc and neuronx-distributed"
+        assert answer["neuronEnvironment"]["since"] == "2026-01-01T12:03:00Z"
+    jobs = json.loads((offline.fsx / "trainium-cpt" / "runs" / "r1" / "jobs.json").read_text())
+    assert jobs["heldFor"] == "neuron-2.28.1"
+    assert "job 101 is held until the Neuron 2.28.1 environment is ready (now: " + state + ")" in result.stderr
+
+
+def test_a_resubmission_says_whether_the_first_job_still_waits(offline):
+    offline.set_neuron("building")
+    first = offline.cpt("submit", offline.request("r1")).json
+    again = offline.cpt("submit", offline.request("r1")).json
+    assert again == {**first, "created": False}
+    assert again["heldJob"]["id"] == "101"
+    # Released (by node-setup.sh): a later answer no longer says it waits.
+    subprocess.run([str(offline.tmp / "slurm-bin" / "scontrol"), "release", "101"], env=offline.env(), check=True)
+    offline.set_neuron("ready")
+    later = offline.cpt("submit", offline.request("r1")).json
+    assert "heldJob" not in later and later["neuronEnvironment"]["state"] == "ready"
 
 
 def test_submit_sends_the_chain_with_its_options(offline):
@@ -105,7 +172,7 @@ def test_submit_sends_the_chain_with_its_options(offline):
     assert result.json == {
         "run": "r1", "created": True,
         "jobs": {"prepare": "101", "compile": "102", "train": "103", "export": "104", "evaluate": "105"},
-        "runDir": str(run_dir),
+        "runDir": str(run_dir), "neuronEnvironment": neuron_ready(offline),
     }
     calls = offline.slurm_calls()
     assert [c[0] for c in calls] == ["sbatch"] * 5
@@ -124,7 +191,8 @@ def test_submit_sends_the_chain_with_its_options(offline):
         if index:
             expected += ["--dependency", f"afterok:{100 + index}"]
         assert options == expected, stage
-    assert json.loads((run_dir / "jobs.json").read_text())["jobs"]["evaluate"] == "105"
+    assert json.loads((run_dir / "jobs.json").read_text()) == {
+        "run": "r1", "jobs": result.json["jobs"], "runDir": str(run_dir)}  # no heldFor: nothing waits
     saved = json.loads((run_dir / "request.json").read_text())
     assert saved == offline.request("r1", nodes=4, partition="trn")
     assert sorted(p.name for p in (run_dir / "scripts").iterdir()) == sorted([

@@ -3,14 +3,22 @@
 
 Layout of one sandbox (a temporary directory):
   fsx/                                   CPT_FSX: /fsx of the scripts
-    trainium-cpt/neuron-2.28.1/venv/bin/ the Neuron environment at its default place: python3, torchrun and
-                                         neuron_parallel_compile are fakes
-    trainium-cpt/neuron-2.28.1/neuronx-distributed/examples/training/llama/   the files the scripts name
+    trainium-cpt/neuron-2.28.1           the Neuron environment at its default place, laid out as node-setup.sh
+                                         builds it: a link to neuron-2.28.1.<time>.<pid>/ with installed.env,
+    trainium-cpt/neuron-2.28.1/venv/bin/ python3, torchrun and neuron_parallel_compile (fakes),
+    trainium-cpt/neuron-2.28.1/neuronx-distributed/examples/training/llama/   and the files the scripts name
+    trainium-cpt/neuron-2.28.1.state.json  node-setup.sh's record of the build (none by default: an environment
+                                         built before builds were recorded; see set_neuron)
     datasets/pubmed/attempt-1/{train,eval_domain,eval_general}               load_from_disk-shaped folders
   bin/aws                                a fake AWS CLI (Secrets Manager answers a token; s3 cp copies into s3/,
                                          reading past --exclude and --content-type and their values)
   s3/<bucket>/<key>                      what the fake `aws s3 cp` uploaded
   record.jsonl                           one JSON line per fake call: tool, argv, cwd, environment, findings
+
+The Neuron environment's knob: Sandbox(..., neuron=STATE) or sandbox.set_neuron(STATE) with STATE ready (the
+link in place), building or failed (no link, and the record node-setup.sh writes then) or not-started (neither);
+sandbox.finish_neuron_build() puts the link in place and runs the real node-setup.sh head, which finds the
+environment in place, records it ready and releases the jobs held for it on the sandbox's Slurm.
 
 Knobs, as environment variables of a submission (Slurm hands the submitter's environment to the jobs):
   CPT_FAKE_FAIL             comma-separated fake names (torchrun, neuron_parallel_compile, convert_checkpoints.py,
@@ -33,7 +41,14 @@ TRAINING = TESTS.parent
 REPO = TRAINING.parent.parent
 CPT_RUN = TRAINING / "cpt-run.sh"
 SLURM_ENV = REPO / "scripts" / "slurm-env.sh"
+NODE_SETUP = REPO / "cluster" / "node-setup.sh"
 RELEASE = "2.28.1"
+TORCH_STEP = "install torch-neuronx, neuronx-cc and neuronx-distributed"
+# What node-setup.sh head writes to the build's installed.env (head_marker_content): the keys of its pins.
+MARKER_KEYS = ("NEURON_RELEASE", "TORCH_VERSION", "TORCH_NEURONX_VERSION", "NEURONX_CC_VERSION",
+               "NEURONX_DISTRIBUTED_VERSION", "NXD_GIT_TAG")
+# Commands node-setup.sh would build with: the sandbox's run of it must find the environment in place and run none.
+BUILD_COMMANDS = ("apt-get", "apt-mark", "curl", "gpg", "git", "python3", "pip", "modprobe", "sysctl")
 SLURM_BIN = "/usr/bin"
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL",
             "DEADLINE"}
@@ -180,7 +195,8 @@ elif name == "aws":
 
 OFFLINE_SLURM = r'''#!@PYTHON@
 """Recorder of a Slurm command (no daemon): sbatch answers job ids 101, 102, ... (fails at the
-CPT_TEST_SBATCH_FAIL_AT-th call when set)."""
+CPT_TEST_SBATCH_FAIL_AT-th call when set); `scontrol show job -o ID` says PENDING, held (JobHeldUser) if it was
+submitted with --hold and not released since."""
 import json, os, sys
 from pathlib import Path
 
@@ -188,6 +204,13 @@ name = os.path.basename(sys.argv[0])
 record = Path(os.environ["CPT_TEST_SLURM_RECORD"])
 with record.open("a") as f:
     f.write(json.dumps([name, *sys.argv[1:]]) + "\n")
+if name == "scontrol" and sys.argv[1:3] == ["show", "job"]:
+    job = sys.argv[-1]
+    calls = [json.loads(line) for line in record.read_text().splitlines()]
+    submitted = [c for c in calls if c[0] == "sbatch"]
+    held = any(str(100 + i) == job and "--hold" in c for i, c in enumerate(submitted, 1)) and not any(
+        c[:2] == ["scontrol", "release"] and job in c[2:] for c in calls)
+    print(f"JobId={job} JobName=x JobState=PENDING Reason={'JobHeldUser' if held else 'None'} Dependency=(null)")
 if name == "sbatch":
     count = sum(1 for line in record.read_text().splitlines() if json.loads(line)[0] == "sbatch")
     if str(count) == os.environ.get("CPT_TEST_SBATCH_FAIL_AT"):
@@ -215,8 +238,17 @@ def encode(request) -> str:
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
+def read_pins(release: str = RELEASE) -> dict:
+    pins = {}
+    for line in (REPO / "cluster" / "neuron" / f"{release}.env").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            pins[key] = value
+    return pins
+
+
 class Sandbox:
-    def __init__(self, tmp: Path, slurm_conf: str | None):
+    def __init__(self, tmp: Path, slurm_conf: str | None, neuron: str = "ready"):
         self.tmp = tmp
         self.slurm_conf = slurm_conf
         self.fsx = tmp / "fsx"
@@ -224,23 +256,75 @@ class Sandbox:
         self.s3 = tmp / "s3"
         self.record = tmp / "record.jsonl"
         self.neuron = self.fsx / "trainium-cpt" / f"neuron-{RELEASE}"
+        self.neuron_build = self.fsx / "trainium-cpt" / f"neuron-{RELEASE}.20260101T000000Z.4242"
+        self.neuron_state_file = self.fsx / "trainium-cpt" / f"neuron-{RELEASE}.state.json"
+        self.node_setup_log = tmp / "node-setup.log"
         self.venv = self.neuron / "venv"
         self.llama = self.neuron / "neuronx-distributed" / "examples" / "training" / "llama"
-        for d in (self.bin, self.venv / "bin", self.s3, tmp / "tmp", tmp / "home"):
+        build_llama = self.neuron_build / "neuronx-distributed" / "examples" / "training" / "llama"
+        for d in (self.bin, self.neuron_build / "venv" / "bin", self.s3, tmp / "tmp", tmp / "home"):
             d.mkdir(parents=True, exist_ok=True)
         fake = self.bin / "fake.py"
         fake.write_text(FAKE.replace("@PYTHON@", sys.executable).replace("@REAL_PYTHON@", repr(sys.executable)))
         fake.chmod(0o755)
         (self.bin / "aws").symlink_to(fake)
         for name in ("python3", "torchrun", "neuron_parallel_compile"):
-            (self.venv / "bin" / name).symlink_to(fake)
-        example = self.llama / "tp_zero1_llama_hf_pretrain"
+            (self.neuron_build / "venv" / "bin" / name).symlink_to(fake)
+        example = build_llama / "tp_zero1_llama_hf_pretrain"
         (example / "7B_config_llama2").mkdir(parents=True)
         (example / "7B_config_llama2" / "config.json").write_text(json.dumps(NXD_7B_CONFIG, indent=2))
         (example / "tp_zero1_llama_hf_pretrain.py").write_text("# stand-in: the fake torchrun never runs it\n")
-        (self.llama / "convert_checkpoints.py").write_text("# stand-in: the fake python3 never runs it\n")
+        (build_llama / "convert_checkpoints.py").write_text("# stand-in: the fake python3 never runs it\n")
+        pins = read_pins()
+        (self.neuron_build / "installed.env").write_text("\n".join(f"{k}={pins[k]}" for k in MARKER_KEYS) + "\n")
         for name in ("train", "eval_domain", "eval_general"):
             self.make_dataset(self.fsx / "datasets" / "pubmed" / "attempt-1" / name)
+        self.set_neuron(neuron)
+
+    def set_neuron(self, state: str, step: str = TORCH_STEP, exit_code: int = 2) -> None:
+        """The Neuron environment as node-setup.sh leaves it: ready (the link; no record, as an environment built
+        before builds were recorded), building or failed at `step` (no link; its record), not-started (neither)."""
+        if state not in ("ready", "building", "failed", "not-started"):
+            raise ValueError(f"unknown Neuron environment state {state!r}")
+        self.neuron.unlink(missing_ok=True)
+        self.neuron_state_file.unlink(missing_ok=True)
+        if state == "ready":
+            self.neuron.symlink_to(self.neuron_build.name)
+        elif state != "not-started":
+            record = {"release": RELEASE, "state": state, "step": step, "since": "2026-01-01T12:03:00Z",
+                      "started": "2026-01-01T11:58:00Z", "log": "/var/log/trainium-cpt/node-setup.log",
+                      "exitCode": exit_code if state == "failed" else None,
+                      "message": f"node-setup: step '{step}' failed (exit {exit_code})" if state == "failed" else None}
+            self.neuron_state_file.write_text(json.dumps(record) + "\n")
+
+    def finish_neuron_build(self) -> subprocess.CompletedProcess:
+        """The end of node-setup.sh head's build: the link in place, then the real script, which finds it there,
+        records it ready and releases the jobs held for it (with the sandbox's Slurm commands)."""
+        self.neuron.unlink(missing_ok=True)
+        self.neuron.symlink_to(self.neuron_build.name)
+        return self.run_node_setup()
+
+    def run_node_setup(self) -> subprocess.CompletedProcess:
+        argv, env = self.node_setup_invocation()
+        return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, cwd=self.tmp)
+
+    def node_setup_invocation(self) -> tuple[list, dict]:
+        """argv and environment of the real `node-setup.sh head RELEASE` on this sandbox: its FSx, its Slurm, a log
+        of its own, and in front of PATH commands that fail loudly if the script tries to build after all."""
+        guard = self.tmp / "guard-bin"
+        if not guard.exists():
+            guard.mkdir()
+            for name in BUILD_COMMANDS:
+                (guard / name).write_text(f"#!/bin/sh\necho 'node-setup.sh ran {name}: it should have found the "
+                                          "environment in place (does MARKER_KEYS match head_marker_content?)' >&2\n"
+                                          "exit 97\n")
+                (guard / name).chmod(0o755)
+        env = {"PATH": f"{guard}:/usr/bin:/bin", "HOME": str(self.tmp / "home"), "LANG": "C.UTF-8",
+               "CPT_ROOT": str(self.tmp / "root"), "CPT_SHARED": str(self.fsx), "CPT_LOG": str(self.node_setup_log),
+               "CPT_SLURM_BIN": SLURM_BIN}
+        if self.slurm_conf:
+            env["SLURM_CONF"] = self.slurm_conf
+        return ["bash", str(NODE_SETUP), "head", RELEASE], env
 
     @staticmethod
     def make_dataset(directory: Path) -> None:
