@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Aws, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { functionLogGroup, roleWritingTo } from '../shared/function-role';
 import { PclusterConfig } from './cluster-config';
 import { CLUSTER_NAME_TAG_KEY, FsxExportProperties, fsxExportTargets } from './fsx-export-targets';
 import { ParallelCluster } from './parallel-cluster';
@@ -72,14 +73,14 @@ export class FsxExportOnDelete extends Construct {
     const clusterName = props.cluster.clusterName;
     const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
-    const locateLogs = this.logGroup('LocateLogs', retention);
-    const exportLogs = this.logGroup('ExportLogs', retention);
-    const providerLogs = this.logGroup('ProviderLogs', retention);
-    const waiterLogs = this.logGroup('WaiterLogs', retention);
-    const locateRole = this.roleWritingTo('LocateRole', locateLogs);
-    const exportRole = this.roleWritingTo('ExportRole', exportLogs);
-    const frameworkOnEventRole = this.roleWritingTo('FrameworkOnEventRole', providerLogs);
-    const frameworkWaiterRole = this.roleWritingTo('FrameworkWaiterRole', providerLogs);
+    const locateLogs = functionLogGroup(this, 'LocateLogs', retention);
+    const exportLogs = functionLogGroup(this, 'ExportLogs', retention);
+    const providerLogs = functionLogGroup(this, 'ProviderLogs', retention);
+    const waiterLogs = functionLogGroup(this, 'WaiterLogs', retention);
+    const locateRole = roleWritingTo(this, 'LocateRole', locateLogs);
+    const exportRole = roleWritingTo(this, 'ExportRole', exportLogs);
+    const frameworkOnEventRole = roleWritingTo(this, 'FrameworkOnEventRole', providerLogs);
+    const frameworkWaiterRole = roleWritingTo(this, 'FrameworkWaiterRole', providerLogs);
 
     const locate = this.handler('Locate', 'onEvent', locateLogs, locateRole, 'Finds the cluster\'s FSx file systems on delete');
     const exporter = this.handler('Export', 'isComplete', exportLogs, exportRole, 'Exports the cluster\'s FSx to S3 and waits for it');
@@ -156,17 +157,6 @@ export class FsxExportOnDelete extends Construct {
       }),
     );
     role.addToPolicy(new iam.PolicyStatement({ actions: ['fsx:CreateDataRepositoryTask'], resources: [fsxArn('task/*')] }));
-  }
-
-  private logGroup(id: string, retention: logs.RetentionDays): logs.LogGroup {
-    return new logs.LogGroup(this, id, { retention, removalPolicy: RemovalPolicy.DESTROY });
-  }
-
-  /** A function role that may write to its own log group only (the managed basic role may write to any). */
-  private roleWritingTo(id: string, logGroup: logs.LogGroup): iam.Role {
-    const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    logGroup.grantWrite(role);
-    return role;
   }
 
   private acknowledgeNagFindings(parts: {

@@ -1,11 +1,12 @@
 import * as path from 'path';
-import { CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { functionLogGroup, roleWritingTo } from '../shared/function-role';
 
 export interface TrainiumZoneProps {
   /** Instance type the zone must offer. */
@@ -35,10 +36,10 @@ export class TrainiumZone extends Construct {
   constructor(scope: Construct, id: string, props: TrainiumZoneProps) {
     super(scope, id);
     const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const pickerLogs = this.logGroup('PickerLogs', retention);
-    const providerLogs = this.logGroup('ProviderLogs', retention);
-    const pickerRole = this.roleWritingTo('PickerRole', pickerLogs);
-    const providerRole = this.roleWritingTo('ProviderRole', providerLogs);
+    const pickerLogs = functionLogGroup(this, 'PickerLogs', retention);
+    const providerLogs = functionLogGroup(this, 'ProviderLogs', retention);
+    const pickerRole = roleWritingTo(this, 'PickerRole', pickerLogs);
+    const providerRole = roleWritingTo(this, 'ProviderRole', providerLogs);
 
     const picker = new NodejsFunction(this, 'Picker', {
       entry: path.join(__dirname, '..', '..', 'lambda', 'az-picker', 'index.ts'),
@@ -75,17 +76,6 @@ export class TrainiumZone extends Construct {
     this.zoneName = zone.getAttString('ZoneName');
 
     this.acknowledgeNagFindings(picker, pickerRole, providerRole);
-  }
-
-  private logGroup(id: string, retention: logs.RetentionDays): logs.LogGroup {
-    return new logs.LogGroup(this, id, { retention, removalPolicy: RemovalPolicy.DESTROY });
-  }
-
-  /** A function role that may write to its own log group only (the managed basic role may write to any). */
-  private roleWritingTo(id: string, logGroup: logs.LogGroup): iam.Role {
-    const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    logGroup.grantWrite(role);
-    return role;
   }
 
   private acknowledgeNagFindings(picker: NodejsFunction, pickerRole: iam.IRole, providerRole: iam.IRole): void {

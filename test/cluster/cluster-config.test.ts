@@ -1,28 +1,13 @@
 import {
   buildClusterConfig,
   checkClusterConfig,
-  ClusterResources,
   clusterName,
   PCLUSTER_NODE_BOOTSTRAP_TIMEOUT_SECONDS,
   PclusterConfig,
 } from '../../lib/cluster/cluster-config';
 import { CptConfig } from '../../lib/config/schema';
 import { defaultConfig } from '../support/app';
-
-export const RESOURCES: ClusterResources = {
-  headSubnetId: 'subnet-0aaaaaaaaaaaaaaa1',
-  computeSubnetId: 'subnet-0bbbbbbbbbbbbbbb2',
-  vpcCidr: '10.0.0.0/16',
-  efaSecurityGroupId: 'sg-0ccccccccccccccc3',
-  datasetsBucketName: 'trainium-cpt-datasets',
-  checkpointsBucketName: 'trainium-cpt-checkpoints',
-  nodeSetupScript: { bucketName: 'cdk-assets', objectKey: 'abc123.sh' },
-  trainingBundle: { bucketName: 'cdk-assets', objectKey: 'def456.zip' },
-  metricsAgent: { bucketName: 'cdk-assets', objectKey: '789abc.zip' },
-  partition: 'aws',
-  trainingPolicyArn: 'arn:aws:iam::123456789012:policy/trainium-cpt-training-node',
-  headNodePolicyArn: 'arn:aws:iam::123456789012:policy/trainium-cpt-head-node',
-};
+import { RESOURCES } from '../support/cluster-resources';
 
 const build = (overrides: Partial<CptConfig> = {}) => buildClusterConfig(defaultConfig(overrides), RESOURCES);
 

@@ -1,25 +1,11 @@
 import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
-import { buildClusterConfig, ClusterResources } from '../../lib/cluster/cluster-config';
+import { buildClusterConfig } from '../../lib/cluster/cluster-config';
 import { FsxExportOnDelete } from '../../lib/cluster/fsx-export-on-delete';
 import { fsxExportTargets, pclusterFsxLogicalId, taskPath } from '../../lib/cluster/fsx-export-targets';
 import { defaultConfig, synthApp } from '../support/app';
-
-const RESOURCES = {
-  headSubnetId: 'subnet-0aaaaaaaaaaaaaaa1',
-  computeSubnetId: 'subnet-0bbbbbbbbbbbbbbb2',
-  vpcCidr: '10.0.0.0/16',
-  efaSecurityGroupId: 'sg-0ccccccccccccccc3',
-  datasetsBucketName: 'trainium-cpt-datasets',
-  checkpointsBucketName: 'trainium-cpt-checkpoints',
-  nodeSetupScript: { bucketName: 'cdk-assets', objectKey: 'abc123.sh' },
-  trainingBundle: { bucketName: 'cdk-assets', objectKey: 'def456.zip' },
-  metricsAgent: { bucketName: 'cdk-assets', objectKey: '789abc.zip' },
-  partition: 'aws',
-  trainingPolicyArn: 'arn:aws:iam::123456789012:policy/parallelcluster/trainium-cpt-training-node',
-  headNodePolicyArn: 'arn:aws:iam::123456789012:policy/parallelcluster/trainium-cpt-head-node',
-} as ClusterResources;
+import { RESOURCES } from '../support/cluster-resources';
 
 const { stacks } = synthApp();
 const template = Template.fromStack(stacks.cluster);

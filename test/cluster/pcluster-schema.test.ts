@@ -5,7 +5,7 @@ import * as path from 'path';
 import { buildClusterConfig, clusterName, PCLUSTER_NODE_BOOTSTRAP_TIMEOUT_SECONDS } from '../../lib/cluster/cluster-config';
 import { CptConfig } from '../../lib/config/schema';
 import { defaultConfig, REPO_ROOT } from '../support/app';
-import { RESOURCES } from './cluster-config.test';
+import { RESOURCES } from '../support/cluster-resources';
 
 /**
  * The configuration the builder writes passes ParallelCluster's own schema (the PyPI package aws-parallelcluster at
