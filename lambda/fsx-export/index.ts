@@ -90,7 +90,8 @@ async function checkCompletion(event: IsCompleteEvent): Promise<{ IsComplete: bo
     const where = unfinished.map((s) => `${s.task ? describeTask(s.task) : 'no export started yet'} on ${s.fileSystemId}`).join('; ');
     throw new DeleteFailure(
       `The export to S3 did not finish within ${Math.round(timeoutMs / 60_000)} minutes: ${where}. ` +
-        'FSx goes on with it: wait, then run `cdk destroy` again, which waits for that task instead of starting another',
+        'FSx goes on with it: wait, then run `cdk destroy` again, which waits for that task if it still runs, or starts a new export ' +
+        'that copies only what is still missing',
     );
   }
   return { IsComplete: false };
@@ -107,6 +108,7 @@ interface ExportState {
 async function pollExport(located: LocatedFileSystem, since: Date, clusterName: string): Promise<ExportState> {
   const { fileSystemId, target } = located;
   const tasks = await listTasks(fileSystemId);
+  if (tasks === undefined) return { fileSystemId, done: false };
   const task = exportTaskOfThisDelete(tasks, target.Paths, since);
   if (task !== undefined) {
     logger.info('export progress', { fileSystemId, ...taskProgress(task) });
@@ -145,6 +147,10 @@ async function startExport({ fileSystemId, target }: LocatedFileSystem, clusterN
       logger.warn('file system deleted meanwhile: nothing to export', { fileSystemId });
       return { fileSystemId, done: true };
     }
+    if (isTransient(err)) {
+      logger.warn('FSx did not answer this poll: trying again at the next one', { fileSystemId, error: `${err.name}: ${err.message}` });
+      return { fileSystemId, done: false };
+    }
     const hint = /AccessDenied|Unauthorized/.test(err.name)
       ? ` The export role may start tasks only on file systems tagged ${CLUSTER_NAME_TAG_KEY}=${clusterName}.`
       : '';
@@ -152,16 +158,35 @@ async function startExport({ fileSystemId, target }: LocatedFileSystem, clusterN
   }
 }
 
-async function listTasks(fileSystemId: string): Promise<DataRepositoryTask[]> {
+/** The file system's tasks; undefined when FSx did not answer this time (the next poll asks again). */
+async function listTasks(fileSystemId: string): Promise<DataRepositoryTask[] | undefined> {
   const tasks: DataRepositoryTask[] = [];
   const pages = paginateDescribeDataRepositoryTasks({ client: fsx }, { Filters: [{ Name: 'file-system-id', Values: [fileSystemId] }] });
   try {
     for await (const page of pages) tasks.push(...(page.DataRepositoryTasks ?? []));
   } catch (error) {
     const err = error as Error;
+    if (isTransient(err)) {
+      logger.warn('FSx did not answer this poll: trying again at the next one', { fileSystemId, error: `${err.name}: ${err.message}` });
+      return undefined;
+    }
     throw new DeleteFailure(`FSx DescribeDataRepositoryTasks of ${fileSystemId} failed (${err.name}: ${err.message}).`);
   }
   return tasks;
+}
+
+const TRANSIENT_ERRORS = new Set([
+  'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded',
+  'InternalServerError', 'ServiceUnavailable', 'RequestTimeout', 'TimeoutError',
+]);
+
+/**
+ * Throttling, a server error or a timeout that outlasted the SDK's own retries: a poll that learnt nothing, not a
+ * failed delete (the deadline still bounds the wait). Access and validation errors fail at once.
+ */
+export function isTransient(error: Error): boolean {
+  const { $retryable, $metadata } = error as Error & { $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  return Boolean($retryable) || ($metadata?.httpStatusCode ?? 0) >= 500 || TRANSIENT_ERRORS.has(error.name);
 }
 
 function failureMessage(task: DataRepositoryTask, target: FsxExportTarget): string {

@@ -11,7 +11,7 @@ import { functionLogGroup, roleWritingTo } from '../shared/function-role';
 import { PclusterConfig } from './cluster-config';
 import { CLUSTER_NAME_TAG_KEY, FsxExportProperties, fsxExportTargets } from './fsx-export-targets';
 import { ParallelCluster } from './parallel-cluster';
-import { nagResourceName } from '../training/training-function';
+import { nagResourceName } from '../shared/nag';
 
 /**
  * The timing of a delete, all inside CloudFormation's limit for a custom resource (ServiceTimeout: 1 to 3,600 s):
@@ -29,8 +29,8 @@ export const SERVICE_MARGIN = Duration.minutes(3);
 export const CLOUDFORMATION_LIMIT = Duration.hours(1);
 
 export interface FsxExportOnDeleteProps {
-  /** The cluster whose FSx file systems are flushed before it is deleted (its custom resource is the child 'Cluster'). */
-  readonly cluster: Pick<ParallelCluster, 'clusterName' | 'node'>;
+  /** The cluster whose FSx file systems are flushed before it is deleted. */
+  readonly cluster: Pick<ParallelCluster, 'clusterName' | 'resource'>;
   /** Its configuration: the associations with an AutoExportPolicy say what to export. */
   readonly configuration: PclusterConfig;
   /**
@@ -111,7 +111,7 @@ export class FsxExportOnDelete extends Construct {
       properties: { ...properties },
     });
     // CloudFormation deletes dependants first: this resource, and so the export, before the cluster.
-    this.resource.node.addDependency(props.cluster.node.findChild('Cluster'));
+    this.resource.node.addDependency(props.cluster.resource);
 
     this.acknowledgeNagFindings({ locate, exporter, locateRole, exportRole, frameworkOnEventRole, frameworkWaiterRole, provider, clusterName });
   }

@@ -44,6 +44,8 @@ export class ParallelCluster extends Construct {
   readonly headNodeInstanceId: string;
   /** Private IP address of the head node (a token). */
   readonly headNodePrivateIp: string;
+  /** The Custom::PclusterCluster resource: what must be deleted after anything that still needs the cluster. */
+  readonly resource: CustomResource;
 
   constructor(scope: Construct, id: string, props: ParallelClusterProps) {
     super(scope, id);
@@ -55,7 +57,7 @@ export class ParallelCluster extends Construct {
       parameters: { AdditionalIamPolicies: Fn.join(',', props.providerPolicies.map((policy) => policy.managedPolicyArn)) },
     });
 
-    const cluster = new CustomResource(this, 'Cluster', {
+    this.resource = new CustomResource(this, 'Cluster', {
       serviceToken: provider.getAtt('Outputs.ServiceToken').toString(),
       resourceType: 'Custom::PclusterCluster',
       properties: {
@@ -67,8 +69,7 @@ export class ParallelCluster extends Construct {
     });
 
     this.clusterName = props.clusterName;
-    this.headNodeInstanceId = cluster.getAttString('headNode.instanceId');
-    this.headNodePrivateIp = cluster.getAttString('headNode.privateIpAddress');
+    this.headNodeInstanceId = this.resource.getAttString('headNode.instanceId');
+    this.headNodePrivateIp = this.resource.getAttString('headNode.privateIpAddress');
   }
 }
-

@@ -1,6 +1,5 @@
-import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { Construct } from 'constructs';
 import { buildClusterConfig } from '../../lib/cluster/cluster-config';
 import { FsxExportOnDelete } from '../../lib/cluster/fsx-export-on-delete';
 import { fsxExportTargets, pclusterFsxLogicalId, taskPath } from '../../lib/cluster/fsx-export-targets';
@@ -169,9 +168,7 @@ describe('what to export, from the configuration', () => {
 
   test('an export timeout that does not fit in CloudFormation\'s hour fails synthesis', () => {
     const stack = new Stack();
-    const scope = new Construct(stack, 'ParallelCluster');
-    new CfnResource(scope, 'Cluster', { type: 'Custom::PclusterCluster' });
-    const cluster = { clusterName: 'c', node: scope.node };
+    const cluster = { clusterName: 'c', resource: new CustomResource(stack, 'Cluster', { serviceToken: 'arn:aws:lambda:us-east-1:123456789012:function:x' }) };
     expect(() => new FsxExportOnDelete(stack, 'Fits', { cluster, configuration, exportTimeout: Duration.minutes(52) })).not.toThrow();
     expect(() => new FsxExportOnDelete(stack, 'TooLong', { cluster, configuration, exportTimeout: Duration.minutes(53) })).toThrow(
       /exportTimeout 53 min leaves no room within CloudFormation's 60 min.*at most 52 min/,

@@ -300,6 +300,25 @@ describe('Delete: exporting and waiting', () => {
     await expect(isComplete(poll(DELETE_STATE))).resolves.toEqual({ IsComplete: false });
   });
 
+  test('a throttled or failing FSx API is a poll that learnt nothing, not a failed delete; access errors still fail it', async () => {
+    const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+    fsx.on(DescribeDataRepositoryTasksCommand).rejects(throttled());
+    await expect(isComplete(poll(DELETE_STATE))).resolves.toEqual({ IsComplete: false });
+
+    tasksAre();
+    fsx.on(CreateDataRepositoryTaskCommand).rejects(Object.assign(new Error('internal'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }));
+    await expect(isComplete(poll(DELETE_STATE))).resolves.toEqual({ IsComplete: false });
+
+    fsx.on(DescribeDataRepositoryTasksCommand).rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    await expect(isComplete(poll(DELETE_STATE))).rejects.toThrow('DescribeDataRepositoryTasks of fs-0123456789abcdef0 failed (AccessDeniedException: no)');
+  });
+
+  test('throttling until the deadline still ends the wait, saying no export could be started', async () => {
+    clockAt(new Date(minutes(50).getTime() + 1_000));
+    fsx.on(DescribeDataRepositoryTasksCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(isComplete(poll(DELETE_STATE))).rejects.toThrow('did not finish within 50 minutes: no export started yet on fs-0123456789abcdef0');
+  });
+
   test('a refused export fails the delete with the API error and the permission it needs', async () => {
     tasksAre();
     fsx.on(CreateDataRepositoryTaskCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
@@ -315,7 +334,9 @@ describe('Delete: exporting and waiting', () => {
     await expect(failure).rejects.toThrow(
       'The export to S3 did not finish within 50 minutes: task task-0aaaaaaaaaaaaaaa1 (EXECUTING, 1200 of 5000 files exported, 0 failed) on fs-0123456789abcdef0',
     );
-    await expect(failure).rejects.toThrow('wait, then run `cdk destroy` again, which waits for that task instead of starting another');
+    await expect(failure).rejects.toThrow(
+      'wait, then run `cdk destroy` again, which waits for that task if it still runs, or starts a new export that copies only what is still missing',
+    );
     await expect(failure).rejects.toThrow('The cluster and its FSx file system were NOT deleted');
   });
 

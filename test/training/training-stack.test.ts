@@ -4,7 +4,8 @@ import { buildApp } from '../../lib/app';
 import { CptConfig } from '../../lib/config/schema';
 import { trainingDefaults } from '../../lib/training/plan';
 import { stackOutput } from '../../lib/training/stack-outputs';
-import { MANIFEST_READ_REASON, nagResourceName, TrainingFunction } from '../../lib/training/training-function';
+import { nagResourceName } from '../../lib/shared/nag';
+import { MANIFEST_READ_REASON, TrainingFunction } from '../../lib/training/training-function';
 import { TrainingStack } from '../../lib/stacks/training-stack';
 import { defaultConfig, synthApp, testApp } from '../support/app';
 
