@@ -151,13 +151,18 @@ fi
 STEP="check the Neuron environment"
 RELEASE=$(req neuronRelease)
 NEURON=$(neuron_state "$RELEASE")
+# A new chain starts now, waits for the environment, or is refused; a run submitted before is answered below
+# whatever the environment's state (nothing is written for a refused one).
 case $NEURON in
   ready) HELD_FOR= ;;
   building | not-started) HELD_FOR=neuron-$RELEASE ;;
   *)
-    refusal=$("$PY" "$HERE/cpt_lib.py" neuron-refusal "$NEURON_FILE") ||
-      refusal="the Neuron $RELEASE environment cannot be used (state $NEURON)"
-    fail "$refusal" 1
+    if [ ! -f "$JOBS" ]; then
+      refusal=$("$PY" "$HERE/cpt_lib.py" neuron-refusal "$NEURON_FILE") ||
+        refusal="the Neuron $RELEASE environment cannot be used (state $NEURON)"
+      fail "$refusal" 1
+    fi
+    HELD_FOR=
     ;;
 esac
 
@@ -175,6 +180,9 @@ if [ -f "$JOBS" ]; then
   emit "$answer"
   exit 0
 fi
+
+# (A failed environment is refused above unless the run existed; it cannot have vanished since, but never submit.)
+[ "$NEURON" = ready ] || [ -n "$HELD_FOR" ] || fail "the Neuron $RELEASE environment cannot be used (state $NEURON)" 1
 
 STEP="write the run directory"
 log "run $RUN: writing $RUN_DIR"

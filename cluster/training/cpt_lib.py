@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import calendar
 import json
 import math
 import os
@@ -20,6 +21,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 STAGES = ("prepare", "compile", "train", "export", "evaluate")
@@ -51,6 +53,11 @@ RUN_FIELDS = ("version", "run")
 NEURON_STATES = ("ready", "building", "failed", "not-started")
 NEURON_SERVICE = "trainium-cpt-neuron-environment"  # lib/cluster/neuron-environment.ts names the unit so
 LLAMA_SCRIPT = "examples/training/llama/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py"
+# systemd stops a build after 2 hours (RuntimeMaxSec of the unit, lib/cluster/neuron-environment.ts), and the script
+# then records it failed. A record still "building" well after that belongs to a build that stopped without a trace
+# (the head node lost power, the process was killed): it is reported failed, not waited on forever.
+NEURON_BUILD_LIMIT_SECONDS = 2 * 3600
+NEURON_STALE_AFTER_SECONDS = NEURON_BUILD_LIMIT_SECONDS + 600
 
 
 class RequestError(Exception):
@@ -439,9 +446,22 @@ def neuron_environment(release: str, venv: str, nxd_dir: str) -> dict:
             out.update(state="failed", message=f"the environment is incomplete: {missing[0]} is missing")
     elif record["state"] == "ready" and missing:
         out.update(state="failed", message=f"{state_file} says ready, but {missing[0]} is missing")
+    elif record["state"] == "building" and build_age_seconds(record.get("started")) > NEURON_STALE_AFTER_SECONDS:
+        out.update(state="failed", message=(
+            f"{state_file} says building since {record.get('started')}, longer than the service allows "
+            f"({NEURON_BUILD_LIMIT_SECONDS // 3600} hours): the build stopped without recording why (the head node "
+            "restarted, or the process was killed)"))
     else:
         out["state"] = record["state"]
     return out
+
+
+def build_age_seconds(started) -> float:
+    """Seconds since node-setup.sh's `started` (2026-01-01T11:58:00Z, UTC); 0 when it is missing or unreadable."""
+    try:
+        return time.time() - calendar.timegm(time.strptime(started, "%Y-%m-%dT%H:%M:%SZ"))
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def neuron_refusal(environment: dict) -> str:

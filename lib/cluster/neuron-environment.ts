@@ -2,17 +2,17 @@ import { CfnAssociation } from 'aws-cdk-lib/aws-ssm';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { FSX_MOUNT_DIR } from './cluster-config';
+import { NEURON_ENVIRONMENT_SERVICE } from '../training/contract';
 
-/** The systemd service on the head node that builds the Neuron environment (cpt_lib.py names it in its errors). */
-export const NEURON_ENVIRONMENT_SERVICE = 'trainium-cpt-neuron-environment';
 export const NEURON_ENVIRONMENT_UNIT_FILE = `/etc/systemd/system/${NEURON_ENVIRONMENT_SERVICE}.service`;
 /** Where the association puts the node set-up script on the head node: a fixed place the unit names. */
 export const NEURON_ENVIRONMENT_SCRIPT = '/opt/trainium-cpt/neuron-environment/node-setup.sh';
 /** The association only installs and starts the service: seconds of work, so a short wait is plenty. */
 export const NEURON_ENVIRONMENT_LAUNCH_TIMEOUT_SECONDS = 300;
 /**
- * systemd stops a build that runs longer than this (the script then records it as failed). The build downloads and
- * installs several GB of Python packages onto FSx: minutes to tens of minutes, never hours.
+ * systemd stops a build that runs longer than this (the script then records it as failed; cluster/training/cpt_lib.py
+ * NEURON_BUILD_LIMIT_SECONDS reports a record older than this that says "building" as failed). The build downloads
+ * and installs several GB of Python packages onto FSx: minutes to tens of minutes, never hours.
  */
 export const NEURON_ENVIRONMENT_BUILD_TIMEOUT = '2h';
 
@@ -35,7 +35,7 @@ export interface NeuronEnvironmentProps {
  * ParallelCluster fails a head node not bootstrapped within HeadNodeBootstrapTimeout (2,100 s by default in 3.16.1).
  *
  * The association (`buildOn`) only installs and starts the service, without waiting for the build: the script,
- * copied to a fixed place by one rename (a build that is running keeps reading its own copy); a oneshot unit that
+ * copied to a fixed place by one rename (a build that is running keeps reading its own copy); a unit that
  * needs /fsx, enabled so that a reboot runs it again (the script is idempotent, and then releases jobs still held);
  * `systemctl start --no-block`. The build's progress is in FSX/trainium-cpt/neuron-RELEASE.state.json, which the
  * training chain waits on (cluster/training/cpt-run.sh).
@@ -64,10 +64,12 @@ export class NeuronEnvironment extends Construct {
       `RequiresMountsFor=${FSX_MOUNT_DIR}`,
       '',
       '[Service]',
-      'Type=oneshot',
+      // exec, not oneshot: a oneshot unit wanted by multi-user.target would hold the boot (and units ordered after it,
+      // such as cloud-final) for the whole build after a reboot. Nothing waits on the unit: the state file says.
+      'Type=exec',
       'Environment=HOME=/root',
       `ExecStart=/bin/bash ${NEURON_ENVIRONMENT_SCRIPT} head ${this.release}`,
-      `TimeoutStartSec=${NEURON_ENVIRONMENT_BUILD_TIMEOUT}`,
+      `RuntimeMaxSec=${NEURON_ENVIRONMENT_BUILD_TIMEOUT}`,
       '',
       '[Install]',
       'WantedBy=multi-user.target',

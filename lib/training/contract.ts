@@ -25,6 +25,12 @@ export const BUNDLE_DIR_PATTERN = new RegExp(`^${TRAINING_ROOT.replace(/\//g, '\
 /** Every command the Lambda can send matches this (the tests hold it to that). */
 export const COMMAND_PATTERN = /^bash \/fsx\/trainium-cpt\/training\/[^ ]+\/cpt-run\.sh (submit|status|cancel) [A-Za-z0-9+/=]+$/;
 
+/**
+ * The head node's systemd service that builds the Neuron environment (lib/cluster/neuron-environment.ts): cpt_lib.py
+ * names it in its errors (NEURON_SERVICE), the CLI in what it prints.
+ */
+export const NEURON_ENVIRONMENT_SERVICE = 'trainium-cpt-neuron-environment';
+
 /** The stages of a run, in order: one Slurm job each, chained by dependencies. */
 export const STAGES = ['prepare', 'compile', 'train', 'export', 'evaluate'] as const;
 export type Stage = (typeof STAGES)[number];

@@ -1,13 +1,10 @@
-import { NeuronEnvironmentState } from './contract';
+import { NEURON_ENVIRONMENT_SERVICE, NeuronEnvironmentState } from './contract';
 
 /**
  * The Neuron environment's state and a held job, in words, for `npm run submit` and `npm run status`. The environment
  * is built on the head node after the cluster is created (cluster/node-setup.sh head, as a systemd service); a chain
  * submitted before it is ready waits for it with its first job held.
  */
-
-/** The service that builds the environment, when the script does not name it. */
-const DEFAULT_SERVICE = 'trainium-cpt-neuron-environment';
 
 /** 2026-01-01T12:03:00Z → 2026-01-01 12:03 UTC; anything else as it is. */
 export function utcMinute(time: string): string {
@@ -24,7 +21,7 @@ export function describeWaitsFor(waitsFor: string): string {
 /** One line: "Neuron environment 2.28.1: building, step '…' since 2026-01-01 12:03 UTC (…)". */
 export function describeNeuronEnvironment(env: NeuronEnvironmentState): string {
   const name = `Neuron environment ${env.release}`;
-  const service = env.service ?? DEFAULT_SERVICE;
+  const service = env.service ?? NEURON_ENVIRONMENT_SERVICE;
   const log = env.log ? `log ${env.log} on the head node` : undefined;
   const since = env.since ? ` since ${utcMinute(env.since)}` : '';
   switch (env.state) {

@@ -6,10 +6,11 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import {
+  NEURON_ENVIRONMENT_BUILD_TIMEOUT,
   NEURON_ENVIRONMENT_LAUNCH_TIMEOUT_SECONDS,
-  NEURON_ENVIRONMENT_SERVICE,
   NeuronEnvironment,
 } from '../../lib/cluster/neuron-environment';
+import { NEURON_ENVIRONMENT_SERVICE } from '../../lib/training/contract';
 import { REPO_ROOT, synthApp } from '../support/app';
 import { flatten, resource } from '../monitoring/support';
 
@@ -34,10 +35,10 @@ const UNIT_LINES = [
   'RequiresMountsFor=/fsx',
   '',
   '[Service]',
-  'Type=oneshot',
+  'Type=exec',
   'Environment=HOME=/root',
   `ExecStart=/bin/bash ${SCRIPT} head 2.28.1`,
-  'TimeoutStartSec=2h',
+  'RuntimeMaxSec=2h',
   '',
   '[Install]',
   'WantedBy=multi-user.target',
@@ -73,7 +74,7 @@ test('copies the node set-up script with the release’s pins to a fixed place, 
   ]);
 });
 
-test('writes a oneshot unit that needs /fsx and is enabled, so that a reboot runs it again', () => {
+test('writes a unit that needs /fsx and is enabled, so that a reboot runs it again', () => {
   const printf = commands.find((c) => c.startsWith("printf '%s\\n' ")) as string;
   expect(printf).toBe(`printf '%s\\n' ${UNIT_LINES.map((l) => `'${l}'`).join(' ')} > ${UNIT}.partial`);
   expect(commands.slice(6)).toEqual([
@@ -150,7 +151,9 @@ test('only a release of digits and dots reaches the commands', () => {
   expect(env.unitLines).toContain(`ExecStart=/bin/bash ${SCRIPT} head 2.27.3`);
 });
 
-test('the training chain names the same service in its errors', () => {
+test("the training chain names the same service in its errors, and knows how long the service lets a build run", () => {
   const cptLib = fs.readFileSync(path.join(REPO_ROOT, 'cluster', 'training', 'cpt_lib.py'), 'utf8');
   expect(cptLib).toContain(`NEURON_SERVICE = "${NEURON_ENVIRONMENT_SERVICE}"`);
+  expect(NEURON_ENVIRONMENT_BUILD_TIMEOUT).toBe('2h');
+  expect(cptLib).toContain('NEURON_BUILD_LIMIT_SECONDS = 2 * 3600\n');
 });

@@ -129,6 +129,16 @@ def test_an_environment_recorded_ready_but_damaged_is_refused(offline, damage, f
     assert_nothing_happened(offline)
 
 
+def test_a_build_recorded_building_for_longer_than_the_service_allows_is_reported_failed(offline):
+    offline.set_neuron("building", started="2026-01-01T09:00:00Z")
+    result = offline.cpt("submit", offline.request("r1"))
+    assert_refused(result, "the Neuron 2.28.1 environment cannot be used: ",
+                   "neuron-2.28.1.state.json says building since 2026-01-01T09:00:00Z, longer than the service allows "
+                   "(2 hours): the build stopped without recording why", "sudo systemctl start trainium-cpt-neuron-environment",
+                   status=1)
+    assert_nothing_happened(offline)
+
+
 @pytest.mark.parametrize("state", ["building", "not-started"])
 def test_before_the_environment_is_ready_the_first_job_is_submitted_held(offline, state):
     offline.set_neuron(state)
@@ -244,3 +254,17 @@ def test_cancel_sends_every_job_to_scancel(offline):
     assert result.returncode == 0, result
     assert result.json == {"run": "r1", "cancelled": ["101", "102", "103", "104", "105"]}
     assert offline.slurm_calls()[-1] == ["scancel", "101", "102", "103", "104", "105"]
+
+
+def test_a_run_submitted_before_is_answered_even_after_the_environment_failed(offline):
+    offline.set_neuron("building")
+    first = offline.cpt("submit", offline.request("r1"))
+    assert first.returncode == 0, first
+    calls = len(offline.slurm_calls())
+    offline.set_neuron("failed")
+    again = offline.cpt("submit", offline.request("r1"))
+    assert again.returncode == 0, again
+    assert again.json["created"] is False
+    assert again.json["jobs"] == first.json["jobs"]
+    assert again.json["neuronEnvironment"]["state"] == "failed"
+    assert len([c for c in offline.slurm_calls()[calls:] if c[0] == "sbatch"]) == 0

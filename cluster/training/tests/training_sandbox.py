@@ -281,7 +281,7 @@ class Sandbox:
             self.make_dataset(self.fsx / "datasets" / "pubmed" / "attempt-1" / name)
         self.set_neuron(neuron)
 
-    def set_neuron(self, state: str, step: str = TORCH_STEP, exit_code: int = 2) -> None:
+    def set_neuron(self, state: str, step: str = TORCH_STEP, exit_code: int = 2, started: str | None = None) -> None:
         """The Neuron environment as node-setup.sh leaves it: ready (the link; no record, as an environment built
         before builds were recorded), building or failed at `step` (no link; its record), not-started (neither)."""
         if state not in ("ready", "building", "failed", "not-started"):
@@ -291,8 +291,12 @@ class Sandbox:
         if state == "ready":
             self.neuron.symlink_to(self.neuron_build.name)
         elif state != "not-started":
+            # A build under way started minutes ago (cpt_lib.py reports one older than the service allows as failed).
+            if started is None:
+                started = (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 300)) if state == "building"
+                           else "2026-01-01T11:58:00Z")
             record = {"release": RELEASE, "state": state, "step": step, "since": "2026-01-01T12:03:00Z",
-                      "started": "2026-01-01T11:58:00Z", "log": "/var/log/trainium-cpt/node-setup.log",
+                      "started": started, "log": "/var/log/trainium-cpt/node-setup.log",
                       "exitCode": exit_code if state == "failed" else None,
                       "message": f"node-setup: step '{step}' failed (exit {exit_code})" if state == "failed" else None}
             self.neuron_state_file.write_text(json.dumps(record) + "\n")
