@@ -23,13 +23,6 @@ export const HEAD_ROOT_VOLUME_GIB = 200;
 /** Idle Trainium nodes cost about $25 an hour each: give them back after 10 idle minutes. */
 export const SCALEDOWN_IDLE_MINUTES = 10;
 export const SSM_MANAGED_POLICY = 'AmazonSSMManagedInstanceCore';
-/**
- * ParallelCluster's default head-node bootstrap timeout (NODE_BOOTSTRAP_TIMEOUT in pcluster/constants.py of
- * aws-parallelcluster 3.16.1), which this configuration keeps: the head node's bootstrap does no long work (the
- * Neuron Python environment is built after creation, lib/cluster/neuron-environment.ts), and the custom resource
- * must finish within CloudFormation's hour, FSx for Lustre (10-20 minutes) included.
- */
-export const PCLUSTER_NODE_BOOTSTRAP_TIMEOUT_SECONDS = 2100;
 
 /** Everything the configuration needs that the app makes elsewhere (tokens are fine). */
 export interface ClusterResources {
@@ -170,8 +163,10 @@ export function managedPolicyArns(partition: string): string[] {
 
 export function buildClusterConfig(config: ClusterSettings, resources: ClusterResources): PclusterConfig {
   const script = `s3://${resources.nodeSetupScript.bucketName}/${resources.nodeSetupScript.objectKey}`;
-  // Trainium nodes install the Neuron driver at every launch. The head node has no such action: its part, the
-  // Neuron Python environment, is built after creation by an SSM association (lib/cluster/neuron-environment.ts).
+  // Trainium nodes install the Neuron driver at every launch. The head node has no such action, and no DevSettings
+  // raise its bootstrap timeout above ParallelCluster's default (2,100 s in 3.16.1): the custom resource must finish
+  // within CloudFormation's hour, FSx (10-20 minutes) included. Its part, the Neuron Python environment, is built
+  // after creation by an SSM association (lib/cluster/neuron-environment.ts).
   const computeNodeConfigured: CustomActions = {
     OnNodeConfigured: { Script: script, Args: ['compute', config.neuronSdkVersion] },
   };

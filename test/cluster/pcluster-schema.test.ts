@@ -2,7 +2,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildClusterConfig, clusterName, PCLUSTER_NODE_BOOTSTRAP_TIMEOUT_SECONDS } from '../../lib/cluster/cluster-config';
+import { buildClusterConfig, clusterName } from '../../lib/cluster/cluster-config';
 import { CptConfig } from '../../lib/config/schema';
 import { defaultConfig, REPO_ROOT } from '../support/app';
 import { RESOURCES } from '../support/cluster-resources';
@@ -71,8 +71,8 @@ test('the schema checked is the one of the version the app deploys', () => {
   expect(pins).toContain(`aws-parallelcluster==${defaultConfig().parallelClusterVersion}\n`);
 });
 
-test("the head-node bootstrap timeout the configuration keeps is ParallelCluster's own default", () => {
+test("the head node keeps ParallelCluster's default bootstrap timeout, the 2,100 s the README and comments give", () => {
   const constants = execFileSync(PYTHON, ['-c', 'import pcluster.constants as c; print(c.NODE_BOOTSTRAP_TIMEOUT)'], { encoding: 'utf8' });
-  expect(Number(constants.trim())).toBe(PCLUSTER_NODE_BOOTSTRAP_TIMEOUT_SECONDS);
+  expect(Number(constants.trim())).toBe(2100);
   expect(buildClusterConfig(defaultConfig(), RESOURCES)).not.toHaveProperty('DevSettings');
 });

@@ -125,6 +125,9 @@ function refusedCalls(view: ProviderView): string[] {
     if (decision !== 'allowed') refused.push(`${what}: ${request.action} on ${request.resource} is ${decision}`);
   };
   const nodeRole = fill(RULES.nodeRoleArn as string, view.clusterName);
+  for (const action of RULES.nodeRoleCalls.onRole) check('create the node roles', { action, resource: nodeRole });
+  const { action: passRole, service } = RULES.nodeRoleCalls.passRole;
+  check('launch the nodes with their roles', { action: passRole, resource: nodeRole, context: { 'iam:PassedToService': service } });
   for (const { node, arn } of view.nodePolicies) {
     check(`attach ${arn} to the ${node} role`, { action: 'iam:AttachRolePolicy', resource: nodeRole, context: { 'iam:PolicyARN': arn } });
     check(`validate ${arn} (IamPolicyValidator)`, { action: 'iam:GetPolicy', resource: arn });
@@ -149,13 +152,14 @@ function refusedCalls(view: ProviderView): string[] {
   return refused;
 }
 
-/** Each (action, resource) of a node policy that the provider's role may do too. */
-function nodeRightsOfProvider(view: ProviderView): string[] {
+/** Each (action, resource) of a node policy that the policies the app gives the provider allow too. */
+function nodeRightsGivenToProvider(view: ProviderView): string[] {
+  const ours = view.additionalPolicyArns.flatMap((arn) => view.policies.get(arn) ?? []);
   const nodeArns = new Set(view.nodePolicies.map(({ arn }) => arn));
   return [...nodeArns].flatMap((arn) =>
     (view.policies.get(arn) ?? []).flatMap((statement) =>
       [statement.Action].flat().flatMap((action) =>
-        [statement.Resource].flat().filter((resource) => evaluate(view.providerStatements, { action, resource }) === 'allowed')
+        [statement.Resource].flat().filter((resource) => evaluate(ours, { action, resource }) === 'allowed')
           .map((resource) => `${action} on ${resource} (from ${arn})`),
       ),
     ),
@@ -164,7 +168,7 @@ function nodeRightsOfProvider(view: ProviderView): string[] {
 
 const view = providerView(synthesize());
 
-test('every policy the configuration attaches to a node is one that ParallelCluster\'s provider may attach', () => {
+test("ParallelCluster's provider may create every node role, pass it to EC2, and attach each policy the configuration attaches", () => {
   expect(view.nodePolicies.map(({ arn }) => arn.replace(/-AB12CD34EF56$/, ''))).toEqual(
     expect.arrayContaining([
       'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore',
@@ -189,9 +193,11 @@ test('the provider can link FSx to each bucket of the configuration: the dataset
   expect(refused.filter((call) => call.includes('iam:CreateServiceLinkedRole'))).toEqual([]);
 });
 
-test("the provider gets one policy of ours, for linking FSx, and none of the nodes' rights", () => {
+test("the provider gets one policy of ours, for linking FSx, which grants none of the nodes' rights", () => {
   expect(view.additionalPolicyArns).toEqual([expect.stringMatching(/^arn:aws:iam::123456789012:policy\/trainium-cpt-data-FsxLinking/)]);
-  expect(nodeRightsOfProvider(view)).toEqual([]);
+  // The node policies have rights (else this would prove nothing): reading the token, publishing metrics.
+  expect(view.nodePolicies.filter(({ arn }) => (view.policies.get(arn) ?? []).length > 0)).toHaveLength(2);
+  expect(nodeRightsGivenToProvider(view)).toEqual([]);
 });
 
 test('a node policy outside the /parallelcluster/ path is refused, named in the finding', () => {
