@@ -1,7 +1,7 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CptConfig } from './config/schema';
-import { dailyBudgetUsd, PlanError } from './plan/estimate';
+import { BudgetLimits, budgetLimits, PlanError } from './plan/estimate';
 import { ClusterStack } from './stacks/cluster-stack';
 import { DataStack } from './stacks/data-stack';
 import { MonitoringStack } from './stacks/monitoring-stack';
@@ -56,24 +56,24 @@ export function buildApp(app: App, config: CptConfig) {
   const monitoring = new MonitoringStack(app, 'Monitoring', {
     stackName: names.monitoring,
     env,
-    description: 'trainium-cpt: alerts topic, alarms, dashboard and cost budget of a training run',
+    description: 'trainium-cpt: alerts topic, alarms, dashboard and cost budgets of a training run',
     config,
     dataStack: data,
     clusterStack: cluster,
     trainingStack: training,
-    dailyBudgetUsd: plannedDailyBudgetUsd(config),
+    budgetLimits: plannedBudgetLimits(config),
   });
-  // Stable tags: ParallelCluster fails an update that changes tags and config at once. The budget filters on this
+  // Stable tags: ParallelCluster fails an update that changes tags and config at once. The budgets filter on this
   // tag, once it is activated as a cost allocation tag in the Billing console.
   Tags.of(app).add(PROJECT_TAG_KEY, config.projectName);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { network, data, cluster, training, monitoring };
 }
 
-/** The plan's daily budget limit (lib/plan), or undefined when the Region has no prices on record. */
-function plannedDailyBudgetUsd(config: CptConfig): number | undefined {
+/** The plan's limits of the daily and the run budget (lib/plan), or undefined when the Region has no prices on record. */
+function plannedBudgetLimits(config: CptConfig): BudgetLimits | undefined {
   try {
-    return dailyBudgetUsd(config);
+    return budgetLimits(config);
   } catch (error) {
     if (error instanceof PlanError) return undefined;
     throw error;

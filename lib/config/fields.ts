@@ -206,7 +206,7 @@ export const FIELDS = {
   }),
   plannedTrainTokens: field(z.number().int().min(1), {
     description:
-      'Tokens of the training set (one epoch) that the plan (and the S3 share of the daily budget) assumes until a manifest gives the real count (`npm run plan -- --manifest FILE`).',
+      'Tokens of the training set (one epoch) that the plan and the cost budgets (the run budget\'s limit, the S3 share of the daily one) assume until a manifest gives the real count (`npm run plan -- --manifest FILE`).',
     accepted: 'a positive integer (88000000000 is the seed run: PubMed, 88 billion tokens)',
   }),
   measuredTokensPerSecondPerNode: field(z.number().gt(0).optional(), {
@@ -216,12 +216,12 @@ export const FIELDS = {
   }),
   budgetMarginPercent: field(z.number().int().min(0).max(1000), {
     description:
-      "Margin of the DAILY cost budget: it alerts on a day that costs more than the plan's day of training (every Trainium node for 24 hours, with the head node, FSx, NAT gateway and S3) plus this margin.",
+      "Margin of both cost budgets: the daily one alerts on a day that costs more than the plan's day of training (every Trainium node for 24 hours, with the head node, FSx, NAT gateway and S3) plus this margin, the run one (calendar year) when the project's costs pass the plan's conservative run cost plus this margin (and at 80% of that).",
     accepted: 'an integer from 0 to 1000',
   }),
   stallAlarmMinutes: field(z.number().int().min(10).max(1440).optional(), {
     description:
-      'A running training job that logs no new step for this long raises the stalled-training alarm. Unset, the plan derives it: the longer of the time between two step lines with a checkpoint save in it and the time from a (re)start to the first step line (a launch, loading a checkpoint, one window), at the plan\'s slower throughput and the FSx throughput, plus the metrics agent\'s minute and the alarm\'s (`npm run plan` prints it; 17 minutes for the seed run).',
+      'A running training job that logs no new step for this long raises the stalled-training alarm. Unset, the plan derives it: the longer of the time between two step lines with a checkpoint save in it and the time from a (re)start to the first step line (a launch, loading a checkpoint, one window), at the plan\'s slower throughput and the FSx throughput, plus 2 minutes of margin (`npm run plan` prints it; 17 minutes for the seed run).',
     accepted: 'an integer from 10 to 1440 (a day), or unset to derive it from the plan; first steps after a start or a resume take longest',
   }),
   autoSubmitOnDataReady: field(z.boolean(), {

@@ -39,6 +39,7 @@ export interface AlertsTopicProps {
 export class AlertsTopic extends Construct {
   readonly topic: sns.Topic;
   readonly key: kms.Key;
+  private budgetsAllowed = false;
 
   constructor(scope: Construct, id: string, props: AlertsTopicProps) {
     super(scope, id);
@@ -92,8 +93,13 @@ export class AlertsTopic extends Construct {
     });
   }
 
-  /** Lets AWS Budgets publish for this account's budgets (the topic policy of the AWS Budgets user guide). */
+  /**
+   * Lets AWS Budgets publish for this account's budgets (the topic policy of the AWS Budgets user guide). One statement
+   * for every budget: a second call adds nothing.
+   */
   allowBudgets(): void {
+    if (this.budgetsAllowed) return;
+    this.budgetsAllowed = true;
     this.allow('BudgetsPublish', ALERT_PUBLISHERS.budgets, {
       StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
       ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:budgets::${Aws.ACCOUNT_ID}:*` },

@@ -1,31 +1,17 @@
 import * as budgets from 'aws-cdk-lib/aws-budgets';
 import { Construct } from 'constructs';
 import { AlertsTopic } from './alerts-topic';
-
-/**
- * Budget period. A run lasts days (the seed run: 7 to 9), so a budget of a day sees a run that costs more than planned
- * on its first such day, where a budget of the whole run (ANNUALLY, the plan's total) would see it only near the end.
- * The limit is a day of training, not the run's total: lib/plan/estimate.ts dailyBudgetUsd.
- */
-export const BUDGET_TIME_UNIT = 'DAILY';
-
-/**
- * The notifications of the budget, in percent of its limit: ACTUAL only.
- * - FORECASTED is not available for daily budgets: the AWS Budgets guide's page on creating a budget
- *   (docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/budgets-create.html, as quoted by DNXLabs/terraform-aws-billing
- *   release 0.1.1: "The Forecast option is not available for daily budgets"), and the Budgets API refuses a
- *   FORECASTED notification on a DAILY budget with InvalidParameterException (github.com/JiRaska/open-bank-oss pull
- *   request 226).
- * - No 80% notification: a normal day of training already costs 100 ÷ (100 + budgetMarginPercent) of the limit (83%
- *   with the default 20%), so it would fire every day of every run.
- */
-export const BUDGET_NOTIFICATIONS = [{ notificationType: 'ACTUAL', threshold: 100 }] as const;
+import { BudgetNotification, BudgetTimeUnit } from './budget-kinds';
 
 export interface CostBudgetProps {
   /** Unique in the account. */
   readonly budgetName: string;
-  /** The limit of a day, in US dollars: the plan's day of training plus the configured margin. */
-  readonly dailyLimitUsd: number;
+  /** The period whose cost the budget counts; it starts again at the next period (UTC). */
+  readonly timeUnit: BudgetTimeUnit;
+  /** The limit of a period, in US dollars (rounded up to whole dollars). */
+  readonly limitUsd: number;
+  /** When the alerts topic is told, in percent of the limit (GREATER_THAN). At least one. */
+  readonly notifications: readonly BudgetNotification[];
   /** The cost allocation tag that marks the project's resources (the app tags every resource with it). */
   readonly tag: { readonly key: string; readonly value: string };
   /** Where the notifications go. */
@@ -33,14 +19,22 @@ export interface CostBudgetProps {
 }
 
 /**
- * A DAILY AWS Budgets cost budget of everything tagged with the project's tag, that notifies the alerts topic when the
- * actual cost of a day (UTC) passes its limit: more than a full day of the planned cluster plus the margin (a second
- * cluster, more or other nodes, a larger FSx). Idle nodes within the plan cost no more than a day of training: the
- * stalled-training alarm watches those.
+ * An AWS Budgets cost budget of everything tagged with the project's tag, over a period, that notifies the alerts topic
+ * when the cost of the period passes each threshold of its limit. The project has two (lib/monitoring/budget-kinds.ts):
+ * the daily budget, a day of training plus the margin, which catches a rate of spending well above the plan (a second
+ * cluster, more nodes) within the budget's refresh lag; and the run budget (ANNUALLY), the whole run plus the margin,
+ * which catches the total (a hung prepare or compile job, an idle cluster, a run longer than planned).
  *
  * AWS Budgets updates its figures up to three times a day, typically 8 to 12 hours apart (Cost Management user guide,
- * docs.aws.amazon.com/cost-management/latest/userguide/budgets-managing-costs.html): the alert comes hours after the
- * costly day, never within minutes.
+ * docs.aws.amazon.com/cost-management/latest/userguide/budgets-managing-costs.html): an alert comes hours after the
+ * spending, never within minutes.
+ *
+ * FORECASTED notifications are refused on a DAILY budget. The AWS Cost Management user guide's page "Creating a
+ * budget" (budgets-create.html) said so in the versions its source repository holds from October 2020 to mid-2021
+ * (github.com/awsdocs/aws-cost-management-user-guide, doc_source/budgets-create.md, first at commit c3e31eb): "The
+ * Forecast option is not available for Daily Budgets because the daily budgeted amount is always evaluated against the
+ * day before". The page as rewritten since (for the new console) no longer mentions daily budgets and forecasts either
+ * way.
  *
  * One-time step: the tag filter sees only costs of resources tagged `project` AFTER that tag is activated as a cost
  * allocation tag, once per account (with AWS Organizations, in the management account): Billing and Cost Management
@@ -54,20 +48,31 @@ export class CostBudget extends Construct {
 
   constructor(scope: Construct, id: string, props: CostBudgetProps) {
     super(scope, id);
-    if (!Number.isFinite(props.dailyLimitUsd) || props.dailyLimitUsd <= 0) {
-      throw new Error(`dailyLimitUsd = ${props.dailyLimitUsd}: not a budget limit. Accepted: a positive number of dollars`);
+    if (!Number.isFinite(props.limitUsd) || props.limitUsd <= 0) {
+      throw new Error(`limitUsd = ${props.limitUsd}: not a budget limit. Accepted: a positive number of dollars`);
+    }
+    if (props.notifications.length === 0) {
+      throw new Error(`${props.budgetName}: no notifications, so the budget would alert nobody. Accepted: at least one`);
+    }
+    for (const { notificationType, threshold } of props.notifications) {
+      if (!Number.isFinite(threshold) || threshold <= 0) {
+        throw new Error(`${props.budgetName}: threshold = ${threshold}: not a percentage of the limit. Accepted: a positive number`);
+      }
+      if (notificationType === 'FORECASTED' && props.timeUnit === 'DAILY') {
+        throw new Error(`${props.budgetName}: a FORECASTED notification on a DAILY budget. Accepted: ACTUAL (AWS Budgets does not forecast a day)`);
+      }
     }
     props.alerts.allowBudgets();
     this.budget = new budgets.CfnBudget(this, 'Budget', {
       budget: {
         budgetName: props.budgetName,
         budgetType: 'COST',
-        timeUnit: BUDGET_TIME_UNIT,
-        budgetLimit: { amount: Math.ceil(props.dailyLimitUsd), unit: 'USD' },
+        timeUnit: props.timeUnit,
+        budgetLimit: { amount: Math.ceil(props.limitUsd), unit: 'USD' },
         // Budgets names user-defined cost allocation tags `user:<key>`; `$` separates the key from the value.
         costFilters: { TagKeyValue: [`user:${props.tag.key}$${props.tag.value}`] },
       },
-      notificationsWithSubscribers: BUDGET_NOTIFICATIONS.map(({ notificationType, threshold }) => ({
+      notificationsWithSubscribers: props.notifications.map(({ notificationType, threshold }) => ({
         notification: { notificationType, comparisonOperator: 'GREATER_THAN', threshold, thresholdType: 'PERCENTAGE' },
         subscribers: [{ subscriptionType: 'SNS', address: props.alerts.topic.topicArn }],
       })),

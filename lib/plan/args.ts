@@ -29,7 +29,7 @@ export const USAGE = [
   'Usage: npm run plan [-- --manifest FILE | --tokens N] [-c key=value | -c config=file.json ...]',
   '',
   'Prints the cost and time of a training run before anything is deployed: rows, steps, hours, node-hours,',
-  'on-demand cost, a day of training and the daily budget, the stall alarm\'s threshold, what stays deployed costs',
+  'on-demand cost, a day of training, the daily and run budgets, the stall alarm\'s threshold, what stays deployed costs',
   'per month, and every assumption with its source.',
   '',
   '  --manifest FILE   the manifest.json of a tokenization run (from S3 or .local/datasets/<run>/): its row counts',

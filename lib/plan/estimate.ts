@@ -61,6 +61,19 @@ export interface Assumption {
   readonly source: string;
 }
 
+/**
+ * The limits of the project's two AWS Budgets cost budgets (lib/monitoring/budget-kinds.ts), in whole US dollars, each
+ * its plan figure plus budgetMarginPercent, rounded up.
+ */
+export interface BudgetLimits {
+  /** budgetMarginPercent: the share added to each plan figure. */
+  readonly marginPercent: number;
+  /** The DAILY budget `<projectName>-daily-cost`: a day of training (dailyTotal) plus the margin. */
+  readonly dailyUsd: number;
+  /** The ANNUALLY budget of the whole run, `<projectName>-run-cost`: the run's conservative cost (runTotal.high) plus the margin. */
+  readonly runUsd: number;
+}
+
 /** Two bounds, low ≤ high. A cost's high bound comes from the low throughput: it is the conservative figure. */
 export interface Range {
   readonly low: number;
@@ -135,8 +148,8 @@ export interface RunEstimate {
   /** What a day of training costs: every Trainium node for 24 hours, and a day of what stays deployed. */
   readonly daily: readonly CostLine[];
   readonly dailyTotal: number;
-  /** The DAILY AWS Budgets limit: dailyTotal plus budgetMarginPercent, rounded up to whole dollars. */
-  readonly budget: { readonly marginPercent: number; readonly usd: number };
+  /** The limits of the daily and the run budget. */
+  readonly budgets: BudgetLimits;
   /** The threshold of the stalled-training alarm, and how the plan derives it. */
   readonly stall: StallThreshold;
   /** What stays deployed costs per month, trained or not. */
@@ -479,14 +492,27 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
     monthly,
   );
   const dailyTotal = daily.reduce((acc, c) => acc + c.usd.high, 0);
-  const budget = { marginPercent: config.budgetMarginPercent, usd: Math.ceil(dailyTotal * (1 + config.budgetMarginPercent / 100)) };
+  const withMargin = (usd: number) => Math.ceil(usd * (1 + config.budgetMarginPercent / 100));
+  const budgets: BudgetLimits = {
+    marginPercent: config.budgetMarginPercent,
+    dailyUsd: withMargin(dailyTotal),
+    runUsd: withMargin(runTotal.high),
+  };
   note({
     id: 'day',
     text:
       `a day of training: every Trainium node for ${HOURS_PER_DAY} hours, and ${HOURS_PER_DAY} ÷ ${HOURS_PER_MONTH} of a month of what stays deployed ` +
-      '(S3 at its size at the end of the run, the most it holds); the DAILY cost budget is that plus budgetMarginPercent, so it alerts on a day that costs more ' +
-      'than a full day of the planned cluster (more nodes, another cluster, another instance type), not on idle nodes within the plan (the stalled-training alarm watches those)',
-    source: 'assumption; AWS Budgets DAILY cost budget (lib/monitoring/cost-budget.ts)',
+      '(S3 at its size at the end of the run, the most it holds); the DAILY cost budget is that plus budgetMarginPercent: it catches a rate of spending well above ' +
+      'the plan (another cluster, more nodes, another instance type) hours after it begins, not idle nodes within the plan (the stalled-training alarm and the run budget watch those)',
+    source: 'assumption; AWS Budgets DAILY cost budget (lib/monitoring/budget-kinds.ts)',
+  });
+  note({
+    id: 'budget.run',
+    text:
+      'the run budget (ANNUALLY) is the run\'s conservative cost (the high total) plus budgetMarginPercent: it catches the total, whatever ran (a hung prepare or ' +
+      'compile job, an idle cluster, a slower or longer run); it counts every cost tagged project in the calendar year (UTC), so a run is measured whole unless it ' +
+      'crosses 1 January, and earlier runs of the year and what stays deployed between runs count too',
+    source: 'assumption; AWS Budgets ANNUALLY cost budget (lib/monitoring/budget-kinds.ts)',
   });
 
   const stall = stallThreshold(config);
@@ -497,7 +523,7 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
       `of two healthy waits for a step line (the script prints one every ${LOGGING_INTERVAL_STEPS} steps), at the slower throughput: between two ` +
       'step lines with each checkpoint save that can fall between them (checkpoint bytes ÷ fsxThroughputPerTiB × fsxStorageGiB, MB taken as 10^6 ' +
       `bytes), or from a (re)start to the first step line (a launch of ${LAUNCH_ALLOWANCE_SECONDS / 60} minutes, an assumption not measured here, ` +
-      'loading a checkpoint, one window); plus the agent\'s interval and the alarm\'s period, rounded up to whole minutes',
+      'loading a checkpoint, one window); plus 2 minutes of margin (an agent interval and an alarm period), rounded up to whole minutes',
     source: 'lib/plan/stall-threshold.ts; cluster/training/cpt_lib.py (--logging_interval 10); lib/monitoring/metrics.ts (the agent publishes every 60 s)',
   });
 
@@ -533,7 +559,7 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
     runTotal,
     daily,
     dailyTotal,
-    budget,
+    budgets,
     stall,
     monthly,
     monthlyTotal,
@@ -563,10 +589,11 @@ export function dailyWhileTraining(
 }
 
 /**
- * The limit of the project's DAILY AWS Budgets cost budget: a day of training at the plan's prices (every Trainium
- * node for 24 hours, and a day of the head node, FSx, the NAT gateway and S3) plus budgetMarginPercent, rounded up to
+ * The limits of the project's two AWS Budgets cost budgets, on the configuration's plannedTrainTokens: the daily one, a
+ * day of training at the plan's prices (every Trainium node for 24 hours, and a day of the head node, FSx, the NAT
+ * gateway and S3), and the run one, the run's conservative (high) total; each plus budgetMarginPercent, rounded up to
  * whole dollars. Throws a PlanError when the configuration's Region (or head-node type) has no price on record.
  */
-export function dailyBudgetUsd(config: CptConfig): number {
-  return estimateRun(config).budget.usd;
+export function budgetLimits(config: CptConfig): BudgetLimits {
+  return estimateRun(config).budgets;
 }

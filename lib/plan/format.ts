@@ -1,3 +1,4 @@
+import { budgetName, DAILY_BUDGET, describeNotifications, RUN_BUDGET } from '../monitoring/budget-kinds';
 import type { CostLine, Range, RunEstimate } from './estimate';
 import { formatCount, formatNumber, formatUsd } from './numbers';
 import { HOURS_PER_MONTH } from './prices';
@@ -112,22 +113,44 @@ export function formatPlan(e: RunEstimate, width = 118): string {
   );
   if (two) out.push('  low: at the high throughput; high: at the low one (conservative)');
 
-  out.push('', 'A day of training (USD): the DAILY cost budget');
+  out.push('', 'A day of training (USD)');
+  out.push(
+    ...renderTable(
+      [...e.daily.map((line) => [line.label, formatUsd(line.usd.high), refs(line.basis, numbers)]), ['total', formatUsd(e.dailyTotal), r('day', 'excluded')]],
+      ['left', 'right', 'left'],
+    ),
+  );
+
+  const b = e.budgets;
+  const project = '<projectName>';
+  out.push('', 'Cost budgets (USD): AWS Budgets of the costs tagged project = <projectName>');
   out.push(
     ...renderTable(
       [
-        ...e.daily.map((line) => [line.label, formatUsd(line.usd.high), refs(line.basis, numbers)]),
-        ['total', formatUsd(e.dailyTotal), r('day', 'excluded')],
-        [`daily budget: total + ${e.budget.marginPercent}%, rounded up`, formatUsd(e.budget.usd), r('day')],
+        [
+          `${budgetName(project, DAILY_BUDGET)} (${DAILY_BUDGET.timeUnit})`,
+          formatUsd(b.dailyUsd),
+          r('day'),
+          `a day of training ${formatUsd(e.dailyTotal)} + ${b.marginPercent}%, rounded up`,
+        ],
+        [
+          `${budgetName(project, RUN_BUDGET)} (${RUN_BUDGET.timeUnit})`,
+          formatUsd(b.runUsd),
+          r('budget.run'),
+          `the run's ${two ? 'high ' : ''}total ${formatUsd(e.runTotal.high)} + ${b.marginPercent}%, rounded up`,
+        ],
       ],
-      ['left', 'right', 'left'],
+      ['left', 'right', 'left', 'left'],
     ),
   );
   out.push(
     ...hanging(
       '  ',
-      `AWS Budgets alerts (actual cost > 100%) on a UTC day whose costs tagged project = <projectName> pass ${formatUsd(e.budget.usd)}; ` +
-        'it sees them only once the cost allocation tag project is activated (README, "The cost budget").',
+      `Alerts: daily at ${describeNotifications(DAILY_BUDGET)}; run at ${describeNotifications(RUN_BUDGET)}. ` +
+        'The daily budget catches a rate of spending well above the plan (another cluster, more nodes) within AWS Budgets\' refresh lag ' +
+        '(up to three updates a day, 8 to 12 hours apart); the run budget catches the total (a hung prepare or compile job, an idle cluster, ' +
+        'a longer run), counted over the calendar year. Both see costs only once the cost allocation tag project is activated ' +
+        '(README, "The cost budgets").',
       width,
     ),
   );
@@ -163,14 +186,15 @@ export function formatPlan(e: RunEstimate, width = 118): string {
   return out.join('\n');
 }
 
-/** A few lines for the end of `cdk synth`: steps, hours, cost, daily budget, stall threshold. */
+/** A few lines for the end of `cdk synth`: steps, hours, cost, the two budgets, stall threshold. */
 export function formatSummary(e: RunEstimate): string {
   const region = e.regionFromConfig ? e.region : `${e.region} (region unset: assumed)`;
   const lines = [
     `trainium-cpt plan: ${formatCount(e.steps.total)} steps (${e.steps.epochs} epochs of ${formatCount(e.data.rows)} rows of ${formatCount(e.data.sequenceLength)} tokens) ` +
       `on ${e.nodes} × ${e.instanceType}, ${between(e.trainingHours, (h) => formatNumber(h, 1))} h of training`,
-    `trainium-cpt plan: run cost ${between(e.runTotal, formatUsd)} on-demand in ${region}; daily budget ${formatUsd(e.budget.usd)} ` +
-      `(a day of training ${formatUsd(e.dailyTotal)} + ${e.budget.marginPercent}%); stall alarm after ${e.stall.minutes} min` +
+    `trainium-cpt plan: run cost ${between(e.runTotal, formatUsd)} on-demand in ${region}; budgets (+${e.budgets.marginPercent}%): ` +
+      `daily ${formatUsd(e.budgets.dailyUsd)} (a day of training ${formatUsd(e.dailyTotal)}), run ${formatUsd(e.budgets.runUsd)} (high total ${formatUsd(e.runTotal.high)}); ` +
+      `stall alarm after ${e.stall.minutes} min` +
       `${e.warnings.length ? `; ${e.warnings.length} warning(s)` : ''}; details and assumptions: npm run plan`,
   ];
   return lines.join('\n');

@@ -3,14 +3,15 @@ import { Construct } from 'constructs';
 import { clusterName } from '../cluster/cluster-config';
 import { CptConfig } from '../config/schema';
 import { AlertsTopic } from '../monitoring/alerts-topic';
+import { BudgetKind, budgetName, DAILY_BUDGET, RUN_BUDGET } from '../monitoring/budget-kinds';
 import { CostBudget } from '../monitoring/cost-budget';
 import { GlueFailureRule } from '../monitoring/glue-failure-rule';
 import { RunAlarms } from '../monitoring/run-alarms';
 import { RunDashboard } from '../monitoring/run-dashboard';
+import type { BudgetLimits } from '../plan/estimate';
 import { describeStallDerivation, stallThreshold } from '../plan/stall-threshold';
 import { PROJECT_TAG_KEY } from '../shared/project-tag';
 import { stackOutput } from '../training/stack-outputs';
-
 
 export interface MonitoringStackProps extends StackProps {
   readonly config: CptConfig;
@@ -21,24 +22,25 @@ export interface MonitoringStackProps extends StackProps {
   /** The training stack: its output TrainingFunctionName. */
   readonly trainingStack: Stack;
   /**
-   * Limit of the DAILY cost budget, in US dollars: the plan's day of training plus budgetMarginPercent
-   * (lib/plan/estimate.ts dailyBudgetUsd).
-   * @default no budget (the plan has no prices for the Region): a synth warning says so
+   * Limits of the two cost budgets, in US dollars (lib/plan/estimate.ts budgetLimits): `dailyUsd` of the DAILY budget
+   * (the plan's day of training plus budgetMarginPercent) and `runUsd` of the ANNUALLY budget of the whole run (the
+   * plan's conservative run cost plus budgetMarginPercent).
+   * @default no budgets (the plan has no prices for the Region): a synth warning says so
    */
-  readonly dailyBudgetUsd?: number;
+  readonly budgetLimits?: Pick<BudgetLimits, 'dailyUsd' | 'runUsd'>;
 }
 
 /**
  * Watching a run: the alerts topic (and its e-mail subscription), the alarms of the training run (failed, stalled,
  * the head node's agent silent) and of the training function, a rule on failed runs of the tokenization job, the
- * dashboard, and the daily cost budget of the project's tag.
+ * dashboard, and the two cost budgets of the project's tag: daily and whole run.
  */
 export class MonitoringStack extends Stack {
   readonly alerts: AlertsTopic;
   readonly alarms: RunAlarms;
   readonly glueFailures: GlueFailureRule;
   readonly dashboard: RunDashboard;
-  readonly budget?: CostBudget;
+  readonly budgets?: { readonly daily: CostBudget; readonly run: CostBudget };
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id, props);
@@ -78,18 +80,27 @@ export class MonitoringStack extends Stack {
       trainingFunctionName,
       alarms: this.alarms.all,
     });
-    if (props.dailyBudgetUsd === undefined) {
+    if (props.budgetLimits === undefined) {
       Annotations.of(this).addWarningV2(
         'trainium-cpt:no-budget',
         `No cost budget: the plan has no prices for Region ${config.region} (npm run plan says which Regions it prices).`,
       );
     } else {
-      this.budget = new CostBudget(this, 'Budget', {
-        budgetName: `${config.projectName}-daily-cost`,
-        dailyLimitUsd: props.dailyBudgetUsd,
-        tag: { key: PROJECT_TAG_KEY, value: config.projectName },
-        alerts: this.alerts,
-      });
+      const budget = (id: string, kind: BudgetKind, limitUsd: number) =>
+        new CostBudget(this, id, {
+          budgetName: budgetName(config.projectName, kind),
+          timeUnit: kind.timeUnit,
+          limitUsd,
+          notifications: kind.notifications,
+          tag: { key: PROJECT_TAG_KEY, value: config.projectName },
+          alerts: this.alerts,
+        });
+      this.budgets = {
+        // 'Budget', the ID of the daily budget when it was the only one: a new logical ID would make CloudFormation
+        // create a second budget of the same name before deleting the first, and Budgets names are unique.
+        daily: budget('Budget', DAILY_BUDGET, props.budgetLimits.dailyUsd),
+        run: budget('RunBudget', RUN_BUDGET, props.budgetLimits.runUsd),
+      };
     }
 
     new CfnOutput(this, 'AlertsTopicArn', {

@@ -1,6 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { dailyBudgetUsd, estimateRun } from '../../lib/plan/estimate';
+import { budgetLimits, estimateRun } from '../../lib/plan/estimate';
 import { AlertsTopic } from '../../lib/monitoring/alerts-topic';
 import { CostBudget } from '../../lib/monitoring/cost-budget';
 import { MonitoringStack } from '../../lib/stacks/monitoring-stack';
@@ -8,27 +8,59 @@ import { defaultConfig, synthApp } from '../support/app';
 import { monitoringTemplate, resource } from './support';
 
 const template = monitoringTemplate();
-const budget = resource(template, 'AWS::Budgets::Budget', 'Budget');
+// Logical IDs: the daily budget keeps the ID it had when it was the only one (Budget...), the run budget is RunBudget...
+const daily = resource(template, 'AWS::Budgets::Budget', 'Budget');
+const run = resource(template, 'AWS::Budgets::Budget', 'RunBudget');
 const TOPIC = { Ref: expect.stringMatching(/^AlertsTopic[0-9A-F]{8}$/) };
-
-test('one DAILY cost budget: a run lasts days, and a day that costs more than planned is seen that day, not at the end', () => {
-  template.resourceCountIs('AWS::Budgets::Budget', 1);
-  expect(budget.Properties.Budget).toMatchObject({ BudgetName: 'trainium-cpt-daily-cost', BudgetType: 'COST', TimeUnit: 'DAILY' });
-  expect(budget.Properties.Budget.TimePeriod).toBeUndefined();
+const notification = (threshold: number) => ({
+  Notification: { NotificationType: 'ACTUAL', ComparisonOperator: 'GREATER_THAN', Threshold: threshold, ThresholdType: 'PERCENTAGE' },
+  Subscribers: [{ SubscriptionType: 'SNS', Address: TOPIC }],
 });
 
-test("the limit is the plan's day of training plus budgetMarginPercent: $9,546 + 20% = $11,456 for the seed run", () => {
+test('two cost budgets: <projectName>-daily-cost (DAILY) and <projectName>-run-cost (ANNUALLY), neither with a fixed TimePeriod', () => {
+  template.resourceCountIs('AWS::Budgets::Budget', 2);
+  expect(daily.Properties.Budget).toMatchObject({ BudgetName: 'trainium-cpt-daily-cost', BudgetType: 'COST', TimeUnit: 'DAILY' });
+  expect(run.Properties.Budget).toMatchObject({ BudgetName: 'trainium-cpt-run-cost', BudgetType: 'COST', TimeUnit: 'ANNUALLY' });
+  // A start date fixed at synthesis would change the template at every synth.
+  expect(daily.Properties.Budget.TimePeriod).toBeUndefined();
+  expect(run.Properties.Budget.TimePeriod).toBeUndefined();
+  const med = monitoringTemplate({ projectName: 'med' });
+  expect(Object.values(med.findResources('AWS::Budgets::Budget')).map((b) => b.Properties.Budget.BudgetName).sort()).toEqual([
+    'med-daily-cost',
+    'med-run-cost',
+  ]);
+});
+
+test("the daily limit is the plan's day of training plus budgetMarginPercent: $9,546 + 20% = $11,456 for the seed run", () => {
   const e = estimateRun(defaultConfig());
-  expect(budget.Properties.Budget.BudgetLimit).toEqual({ Amount: dailyBudgetUsd(defaultConfig()), Unit: 'USD' });
-  expect(budget.Properties.Budget.BudgetLimit.Amount).toBe(Math.ceil(e.dailyTotal * 1.2));
-  expect(budget.Properties.Budget.BudgetLimit.Amount).toBe(11_456);
-  // Not the run's total any more: that is some $88,000.
-  expect(budget.Properties.Budget.BudgetLimit.Amount).toBeLessThan(e.runTotal.high / 5);
+  expect(daily.Properties.Budget.BudgetLimit).toEqual({ Amount: 11_456, Unit: 'USD' });
+  expect(daily.Properties.Budget.BudgetLimit.Amount).toBe(Math.ceil(e.dailyTotal * 1.2));
   const wider = resource(monitoringTemplate({ budgetMarginPercent: 50 }), 'AWS::Budgets::Budget', 'Budget');
   expect(wider.Properties.Budget.BudgetLimit.Amount).toBe(Math.ceil(e.dailyTotal * 1.5));
 });
 
-test("the stack's dailyBudgetUsd, rounded up to whole dollars", () => {
+test("the run limit is the plan's conservative run cost plus budgetMarginPercent: $87,927.06 + 20% = $105,513 for the seed run", () => {
+  // By hand, at the low published throughput (20,736 tokens/s per node) and us-east-1 prices:
+  //   264,006,270,976 tokens ÷ (16 nodes × 20,736 tokens/s) ÷ 3,600 = 221.038 h of training;
+  //   Trainium 221.038 h × 16 × $24.78 = $87,637.11; head node 221.038 × $0.68 = $150.31;
+  //   FSx 1,200 GiB × $0.21 × 221.038 ÷ 730 = $76.30; NAT 221.038 × $0.045 = $9.95;
+  //   S3 6,489 GiB × $0.023 × 221.038 ÷ 730 = $45.19; Glue tokenization $8.21 (once);
+  //   total $87,927.06 × 1.2 = $105,512.48, rounded up: $105,513.
+  const e = estimateRun(defaultConfig());
+  expect(e.runTotal.high).toBeCloseTo(87_927.06, 2);
+  expect(run.Properties.Budget.BudgetLimit).toEqual({ Amount: 105_513, Unit: 'USD' });
+  expect(run.Properties.Budget.BudgetLimit.Amount).toBe(Math.ceil(e.runTotal.high * 1.2));
+  // The high (slow) total, not the low one ($70,309 × 1.2 = $84,371).
+  expect(run.Properties.Budget.BudgetLimit.Amount).toBeGreaterThan(Math.ceil(e.runTotal.low * 1.2));
+  const noMargin = resource(monitoringTemplate({ budgetMarginPercent: 0 }), 'AWS::Budgets::Budget', 'RunBudget');
+  expect(noMargin.Properties.Budget.BudgetLimit.Amount).toBe(87_928);
+  // More tokens, a longer run: the run limit follows, the daily one barely moves (only S3 grows).
+  const twice = monitoringTemplate({ plannedTrainTokens: 176e9 });
+  expect(resource(twice, 'AWS::Budgets::Budget', 'RunBudget').Properties.Budget.BudgetLimit.Amount).toBeGreaterThan(2 * 105_513 - 100);
+  expect(resource(twice, 'AWS::Budgets::Budget', 'Budget').Properties.Budget.BudgetLimit.Amount).toBeLessThan(11_456 + 20);
+});
+
+test("the stack's budgetLimits, each rounded up to whole dollars", () => {
   const { app, stacks } = synthApp();
   const other = new MonitoringStack(app, 'Other', {
     stackName: 'other-monitoring',
@@ -36,49 +68,97 @@ test("the stack's dailyBudgetUsd, rounded up to whole dollars", () => {
     dataStack: stacks.data,
     clusterStack: stacks.cluster,
     trainingStack: stacks.training,
-    dailyBudgetUsd: 1234.01,
+    budgetLimits: { dailyUsd: 1234.01, runUsd: 5678 },
   });
-  expect(resource(Template.fromStack(other), 'AWS::Budgets::Budget', 'Budget').Properties.Budget.BudgetLimit).toEqual({
-    Amount: 1235,
-    Unit: 'USD',
-  });
+  const t = Template.fromStack(other);
+  expect(resource(t, 'AWS::Budgets::Budget', 'Budget').Properties.Budget.BudgetLimit).toEqual({ Amount: 1235, Unit: 'USD' });
+  expect(resource(t, 'AWS::Budgets::Budget', 'RunBudget').Properties.Budget.BudgetLimit).toEqual({ Amount: 5678, Unit: 'USD' });
+  expect(budgetLimits(defaultConfig())).toEqual({ marginPercent: 20, dailyUsd: 11_456, runUsd: 105_513 });
 });
 
 test('a Region the plan cannot price gets no budget, and a synth warning that says why', () => {
   const { stacks } = synthApp({ region: 'eu-west-1', trainiumAz: 'auto' });
   const template = Template.fromStack(stacks.monitoring);
   template.resourceCountIs('AWS::Budgets::Budget', 0);
+  expect(stacks.monitoring.budgets).toBeUndefined();
   Annotations.fromStack(stacks.monitoring).hasWarning('*', Match.stringLikeRegexp('No cost budget: the plan has no prices for Region eu-west-1'));
+  // No budget, so no statement for AWS Budgets in the topic policy either.
+  const [policy] = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
+  expect(policy.Properties.PolicyDocument.Statement.map((s: { Sid?: string }) => s.Sid)).not.toContain('BudgetsPublish');
 });
 
-test('a limit that is not a positive number of dollars fails synthesis, naming the prop and what is accepted', () => {
+test('a priced Region gives no such warning', () => {
+  const { stacks } = synthApp();
+  Annotations.fromStack(stacks.monitoring).hasNoWarning('*', Match.stringLikeRegexp('No cost budget'));
+});
+
+describe('the CostBudget construct refuses, naming the prop and what is accepted', () => {
   const stack = new Stack(new App(), 'Budget');
   const alerts = new AlertsTopic(stack, 'Alerts', { topicName: 'alerts' });
-  for (const limit of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
-    expect(() => new CostBudget(stack, `B${limit}`, { budgetName: 'b', dailyLimitUsd: limit, tag: { key: 'project', value: 'p' }, alerts })).toThrow(
-      `dailyLimitUsd = ${limit}: not a budget limit. Accepted: a positive number of dollars`,
+  const base = {
+    budgetName: 'b',
+    timeUnit: 'ANNUALLY' as const,
+    limitUsd: 100,
+    notifications: [{ notificationType: 'ACTUAL' as const, threshold: 100 }],
+    tag: { key: 'project', value: 'p' },
+    alerts,
+  };
+
+  test('a limit that is not a positive number of dollars', () => {
+    for (const limit of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new CostBudget(stack, `B${limit}`, { ...base, limitUsd: limit })).toThrow(
+        `limitUsd = ${limit}: not a budget limit. Accepted: a positive number of dollars`,
+      );
+    }
+  });
+
+  test('no notification, or a threshold that is not a positive percentage', () => {
+    expect(() => new CostBudget(stack, 'None', { ...base, notifications: [] })).toThrow('b: no notifications');
+    expect(() => new CostBudget(stack, 'Zero', { ...base, notifications: [{ notificationType: 'ACTUAL', threshold: 0 }] })).toThrow(
+      'b: threshold = 0: not a percentage of the limit',
     );
-  }
+  });
+
+  test('a FORECASTED notification on a DAILY budget; on an ANNUALLY one it is accepted', () => {
+    const forecast = [{ notificationType: 'FORECASTED' as const, threshold: 100 }];
+    expect(() => new CostBudget(stack, 'DailyForecast', { ...base, timeUnit: 'DAILY', notifications: forecast })).toThrow(
+      'b: a FORECASTED notification on a DAILY budget. Accepted: ACTUAL',
+    );
+    expect(() => new CostBudget(stack, 'AnnualForecast', { ...base, notifications: forecast })).not.toThrow();
+  });
 });
 
-test("counts only the costs tagged project = <projectName> (the cost allocation tag user:project)", () => {
-  expect(budget.Properties.Budget.CostFilters).toEqual({ TagKeyValue: ['user:project$trainium-cpt'] });
-  const other = resource(monitoringTemplate({ projectName: 'med' }), 'AWS::Budgets::Budget', 'Budget');
-  expect(other.Properties.Budget.CostFilters).toEqual({ TagKeyValue: ['user:project$med'] });
+test('counts only the costs tagged project = <projectName> (the cost allocation tag user:project), both budgets', () => {
+  expect(daily.Properties.Budget.CostFilters).toEqual({ TagKeyValue: ['user:project$trainium-cpt'] });
+  expect(run.Properties.Budget.CostFilters).toEqual({ TagKeyValue: ['user:project$trainium-cpt'] });
+  const med = monitoringTemplate({ projectName: 'med' });
+  expect(resource(med, 'AWS::Budgets::Budget', 'Budget').Properties.Budget.CostFilters).toEqual({ TagKeyValue: ['user:project$med'] });
+  expect(resource(med, 'AWS::Budgets::Budget', 'RunBudget').Properties.Budget.CostFilters).toEqual({ TagKeyValue: ['user:project$med'] });
 });
 
-test('notifies the alerts topic once a day costs more than the limit: ACTUAL only (daily budgets have no forecast), no 80% (a normal day is 83%)', () => {
-  expect(budget.Properties.NotificationsWithSubscribers).toEqual([
-    {
-      Notification: { NotificationType: 'ACTUAL', ComparisonOperator: 'GREATER_THAN', Threshold: 100, ThresholdType: 'PERCENTAGE' },
-      Subscribers: [{ SubscriptionType: 'SNS', Address: TOPIC }],
-    },
-  ]);
+test('the daily budget notifies the topic at actual cost > 100% only: no forecast for a day, no 80% (a normal day is 83%)', () => {
+  expect(daily.Properties.NotificationsWithSubscribers).toEqual([notification(100)]);
   // A day of training at the plan's prices stays under the limit: no alert on a normal day.
   const e = estimateRun(defaultConfig());
-  expect((e.dailyTotal / budget.Properties.Budget.BudgetLimit.Amount) * 100).toBeLessThan(100);
+  expect((e.dailyTotal / daily.Properties.Budget.BudgetLimit.Amount) * 100).toBeCloseTo(83.3, 1);
 });
 
-test('is created after the topic policy that lets AWS Budgets publish', () => {
-  expect(budget.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^AlertsTopicPolicy/)]));
+test('the run budget notifies the topic at actual cost > 80% and > 100%, no FORECASTED', () => {
+  expect(run.Properties.NotificationsWithSubscribers).toEqual([notification(80), notification(100)]);
+  // The slow run (the high total) reaches 80% of the limit (96% of its own cost) near its end, not 100%; the fast one neither.
+  const e = estimateRun(defaultConfig());
+  const limit = run.Properties.Budget.BudgetLimit.Amount;
+  expect((e.runTotal.high / limit) * 100).toBeGreaterThan(80);
+  expect((e.runTotal.high / limit) * 100).toBeLessThan(100);
+  expect((e.runTotal.low / limit) * 100).toBeLessThan(80);
+});
+
+test('both budgets are created after the topic policy that lets AWS Budgets publish, which has one statement for them', () => {
+  for (const budget of [daily, run]) {
+    expect(budget.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^AlertsTopicPolicy/)]));
+  }
+  const [policy] = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
+  const statements = policy.Properties.PolicyDocument.Statement.filter((s: { Sid?: string }) => s.Sid === 'BudgetsPublish');
+  expect(statements).toHaveLength(1);
+  expect(statements[0].Principal).toEqual({ Service: 'budgets.amazonaws.com' });
 });

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { EXIT, planCommand, PlanCommandDeps } from '../../cli/plan';
 import { loadProjectConfig } from '../../lib/config/load';
-import { dailyBudgetUsd, estimateRun } from '../../lib/plan/estimate';
+import { budgetLimits, estimateRun } from '../../lib/plan/estimate';
 import { formatUsd } from '../../lib/plan/numbers';
 import { defaultConfig, REPO_ROOT } from '../support/app';
 
@@ -26,7 +26,7 @@ function run(argv: string[], files: Record<string, string> = {}) {
 }
 
 describe('npm run plan (the command, with its files and output captured)', () => {
-  test('on the defaults prints the seed run: rows, steps, hours, costs, the daily budget, the stall threshold and the assumptions', () => {
+  test('on the defaults prints the seed run: rows, steps, hours, costs, the two budgets, the stall threshold and the assumptions', () => {
     const { code, stdout, stderr } = run([]);
     expect(code).toBe(EXIT.ok);
     expect(stderr).toBe('');
@@ -36,11 +36,14 @@ describe('npm run plan (the command, with its files and output captured)', () =>
     }
     expect(stdout).toContain('16 × trn1n.32xlarge in us-east-1 (region unset: assumed)');
     expect(stdout).toContain(formatUsd(e.runTotal.high));
-    expect(stdout).toContain('A day of training (USD): the DAILY cost budget');
+    expect(stdout).toContain('A day of training (USD)');
     expect(stdout).toMatch(/\n {2}total +\$9,546 /);
-    const budgetLine = stdout.split('\n').find((l) => l.trimStart().startsWith('daily budget: total + 20%, rounded up'));
-    expect(budgetLine).toMatch(/ \$11,456 {2}\[\d+\]$/);
-    expect(budgetLine).toContain(formatUsd(dailyBudgetUsd(defaultConfig())));
+    const limits = budgetLimits(defaultConfig());
+    const line = (start: string) => stdout.split('\n').find((l) => l.trimStart().startsWith(start));
+    expect(line('<projectName>-daily-cost (DAILY)')).toMatch(/ \$11,456 {2}\[\d+\] {2}a day of training \$9,546 \+ 20%, rounded up$/);
+    expect(line('<projectName>-daily-cost (DAILY)')).toContain(formatUsd(limits.dailyUsd));
+    expect(line('<projectName>-run-cost (ANNUALLY)')).toMatch(/ \$105,513 {2}\[\d+\] {2}the run's high total \$87,927 \+ 20%, rounded up$/);
+    expect(line('<projectName>-run-cost (ANNUALLY)')).toContain(formatUsd(limits.runUsd));
     expect(stdout).toContain('stalled training: after 17 minutes without a new step line, derived by the plan');
     expect(stdout).toContain('$24.78 per instance-hour in us-east-1');
     expect(stdout).toMatch(/Assumptions and sources\n {2}\[1\] {2}region is unset/);
@@ -120,7 +123,8 @@ describe('cli/plan.ts through ts-node, as npm runs it', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('total steps (3 epochs)');
     expect(result.stdout).toContain('31,472');
-    expect(result.stdout).toContain(formatUsd(dailyBudgetUsd(defaultConfig())));
+    expect(result.stdout).toContain(formatUsd(budgetLimits(defaultConfig()).dailyUsd));
+    expect(result.stdout).toContain(formatUsd(budgetLimits(defaultConfig()).runUsd));
   });
 
   test('reads a manifest relative to where npm was called', () => {

@@ -1,5 +1,5 @@
 import { ManifestCounts } from '../../lib/plan/dataset';
-import { dailyBudgetUsd, dailyWhileTraining, estimateRun, PlanError, RunEstimate } from '../../lib/plan/estimate';
+import { budgetLimits, dailyWhileTraining, estimateRun, PlanError, RunEstimate } from '../../lib/plan/estimate';
 import { GIB } from '../../lib/plan/figures';
 import { EC2_ON_DEMAND, FSX_PERSISTENT_2, HOURS_PER_MONTH } from '../../lib/plan/prices';
 import { defaultConfig } from '../support/app';
@@ -216,7 +216,7 @@ describe('the Region', () => {
       'region = "eu-west-1": no trn1n.32xlarge On-Demand price on record for this Region, and another Region\'s would be a guess. ' +
         'Accepted: a Region with a sourced trn1n.32xlarge price: us-east-1, us-east-2, us-west-2 (or add a sourced figure to lib/plan/prices.ts)',
     );
-    expect(() => dailyBudgetUsd(defaultConfig({ region: 'eu-west-1' }))).toThrow(PlanError);
+    expect(() => budgetLimits(defaultConfig({ region: 'eu-west-1' }))).toThrow(PlanError);
   });
 
   test('with a Trainium price but no figure for another item prices that item at us-east-1 and says so', () => {
@@ -263,11 +263,11 @@ describe('a day of training and the daily budget', () => {
     for (const c of e.daily) expect(c.usd.low).toBe(c.usd.high); // a day does not depend on the throughput
   });
 
-  test('the budget is the day plus budgetMarginPercent, rounded up to whole dollars: $11,456 for the seed run', () => {
-    expect(e.budget).toEqual({ marginPercent: 20, usd: 11_456 });
-    expect(dailyBudgetUsd(SEED)).toBe(Math.ceil(e.dailyTotal * 1.2));
-    expect(dailyBudgetUsd(defaultConfig({ budgetMarginPercent: 0 }))).toBe(Math.ceil(e.dailyTotal));
-    expect(dailyBudgetUsd(defaultConfig({ budgetMarginPercent: 100 }))).toBe(Math.ceil(e.dailyTotal * 2));
+  test('the daily budget is the day plus budgetMarginPercent, rounded up to whole dollars: $11,456 for the seed run', () => {
+    expect(e.budgets.dailyUsd).toBe(11_456);
+    expect(budgetLimits(SEED).dailyUsd).toBe(Math.ceil(e.dailyTotal * 1.2));
+    expect(budgetLimits(defaultConfig({ budgetMarginPercent: 0 })).dailyUsd).toBe(Math.ceil(e.dailyTotal));
+    expect(budgetLimits(defaultConfig({ budgetMarginPercent: 100 })).dailyUsd).toBe(Math.ceil(e.dailyTotal * 2));
   });
 
   test('follows the nodes and their price, not the tokens nor the throughput (those change the days, not a day)', () => {
@@ -320,5 +320,37 @@ describe('warnings', () => {
     const error = planError(() => estimateRun(defaultConfig(), { trainTokens: 4095, source: '--tokens' }));
     expect(error.field).toBe('--tokens');
     expect(error.message).toBe('--tokens = 4095: fewer tokens than one row of sequenceLength 4096. Accepted: at least 4096 tokens');
+  });
+});
+
+describe('the run budget', () => {
+  const e = estimateRun(SEED);
+
+  test("is the run's conservative (high) total plus budgetMarginPercent, rounded up: $87,927.06 × 1.2 = $105,513 for the seed run", () => {
+    // By hand: 221.038 h of training at 20,736 tokens/s per node (the low published figure); Trainium 16 × $24.78 × 221.038
+    // = $87,637.11, head node $150.31, FSx $76.30, NAT $9.95, S3 $45.19, Glue $8.21: $87,927.06; × 1.2 = $105,512.48.
+    expect(e.runTotal.high).toBeCloseTo(87_927.06, 2);
+    expect(e.budgets).toEqual({ marginPercent: 20, dailyUsd: 11_456, runUsd: 105_513 });
+    expect(budgetLimits(SEED)).toEqual(e.budgets);
+    expect(e.budgets.runUsd).toBe(Math.ceil(e.runTotal.high * 1.2));
+    expect(budgetLimits(defaultConfig({ budgetMarginPercent: 0 })).runUsd).toBe(Math.ceil(e.runTotal.high));
+    expect(budgetLimits(defaultConfig({ budgetMarginPercent: 100 })).runUsd).toBe(Math.ceil(e.runTotal.high * 2));
+  });
+
+  test('follows the tokens and the throughput (the days of a run), where the daily one does not', () => {
+    const twice = estimateRun(defaultConfig({ plannedTrainTokens: 176e9 }));
+    expect(twice.budgets.runUsd).toBeGreaterThan(2 * e.budgets.runUsd - 10);
+    // A measured throughput gives one figure: the budget is that total plus the margin.
+    const measured = estimateRun(defaultConfig({ measuredTokensPerSecondPerNode: 30_000 }));
+    expect(measured.runTotal.low).toBe(measured.runTotal.high);
+    expect(measured.budgets.runUsd).toBe(Math.ceil(measured.runTotal.high * 1.2));
+    expect(measured.budgets.runUsd).toBeLessThan(e.budgets.runUsd);
+    expect(measured.budgets.dailyUsd).toBe(e.budgets.dailyUsd);
+  });
+
+  test('rests on an assumption that says what it counts: the calendar year, earlier runs of the year included', () => {
+    const note = e.assumptions.find((a) => a.id === 'budget.run');
+    expect(note?.text).toMatch(/ANNUALLY.*high total.*budgetMarginPercent/);
+    expect(note?.text).toMatch(/crosses 1 January.*earlier runs of the year/);
   });
 });

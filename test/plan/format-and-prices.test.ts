@@ -36,14 +36,32 @@ describe('the printed plan', () => {
     }
   });
 
-  test('lists a day of training, line by line, its total and the daily budget with their assumptions', () => {
-    const section = text.slice(text.indexOf('A day of training (USD)'), text.indexOf('\nAlarms'));
+  test('lists a day of training, line by line, and its total with their assumptions', () => {
+    const section = text.slice(text.indexOf('A day of training (USD)'), text.indexOf('\nCost budgets'));
     for (const c of e.daily) {
       const row = section.split('\n').find((l) => l.trimStart().startsWith(c.label));
       expect(row).toContain(formatUsd(c.usd.high));
       expect(row).toMatch(/\[\d+(,\d+)*\]$/);
     }
-    expect(section).toMatch(/\n {2}daily budget: total \+ 20%, rounded up +\$11,456 {2}\[\d+\]\n/);
+    expect(section).toMatch(/\n {2}total +\$9,546 {2}\[\d+,\d+\]\n/);
+  });
+
+  test('lists both budgets: name, period, limit, the assumption it rests on, its basis; then their alerts and what each catches', () => {
+    const section = text.slice(text.indexOf('Cost budgets (USD)'), text.indexOf('\nAlarms'));
+    const numberOf = (id: string) => e.assumptions.findIndex((a) => a.id === id) + 1;
+    const lines = section.split('\n');
+    expect(lines[0]).toBe('Cost budgets (USD): AWS Budgets of the costs tagged project = <projectName>');
+    expect(lines[1]).toBe(`  <projectName>-daily-cost (DAILY)    $11,456  [${numberOf('day')}]  a day of training $9,546 + 20%, rounded up`);
+    expect(lines[2]).toBe(`  <projectName>-run-cost (ANNUALLY)  $105,513  [${numberOf('budget.run')}]  the run's high total $87,927 + 20%, rounded up`);
+    const flat = section.replace(/\s+/g, ' ');
+    expect(flat).toContain('Alerts: daily at actual cost > 100%; run at actual cost > 80%, > 100%.');
+    expect(flat).toContain('the run budget catches the total (a hung prepare or compile job, an idle cluster, a longer run)');
+    expect(flat).toContain('cost allocation tag project is activated');
+  });
+
+  test('a measured throughput: the run budget rests on the one total', () => {
+    const measured = formatPlan(estimateRun(defaultConfig({ measuredTokensPerSecondPerNode: 30_000 })));
+    expect(measured).toMatch(/<projectName>-run-cost \(ANNUALLY\) +\$[\d,]+ {2}\[\d+\] {2}the run's total \$[\d,]+ \+ 20%, rounded up\n/);
   });
 
   test('ends with every assumption, numbered, each with its source', () => {
@@ -67,7 +85,7 @@ describe('the printed plan', () => {
     expect(formatPlan(estimateRun(defaultConfig({ region: 'us-west-2' })))).toMatch(/\nWarnings\n {2}- no us-west-2 figure on record for head node/);
   });
 
-  test('for cdk synth: two lines with the steps, the hours, the cost, the daily budget and the stall threshold', () => {
+  test('for cdk synth: two lines with the steps, the hours, the cost, both budgets and the stall threshold', () => {
     const lines = formatSummary(e).split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toBe(
@@ -75,7 +93,8 @@ describe('the printed plan', () => {
     );
     expect(lines[1]).toBe(
       `trainium-cpt plan: run cost ${formatUsd(e.runTotal.low)} – ${formatUsd(e.runTotal.high)} on-demand in us-east-1 (region unset: assumed); ` +
-        'daily budget $11,456 (a day of training $9,546 + 20%); stall alarm after 17 min; details and assumptions: npm run plan',
+        'budgets (+20%): daily $11,456 (a day of training $9,546), run $105,513 (high total $87,927); stall alarm after 17 min; ' +
+        'details and assumptions: npm run plan',
     );
   });
 });

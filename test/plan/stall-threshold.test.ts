@@ -113,7 +113,7 @@ describe('npm run plan', () => {
     expect(text).toContain(
       'the longer wait for a step line, after a (re)start 5.0 min launch (assumed) + 5.6 min loading a checkpoint + one window = 14.8 ' +
         '(steady state 4.2 min between two step lines (10 steps at 20,736 tokens/s per node) + 5.6 min for a checkpoint save (98 GB each at 293 MB/s of FSx) = 9.8), ' +
-        '+ 1.0 min agent interval + 1.0 min alarm period = 16.8, rounded up to 17',
+        '+ 2.0 min margin (an agent interval and an alarm period) = 16.8, rounded up to 17',
     );
     const set = formatPlan(estimateRun(defaultConfig({ stallAlarmMinutes: 45 }))).replace(/\s+/g, ' ');
     expect(set).toContain('stalled training: after 45 minutes without a new step line (stallAlarmMinutes); the plan would derive 17');
