@@ -198,11 +198,9 @@ def test_a_failed_build_releases_nothing(sandbox):
 
 def neuron_state(sandbox) -> tuple:
     fsx = sandbox.shared
-    base = fsx / "trainium-cpt" / f"neuron-{RELEASE}"
     out = sandbox.tmp / "neuron.json"
     result = subprocess.run(
-        [sys.executable, str(TRAINING / "cpt_lib.py"), "neuron-state", RELEASE, str(base / "venv"),
-         str(base / "neuronx-distributed"), str(out)],
+        [sys.executable, str(TRAINING / "cpt_lib.py"), "neuron-state", RELEASE, str(out)],
         env={**os.environ, "CPT_FSX": str(fsx)}, capture_output=True, text=True, check=True,
     )
     return result.stdout.strip(), json.loads(out.read_text())

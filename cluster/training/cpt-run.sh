@@ -116,9 +116,7 @@ NEURON_FILE=$WORK/neuron.json
 # Prints the state of the Neuron environment of release $1 (ready, building, failed or not-started) and describes
 # it in $NEURON_FILE.
 neuron_state() {
-  local venv=${CPT_NEURON_VENV:-$FSX/trainium-cpt/neuron-$1/venv}
-  local nxd_dir=${CPT_NXD_DIR:-$FSX/trainium-cpt/neuron-$1/neuronx-distributed}
-  "$PY" "$HERE/cpt_lib.py" neuron-state "$1" "$venv" "$nxd_dir" "$NEURON_FILE"
+  "$PY" "$HERE/cpt_lib.py" neuron-state "$1" "$NEURON_FILE"
 }
 
 # --- status and cancel ---
@@ -126,14 +124,7 @@ if [ "$ACTION" != submit ]; then
   [ -f "$JOBS" ] || fail "no run named $RUN on this cluster ($JOBS does not exist)" 1
   STEP="$ACTION the jobs"
   if [ "$ACTION" = status ]; then
-    neuron=()
-    if [ -f "$RUN_DIR/request.json" ]; then
-      STEP="read the state of the Neuron environment"
-      neuron_state "$("$PY" "$HERE/cpt_lib.py" get "$RUN_DIR/request.json" neuronRelease)" >/dev/null
-      neuron=("$NEURON_FILE")
-      STEP="$ACTION the jobs"
-    fi
-    answer=$("$PY" "$HERE/cpt_lib.py" status "$JOBS" "${neuron[@]}")
+    answer=$("$PY" "$HERE/cpt_lib.py" status "$JOBS")
   else
     ids_text=$("$PY" "$HERE/cpt_lib.py" job-ids "$JOBS")
     mapfile -t ids <<<"$ids_text"

@@ -416,10 +416,15 @@ def line(value) -> str:
 
 # --- The Neuron environment ---
 
-def neuron_environment(release: str, venv: str, nxd_dir: str) -> dict:
+def neuron_environment(release: str) -> dict:
     """The state of the Neuron `release` environment, for cpt-run.sh and for people: node-setup.sh's record when
-    there is one, checked against what is on disk (the venv's python3 and the Llama example the jobs run)."""
+    there is one, checked against what is on disk (the venv's python3 and the Llama example the jobs run). The venv
+    and the checkout are where stage-lib.sh runs them from: CPT_NEURON_VENV and CPT_NXD_DIR, or their places on FSx."""
+    if not RELEASE_RE.match(release):
+        raise ValueError(f"release {release!r} is not a Neuron SDK release such as 2.28.1")
     base = f"{fsx_root()}/trainium-cpt/neuron-{release}"
+    venv = os.environ.get("CPT_NEURON_VENV") or f"{base}/venv"
+    nxd_dir = os.environ.get("CPT_NXD_DIR") or f"{base}/neuronx-distributed"
     state_file = f"{base}.state.json"
     out = {"release": release, "state": None, "step": None, "since": None, "started": None, "log": None,
            "exitCode": None, "message": None, "path": base, "stateFile": state_file, "service": NEURON_SERVICE}
@@ -626,24 +631,24 @@ def cmd_job_ids(jobs_file: str) -> None:
             print(job_id)
 
 
-def cmd_status(jobs_file: str, neuron_file: str | None = None) -> None:
-    """Each stage's job; the first one says what it waits for while it is held for the Neuron environment."""
+def cmd_status(jobs_file: str) -> None:
+    """Each stage's job (the first one says what it waits for while it is held for the Neuron environment), and the
+    state of the run's Neuron environment when its request.json is there."""
     jobs = read_json(jobs_file)
     states = {stage: stage_state(jobs["runDir"], stage, job_id) for stage, job_id in jobs["jobs"].items()}
     first = states.get(STAGES[0])
     if first and held_first_job(jobs, {"JobState": first["state"], "Reason": first["reason"]}):
         first["waitsFor"] = jobs["heldFor"]
     answer = {"run": jobs["run"], "jobs": states}
-    if neuron_file:
-        answer["neuronEnvironment"] = read_json(neuron_file)
+    request_file = os.path.join(jobs["runDir"], "request.json")
+    if os.path.isfile(request_file):
+        answer["neuronEnvironment"] = neuron_environment(read_json(request_file)["neuronRelease"])
     print(line(answer))
 
 
-def cmd_neuron_state(release: str, venv: str, nxd_dir: str, output: str) -> None:
+def cmd_neuron_state(release: str, output: str) -> None:
     """Writes the environment's state (neuron_environment) to `output`; prints the state word for cpt-run.sh."""
-    if not RELEASE_RE.match(release):
-        raise ValueError(f"release {release!r} is not a Neuron SDK release such as 2.28.1")
-    environment = neuron_environment(release, venv, nxd_dir)
+    environment = neuron_environment(release)
     write_json_atomically(output, environment)
     print(environment["state"])
 

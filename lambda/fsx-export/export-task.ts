@@ -7,6 +7,7 @@
  * task this delete started is found again on the next poll.
  */
 import type { DataRepositoryTask } from '@aws-sdk/client-fsx';
+import { taskPath } from '../../lib/cluster/fsx-export-targets';
 
 /** Lifecycles of a task that has not ended. FSx runs one task at a time per file system (DataRepositoryTaskExecuting). */
 const RUNNING = new Set(['PENDING', 'EXECUTING', 'CANCELING']);
@@ -18,7 +19,7 @@ export function isRunning(task: DataRepositoryTask): boolean {
 /** Whether an export of `task.Paths` includes every one of `wanted` (no paths, or "/", is the whole file system). */
 export function coversPaths(task: DataRepositoryTask, wanted: readonly string[]): boolean {
   if (task.Type !== 'EXPORT_TO_REPOSITORY') return false;
-  const exported = (task.Paths ?? []).map((p) => p.replace(/^\/+/, '').replace(/\/+$/, ''));
+  const exported = (task.Paths ?? []).map(taskPath);
   if (exported.length === 0 || exported.includes('')) return true;
   if (wanted.length === 0) return false;
   return wanted.every((path) => exported.some((done) => path === done || path.startsWith(`${done}/`)));

@@ -1,11 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { CfnAssociation } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, PUBLISH_INTERVAL_SECONDS, RUNS_DIR } from '../monitoring/metrics';
+import { runOnHeadNode } from './head-node-commands';
 import { nodePolicy } from './node-policy';
 
 /** The agent's source folder: the Python agent and the script that installs it as a service. */
@@ -74,24 +75,19 @@ export class MetricsAgent extends Construct {
 
   /**
    * Installs the agent on the head node (which must be allowed to read the asset object). CloudFormation waits for
-   * the association: an agent that cannot be installed fails the deployment. SSM runs the commands with `sh` (dash on
-   * Ubuntu), hence no bash-only options here; the install script itself runs under bash.
+   * the association: an agent that cannot be installed fails the deployment. The install script itself runs under bash.
    */
   installOn(headNodeInstanceId: string): CfnAssociation {
-    return new CfnAssociation(this, 'Install', {
-      name: 'AWS-RunShellScript',
-      targets: [{ key: 'InstanceIds', values: [headNodeInstanceId] }],
-      parameters: {
-        commands: [
-          'set -eu',
-          'dir=$(mktemp -d /tmp/cpt-metrics-agent.XXXXXX)',
-          `aws s3 cp ${this.asset.s3ObjectUrl} "$dir/agent.zip" --only-show-errors`,
-          'python3 -m zipfile -e "$dir/agent.zip" "$dir"',
-          `bash "$dir/${INSTALL_SCRIPT}" ${this.installArguments}`,
-          'rm -rf "$dir"',
-        ],
-      },
-      waitForSuccessTimeoutSeconds: 600,
+    return runOnHeadNode(this, 'Install', {
+      headNodeInstanceId,
+      commands: [
+        'dir=$(mktemp -d /tmp/cpt-metrics-agent.XXXXXX)',
+        `aws s3 cp ${this.asset.s3ObjectUrl} "$dir/agent.zip" --only-show-errors`,
+        'python3 -m zipfile -e "$dir/agent.zip" "$dir"',
+        `bash "$dir/${INSTALL_SCRIPT}" ${this.installArguments}`,
+        'rm -rf "$dir"',
+      ],
+      waitForSuccess: Duration.minutes(10),
     });
   }
 }

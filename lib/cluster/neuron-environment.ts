@@ -1,7 +1,9 @@
-import { CfnAssociation } from 'aws-cdk-lib/aws-ssm';
+import { Duration } from 'aws-cdk-lib';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import { CfnAssociation } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { FSX_MOUNT_DIR } from './cluster-config';
+import { runOnHeadNode } from './head-node-commands';
 import { NEURON_ENVIRONMENT_SERVICE } from '../training/contract';
 
 export const NEURON_ENVIRONMENT_UNIT_FILE = `/etc/systemd/system/${NEURON_ENVIRONMENT_SERVICE}.service`;
@@ -59,8 +61,12 @@ export class NeuronEnvironment extends Construct {
       '[Unit]',
       `Description=trainium-cpt: build the Neuron SDK ${this.release} Python environment on FSx (node-setup.sh head)`,
       'Wants=network-online.target',
-      // slurmctld: after a reboot the script releases the jobs held for the environment.
+      // slurmctld: after a reboot the script releases the jobs held for the environment. ParallelCluster's cookbook
+      // installs it as /etc/systemd/system/slurmctld.service (aws-parallelcluster-cookbook, cookbooks/
+      // aws-parallelcluster-slurm/recipes/config/config_slurmctld_systemd_service.rb, commit f75d84c).
       'After=network-online.target remote-fs.target slurmctld.service',
+      // The cookbook mounts FSx for Lustre with `noauto,x-systemd.automount` (cookbooks/aws-parallelcluster-environment/
+      // resources/lustre/partial/_mount_unmount.rb l. 123): systemd has a mount unit for it, which this pulls in.
       `RequiresMountsFor=${FSX_MOUNT_DIR}`,
       '',
       '[Service]',
@@ -77,9 +83,9 @@ export class NeuronEnvironment extends Construct {
   }
 
   /**
-   * Installs and starts the build on the head node (which must be allowed to read the script's asset object). SSM
-   * runs these with `sh` (dash on Ubuntu): no bash-only options. A changed unit (another release) restarts the
-   * service; an unchanged one is only started, which joins a build already running instead of killing it.
+   * Installs and starts the build on the head node (which must be allowed to read the script's asset object). A
+   * changed unit (another release) restarts the service; an unchanged one is only started, which joins a build
+   * already running instead of killing it.
    */
   buildOn(headNodeInstanceId: string): CfnAssociation {
     const script = NEURON_ENVIRONMENT_SCRIPT;
@@ -88,25 +94,21 @@ export class NeuronEnvironment extends Construct {
       if (line.includes("'")) throw new Error(`internal error: a quote in the unit line ${JSON.stringify(line)}`);
       return ` '${line}'`;
     });
-    return new CfnAssociation(this, 'Build', {
-      name: 'AWS-RunShellScript',
-      targets: [{ key: 'InstanceIds', values: [headNodeInstanceId] }],
-      parameters: {
-        commands: [
-          'set -eu',
-          `mkdir -p ${script.slice(0, script.lastIndexOf('/'))}`,
-          `aws s3 cp ${this.script.s3ObjectUrl} ${script}.partial --only-show-errors`,
-          `chmod 755 ${script}.partial`,
-          `mv -f ${script}.partial ${script}`,
-          `printf '%s\\n'${unitText.join('')} > ${unit}.partial`,
-          `if cmp -s ${unit}.partial ${unit}; then rm -f ${unit}.partial; start=start; else mv -f ${unit}.partial ${unit}; start=restart; fi`,
-          'systemctl daemon-reload',
-          `systemctl enable ${NEURON_ENVIRONMENT_SERVICE}.service`,
-          // Without waiting: the build takes long, and its state is on FSx for the training chain.
-          `systemctl "$start" --no-block ${NEURON_ENVIRONMENT_SERVICE}.service`,
-        ],
-      },
-      waitForSuccessTimeoutSeconds: NEURON_ENVIRONMENT_LAUNCH_TIMEOUT_SECONDS,
+    return runOnHeadNode(this, 'Build', {
+      headNodeInstanceId,
+      commands: [
+        `mkdir -p ${script.slice(0, script.lastIndexOf('/'))}`,
+        `aws s3 cp ${this.script.s3ObjectUrl} ${script}.partial --only-show-errors`,
+        `chmod 755 ${script}.partial`,
+        `mv -f ${script}.partial ${script}`,
+        `printf '%s\\n'${unitText.join('')} > ${unit}.partial`,
+        `if cmp -s ${unit}.partial ${unit}; then rm -f ${unit}.partial; start=start; else mv -f ${unit}.partial ${unit}; start=restart; fi`,
+        'systemctl daemon-reload',
+        `systemctl enable ${NEURON_ENVIRONMENT_SERVICE}.service`,
+        // Without waiting: the build takes long, and its state is on FSx for the training chain.
+        `systemctl "$start" --no-block ${NEURON_ENVIRONMENT_SERVICE}.service`,
+      ],
+      waitForSuccess: Duration.seconds(NEURON_ENVIRONMENT_LAUNCH_TIMEOUT_SECONDS),
     });
   }
 }

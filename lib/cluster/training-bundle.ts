@@ -1,8 +1,10 @@
 import * as path from 'path';
+import { Duration } from 'aws-cdk-lib';
 import { CfnAssociation } from 'aws-cdk-lib/aws-ssm';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { TRAINING_ROOT } from '../training/contract';
+import { runOnHeadNode } from './head-node-commands';
 
 /**
  * The training scripts (cluster/training, without its tests), uploaded as an asset and unpacked on FSx at
@@ -27,23 +29,18 @@ export class TrainingBundle extends Construct {
   /** Unpacks the bundle on the head node (which must be allowed to read the asset object). */
   unpackOn(headNodeInstanceId: string): CfnAssociation {
     const partial = `${this.dir}.partial`;
-    return new CfnAssociation(this, 'Unpack', {
-      name: 'AWS-RunShellScript',
-      targets: [{ key: 'InstanceIds', values: [headNodeInstanceId] }],
-      parameters: {
-        commands: [
-          // SSM runs these with `sh` (dash on Ubuntu), which has no pipefail: `set -o pipefail` would stop the script.
-          'set -eu',
-          `if [ -f ${this.dir}/cpt-run.sh ]; then exit 0; fi`,
-          `rm -rf ${partial} && mkdir -p ${partial}`,
-          `aws s3 cp ${this.asset.s3ObjectUrl} ${partial}/bundle.zip --only-show-errors`,
-          `python3 -m zipfile -e ${partial}/bundle.zip ${partial}`,
-          `rm ${partial}/bundle.zip`,
-          // One rename on the same file system: the folder appears whole or not at all.
-          `mv -T ${partial} ${this.dir}`,
-        ],
-      },
-      waitForSuccessTimeoutSeconds: 600,
+    return runOnHeadNode(this, 'Unpack', {
+      headNodeInstanceId,
+      commands: [
+        `if [ -f ${this.dir}/cpt-run.sh ]; then exit 0; fi`,
+        `rm -rf ${partial} && mkdir -p ${partial}`,
+        `aws s3 cp ${this.asset.s3ObjectUrl} ${partial}/bundle.zip --only-show-errors`,
+        `python3 -m zipfile -e ${partial}/bundle.zip ${partial}`,
+        `rm ${partial}/bundle.zip`,
+        // One rename on the same file system: the folder appears whole or not at all.
+        `mv -T ${partial} ${this.dir}`,
+      ],
+      waitForSuccess: Duration.minutes(10),
     });
   }
 }

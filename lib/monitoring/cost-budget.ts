@@ -20,14 +20,8 @@ export interface CostBudgetProps {
 
 /**
  * An AWS Budgets cost budget of everything tagged with the project's tag, over a period, that notifies the alerts topic
- * when the cost of the period passes each threshold of its limit. The project has two (lib/monitoring/budget-kinds.ts):
- * the daily budget, a day of training plus the margin, which catches a rate of spending well above the plan (a second
- * cluster, more nodes) within the budget's refresh lag; and the run budget (ANNUALLY), the whole run plus the margin,
- * which catches the total (a hung prepare or compile job, an idle cluster, a run longer than planned).
- *
- * AWS Budgets updates its figures up to three times a day, typically 8 to 12 hours apart (Cost Management user guide,
- * docs.aws.amazon.com/cost-management/latest/userguide/budgets-managing-costs.html): an alert comes hours after the
- * spending, never within minutes.
+ * when the cost of the period passes each threshold of its limit. The project's two, what each watches and how soon it
+ * can tell: lib/monitoring/budget-kinds.ts.
  *
  * FORECASTED notifications are refused on a DAILY budget. The AWS Cost Management user guide's page "Creating a
  * budget" (budgets-create.html) said so in the versions its source repository holds from October 2020 to mid-2021

@@ -96,8 +96,7 @@ export class MonitoringStack extends Stack {
           alerts: this.alerts,
         });
       this.budgets = {
-        // 'Budget', the ID of the daily budget when it was the only one: a new logical ID would make CloudFormation
-        // create a second budget of the same name before deleting the first, and Budgets names are unique.
+        // 'Budget': the logical ID of the one budget before there were two.
         daily: budget('Budget', DAILY_BUDGET, props.budgetLimits.dailyUsd),
         run: budget('RunBudget', RUN_BUDGET, props.budgetLimits.runUsd),
       };

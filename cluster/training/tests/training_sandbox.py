@@ -42,6 +42,8 @@ REPO = TRAINING.parent.parent
 CPT_RUN = TRAINING / "cpt-run.sh"
 SLURM_ENV = REPO / "scripts" / "slurm-env.sh"
 NODE_SETUP = REPO / "cluster" / "node-setup.sh"
+sys.path.insert(0, str(REPO / "cluster" / "tests"))
+from node_setup_sandbox import read_pins  # noqa: E402  (the pins file's parser of the node set-up tests)
 RELEASE = "2.28.1"
 TORCH_STEP = "install torch-neuronx, neuronx-cc and neuronx-distributed"
 # What node-setup.sh head writes to the build's installed.env (head_marker_content): the keys of its pins.
@@ -236,15 +238,6 @@ class Result:
 def encode(request) -> str:
     text = request if isinstance(request, str) else json.dumps(request)
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
-
-
-def read_pins(release: str = RELEASE) -> dict:
-    pins = {}
-    for line in (REPO / "cluster" / "neuron" / f"{release}.env").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
-            pins[key] = value
-    return pins
 
 
 class Sandbox:
