@@ -44,11 +44,14 @@ export interface FsxExportProperties {
 /**
  * Logical ID that ParallelCluster gives a managed file system in its cluster stack: the storage type's enum name and
  * the first 16 hex digits of the SHA-1 of the storage's name, "capitalized" the Python way (first character upper,
- * the rest lower). aws-parallelcluster v3.16.1 cli/src/pcluster/templates/cluster_stack.py line 983:
+ * the rest lower), except for a storage named HeadNode, whose name is kept. aws-parallelcluster v3.16.1
+ * cli/src/pcluster/templates/cluster_stack.py line 983:
  * `cfn_resource_id = "{0}{1}".format(storage.shared_storage_type.name, create_hash_suffix(storage.name))`, and
- * create_hash_suffix in templates/cdk_builder_utils.py line 70 (the same in v3.12: cluster_stack.py line 929).
+ * create_hash_suffix in templates/cdk_builder_utils.py line 70 (the same in v3.12: cluster_stack.py line 929);
+ * test/cluster/pcluster-facts.test.ts runs that code.
  */
 export function pclusterFsxLogicalId(storageName: string): string {
+  if (storageName === 'HeadNode') return 'FSXHeadNode';
   const digest = createHash('sha1').update(storageName, 'utf8').digest('hex').slice(0, 16);
   return `FSX${digest.charAt(0).toUpperCase()}${digest.slice(1).toLowerCase()}`;
 }
