@@ -111,14 +111,14 @@ elif name == "python3" and args[:2] == ["-m", "venv"]:
 
 
 def read_pins(path: Path = PINS_DIR / f"{RELEASE}.env") -> dict:
-    """KEY=VALUE assignments of a pins file, comments and blank lines left out."""
+    """KEY=VALUE (or KEY='VALUE') assignments of a pins file, comments and blank lines left out."""
     pins = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        match = re.fullmatch(r"([A-Z][A-Z0-9_]*)=(\S+)", line)
+        match = re.fullmatch(r"([A-Z][A-Z0-9_]*)=(?:([^\s'\"]+)|'([^\s']+)')", line)
         assert match, f"{path.name}: not a plain assignment: {line!r}"
-        pins[match.group(1)] = match.group(2)
+        pins[match.group(1)] = match.group(2) or match.group(3)
     return pins
 
 
