@@ -7,15 +7,26 @@
 #
 #   submit  {"version":1,"run":...,"nodes":...,...}: writes the run directory FSX/trainium-cpt/runs/<run>/
 #           (request.json, scripts/ with a copy of the stage scripts, logs/, jobs.json) and submits the chain,
-#           each job depending on the one before (afterok; a failed stage cancels the rest). A second submit of
-#           the same run changes nothing and prints the jobs of the first (created=false).
+#           each job depending on the one before (afterok; a failed stage cancels the rest), each with the
+#           request's time limit (timeLimits, sbatch --time). A second submit of the same run submits nothing
+#           while its chain is pending or running, or once it completed, and prints its jobs (created=false).
+#           A chain that ended otherwise (a stage failed, was cancelled or timed out) is continued only with
+#           "resume": true: its jobs.json and status/ are kept in RUN_DIR/chains/<time>-<job>/ and a new full
+#           chain is submitted with the run's stored request.json (every stage takes up what the earlier chains
+#           did: prepare's markers, compile's marker in the compile cache, training from the newest checkpoint,
+#           export of the checkpoints not exported yet); without it, the answer names the stage and says how to
+#           continue (message). A run without jobs.json whose checkpoint folder FSX/checkpoints/<run> holds
+#           step_* checkpoints is refused unless "resume": true (a run name used before, e.g. on a cluster
+#           deleted since). The answer says whether the chain continues earlier work (resumed) and the newest
+#           completed checkpoint at the time (resumeFrom, or null).
 #           The Neuron environment of the request's release (built on FSx after the cluster is created, by
 #           node-setup.sh head) decides when the chain starts: ready, at once; building or not started yet, the
 #           first job is submitted held (sbatch --hold, comment trainium-cpt:waits-for=neuron-<release>, jobs.json
 #           heldFor), node-setup.sh releases it when the build ends, and this script looks again once the chain is
 #           submitted and releases it itself if the build ended in between; failed, the chain is refused, naming
 #           the step and the log.
-#   status  {"version":1,"run":...}: the state of each stage's job, and of the run's Neuron environment.
+#   status  {"version":1,"run":...}: the state of each stage's job, of the run's Neuron environment, and the
+#           train job's restarts ({count, max, history}: stage-lib.sh restart_or_fail).
 #   cancel  {"version":1,"run":...}: cancels every job of the run.
 #
 # Output: exactly one JSON line on stdout, also on failure ({"error": "..."}, with a non-zero exit status);
@@ -39,7 +50,8 @@ readonly HERE
 readonly STAGES=(prepare compile train export evaluate)
 # Files copied into each run's scripts/ folder: the chain runs from that copy, so later bundles change nothing.
 readonly STAGE_FILES=(stage-lib.sh stage-prepare.sh stage-compile.sh stage-train.sh stage-export.sh
-  stage-evaluate.sh launch-training.sh cpt_lib.py hf_checkpoint.py evaluate_perplexity.py render_report.py)
+  stage-evaluate.sh launch-training.sh cpt_lib.py hf_checkpoint.py evaluate_perplexity.py render_report.py
+  resume_data.py nxd-pretrain.patch)
 PY=${CPT_PYTHON:-python3}
 FSX=${CPT_FSX:-/fsx}
 FSX=${FSX%/}
@@ -77,12 +89,18 @@ on_error() {
 trap on_error ERR
 
 # A submission that fails half-way cancels the jobs it already submitted: no half chain is left behind, and
-# without jobs.json a later submit starts again.
+# without jobs.json a later submit starts again; a resumed run gets the status files of its ended chain back.
+ARCHIVED_STATUS=
 rollback() {
   if [ "${#SUBMITTED[@]}" -gt 0 ]; then
     printf 'cpt-run: cancelling the jobs submitted so far: %s\n' "${SUBMITTED[*]}"
     "$SLURM_BIN/scancel" "${SUBMITTED[@]}" || true
     SUBMITTED=()
+  fi
+  if [ -n "$ARCHIVED_STATUS" ] && [ -d "$ARCHIVED_STATUS" ]; then
+    rm -rf "$RUN_DIR/status"
+    mv "$ARCHIVED_STATUS" "$RUN_DIR/status" || true
+    ARCHIVED_STATUS=
   fi
 }
 
@@ -139,41 +157,118 @@ if [ "$ACTION" != submit ]; then
 fi
 
 # --- submit ---
+# Sets NEURON (the state of the Neuron environment of release $1), HELD_FOR (what the first job waits for) and
+# REFUSAL (why a new chain cannot be submitted, when the environment failed).
+check_neuron() {
+  NEURON=$(neuron_state "$1")
+  HELD_FOR=
+  REFUSAL=
+  case $NEURON in
+    ready) ;;
+    building | not-started) HELD_FOR=neuron-$1 ;;
+    *)
+      REFUSAL=$("$PY" "$HERE/cpt_lib.py" neuron-refusal "$NEURON_FILE") ||
+        REFUSAL="the Neuron $1 environment cannot be used (state $NEURON)"
+      ;;
+  esac
+}
+
+# Logs a warning when the request differs from the run's stored request.json (resume aside): the run keeps that.
+warn_if_differs() {
+  local differences
+  [ -f "$RUN_DIR/request.json" ] || return 0
+  differences=$("$PY" "$HERE/cpt_lib.py" request-differences "$RUN_DIR/request.json" "$WORK/request.json")
+  [ -z "$differences" ] ||
+    log "warning: this request differs from $RUN_DIR/request.json in ${differences//$'\n'/, }: the run keeps its stored request; use a new run name to change it"
+}
+
+# Prints the answer for the chain in jobs.json: $1 created (true/false), $2 resumed, $3 a message (optional).
+answer_jobs() {
+  local newest
+  newest=$("$PY" "$HERE/cpt_lib.py" checkpoints "$CKPT_DIR")
+  "$PY" "$HERE/cpt_lib.py" submit-output "$JOBS" "$1" "$NEURON_FILE" "$2" "${newest##*$'\n'}" "${3:-}"
+}
+
 STEP="check the Neuron environment"
 RELEASE=$(req neuronRelease)
-NEURON=$(neuron_state "$RELEASE")
-# A new chain starts now, waits for the environment, or is refused; a run submitted before is answered below
-# whatever the environment's state (nothing is written for a refused one).
-case $NEURON in
-  ready) HELD_FOR= ;;
-  building | not-started) HELD_FOR=neuron-$RELEASE ;;
-  *)
-    if [ ! -f "$JOBS" ]; then
-      refusal=$("$PY" "$HERE/cpt_lib.py" neuron-refusal "$NEURON_FILE") ||
-        refusal="the Neuron $RELEASE environment cannot be used (state $NEURON)"
-      fail "$refusal" 1
-    fi
-    HELD_FOR=
-    ;;
-esac
+check_neuron "$RELEASE"
+# A run submitted before is answered below whatever the environment's state; a new one is refused now, before
+# anything is written.
+[ -z "$REFUSAL" ] || [ -f "$JOBS" ] || fail "$REFUSAL" 1
+RESUME=$(req resume)
+CKPT_DIR=$(req checkpointDir)
 
 STEP="lock the run"
 mkdir -p "$RUN_DIR"
 exec 9>>"$RUN_DIR/.lock"
 flock -w "${CPT_LOCK_TIMEOUT:-120}" 9 || fail "another submission of run $RUN holds $RUN_DIR/.lock" 1
 
+RESUMED=false
 if [ -f "$JOBS" ]; then
-  log "run $RUN was submitted before ($JOBS): nothing to do"
-  if ! cmp -s "$WORK/request.json" "$RUN_DIR/request.json"; then
-    log "warning: this request differs from $RUN_DIR/request.json, which the run keeps; use a new run name to change it"
+  STEP="look at the run's chain"
+  chain=$("$PY" "$HERE/cpt_lib.py" chain-state "$JOBS")
+  case $chain in
+    active | completed)
+      log "run $RUN was submitted before ($JOBS) and its chain is $chain: nothing to do"
+      warn_if_differs
+      message=
+      [ "$chain" = active ] || message="the chain of run $RUN completed: nothing to continue; use a new run name to train again"
+      answer=$(answer_jobs false false "$message")
+      emit "$answer"
+      exit 0
+      ;;
+  esac
+  read -r _ ended_state ended_stage <<<"$chain"
+  if [ "$RESUME" != true ]; then
+    message="the chain of run $RUN ended $ended_state at $ended_stage; \`npm run submit -- --run $RUN --resume\` continues it"
+    log "$message"
+    answer=$(answer_jobs false false "$message")
+    emit "$answer"
+    exit 0
   fi
-  answer=$("$PY" "$HERE/cpt_lib.py" submit-output "$JOBS" false "$NEURON_FILE")
-  emit "$answer"
-  exit 0
+  log "run $RUN: its chain ended $ended_state at $ended_stage; resuming it with a new chain"
+  RESUMED=true
+else
+  STEP="look for checkpoints of the run"
+  found=$("$PY" "$HERE/cpt_lib.py" any-checkpoints "$CKPT_DIR")
+  if [ -n "$found" ]; then
+    newest=$("$PY" "$HERE/cpt_lib.py" checkpoints "$CKPT_DIR")
+    newest=${newest##*$'\n'}
+    [ "$RESUME" = true ] || fail "run $RUN has no chain on this cluster ($JOBS does not exist), but $CKPT_DIR holds checkpoints (newest ${newest:-${found##*$'\n'}, not completed}): submit it with resume (\`npm run submit -- --run $RUN --resume\`) to continue from them, or choose another run name to start over" 1
+    log "run $RUN: no chain on this cluster, but checkpoints in $CKPT_DIR (newest completed: ${newest:-none}); resuming"
+    RESUMED=true
+  fi
 fi
 
-# (A failed environment is refused above unless the run existed; it cannot have vanished since, but never submit.)
-[ "$NEURON" = ready ] || [ -n "$HELD_FOR" ] || fail "the Neuron $RELEASE environment cannot be used (state $NEURON)" 1
+# A resumed run keeps its stored request (when it has one), which must still be valid for this bundle.
+KEEP_REQUEST=false
+if [ "$RESUMED" = true ] && [ -f "$RUN_DIR/request.json" ]; then
+  STEP="check the run's stored request"
+  if ! "$PY" "$HERE/cpt_lib.py" validate-file "$RUN_DIR/request.json" 2>"$WORK/stored.err"; then
+    fail "cannot resume run $RUN: $(cat "$WORK/stored.err"); submit it under another run name" 1
+  fi
+  warn_if_differs
+  KEEP_REQUEST=true
+  stored_release=$("$PY" "$HERE/cpt_lib.py" get "$RUN_DIR/request.json" neuronRelease)
+  if [ "$stored_release" != "$RELEASE" ]; then
+    RELEASE=$stored_release
+    check_neuron "$RELEASE"
+  fi
+fi
+[ -z "$REFUSAL" ] || fail "$REFUSAL" 1
+
+if [ -f "$JOBS" ]; then
+  STEP="keep the ended chain"
+  first_job=$("$PY" "$HERE/cpt_lib.py" job-ids "$JOBS" | head -n 1)
+  archive=$RUN_DIR/chains/$(date -u +%Y%m%dT%H%M%SZ)-${first_job:-none}
+  mkdir -p "$archive"
+  cp "$JOBS" "$archive/jobs.json"
+  if [ -d "$RUN_DIR/status" ]; then
+    mv "$RUN_DIR/status" "$archive/status"
+    ARCHIVED_STATUS=$archive/status
+  fi
+  log "run $RUN: kept the ended chain's jobs.json and status files in $archive"
+fi
 
 STEP="write the run directory"
 log "run $RUN: writing $RUN_DIR"
@@ -185,21 +280,27 @@ for file in "${STAGE_FILES[@]}"; do
 done
 rm -rf "$RUN_DIR/scripts"
 mv "$RUN_DIR/scripts.new" "$RUN_DIR/scripts"
-cp "$WORK/request.json" "$RUN_DIR/request.json.tmp"
-mv "$RUN_DIR/request.json.tmp" "$RUN_DIR/request.json"
-PARTITION=$(req partition)
-NODES=$(req nodes)
+if [ "$KEEP_REQUEST" = false ]; then
+  cp "$WORK/request.json" "$RUN_DIR/request.json.tmp"
+  mv "$RUN_DIR/request.json.tmp" "$RUN_DIR/request.json"
+fi
+stored() {
+  "$PY" "$HERE/cpt_lib.py" get "$RUN_DIR/request.json" "$1"
+}
+PARTITION=$(stored partition)
+NODES=$(stored nodes)
 
 STEP="submit the jobs"
 previous=""
 pairs=()
 for stage in "${STAGES[@]}"; do
   options=(--parsable --job-name "cpt-$RUN-$stage" --partition "$PARTITION" --exclusive --ntasks-per-node 1
-    --chdir "$RUN_DIR/work" --output "$RUN_DIR/logs/$stage-%j.out" --open-mode append --kill-on-invalid-dep=yes)
+    --chdir "$RUN_DIR/work" --output "$RUN_DIR/logs/$stage-%j.out" --open-mode append --kill-on-invalid-dep=yes
+    --time "$(stored "timeLimits.$stage")")
   case $stage in
-    compile) options+=(--nodes "$NODES") ;;
-    # Training is requeued after a node failure (or `scontrol requeue`) and resumes from its newest checkpoint.
-    train) options+=(--nodes "$NODES" --requeue) ;;
+    # Both requeue themselves after a failed preflight (and training after a failed run), and Slurm requeues them
+    # after a node failure: a job submitted with --no-requeue cannot be requeued at all.
+    compile | train) options+=(--nodes "$NODES" --requeue) ;;
     *) options+=(--nodes 1) ;;
   esac
   [ -z "$previous" ] || options+=(--dependency "afterok:$previous")
@@ -233,5 +334,6 @@ fi
 STEP="record the jobs"
 "$PY" "$HERE/cpt_lib.py" jobs-json "$JOBS" "$RUN" "$RUN_DIR" "${pairs[@]}"
 SUBMITTED=()
-answer=$("$PY" "$HERE/cpt_lib.py" submit-output "$JOBS" true "$NEURON_FILE")
+ARCHIVED_STATUS=
+answer=$(answer_jobs true "$RESUMED")
 emit "$answer"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import calendar
+import hashlib
 import json
 import math
 import os
@@ -44,9 +45,12 @@ SUBMIT_FIELDS = (
     "version", "run", "nodes", "tensorParallel", "sequenceLength", "globalBatch", "microBatch", "steps",
     "warmupSteps", "learningRate", "minLearningRate", "checkpointEvery", "checkpointsKept", "compileSteps",
     "trainPath", "evalPaths", "baseModel", "hfTokenSecretArn", "exportS3Uri", "reportS3Uri", "neuronRelease",
-    "partition",
+    "partition", "maxTrainRestarts", "timeLimits", "resume",
 )
 RUN_FIELDS = ("version", "run")
+MAX_TRAIN_RESTARTS = 10  # lib/config/fields.ts MAX_TRAIN_RESTARTS
+MAX_TIME_LIMIT_MINUTES = 43200  # 30 days: lib/training/contract.ts MAX_TIME_LIMIT_MINUTES
+DEVICES_PER_NODE = 16  # Trainium chips of a trn1.32xlarge / trn1n.32xlarge, 2 NeuronCores each
 
 # The Neuron Python environment on FSx, which cluster/node-setup.sh head builds after the cluster is created (a
 # systemd service on the head node) and describes in FSX/trainium-cpt/neuron-<release>.state.json.
@@ -241,6 +245,27 @@ def validate(request: dict, action: str) -> dict:
             f"partition: must be a Slurm partition name of lowercase letters, digits and hyphens "
             f"(got {_show(request['partition'])})"
         )
+    integer("maxTrainRestarts", 0, MAX_TRAIN_RESTARTS)
+    if present("timeLimits"):
+        limits = request["timeLimits"]
+        if not isinstance(limits, dict):
+            problems.append(f"timeLimits: must be an object with {', '.join(STAGES)} (got {_show(limits)})")
+        else:
+            extra = [name for name in limits if name not in STAGES]
+            if extra:
+                problems.append(f"timeLimits: unknown field(s) {', '.join(extra)} (it has {', '.join(STAGES)})")
+            absent = [stage for stage in STAGES if stage not in limits]
+            if absent:
+                problems.append(f"timeLimits: missing field(s) {', '.join(absent)}")
+            for stage in STAGES:
+                value = limits.get(stage)
+                if stage in limits and not (_is_int(value) and 1 <= value <= MAX_TIME_LIMIT_MINUTES):
+                    problems.append(
+                        f"timeLimits.{stage}: must be whole minutes, an integer from 1 to {MAX_TIME_LIMIT_MINUTES} "
+                        f"(got {_show(value)})"
+                    )
+    if present("resume") and not isinstance(request["resume"], bool):
+        problems.append(f"resume: must be true or false (got {_show(request['resume'])})")
 
     # Rules between fields.
     if tp is not None and seq is not None and seq % tp:
@@ -260,8 +285,8 @@ def validate(request: dict, action: str) -> dict:
         problems.append(f"compileSteps: must be at most steps {steps} (got {compile_steps})")
     if compile_steps is not None and every is not None and compile_steps >= every:
         problems.append(
-            f"compileSteps: must be below checkpointEvery {every}, so that the compile run never writes a "
-            f"checkpoint that training would resume from (got {compile_steps})"
+            f"compileSteps: must be below checkpointEvery {every}, so that the compile run (graph extraction, whose "
+            f"outputs are invalid) never writes a checkpoint that training would resume from (got {compile_steps})"
         )
     if problems:
         raise RequestError("invalid request: " + "; ".join(problems))
@@ -316,31 +341,44 @@ def _format_number(value) -> str:
     return repr(float(value)) if isinstance(value, float) else str(value)
 
 
-def training_arguments(request: dict, mode: str, nxd_dir: str, run_directory: str) -> list[str]:
+def training_arguments(request: dict, mode: str, nxd_dir: str, run_directory: str, loading_step: int = -1) -> list[str]:
     """The arguments after `torchrun <launcher options>`, for the compile run and the training run alike; they
-    differ only in --steps_this_run (compileSteps for neuron_parallel_compile, steps for training).
+    differ only in --steps_this_run (compileSteps for neuron_parallel_compile, steps for training), --loading_step
+    (always -1 for compile) and --checkpoint_at_end (training only).
 
-    Argument names are those of examples/training/llama/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py
-    at tag v2.28.0 of github.com/aws-neuron/neuronx-distributed (its argparse block), and the reference values
+    The script is the run's patched copy, RUN_DIR/scripts/tp_zero1_llama_hf_pretrain.py, which the prepare stage
+    writes by applying nxd-pretrain.patch to the example. Argument names are those of
+    examples/training/llama/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py at tag v2.28.0 of
+    github.com/aws-neuron/neuronx-distributed (its argparse block), and the reference values
     those of tp_zero1_llama2_7B_hf_pretrain.sh next to it (mixed precision, ZeRO-1, sequence parallel, selective
     activation checkpointing):
       --model_path        a folder with the model's config.json: the example's 7B_config_llama2 (bfloat16; the
                           Hub's config says float16)
       --data_dir          the load_from_disk folder of the training set
       --pretrained_weight a flag: load the tag "pretrained_weight" of --checkpoint_dir (the converted base model,
-                          linked there by the prepare stage) when no checkpoint exists yet
-      --loading_step latest_if_exists   resume from the newest completed checkpoint of --checkpoint_dir (after a
-                          requeue); "-1" (the default) would never load one
-      --fuse_qkv 0        separate q/k/v projections: the layout that convert_checkpoints.py writes for Llama 2
-                          (without --qkv_linear) and reads back (the script's default, 1, fuses them into one
-                          qkv_proj, which the converter does not produce)
+                          linked there by the prepare stage) when --loading_step is -1 (the script's get_loading_tag)
+      --loading_step N    training: N of step_N, the newest completed checkpoint (a requeued or resumed run), or -1
+                          when there is none; the stage decides, having checked that step_N is not the last step
+                          already (the script would train one step past it). Compile: always -1, since graph
+                          extraction must never continue a checkpoint (its outputs are invalid)
+      --checkpoint_at_end training only, added by nxd-pretrain.patch: save at --steps_this_run too, which the
+                          reference saves only when it is a multiple of --checkpoint_freq
+      --fuse_qkv 1        the script's default, stated: q/k/v fused into one ColumnParallelLinear qkv_proj whose
+                          rank-r rows are [q_r; k_r; v_r] (modeling_llama_nxd.py, heads == KV heads as in Llama 2
+                          7B); the layout convert_checkpoints.py writes with --coalesce_qkv True (stage-prepare.sh)
+                          and merges back into q/k/v_proj (stage-export.sh). With --fuse_qkv 0 the model would load
+                          separate q/k/v shards, but the export cannot merge them (KeyError 'q_proj.weight').
+                          Recorded with neuronx-distributed's own code: scripts/nxd-roundtrip.sh,
+                          tests/fixtures/nxd-*.json.
     """
     if mode not in ("compile", "train"):
         raise ValueError(f"mode must be compile or train, not {mode!r}")
+    if mode == "compile" and loading_step != -1 or loading_step < -1:
+        raise ValueError(f"loading_step {loading_step} for {mode}: compile loads none (-1); train -1 or a step")
     llama = f"{nxd_dir}/examples/training/llama"
     steps_this_run = request["compileSteps"] if mode == "compile" else request["steps"]
     return [
-        f"{llama}/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py",
+        patched_script(run_directory),
         "--model_path", f"{llama}/tp_zero1_llama_hf_pretrain/7B_config_llama2",
         "--data_dir", fsx_path(request["trainPath"]),
         "--output_dir", f"{run_directory}/output",
@@ -357,20 +395,27 @@ def training_arguments(request: dict, mode: str, nxd_dir: str, run_directory: st
         "--use_zero_1",
         "--sequence_parallel_enabled",
         "--selective_checkpoint_enabled",
-        "--fuse_qkv", "0",
+        "--fuse_qkv", "1",
         "--logging_interval", "10",
         "--checkpoint_dir", checkpoint_dir(request["run"]),
         "--checkpoint_freq", str(request["checkpointEvery"]),
         "--num_kept_checkpoint", str(request["checkpointsKept"]),
-        "--loading_step", "latest_if_exists",
+        "--loading_step", str(loading_step),
         "--pretrained_weight",
+        *(["--checkpoint_at_end"] if mode == "train" else []),
     ]
+
+
+def patched_script(run_directory: str) -> str:
+    """The run's copy of the training script with nxd-pretrain.patch applied (the prepare stage writes it), next to
+    resume_data.py, which it imports."""
+    return f"{run_directory}/scripts/tp_zero1_llama_hf_pretrain.py"
 
 
 def completed_checkpoints(directory: str) -> list[str]:
     """Tags (step_N) of the completed checkpoints in `directory`, oldest step first. A checkpoint is complete when
-    its `done` file exists: neuronx-distributed writes it last (trainer/checkpoint.py, v2.28.0), and
-    --loading_step latest_if_exists only considers such tags."""
+    its `done` file exists: neuronx-distributed writes it last (trainer/checkpoint.py, v2.28.0), and its own
+    "latest" looks only at such tags."""
     tags = []
     root = Path(directory)
     if root.is_dir():
@@ -379,6 +424,40 @@ def completed_checkpoints(directory: str) -> list[str]:
             if match and (entry / "done").is_file():
                 tags.append((int(match.group(1)), entry.name))
     return [name for _, name in sorted(tags)]
+
+
+def checkpoint_step(tag: str) -> int:
+    return int(tag.split("_", 1)[1])
+
+
+def any_checkpoints(directory: str) -> list[str]:
+    """Tags (step_N) of every checkpoint folder in `directory`, completed or not, oldest step first."""
+    root = Path(directory)
+    steps = sorted(int(m.group(1)) for m in (re.fullmatch(r"step_(\d+)", e.name) for e in root.iterdir()) if m) \
+        if root.is_dir() else []
+    return [f"step_{step}" for step in steps]
+
+
+def compile_key(request: dict, nxd_dir: str, run_directory: str, cc_flags: str, script_sha256: str) -> dict:
+    """What decides the graphs neuron_parallel_compile puts in the compile cache, and its hash (`key`): the Neuron
+    release, the node count, the compile run's arguments with the paths of this run and of its data replaced by
+    placeholders (another run of the same shape asks for the same graphs), NEURON_CC_FLAGS without its --cache_dir,
+    and the patched training script's SHA-256 (a changed patch may change the graphs)."""
+    argv = training_arguments(request, "compile", nxd_dir, run_directory)
+    placeholders = ((run_directory, "<run>"), (checkpoint_dir(request["run"]), "<checkpoints>"),
+                    (fsx_path(request["trainPath"]), "<data>"))
+    normalized = []
+    for argument in argv:
+        for path, placeholder in placeholders:
+            if argument == path or argument.startswith(path + "/"):
+                argument = placeholder + argument[len(path):]
+                break
+        normalized.append(argument)
+    flags = " ".join(word for word in cc_flags.split() if not word.startswith("--cache_dir"))
+    material = {"neuronRelease": request["neuronRelease"], "nodes": request["nodes"], "argv": normalized,
+                "neuronCcFlags": flags, "scriptSha256": script_sha256}
+    digest = hashlib.sha256(json.dumps(material, sort_keys=True).encode("utf-8")).hexdigest()
+    return {"key": digest[:32], **material}
 
 
 # --- Files of a run ---
@@ -532,27 +611,80 @@ def sacct_job(job_id: str) -> dict | None:
     return None
 
 
-def stage_state(run_directory: str, stage: str, job_id: str) -> dict:
+def status_record(run_directory: str, stage: str, job_id: str) -> dict | None:
+    """The stage's status file (stage-lib.sh write_status) when it belongs to job `job_id`."""
+    try:
+        recorded = read_json(os.path.join(run_directory, "status", f"{stage}.json"))
+    except (OSError, ValueError):
+        return None
+    return recorded if isinstance(recorded, dict) and str(recorded.get("jobId")) == job_id else None
+
+
+def stage_state(run_directory: str, stage: str, job_id: str, fields: dict | None = None) -> dict:
     """{"id", "state", "reason"} of one stage: Slurm's controller first, then its accounting, then the status file
     the stage script wrote (Slurm forgets finished jobs after MinJobAge, 300 s by default, and ParallelCluster
-    clusters have no accounting unless a database is configured)."""
-    fields = scontrol_job(job_id)
+    clusters have no accounting unless a database is configured). The reason the stage itself gave for failing
+    or requeueing (the status file's `reason`) is added to Slurm's."""
+    if fields is None:
+        fields = scontrol_job(job_id)
+    recorded = status_record(run_directory, stage, job_id)
+    own_reason = recorded.get("reason") if recorded and recorded.get("state") in ("FAILED", "REQUEUED") else None
     if fields is not None:
-        return {"id": job_id, "state": fields["JobState"], "reason": fields.get("Reason", "")}
+        reason = fields.get("Reason", "")
+        if own_reason and fields["JobState"] in ("FAILED", "PENDING"):
+            reason = f"{reason}: {own_reason}"
+        return {"id": job_id, "state": fields["JobState"], "reason": reason}
     accounted = sacct_job(job_id)
     if accounted is not None:
         return {"id": job_id, "state": accounted["state"], "reason": f"from sacct (exit code {accounted['exitCode']})"}
-    status_file = os.path.join(run_directory, "status", f"{stage}.json")
-    try:
-        recorded = read_json(status_file)
-    except (OSError, ValueError):
-        recorded = None
-    if recorded and str(recorded.get("jobId")) == job_id:
+    if recorded:
+        status_file = os.path.join(run_directory, "status", f"{stage}.json")
         reason = f"from {status_file}"
         if recorded.get("exitCode") is not None:
             reason += f" (exit code {recorded['exitCode']})"
-        return {"id": job_id, "state": recorded.get("state", "UNKNOWN"), "reason": reason}
+        if own_reason:
+            reason += f": {own_reason}"
+        state = recorded.get("state", "UNKNOWN")
+        if state in ("RUNNING", "REQUEUED"):
+            # Slurm no longer knows the job, so it is not running, nor pending: it ended without updating its file.
+            state, reason = "UNKNOWN", reason + "; Slurm no longer knows the job, so it ended without a trace"
+        return {"id": job_id, "state": state, "reason": reason}
     return {"id": job_id, "state": "UNKNOWN", "reason": "Slurm no longer knows this job and the stage left no status file"}
+
+
+# Slurm's states of a job that has ended (squeue(1), JOB STATE CODES), and the status files' own TERMINATED and
+# UNKNOWN (a job Slurm forgot): anything else is pending, running or about to run again.
+ENDED_STATES = {"BOOT_FAIL", "CANCELLED", "COMPLETED", "DEADLINE", "FAILED", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED",
+                "TIMEOUT", "REVOKED", "SPECIAL_EXIT", "TERMINATED", "UNKNOWN"}
+
+
+def chain_state(jobs: dict) -> dict:
+    """{"active": a job of the chain may still run, "completed": every stage COMPLETED, "stage" and "state": the
+    first stage, in chain order, that did not complete}."""
+    states = {stage: stage_state(jobs["runDir"], stage, job_id) for stage, job_id in jobs["jobs"].items()}
+    active = any(state["state"] not in ENDED_STATES for state in states.values())
+    unfinished = [stage for stage in STAGES if stage in states and states[stage]["state"] != "COMPLETED"]
+    first = unfinished[0] if unfinished else None
+    return {"active": active, "completed": not unfinished and set(states) == set(STAGES), "stage": first,
+            "state": states[first]["state"] if first else None}
+
+
+def restarts_file(run_directory: str, stage: str) -> str:
+    return os.path.join(run_directory, "status", f"{stage}-restarts.json")
+
+
+def read_restarts(path: str) -> list:
+    try:
+        history = read_json(path).get("history", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return history if isinstance(history, list) else []
+
+
+def restart_entry(attempt: int, job_id: str, exit_code, reason: str, nodes, time_text: str | None = None) -> dict:
+    """One failed attempt of a stage job: `attempt` counts from 1 (SLURM_RESTART_COUNT + 1)."""
+    return {"attempt": attempt, "jobId": job_id, "exitCode": exit_code, "reason": reason, "drainedNodes": list(nodes),
+            "time": time_text or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
 # --- Commands ---
@@ -582,9 +714,11 @@ def cmd_get(path: str, field: str) -> None:
         value = data_parallel(request)
     elif field == "gradientAccumulation":
         value = gradient_accumulation(request)
+    elif field.startswith("timeLimits."):
+        value = request["timeLimits"][field.split(".", 1)[1]]
     else:
         value = request[field]
-    print(value)
+    print(json.dumps(value) if isinstance(value, bool) else value)
 
 
 def cmd_jobs_json(output: str, run: str, run_directory: str, *pairs: str) -> None:
@@ -611,8 +745,11 @@ def _scontrol_or_none(job_id: str) -> dict | None:
         return None
 
 
-def cmd_submit_output(jobs_file: str, created: str, neuron_file: str | None = None) -> None:
-    """The answer of a submission: the jobs, the Neuron environment's state, and the first job when it is held."""
+def cmd_submit_output(jobs_file: str, created: str, neuron_file: str | None = None, resumed: str = "false",
+                      resume_from: str = "", message: str = "") -> None:
+    """The answer of a submission: the jobs, the Neuron environment's state, the first job when it is held, whether
+    this chain continues earlier work (`resumed`), the newest completed checkpoint when it was submitted
+    (`resumeFrom`, null without one) and, when no chain was submitted, why (`message`)."""
     jobs = read_json(jobs_file)
     answer = {"run": jobs["run"], "created": created == "true", "jobs": jobs["jobs"], "runDir": jobs["runDir"]}
     if neuron_file:
@@ -621,6 +758,10 @@ def cmd_submit_output(jobs_file: str, created: str, neuron_file: str | None = No
         held = held_first_job(jobs, _scontrol_or_none(jobs["jobs"][STAGES[0]]))
         if held:
             answer["heldJob"] = held
+    answer["resumed"] = resumed == "true"
+    answer["resumeFrom"] = resume_from or None
+    if message:
+        answer["message"] = message
     print(line(answer))
 
 
@@ -632,18 +773,156 @@ def cmd_job_ids(jobs_file: str) -> None:
 
 
 def cmd_status(jobs_file: str) -> None:
-    """Each stage's job (the first one says what it waits for while it is held for the Neuron environment), and the
-    state of the run's Neuron environment when its request.json is there."""
+    """Each stage's job (the first one says what it waits for while it is held for the Neuron environment), the
+    state of the run's Neuron environment and the train job's restarts when its request.json is there."""
     jobs = read_json(jobs_file)
-    states = {stage: stage_state(jobs["runDir"], stage, job_id) for stage, job_id in jobs["jobs"].items()}
+    fields = {stage: scontrol_job(job_id) for stage, job_id in jobs["jobs"].items()}
+    states = {stage: stage_state(jobs["runDir"], stage, job_id, fields[stage]) for stage, job_id in jobs["jobs"].items()}
     first = states.get(STAGES[0])
     if first and held_first_job(jobs, {"JobState": first["state"], "Reason": first["reason"]}):
         first["waitsFor"] = jobs["heldFor"]
     answer = {"run": jobs["run"], "jobs": states}
     request_file = os.path.join(jobs["runDir"], "request.json")
     if os.path.isfile(request_file):
-        answer["neuronEnvironment"] = neuron_environment(read_json(request_file)["neuronRelease"])
+        request = read_json(request_file)
+        answer["neuronEnvironment"] = neuron_environment(request["neuronRelease"])
+        train_id = jobs["jobs"].get("train")
+        history = [entry for entry in read_restarts(restarts_file(jobs["runDir"], "train"))
+                   if entry.get("jobId") == train_id]
+        # Slurm counts a requeue at once; the history gets its entry when the stage requeues itself, or when the
+        # next attempt starts after a requeue by Slurm (node failure) or by hand.
+        slurm_count = fields.get("train") and fields["train"].get("Restarts", "0")
+        count = max(len(history), int(slurm_count) if slurm_count and slurm_count.isdigit() else 0)
+        answer["restarts"] = {"count": count, "max": request.get("maxTrainRestarts", 0), "history": history}
     print(line(answer))
+
+
+def cmd_chain_state(jobs_file: str) -> None:
+    """`active`, `completed`, or `ended STATE STAGE` (the first stage that did not complete): for cpt-run.sh."""
+    state = chain_state(read_json(jobs_file))
+    print("active" if state["active"] else "completed" if state["completed"] else f"ended {state['state']} {state['stage']}")
+
+
+def cmd_validate_file(path: str) -> None:
+    """A stored request.json is still a valid submit request for this bundle (a resumed run submits it again)."""
+    request = read_json(path)
+    try:
+        validate(request, "submit")
+    except RequestError as error:
+        raise RequestError(f"{path}: {error}") from None
+
+
+def cmd_request_differences(stored: str, new: str) -> None:
+    """The fields (resume aside) in which a new request differs from the run's stored one, one a line."""
+    old_request, new_request = read_json(stored), read_json(new)
+    for name in SUBMIT_FIELDS:
+        if name != "resume" and old_request.get(name) != new_request.get(name):
+            print(name)
+
+
+def cmd_any_checkpoints(directory: str) -> None:
+    for tag in any_checkpoints(directory):
+        print(tag)
+
+
+def cmd_compile_key(request_file: str, nxd_dir: str, cc_flags: str, script: str, output: str) -> None:
+    """Writes compile_key's material to `output` (the compile cache's marker, once the compile succeeded); prints
+    the key."""
+    request = read_json(request_file)
+    with open(script, "rb") as handle:
+        digest = hashlib.sha256(handle.read()).hexdigest()
+    key = compile_key(request, nxd_dir, run_dir(request["run"]), cc_flags, digest)
+    write_json_atomically(output, key)
+    print(key["key"])
+
+
+def cmd_status_file(path: str, stage: str, job_id: str, restart: str, state: str, code: str, nodes: str,
+                    reason: str = "") -> None:
+    """The stage's status file, RUN_DIR/status/STAGE.json (stage-lib.sh write_status)."""
+    record = {"stage": stage, "jobId": job_id, "restart": int(restart or 0), "state": state,
+              "exitCode": int(code) if code.lstrip("-").isdigit() else None, "nodes": nodes,
+              "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    if reason:
+        record["reason"] = reason
+    write_json_atomically(path, record)
+
+
+def cmd_record_restart(path: str, job_id: str, attempt: str, exit_code: str, reason: str, *nodes: str) -> None:
+    """Adds a failed attempt to RUN_DIR/status/STAGE-restarts.json (atomically)."""
+    history = read_restarts(path)
+    code = int(exit_code) if exit_code.lstrip("-").isdigit() else None
+    history.append(restart_entry(int(attempt), job_id, code, reason, nodes))
+    write_json_atomically(path, {"history": history})
+
+
+def cmd_reconcile_restarts(path: str, status_path: str, job_id: str, restart_count: str) -> None:
+    """At the start of attempt restart_count + 1: an entry for each earlier attempt of this job that has none, i.e.
+    one that Slurm requeued (node failure) or someone did by hand (scontrol requeue): the stage records its own
+    requeues before making them. Prints the attempts added."""
+    history = read_restarts(path)
+    seen = {entry.get("attempt") for entry in history if entry.get("jobId") == job_id}
+    try:
+        last = read_json(status_path)
+    except (OSError, ValueError):
+        last = {}
+    added = []
+    for attempt in range(1, int(restart_count or 0) + 1):
+        if attempt in seen:
+            continue
+        # The status file the attempt left, when it could (a signal: TERMINATED, with the time it stopped).
+        own = last if str(last.get("jobId")) == job_id and last.get("restart") == attempt - 1 else {}
+        stopped = f" (the stage was stopped: {own['state']}, exit {own.get('exitCode')})" if own.get("state") else ""
+        history.append(restart_entry(attempt, job_id, None, "requeued by Slurm or by hand (a node failure, "
+                                     f"scontrol requeue), not by the stage{stopped}", [], own.get("time")))
+        added.append(attempt)
+    if added:
+        history.sort(key=lambda entry: (str(entry.get("jobId")), entry.get("attempt", 0)))
+        write_json_atomically(path, {"history": history})
+    for attempt in added:
+        print(attempt)
+
+
+def cmd_failed_nodes(logs_dir: str, mode: str, job_id: str, which: str) -> None:
+    """The nodes to drain after a failed `mode` run (launch-training.sh leaves LOGS/MODE-JOB-nodeN.exit on each
+    node): those whose launcher ended with a non-zero status of its own, not because it was signalled (srun
+    --kill-on-bad-exit stops the others after the first failure): `which` first, the one that ended first;
+    all, every one. Prints "host<TAB>exit code" lines."""
+    records = []
+    for path in Path(logs_dir).glob(f"{mode}-{job_id}-node*.exit"):
+        try:
+            record = read_json(str(path))
+        except (OSError, ValueError):
+            continue
+        if record.get("code") not in (0, None) and not record.get("signal"):
+            records.append(record)
+    records.sort(key=lambda record: record.get("time", 0))
+    for record in records[:1] if which == "first" else records:
+        print(f"{record['host']}\t{record['code']}")
+
+
+def cmd_check_neuron_ls(path: str, host: str) -> None:
+    """`neuron-ls --json-output` of one node (aws-neuronx-tools; the array of devices shown in
+    tools/neuron-sys-tools/neuron-ls.rst of aws-neuron/aws-neuron-sdk at v2.28.1): DEVICES_PER_NODE devices and
+    CORES_PER_NODE NeuronCores (a trn1.32xlarge or trn1n.32xlarge), none held by a process (a process left over
+    from an earlier job keeps the runtime from taking the cores)."""
+    try:
+        devices = read_json(path)
+    except ValueError as error:
+        raise RuntimeError(f"{host}: neuron-ls --json-output printed no JSON ({error})") from None
+    if not isinstance(devices, list) or not all(isinstance(device, dict) for device in devices):
+        raise RuntimeError(f"{host}: neuron-ls --json-output printed no list of devices")
+    cores = sum(int(device.get("nc_count") or 0) for device in devices)
+    busy = sorted({f"{process.get('pid')} ({process.get('command')})" for device in devices
+                   for process in device.get("neuron_processes") or []})
+    problems = []
+    if len(devices) != DEVICES_PER_NODE or cores != CORES_PER_NODE:
+        problems.append(f"{len(devices)} Neuron devices with {cores} NeuronCores, not {DEVICES_PER_NODE} with "
+                        f"{CORES_PER_NODE}")
+    if busy:
+        problems.append(f"the devices are in use by process(es) {', '.join(busy)}")
+    if problems:
+        raise RuntimeError(f"{host}: " + "; ".join(problems))
+    print(f"{host}: {len(devices)} Neuron devices, {cores} NeuronCores, none in use")
 
 
 def cmd_neuron_state(release: str, output: str) -> None:
@@ -666,9 +945,9 @@ def cmd_error(message: str) -> None:
     print(line({"error": message}))
 
 
-def cmd_train_args(mode: str, request_file: str, nxd_dir: str) -> None:
+def cmd_train_args(mode: str, request_file: str, nxd_dir: str, loading_step: str = "-1") -> None:
     request = read_json(request_file)
-    for argument in training_arguments(request, mode, nxd_dir, run_dir(request["run"])):
+    for argument in training_arguments(request, mode, nxd_dir, run_dir(request["run"]), int(loading_step)):
         if "\n" in argument:
             raise ValueError(f"argument with a newline: {argument!r}")
         print(argument)
@@ -770,7 +1049,11 @@ COMMANDS = {
     "train-args": cmd_train_args, "checkpoints": cmd_checkpoints, "check-dataset": cmd_check_dataset,
     "check-model": cmd_check_model, "exports-json": cmd_exports_json, "export-tags": cmd_export_tags,
     "report": cmd_report, "s3-join": cmd_s3_join, "neuron-state": cmd_neuron_state,
-    "neuron-refusal": cmd_neuron_refusal,
+    "neuron-refusal": cmd_neuron_refusal, "chain-state": cmd_chain_state, "validate-file": cmd_validate_file,
+    "request-differences": cmd_request_differences, "any-checkpoints": cmd_any_checkpoints,
+    "compile-key": cmd_compile_key, "status-file": cmd_status_file, "record-restart": cmd_record_restart,
+    "reconcile-restarts": cmd_reconcile_restarts, "failed-nodes": cmd_failed_nodes,
+    "check-neuron-ls": cmd_check_neuron_ls,
 }
 
 

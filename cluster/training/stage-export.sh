@@ -7,14 +7,18 @@
 #   RUN_DIR/export/step_N/hf/                  a Hugging Face model folder (safetensors, config, tokenizer)
 #   exportS3Uri/step_N/                        a copy of that folder (aws s3 cp --recursive)
 # and RUN_DIR/export/exports.json (also at exportS3Uri/exports.json): the exported checkpoints, the final one
-# named. Each checkpoint is converted once: a rerun skips those whose hf/.complete is newer than the
-# checkpoint's done file.
+# named: step_<steps>, the last step's (the stage refuses to run without it). Each checkpoint is converted once:
+# a rerun skips those whose hf/.complete is newer than the checkpoint's done file.
 #
 # Conversion: convert_checkpoints.py --convert_to_full_state (neuronx-distributed v2.28.0,
 # CheckpointConverterBase.merge_tp_checkpoints): --input_dir is the checkpoint's model/ folder of
 # dp_rank_00_tp_rank_XX_pp_rank_00.pt files; the training script saves them with xser (use_xser=True in its
 # nxd.save_checkpoint call), hence --load_xser True (type=bool: "True" is True); it writes
-# OUTPUT_DIR/checkpoint.pt. Without --qkv_linear (see stage-prepare.sh) the q/k/v shards are concatenated back.
+# OUTPUT_DIR/checkpoint.pt. The shards hold the training model's fused qkv_proj (--fuse_qkv 1, from the
+# --coalesce_qkv True shards of stage-prepare.sh): for a model without GQA and without --qkv_linear,
+# merge_tp_checkpoints splits each rank's qkv_proj rows into its q, k and v blocks and concatenates those of all
+# ranks into q_proj, k_proj and v_proj (separate q/k/v_proj shards would fail there: KeyError 'q_proj.weight').
+# Checked with neuronx-distributed's own code by scripts/nxd-roundtrip.sh (tests/fixtures/nxd-export.json).
 set -euo pipefail
 STAGE="export"
 [ -f "$(dirname "${1:-/-}")/scripts/stage-lib.sh" ] || { echo "usage: $0 RUN_DIR/request.json" >&2; exit 2; }
@@ -26,6 +30,11 @@ step "list the completed checkpoints"
 checkpoints=$("$PY" "$SCRIPTS/cpt_lib.py" checkpoints "$CKPT_DIR")
 [ -n "$checkpoints" ] || die "training left no completed checkpoint in $CKPT_DIR"
 mapfile -t tags <<<"$checkpoints"
+# The final model is the last step's (stage-train.sh ends only once step_<steps> is complete): an older newest
+# checkpoint means training did not finish, and exporting it as final would hide that.
+steps=$(req steps)
+[ "${tags[-1]}" = "step_$steps" ] ||
+  die "the newest completed checkpoint in $CKPT_DIR is ${tags[-1]}, not step_$steps (the run's last step): training did not finish; submit the run again with --resume to finish it"
 say "checkpoints to export: ${tags[*]} (final: ${tags[-1]})"
 export_uri=$(req exportS3Uri)
 

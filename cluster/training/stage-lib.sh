@@ -4,13 +4,18 @@
 # everything else, through the path of the run's request.json, their one argument.
 #
 # Defines: strict mode and the ERR trap (a failure names its step), logging, the run's paths and request values
-# (load_request), the training environment and command (training_environment, training_command), and the
-# stage's status file (stage_begin).
+# (load_request), the training environment and command (training_environment, training_command), the nodes'
+# preflight (run_preflight, node_preflight), the stage's status file (stage_begin) and the recovery of the
+# compile and train jobs (restart_or_fail: drain the failed node, requeue the job).
 #
 # Environment (optional, as for cpt-run.sh; Slurm passes the submitter's environment to the jobs):
 #   CPT_FSX, CPT_SLURM_BIN, CPT_NEURON_VENV, CPT_NXD_DIR, CPT_PYTHON
 #   CPT_EVAL_MAX_ROWS     rows of each evaluation set scored per model (default 32, 131,072 tokens at 4,096)
 #   CPT_COMPILE_CACHE     Neuron's compile cache (default FSX/trainium-cpt/compile-cache, shared by the nodes)
+#   CPT_NEURON_TOOLS      where aws-neuronx-tools put neuron-ls and nccom-test (default /opt/aws/neuron/bin, the
+#                         PATH entry of the Neuron setup guides, e.g. about-neuron/quick-start/
+#                         torch-neuron-tab-training.rst of aws-neuron/aws-neuron-sdk v2.28.1)
+#   CPT_PREFLIGHT_TIMEOUT seconds each nccom-test of the preflight may take (default 600)
 set -euo pipefail
 set -o errtrace
 shopt -s inherit_errexit
@@ -80,7 +85,13 @@ load_request() {
   EXPORT_DIR=$RUN_DIR/export
   REPORT_DIR=$RUN_DIR/report
   VPY=$VENV/bin/python3
-  export PATH="$VENV/bin:$SLURM_BIN:$PATH"
+  # The example as the Neuron environment checked it out, and the run's patched copy that compile and train run.
+  EXAMPLE_SCRIPT=$LLAMA_DIR/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py
+  PATCHED_SCRIPT=$SCRIPTS/tp_zero1_llama_hf_pretrain.py
+  COMPILE_CACHE=${CPT_COMPILE_CACHE:-$FSX/trainium-cpt/compile-cache}
+  # NEURON_CC_FLAGS of the reference run, but the cache (training_environment adds it).
+  CC_FLAGS="--model-type transformer"
+  export PATH="$VENV/bin:$SLURM_BIN:${CPT_NEURON_TOOLS:-/opt/aws/neuron/bin}:$PATH"
 }
 
 # The environment of the compile and training runs (both call this; neither sets anything else). Values of the
@@ -88,10 +99,9 @@ load_request() {
 # v2.28.0 of aws-neuron/neuronx-distributed, with the compile cache on FSx so that every node and the training
 # job find what neuron_parallel_compile compiled.
 training_environment() {
-  local cache=${CPT_COMPILE_CACHE:-$FSX/trainium-cpt/compile-cache}
-  mkdir -p "$cache"
+  mkdir -p "$COMPILE_CACHE"
   export VIRTUAL_ENV=$VENV
-  export NEURON_CC_FLAGS="--model-type transformer --cache_dir=$cache"
+  export NEURON_CC_FLAGS="$CC_FLAGS --cache_dir=$COMPILE_CACHE"
   export NEURON_FUSE_SOFTMAX=1
   export NEURON_RT_ASYNC_EXEC_MAX_INFLIGHT_REQUESTS=3
   export MALLOC_ARENA_MAX=64
@@ -101,21 +111,24 @@ training_environment() {
   export NUM_NEURONCORES=32
   export TPU_NUM_DEVICES=32
   export TPU_CHIPS_PER_HOST_BOUNDS=32
-  # The example imports modeling_llama_nxd and training_utils from examples/training/llama/, next to its folder.
-  export PYTHONPATH=$LLAMA_DIR
+  # The patched copy runs from RUN_DIR/scripts (Python puts its folder first on sys.path: resume_data.py is found
+  # there); the example's imports are found through PYTHONPATH: logger from its own folder,
+  # tp_zero1_llama_hf_pretrain/, and modeling_llama_nxd and training_utils from examples/training/llama/.
+  export PYTHONPATH=$LLAMA_DIR/tp_zero1_llama_hf_pretrain:$LLAMA_DIR
 }
 
-# Fills LAUNCH with the command of this node: MODE compile or train. The torchrun launcher (one per node, 32
-# processes, node 0 of the job's node list as the rendezvous) and the script's arguments (cpt_lib.py
-# training_arguments) are the same for both; compile puts neuron_parallel_compile in front, and its script
-# arguments differ only in --steps_this_run.
+# Fills LAUNCH with the command of this node: MODE compile or train, LOADING_STEP (train only) -1 or the step of
+# the checkpoint to continue. The torchrun launcher (one per node, 32 processes, node 0 of the job's node list as
+# the rendezvous) and the script's arguments (cpt_lib.py training_arguments) are the same for both; compile puts
+# neuron_parallel_compile in front, and its script arguments differ in --steps_this_run, --loading_step (-1) and
+# --checkpoint_at_end (absent).
 # shellcheck disable=SC2034  # LAUNCH is for launch-training.sh
 training_command() {
-  local mode=$1 hosts master script_args_text
+  local mode=$1 loading_step=${2:--1} hosts master script_args_text
   local -a script_args
   hosts=$(scontrol show hostnames "$SLURM_JOB_NODELIST")
   master=${hosts%%$'\n'*}
-  script_args_text=$("$PY" "$SCRIPTS/cpt_lib.py" train-args "$mode" "$REQUEST" "$NXD_DIR")
+  script_args_text=$("$PY" "$SCRIPTS/cpt_lib.py" train-args "$mode" "$REQUEST" "$NXD_DIR" "$loading_step")
   mapfile -t script_args <<<"$script_args_text"
   local torchrun=(torchrun --nproc_per_node 32 --nnodes "$SLURM_NNODES" --node_rank "$SLURM_NODEID"
     --master_addr "$master" --master_port 44000)
@@ -126,29 +139,71 @@ training_command() {
   esac
 }
 
-# Runs launch-training.sh MODE once on every node of the job (one task a node) and waits for all of them.
+# Runs launch-training.sh MODE [ARGUMENT] once on every node of the job (one task a node) and waits for all of them.
+# Each node's launcher leaves RUN_DIR/logs/MODE-JOB-nodeN.exit (those of an earlier attempt are removed first).
 run_on_every_node() {
   local mode=$1
+  shift
+  rm -f "$RUN_DIR/logs/$mode-${SLURM_JOB_ID}-node"*.exit
   say "running the $mode command on $SLURM_NNODES node(s): $SLURM_JOB_NODELIST"
   srun --nodes "$SLURM_NNODES" --ntasks "$SLURM_NNODES" --ntasks-per-node 1 --kill-on-bad-exit=1 --label \
-    bash "$SCRIPTS/launch-training.sh" "$mode" "$REQUEST"
+    bash "$SCRIPTS/launch-training.sh" "$mode" "$REQUEST" "$@"
+}
+
+# The checks of one node before compile or train (launch-training.sh preflight runs it on every node), with
+# aws-neuronx-tools (tools/neuron-sys-tools/neuron-ls.rst and nccom-test.rst of aws-neuron/aws-neuron-sdk at
+# v2.28.1): neuron-ls --json-output lists its devices (cpt_lib.py check-neuron-ls wants all 16, with 32
+# NeuronCores, and no process on them); nccom-test -r 32 allr --check runs an all-reduce over its 32 NeuronCores
+# and checks the result.
+node_preflight() {
+  local host=$1 listing
+  listing=$(mktemp "${TMPDIR:-/tmp}/neuron-ls.XXXXXX")
+  step "list the Neuron devices of $host"
+  if ! neuron-ls --json-output >"$listing"; then
+    rm -f "$listing"
+    say "neuron-ls failed on $host"
+    return 1
+  fi
+  "$PY" "$SCRIPTS/cpt_lib.py" check-neuron-ls "$listing" "$host" || {
+    rm -f "$listing"
+    return 1
+  }
+  rm -f "$listing"
+  step "run an all-reduce over the 32 NeuronCores of $host"
+  timeout "${CPT_PREFLIGHT_TIMEOUT:-600}" nccom-test -r 32 -N 1 --check --non-interactive allr
+}
+
+# The preflight of a compile or train job: node_preflight on every node (each node's status in
+# RUN_DIR/logs/preflight-JOB-nodeN.exit, so a failure names its node), then, with more than one node, an
+# all-reduce over all of them, in nccom-test's Slurm mode on this job's own allocation (--slurm-mode
+# --slurm-job-id, nccom-test.rst "Slurm Execution"): 32 ranks a node, EFA between them. A failure of the latter
+# names no node.
+run_preflight() {
+  run_on_every_node preflight || return
+  [ "$SLURM_NNODES" -gt 1 ] || return 0
+  step "run an all-reduce over the $SLURM_NNODES nodes"
+  timeout "${CPT_PREFLIGHT_TIMEOUT:-600}" nccom-test -r $((32 * SLURM_NNODES)) -N "$SLURM_NNODES" --check \
+    --non-interactive --slurm-mode --slurm-job-id "$SLURM_JOB_ID" allr
 }
 
 # The stage's status file, RUN_DIR/status/STAGE.json: RUNNING while the job runs, then COMPLETED, FAILED (with the
-# exit code) or TERMINATED (a signal: cancel, requeue, time limit). `cpt-run.sh status` reads it once Slurm has
-# forgotten the job.
+# exit code, and the reason when the stage gave one), REQUEUED (the stage requeued itself, with the reason) or
+# TERMINATED (a signal: cancel, requeue, time limit). `cpt-run.sh status` reads it once Slurm has forgotten the job.
 write_status() {
-  local state=$1 code=${2:-null} file=$RUN_DIR/status/$STAGE.json
+  local state=$1 code=${2:-null} reason=${3:-}
   mkdir -p "$RUN_DIR/status"
-  printf '{"stage":"%s","jobId":"%s","restart":%s,"state":"%s","exitCode":%s,"nodes":"%s","time":"%s"}\n' \
-    "$STAGE" "${SLURM_JOB_ID:-}" "${SLURM_RESTART_COUNT:-0}" "$state" "$code" "${SLURM_JOB_NODELIST:-}" \
-    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$file.tmp"
-  mv -f "$file.tmp" "$file"
+  "$PY" "$SCRIPTS/cpt_lib.py" status-file "$RUN_DIR/status/$STAGE.json" "$STAGE" "${SLURM_JOB_ID:-}" \
+    "${SLURM_RESTART_COUNT:-0}" "$state" "$code" "${SLURM_JOB_NODELIST:-}" "$reason"
 }
 
+# Set by restart_or_fail: the state and reason that on_exit records instead of FAILED or TERMINATED.
+FINAL_STATE=
+FINAL_REASON=
 on_exit() {
   local rc=$?
-  if [ "$rc" -eq 0 ]; then
+  if [ -n "$FINAL_STATE" ]; then
+    write_status "$FINAL_STATE" "$rc" "$FINAL_REASON"
+  elif [ "$rc" -eq 0 ]; then
     write_status COMPLETED 0
     say "done"
   elif [ "$rc" -ge 128 ]; then
@@ -158,12 +213,83 @@ on_exit() {
   fi
 }
 
-# Starts a stage: STAGE, the request, the status file. $1: the request.json argument of the job.
+# Starts a stage: STAGE, the request, the status file. $1: the request.json argument of the job. The compile and
+# train jobs first record the restarts they did not make themselves (a requeue by Slurm or by hand: see
+# cpt_lib.py reconcile-restarts), from the status file the last attempt left.
 stage_begin() {
   load_request "${1:-}"
   say "run $RUN, job ${SLURM_JOB_ID:-none} (restart ${SLURM_RESTART_COUNT:-0}) on ${SLURM_JOB_NODELIST:-this host}; run directory $RUN_DIR"
+  if [ "$STAGE" = compile ] || [ "$STAGE" = train ]; then
+    mkdir -p "$RUN_DIR/status"
+    "$PY" "$SCRIPTS/cpt_lib.py" reconcile-restarts "$RUN_DIR/status/$STAGE-restarts.json" \
+      "$RUN_DIR/status/$STAGE.json" "${SLURM_JOB_ID:-}" "${SLURM_RESTART_COUNT:-0}" >/dev/null
+  fi
   write_status RUNNING
   trap on_exit EXIT
   trap 'exit 143' TERM
   trap 'exit 130' INT
+}
+
+# After WHAT (preflight, compile or train) exited with status RC on the job's nodes (DETAIL: why, when no node's
+# exit status tells): requeue the job, or fail it.
+# Requeue while the job's restarts (SLURM_RESTART_COUNT: Slurm's own requeues and ours alike) are below the
+# request's maxTrainRestarts: record the attempt (RUN_DIR/status/STAGE-restarts.json), drain the node(s) that
+# failed (cpt_lib.py failed-nodes: for preflight every node whose checks failed, otherwise the one whose launcher
+# ended first with a status of its own) so that ParallelCluster replaces them, and `scontrol requeue` this job.
+# Otherwise the job fails with the reason, and --kill-on-invalid-dep cancels the jobs after it.
+#
+# What Slurm does (slurm-wlm 22.05 on loopback, scripts/slurm-env.sh): `scontrol requeue` of the job's own id from
+# its batch script returns 0, then Slurm signals the batch script (SIGTERM: "CANCELLED ... DUE TO JOB REQUEUE")
+# and the job is PENDING (Reason BeginTime) with Restarts + 1 until AuthInfo cred_expire has passed (5 s there,
+# 120 s by default); it then starts again with SLURM_RESTART_COUNT set, keeping its id, its --time and its afterok
+# dependants, which stay pending. A job submitted with --no-requeue is refused ("Requested operation is presently
+# disabled"): compile and train are submitted with --requeue. A node drained while the job runs is DRAINING, then
+# DRAINED once the job left it; ParallelCluster's clustermgtd counts a DRAINED node unhealthy
+# (terminate_drain_nodes, default True) and replaces it (aws/aws-parallelcluster-node, src/slurm_plugin/
+# clustermgtd.py and slurm_resources.py is_state_healthy).
+restart_or_fail() {
+  local what=$1 rc=$2 detail=${3:-} which=first nodes_text node code restarts max attempt reason failed=
+  local -a nodes=()
+  restarts=${SLURM_RESTART_COUNT:-0}
+  attempt=$((restarts + 1))
+  max=$(req maxTrainRestarts)
+  [ "$what" != preflight ] || which=all
+  nodes_text=$("$PY" "$SCRIPTS/cpt_lib.py" failed-nodes "$RUN_DIR/logs" "$what" "$SLURM_JOB_ID" "$which")
+  while IFS=$'\t' read -r node code; do
+    [ -n "$node" ] || continue
+    nodes+=("$node")
+    failed+="${failed:+, }$node (exit $code)"
+  done <<<"$nodes_text"
+  if [ -n "$detail" ]; then
+    reason=$detail
+  elif [ "${#nodes[@]}" -gt 0 ]; then
+    reason="$what failed on $failed"
+  else
+    reason="$what failed (exit $rc) on no node in particular"
+  fi
+  if [ "$restarts" -ge "$max" ]; then
+    FINAL_STATE=FAILED
+    FINAL_REASON="$reason; attempt $attempt, and the job was requeued $restarts time(s) already (maxTrainRestarts $max)"
+    say "error: $FINAL_REASON: failing"
+    exit "$rc"
+  fi
+  "$PY" "$SCRIPTS/cpt_lib.py" record-restart "$RUN_DIR/status/$STAGE-restarts.json" "$SLURM_JOB_ID" "$attempt" \
+    "$rc" "$reason" "${nodes[@]}"
+  for node in "${nodes[@]}"; do
+    say "draining node $node, for ParallelCluster to replace it"
+    scontrol update NodeName="$node" State=DRAIN Reason="trainium-cpt: run $RUN $STAGE job $SLURM_JOB_ID: $what failed on this node" ||
+      say "scontrol update NodeName=$node State=DRAIN failed (ignored: the requeue goes on)"
+  done
+  FINAL_STATE=REQUEUED
+  FINAL_REASON="$reason; requeued (restart $attempt of at most $max)"
+  say "$FINAL_REASON"
+  # Slurm stops this script with SIGTERM once it has requeued the job (the signal may even reach scontrol before
+  # it answers, so its status proves nothing): a script still running 60 s later was not requeued, and fails.
+  scontrol requeue "$SLURM_JOB_ID" || say "scontrol requeue $SLURM_JOB_ID exited with status $?"
+  sleep 60 &
+  wait "$!" || true
+  FINAL_STATE=FAILED
+  FINAL_REASON="$reason; scontrol requeue $SLURM_JOB_ID did not requeue the job"
+  say "error: $FINAL_REASON"
+  exit "$rc"
 }

@@ -9,11 +9,15 @@ import os
 import subprocess
 import time
 
-from training_sandbox import CPT_RUN, STAGES, TESTS, encode, scontrol, scontrol_fields
+import pytest
+
+from fake_converter import SHARD_FORMAT
+from training_sandbox import CPT_RUN, STAGES, TESTS, TRAINING, encode, node_state, scontrol, scontrol_fields
 from training_sandbox import cluster, slurm  # noqa: F401  (fixtures)
 
-# Environment variables that legitimately differ between the compile job and the training job.
-JOB_SPECIFIC = ("SLURM_", "SLURMD_", "SRUN_", "ENVIRONMENT", "TMPDIR", "OLDPWD")
+# Environment variables that legitimately differ between the compile job and the training job (`_`: bash's
+# last command, which launch-training.sh runs as a child).
+JOB_SPECIFIC = ("SLURM_", "SLURMD_", "SRUN_", "ENVIRONMENT", "TMPDIR", "OLDPWD", "_")
 
 
 def run_env(record: dict) -> dict:
@@ -39,6 +43,7 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
     jobs = submitted["jobs"]
     assert submitted["created"] is True and list(jobs) == list(STAGES)
     assert submitted["runDir"] == str(cluster.run_dir("pubmed-v1"))
+    assert (submitted["resumed"], submitted["resumeFrom"]) == (False, None)
 
     # The chain as Slurm holds it.
     note("scontrol show job, right after the submission:")
@@ -51,6 +56,7 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
         assert fields["JobName"] == f"cpt-pubmed-v1-{stage}"
         assert fields["Partition"] == "trn"
         assert fields["KillOInInvalidDependent"] == "Yes"
+        assert stage not in ("compile", "train") or fields["Requeue"] == "1"  # --requeue
         assert fields["OverSubscribe"] == "NO"  # --exclusive
         assert fields["StdOut"] == f"{submitted['runDir']}/logs/{stage}-{jobs[stage]}.out"
         if previous is None:
@@ -89,28 +95,52 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
     assert "hf_faketoken" not in cluster.logs("pubmed-v1")
     to_nxd, *to_full = cluster.records("convert_checkpoints.py")
     config = f"{cluster.llama}/tp_zero1_llama_hf_pretrain/7B_config_llama2/config.json"
-    assert to_nxd["argv"] == ["--convert_from_full_state", "--tp_size", "8", "--hw_backend", "trn1", "--config", config,
-                              "--input_dir", f"{run_dir}/base/full/checkpoint.pt", "--output_dir", f"{run_dir}/base/nxd"]
+    assert to_nxd["argv"] == ["--convert_from_full_state", "--tp_size", "8", "--hw_backend", "trn1", "--coalesce_qkv",
+                              "True", "--config", config, "--input_dir", f"{run_dir}/base/full/checkpoint.pt", "--output_dir", f"{run_dir}/base/nxd"]
     assert (ckpt / "pretrained_weight").resolve() == run_dir / "base" / "nxd"
     assert not (run_dir / "base" / "full").exists()
 
-    # compile and train: the same launcher, arguments and environment, but --steps_this_run.
+    # The patched training script: the run's copy, made by the prepare stage with GNU patch from the example.
+    script = run_dir / "scripts" / "tp_zero1_llama_hf_pretrain.py"
+    patched = subprocess.run(["patch", "--fuzz=0", "--batch", "-o", "-", str(cluster.llama / "tp_zero1_llama_hf_pretrain"
+                              / "tp_zero1_llama_hf_pretrain.py"), str(run_dir / "scripts" / "nxd-pretrain.patch")],
+                             capture_output=True, text=True, check=True).stdout
+    assert script.read_text() == patched and "import resume_data" in patched
+    assert (run_dir / "scripts" / "resume_data.py").read_text() == (TRAINING / "resume_data.py").read_text()
+
+    # The preflight of compile and train: the devices and an all-reduce on the one node (no multi-node test).
+    for stage in ("compile", "train"):
+        listing, allreduce = [r for r in cluster.records() if r["tool"] in ("neuron-ls", "nccom-test")
+                              and r["env"]["SLURM_JOB_ID"] == jobs[stage]]
+        assert (listing["tool"], listing["argv"]) == ("neuron-ls", ["--json-output"])
+        assert (allreduce["tool"], allreduce["argv"]) == ("nccom-test", ["-r", "32", "-N", "1", "--check",
+                                                                         "--non-interactive", "allr"])
+        assert listing["env"]["PATH"].split(":")[2] == str(cluster.neuron_tools)
+        exit_file = json.loads((run_dir / "logs" / f"preflight-{jobs[stage]}-node0.exit").read_text())
+        assert {k: exit_file[k] for k in ("host", "node", "code", "signal")} == {
+            "host": "localhost", "node": 0, "code": 0, "signal": None}
+    assert json.loads((run_dir / "logs" / f"train-{jobs['train']}-node0.exit").read_text())["code"] == 0
+
+    # compile and train: the same launcher, arguments and environment, but --steps_this_run, --checkpoint_at_end
+    # (training only) and --loading_step (-1 for both here: compile never loads, and training has no checkpoint).
     [npc] = cluster.records("neuron_parallel_compile")
     compile_run, train_run = cluster.records("torchrun")
     assert npc["argv"] == ["torchrun", *compile_run["argv"]]
     assert compile_run["env"]["NEURON_EXTRACT_GRAPHS_ONLY"] == "1"
     assert "NEURON_EXTRACT_GRAPHS_ONLY" not in train_run["env"]
     assert compile_run["env"]["SLURM_JOB_ID"] == jobs["compile"] and train_run["env"]["SLURM_JOB_ID"] == jobs["train"]
+    assert train_run["argv"][-1] == "--checkpoint_at_end" and "--checkpoint_at_end" not in compile_run["argv"]
     differences = [(i, a, b) for i, (a, b) in enumerate(zip(compile_run["argv"], train_run["argv"])) if a != b]
     steps_index = train_run["argv"].index("--steps_this_run") + 1
-    assert differences == [(steps_index, "1", "6")] and len(compile_run["argv"]) == len(train_run["argv"])
+    assert differences == [(steps_index, "1", "6")] and len(compile_run["argv"]) == len(train_run["argv"]) - 1
     compile_env = run_env(compile_run)
     compile_env.pop("NEURON_EXTRACT_GRAPHS_ONLY")
     assert compile_env == run_env(train_run)
     argv = train_run["argv"]
     assert argv[:10] == ["--nproc_per_node", "32", "--nnodes", "1", "--node_rank", "0", "--master_addr", "localhost",
                          "--master_port", "44000"]
-    assert argv[10] == f"{cluster.llama}/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py"
+    assert argv[10] == str(script)
+    assert option(argv, "--model_path") == f"{cluster.llama}/tp_zero1_llama_hf_pretrain/7B_config_llama2"
     assert option(argv, "--tensor_parallel_size") == "8"
     assert option(argv, "--seq_len") == "4096"
     assert option(argv, "--batch_size") == "1"
@@ -120,16 +150,30 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
     assert option(argv, "--data_dir") == str(cluster.fsx / "datasets/pubmed/attempt-1/train")
     assert option(argv, "--checkpoint_dir") == str(ckpt)
     assert option(argv, "--checkpoint_freq") == "2" and option(argv, "--num_kept_checkpoint") == "2"
-    assert option(argv, "--loading_step") == "latest_if_exists" and "--pretrained_weight" in argv
+    assert option(argv, "--loading_step") == option(compile_run["argv"], "--loading_step") == "-1"
+    assert "--pretrained_weight" in argv
     env = train_run["env"]
     assert env["NEURON_CC_FLAGS"] == f"--model-type transformer --cache_dir={cluster.fsx}/trainium-cpt/compile-cache"
     assert {k: env[k] for k in ("NEURON_FUSE_SOFTMAX", "NEURON_RT_ASYNC_EXEC_MAX_INFLIGHT_REQUESTS", "MALLOC_ARENA_MAX",
                                 "FI_PROVIDER", "FI_EFA_USE_DEVICE_RDMA")} == {
         "NEURON_FUSE_SOFTMAX": "1", "NEURON_RT_ASYNC_EXEC_MAX_INFLIGHT_REQUESTS": "3", "MALLOC_ARENA_MAX": "64",
         "FI_PROVIDER": "efa", "FI_EFA_USE_DEVICE_RDMA": "1"}
-    assert env["PYTHONPATH"] == str(cluster.llama)
-    assert train_run["pretrained_weight"] is True and train_run["resumed_from"] is None
+    assert env["PYTHONPATH"] == f"{cluster.llama}/tp_zero1_llama_hf_pretrain:{cluster.llama}"
+    assert train_run["pretrained_weight"] is True and train_run["checkpoints_seen"] == []
     assert compile_run["cwd"] == train_run["cwd"] == str(run_dir / "work")
+    # Graph extraction saved nothing (compileSteps 1 < checkpointEvery 2); training saved steps 2, 4 and 6.
+    saves = [(r["tag"], r["extract"]) for r in cluster.records("torchrun", event="save")]
+    assert saves == [("step_2", False), ("step_4", False), ("step_6", False)]
+    [marker] = (cluster.fsx / "trainium-cpt" / "compile-cache" / "trainium-cpt").glob("compiled-*.json")
+    key = json.loads(marker.read_text())
+    assert key["argv"][0] == "<run>/scripts/tp_zero1_llama_hf_pretrain.py" and key["nodes"] == 1
+    assert f"wrote {marker}" in cluster.logs("pubmed-v1")
+
+    # Each stage's time limit (sbatch --time, minutes) is the request's.
+    assert {stage: scontrol_fields(jobs[stage], slurm)["TimeLimit"] for stage in STAGES} == {
+        "prepare": "00:30:00", "compile": "01:00:00", "train": "10:00:00", "export": "01:00:00",
+        "evaluate": "00:30:00"}
+    assert final["restarts"] == {"count": 0, "max": 2, "history": []}
 
     # export: the kept checkpoints (2 of 3), back to Hugging Face format, to S3.
     assert sorted(p.name for p in ckpt.iterdir()) == ["pretrained_weight", "step_4", "step_6"]
@@ -139,8 +183,10 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
         for tag in ("step_4", "step_6")]
     exports = json.loads((cluster.s3 / "ckpt-bucket/exports/pubmed-v1/exports.json").read_text())
     assert exports["final"] == "step_6" and [e["tag"] for e in exports["checkpoints"]] == ["step_4", "step_6"]
-    assert (cluster.s3 / "ckpt-bucket/exports/pubmed-v1/step_6/model.safetensors").read_text() == \
-        f"full state of {ckpt}/step_6/model\n"
+    # The fake converter's merged listing (fake_converter.py) of step_6's shards, as the fake to-hf copied it.
+    exported = json.loads((cluster.s3 / "ckpt-bucket/exports/pubmed-v1/step_6/model.safetensors").read_text())
+    assert exported["fake"] == SHARD_FORMAT and exported["written_by"].endswith("--convert_to_full_state")
+    assert "model.layers.0.self_attn.q_proj.weight" in exported["tensors"]  # q/k/v split back out of qkv_proj
     assert not (cluster.s3 / "ckpt-bucket/exports/pubmed-v1/step_6/.complete").exists()
 
     # evaluate: base and both checkpoints on both sets, one report in S3.
@@ -168,6 +214,12 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
         status = json.loads((run_dir / "status" / f"{stage}.json").read_text())
         assert (status["state"], status["exitCode"], status["jobId"]) == ("COMPLETED", 0, jobs[stage])
 
+    # Submitted again once completed: nothing to do, and it says so.
+    again = cluster.submit(request)
+    assert (again["created"], again["jobs"], again["resumeFrom"]) == (False, jobs, "step_6")
+    assert again["message"] == "the chain of run pubmed-v1 completed: nothing to continue; use a new run name to " \
+                               "train again"
+
     note(f"fake tool calls, in order: {', '.join(r['tool'] for r in cluster.records())}")
     note("FSx afterwards: " + ", ".join(sorted(str(p.relative_to(cluster.fsx)) for p in ckpt.iterdir())) +
          "; S3: " + ", ".join(sorted(str(p.relative_to(cluster.s3)) for p in cluster.s3.rglob("*") if p.is_file())))
@@ -191,7 +243,7 @@ def test_a_second_submit_is_a_noop_returning_the_same_jobs(cluster, slurm):
     assert answers[0]["jobs"] == answers[1]["jobs"]
     again = cluster.submit(request)
     assert again == {**answers[0], "created": False}
-    names = subprocess.run(["/usr/bin/squeue", "-h", "-o", "%j"], capture_output=True, text=True,
+    names = subprocess.run(["/usr/bin/squeue", "-h", "-t", "all", "-o", "%j"], capture_output=True, text=True,
                            env={**os.environ, "SLURM_CONF": slurm}).stdout.split()
     assert sorted(n for n in names if n.startswith("cpt-twice-")) == sorted(f"cpt-twice-{s}" for s in STAGES)
     assert json.loads((cluster.run_dir("twice") / "jobs.json").read_text())["jobs"] == again["jobs"]
@@ -226,28 +278,70 @@ def test_prepare_refuses_a_missing_dataset(cluster):
     assert cluster.records("hf_checkpoint.py") == []
 
 
-def test_a_requeued_training_job_resumes_from_its_newest_checkpoint(cluster, slurm):
-    request = cluster.request("requeue", steps=4, checkpointEvery=2, checkpointsKept=3)
+def uninterrupted_rows(rows: int, data_parallel: int, grad_accum: int, steps: int) -> list:
+    """The rows of each optimizer step on each data-parallel rank of an uninterrupted run, worked out here from the
+    definitions: DistributedSampler(shuffle=False, drop_last=True) gives rank r the rows r, r + R, ... below
+    rows - rows % R, every pass the same (micro batch 1); an optimizer step takes the next grad_accum of them, the
+    passes following one another."""
+    kept = rows - rows % data_parallel
+    per_pass = [list(range(rank, kept, data_parallel)) for rank in range(data_parallel)]
+    out = []
+    for step in range(steps):
+        micro = range(step * grad_accum, (step + 1) * grad_accum)
+        out.append([[per_pass[rank][m % len(per_pass[rank])] for m in micro] for rank in range(data_parallel)])
+    return out
+
+
+@pytest.mark.parametrize("every, kept_after", [(4, ["step_4", "step_7"]), (3, ["step_3", "step_6", "step_7"])],
+                         ids=["checkpoint-across-passes", "checkpoint-leaves-less-than-a-step-of-a-pass"])
+def test_a_requeued_training_job_goes_on_with_the_rows_an_uninterrupted_run_uses(cluster, slurm, every, kept_after):
+    # 54 rows over 4 data-parallel ranks (1 node x 32 NeuronCores / TP 8): 13 a rank a pass, rows 52 and 53 never
+    # used; 4 micro-batches a step (global batch 16): a pass is 3.25 steps, so steps 4 and 7 take rows of two
+    # passes, and the run (7 steps, 28 micro-batches) goes into a third pass. The requeue comes after the first
+    # checkpoint: step 4 (its rows span passes 0 and 1), or step 3, which leaves 1 micro-batch of pass 0, fewer than a
+    # step (the released example would end that pass without a step and fail; resume_data runs on through pass 1).
+    cluster.make_dataset(cluster.fsx / "datasets/pubmed/rows-54/train", rows=54)
+    request = cluster.request("requeue", trainPath="/fsx/datasets/pubmed/rows-54/train", steps=7,
+                              checkpointEvery=every, checkpointsKept=3)
     jobs = cluster.submit(request, CPT_FAKE_TRAIN_SLEEP="30")["jobs"]
     ckpt = cluster.fsx / "checkpoints" / "requeue"
-    cluster.wait_for("requeue", lambda s: s["train"] == "RUNNING" and (ckpt / "step_2" / "done").exists())
+    # The first attempt sleeps after its first checkpoint, mid-run: requeue it then (as a node failure would).
+    cluster.wait_for("requeue", lambda s: s["train"] == "RUNNING" and (ckpt / f"step_{every}" / "done").exists(),
+                     timeout=60)
     requeued = scontrol(slurm, "requeue", jobs["train"])
     assert requeued.returncode == 0, requeued.stderr
     final = cluster.wait_for("requeue", lambda s: s["train"] not in ("PENDING", "RUNNING", "REQUEUED", "COMPLETING"),
                              timeout=60)
     assert final["jobs"]["train"]["state"] == "COMPLETED", cluster.logs("requeue")
     assert scontrol_fields(jobs["train"], slurm)["Restarts"] == "1"
-    first, second = [r for r in cluster.records("torchrun") if r["env"]["SLURM_JOB_ID"] == jobs["train"]]
-    assert (first["env"].get("SLURM_RESTART_COUNT", "0"), first["resumed_from"], first["checkpoints_seen"]) == ("0", None, [])
-    assert (second["env"]["SLURM_RESTART_COUNT"], second["resumed_from"], second["checkpoints_seen"]) == ("1", "step_2", [2])
-    assert first["argv"] == second["argv"]
-    assert option(second["argv"], "--loading_step") == "latest_if_exists"
-    assert [e["event"] for e in cluster.records("torchrun", event=None) if e["env"]["SLURM_JOB_ID"] == jobs["train"]] \
-        == ["start", "start", "end"]  # the first attempt never ended: the requeue stopped it
-    assert sorted(p.name for p in ckpt.iterdir()) == ["pretrained_weight", "step_2", "step_4"]
+
+    runs = [r for r in cluster.records("torchrun") if r["env"]["SLURM_JOB_ID"] == jobs["train"]]
+    first, second = runs
+    assert (first["env"].get("SLURM_RESTART_COUNT", "0"), option(first["argv"], "--loading_step")) == ("0", "-1")
+    assert (second["env"]["SLURM_RESTART_COUNT"], option(second["argv"], "--loading_step")) == ("1", str(every))
+    assert second["checkpoints_seen"] == [every]
+    steps = [r for r in cluster.records("torchrun", event="step") if r["env"]["SLURM_JOB_ID"] == jobs["train"]]
+    before = [r for r in steps if r["env"].get("SLURM_RESTART_COUNT", "0") == "0"]
+    after = [r for r in steps if r["env"].get("SLURM_RESTART_COUNT") == "1"]
+    assert [r["step"] for r in before] == list(range(1, every + 1))
+    assert [r["step"] for r in after] == list(range(every + 1, 8))
+    assert [r["rows"] for r in before + after] == uninterrupted_rows(54, 4, 4, 7)
+    if every == 4:
+        # Rank 0: step 4 ends pass 0 (row 48) and starts pass 1; the second attempt goes on at pass 1's fourth row,
+        # where without the skip it would have started again at row 0.
+        assert before[3]["rows"][0] == [48, 0, 4, 8] and after[0]["rows"][0] == [12, 16, 20, 24]
+        assert [r["epoch"] for r in before + after] == [0, 0, 0, 1, 1, 1, 2]  # the pass the script's log calls epoch
+    else:
+        assert after[0]["rows"][0] == [48, 0, 4, 8]  # the tail of pass 0, then pass 1
+    assert sorted(p.name for p in ckpt.iterdir()) == ["pretrained_weight", *kept_after]
+
     log = (cluster.run_dir("requeue") / "logs" / f"train-{jobs['train']}.out").read_text()
-    assert "no checkpoint in" in log and "resuming from step_2" in log  # both attempts, appended
-    assert "(restart 1)" in log
+    assert "no checkpoint in" in log and f"resuming from step_{every}" in log and "(restart 1)" in log
+    # The requeue by hand is in the restarts, as one the stage did not make (it was stopped by SIGTERM).
+    [entry] = final["restarts"]["history"]
+    assert final["restarts"]["count"] == 1
+    assert (entry["attempt"], entry["jobId"], entry["exitCode"], entry["drainedNodes"]) == (1, jobs["train"], None, [])
+    assert entry["reason"].startswith("requeued by Slurm or by hand") and "TERMINATED, exit 143" in entry["reason"]
 
 
 def test_cancel_cancels_every_job(cluster, slurm):
@@ -290,16 +384,35 @@ def test_status_falls_back_to_the_stage_status_files(cluster):
         assert "Slurm no longer knows this job" in status[stage]["reason"]
 
 
-def test_a_new_chain_for_the_same_run_reuses_what_earlier_chains_finished(cluster):
-    """The manual recovery after a failure: move jobs.json aside and submit the same request again."""
+def test_a_chain_that_ended_failed_is_continued_only_with_resume(cluster, slurm):
     request = cluster.request("again")
     first = cluster.submit(request, CPT_FAKE_FAIL="evaluate_perplexity.py")["jobs"]
     states = {s: j["state"] for s, j in cluster.wait_all_ended("again")["jobs"].items()}
     assert states == {**dict.fromkeys(STAGES, "COMPLETED"), "evaluate": "FAILED"}
     run_dir = cluster.run_dir("again")
-    (run_dir / "jobs.json").rename(run_dir / "jobs.failed.json")
-    second = cluster.submit(request)
-    assert second["created"] is True and set(second["jobs"].values()).isdisjoint(first.values())
+    old_jobs = (run_dir / "jobs.json").read_text()
+
+    # Without resume: the ended chain, and how to continue it.
+    answer = cluster.submit(request)
+    assert (answer["created"], answer["jobs"], answer["resumed"], answer["resumeFrom"]) == (False, first, False, "step_6")
+    assert answer["message"] == ("the chain of run again ended FAILED at evaluate; `npm run submit -- --run again "
+                                 "--resume` continues it")
+
+    # With resume: a new full chain of the stored request (a different learning rate is only warned about).
+    result = cluster.cpt("submit", {**request, "resume": True, "learningRate": 0.0003})
+    assert result.returncode == 0, result
+    second = result.json
+    assert (second["created"], second["resumed"], second["resumeFrom"]) == (True, True, "step_6")
+    assert set(second["jobs"].values()).isdisjoint(first.values())
+    assert "differs from" in result.stderr and "in learningRate" in result.stderr
+    assert json.loads((run_dir / "request.json").read_text())["learningRate"] == 0.00015
+    [kept] = (run_dir / "chains").iterdir()
+    assert (kept / "jobs.json").read_text() == old_jobs
+    assert json.loads((kept / "status" / "evaluate.json").read_text())["state"] == "FAILED"
+    # While it runs, another resume answers it.
+    again = cluster.submit({**request, "resume": True})
+    assert (again["created"], again["jobs"], again["resumed"]) == (False, second["jobs"], False)
+
     states = {s: j["state"] for s, j in cluster.wait_all_ended("again")["jobs"].items()}
     assert states == dict.fromkeys(STAGES, "COMPLETED"), cluster.logs("again")
 
@@ -308,14 +421,35 @@ def test_a_new_chain_for_the_same_run_reuses_what_earlier_chains_finished(cluste
 
     assert len(calls("hf_checkpoint.py", "download")) == 1  # the base model is downloaded once
     assert len(calls("convert_checkpoints.py", "--convert_from_full_state")) == 1  # and converted once
-    assert len(cluster.records("neuron_parallel_compile")) == 1  # the second compile job skips: checkpoints exist
-    assert "skipping the compile" in cluster.logs("again")
-    trains = [r for r in cluster.records("torchrun") if "NEURON_EXTRACT_GRAPHS_ONLY" not in r["env"]]
-    assert [t["resumed_from"] for t in trains] == [None, "step_6"]  # the second training resumes at the end
+    assert len(cluster.records("neuron_parallel_compile")) == 1  # the compile cache has the graphs
+    logs = cluster.logs("again")
+    assert "the compile cache has the graphs of this compile already" in logs
+    assert "is the last step's checkpoint: the run is trained; nothing to do" in logs
+    trains = [r for r in cluster.records("torchrun") if not r["extract"]]
+    assert len(trains) == 1  # the second chain's train job found step_6 and trained nothing
     assert len(calls("convert_checkpoints.py", "--convert_to_full_state")) == 2  # exported once each (step_4, step_6)
     assert len(cluster.records("evaluate_perplexity.py")) == 3  # base, step_4, step_6 in the second chain
-    assert (cluster.s3 / "ckpt-bucket/reports/again/perplexity.json").is_file()
     assert (cluster.s3 / "ckpt-bucket/reports/again/report.html").is_file()
+
+
+def test_shards_made_with_other_converter_flags_are_made_again(cluster, slurm):
+    """The shards' marker records the converter's flags: shards of a run prepared before a change of q/k/v layout
+    (whose marker said only the model and TP) are converted again, never loaded into a model of the other layout."""
+    request = cluster.request("layout", steps=4)
+    cluster.submit(request, CPT_FAKE_FAIL="neuron_parallel_compile")
+    states = {s: j["state"] for s, j in cluster.wait_all_ended("layout")["jobs"].items()}
+    assert (states["prepare"], states["compile"]) == ("COMPLETED", "FAILED")
+    marker = cluster.run_dir("layout") / "base" / "nxd" / ".complete"
+    assert marker.read_text() == ("model=meta-llama/Llama-2-7b-hf tp=8 converter=--convert_from_full_state "
+                                  "--hw_backend trn1 --coalesce_qkv True\n")
+    marker.write_text("model=meta-llama/Llama-2-7b-hf tp=8\n")  # as the prepare stage wrote it before issue 11
+
+    cluster.submit({**request, "resume": True})
+    states = {s: j["state"] for s, j in cluster.wait_all_ended("layout")["jobs"].items()}
+    assert states == dict.fromkeys(STAGES, "COMPLETED"), cluster.logs("layout")
+    conversions = [r for r in cluster.records("convert_checkpoints.py") if "--convert_from_full_state" in r["argv"]]
+    assert len(conversions) == 2 and "--coalesce_qkv" in conversions[1]["argv"]
+    assert marker.read_text().endswith("--coalesce_qkv True\n")
 
 
 def lambda_command(action: str, request: dict) -> str:

@@ -21,11 +21,13 @@ TRAINING_SCRIPT_OPTIONS = {
     "--qkv_linear", "--kv_replicator", "--use_gpu_compatible_precision", "--weight_decay", "--beta1", "--beta2",
     "--checkpoint_freq", "--checkpoint_dir", "--pretrained_weight", "--loading_step", "--num_kept_checkpoint",
     "--hidden_size", "--use_flash_attention", "--fuse_qkv", "--transpose_nki_inputs",
+    "--checkpoint_at_end",  # added by nxd-pretrain.patch
 }
 # Its store_true flags (they take no value).
 TRAINING_SCRIPT_FLAGS = {
     "--print_grad_norm", "--use_mix_precision", "--use_zero_1", "--sequence_parallel_enabled",
     "--selective_checkpoint_enabled", "--use_meta_device_init", "--qkv_linear", "--pretrained_weight",
+    "--checkpoint_at_end",
 }
 
 
@@ -40,7 +42,8 @@ def _request(name, **overrides):
         "baseModel": "meta-llama/Llama-2-7b-hf",
         "hfTokenSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:trainium-cpt-hf-AbCdEf",
         "exportS3Uri": "s3://my-ckpt-bucket/exports/pubmed-v1/", "reportS3Uri": "s3://my-ckpt-bucket/reports/pubmed-v1/",
-        "neuronRelease": "2.28.1", "partition": "trn",
+        "neuronRelease": "2.28.1", "partition": "trn", "maxTrainRestarts": 3,
+        "timeLimits": {"prepare": 120, "compile": 240, "train": 4320, "export": 180, "evaluate": 60}, "resume": False,
     }
     request.update(overrides)
     return request
@@ -121,6 +124,24 @@ def test_general_eval_set_may_be_null():
     ("neuronRelease", "2.28.1; id", "neuronRelease: must be a Neuron SDK release"),
     ("partition", "trn queue", "partition: must be a Slurm partition name"),
     ("partition", "--wrap=id", "partition: must be a Slurm partition name"),
+    ("maxTrainRestarts", -1, "maxTrainRestarts: must be an integer from 0 to 10 (got -1)"),
+    ("maxTrainRestarts", 11, "maxTrainRestarts: must be an integer from 0 to 10 (got 11)"),
+    ("maxTrainRestarts", 1.5, "maxTrainRestarts: must be an integer from 0 to 10 (got 1.5)"),
+    ("maxTrainRestarts", True, "maxTrainRestarts: must be an integer from 0 to 10 (got true)"),
+    ("timeLimits", 60, "timeLimits: must be an object with prepare, compile, train, export, evaluate (got 60)"),
+    ("timeLimits", {"prepare": 1, "compile": 1, "train": 1, "export": 1}, "timeLimits: missing field(s) evaluate"),
+    ("timeLimits", {"prepare": 1, "compile": 1, "train": 1, "export": 1, "evaluate": 1, "report": 1},
+     "timeLimits: unknown field(s) report (it has prepare, compile, train, export, evaluate)"),
+    ("timeLimits", {"prepare": 0, "compile": 1, "train": 1, "export": 1, "evaluate": 1},
+     "timeLimits.prepare: must be whole minutes, an integer from 1 to 43200 (got 0)"),
+    ("timeLimits", {"prepare": 1, "compile": 1, "train": 43201, "export": 1, "evaluate": 1},
+     "timeLimits.train: must be whole minutes, an integer from 1 to 43200 (got 43201)"),
+    ("timeLimits", {"prepare": 1, "compile": "1:00:00", "train": 1, "export": 1, "evaluate": 1},
+     'timeLimits.compile: must be whole minutes, an integer from 1 to 43200 (got "1:00:00")'),
+    ("timeLimits", {"prepare": 1, "compile": 1, "train": 1, "export": 90.5, "evaluate": 1},
+     "timeLimits.export: must be whole minutes, an integer from 1 to 43200 (got 90.5)"),
+    ("resume", "true", 'resume: must be true or false (got "true")'),
+    ("resume", 1, "resume: must be true or false (got 1)"),
 ])
 def test_each_bad_value_is_refused_naming_its_field(field, value, expected):
     assert expected in refused(_request("pubmed-v1", **{field: value}))
@@ -193,21 +214,25 @@ def test_max_steps_makes_the_schedule_end_at_the_minimum_learning_rate(steps, wa
         assert end == pytest.approx(min_lr, abs=lr / (total - warmup))  # within one step's decrement
 
 
-def test_compile_and_train_arguments_differ_only_in_steps_this_run(monkeypatch):
+def test_compile_and_train_arguments_differ_in_steps_loading_step_and_checkpoint_at_end(monkeypatch):
     monkeypatch.setenv("CPT_FSX", "/mnt/fsx")
     request = _request("pubmed-v1")
     compile_args = cpt_lib.training_arguments(request, "compile", "/nxd", "/run")
-    train_args = cpt_lib.training_arguments(request, "train", "/nxd", "/run")
+    train_args = cpt_lib.training_arguments(request, "train", "/nxd", "/run", 500)
+    assert train_args[-1] == "--checkpoint_at_end" and "--checkpoint_at_end" not in compile_args
     differences = [(i, a, b) for i, (a, b) in enumerate(zip(compile_args, train_args)) if a != b]
-    index = train_args.index("--steps_this_run") + 1
-    assert differences == [(index, "10", "1000")]
-    assert len(compile_args) == len(train_args)
+    steps, loading = train_args.index("--steps_this_run") + 1, train_args.index("--loading_step") + 1
+    assert differences == [(steps, "10", "1000"), (loading, "-1", "500")]
+    assert len(compile_args) == len(train_args) - 1
+    # The compile run never continues a checkpoint (graph extraction's outputs are invalid).
+    with pytest.raises(ValueError, match="compile loads none"):
+        cpt_lib.training_arguments(request, "compile", "/nxd", "/run", 500)
 
 
 def test_training_arguments_are_the_training_scripts_own(monkeypatch):
     monkeypatch.setenv("CPT_FSX", "/mnt/fsx")
     args = cpt_lib.training_arguments(_request("pubmed-v1"), "train", "/nxd", "/run")
-    assert args[0] == "/nxd/examples/training/llama/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py"
+    assert args[0] == "/run/scripts/tp_zero1_llama_hf_pretrain.py"  # the run's patched copy
     options = {}
     i = 1
     while i < len(args):
@@ -235,13 +260,14 @@ def test_training_arguments_are_the_training_scripts_own(monkeypatch):
         "--use_zero_1": True,
         "--sequence_parallel_enabled": True,
         "--selective_checkpoint_enabled": True,
-        "--fuse_qkv": "0",
+        "--fuse_qkv": "1",
         "--logging_interval": "10",
         "--checkpoint_dir": "/mnt/fsx/checkpoints/pubmed-v1",
         "--checkpoint_freq": "500",
         "--num_kept_checkpoint": "3",
-        "--loading_step": "latest_if_exists",
+        "--loading_step": "-1",
         "--pretrained_weight": True,
+        "--checkpoint_at_end": True,
     }
 
 

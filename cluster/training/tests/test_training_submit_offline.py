@@ -182,11 +182,12 @@ def test_submit_sends_the_chain_with_its_options(offline):
     assert result.json == {
         "run": "r1", "created": True,
         "jobs": {"prepare": "101", "compile": "102", "train": "103", "export": "104", "evaluate": "105"},
-        "runDir": str(run_dir), "neuronEnvironment": neuron_ready(offline),
+        "runDir": str(run_dir), "neuronEnvironment": neuron_ready(offline), "resumed": False, "resumeFrom": None,
     }
     calls = offline.slurm_calls()
     assert [c[0] for c in calls] == ["sbatch"] * 5
     expected_nodes = {"prepare": "1", "compile": "4", "train": "4", "export": "1", "evaluate": "1"}
+    limits = offline.request("r1")["timeLimits"]
     for index, (stage, call) in enumerate(zip(expected_nodes, calls)):
         args = call[1:]
         assert args[-2:] == [f"{run_dir}/scripts/stage-{stage}.sh", f"{run_dir}/request.json"]
@@ -194,9 +195,10 @@ def test_submit_sends_the_chain_with_its_options(offline):
         expected = [
             "--parsable", "--job-name", f"cpt-r1-{stage}", "--partition", "trn", "--exclusive",
             "--ntasks-per-node", "1", "--chdir", f"{run_dir}/work", "--output", f"{run_dir}/logs/{stage}-%j.out",
-            "--open-mode", "append", "--kill-on-invalid-dep=yes", "--nodes", expected_nodes[stage],
+            "--open-mode", "append", "--kill-on-invalid-dep=yes", "--time", str(limits[stage]),
+            "--nodes", expected_nodes[stage],
         ]
-        if stage == "train":
+        if stage in ("compile", "train"):
             expected.append("--requeue")
         if index:
             expected += ["--dependency", f"afterok:{100 + index}"]
@@ -208,7 +210,7 @@ def test_submit_sends_the_chain_with_its_options(offline):
     assert sorted(p.name for p in (run_dir / "scripts").iterdir()) == sorted([
         "stage-lib.sh", "stage-prepare.sh", "stage-compile.sh", "stage-train.sh", "stage-export.sh",
         "stage-evaluate.sh", "launch-training.sh", "cpt_lib.py", "hf_checkpoint.py", "evaluate_perplexity.py",
-        "render_report.py",
+        "render_report.py", "resume_data.py", "nxd-pretrain.patch",
     ])
 
 
@@ -244,8 +246,8 @@ def test_resubmitting_prints_the_recorded_jobs(offline):
     second = offline.cpt("submit", offline.request("r1", nodes=2, globalBatch=32))
     assert first.returncode == second.returncode == 0
     assert second.json == {**first.json, "created": False}
-    assert [c[0] for c in offline.slurm_calls()] == ["sbatch"] * 5
-    assert "differs from" in second.stderr
+    assert [c[0] for c in offline.slurm_calls() if c[0] != "scontrol"] == ["sbatch"] * 5  # scontrol: the chain's state
+    assert "differs from" in second.stderr and "in nodes, globalBatch:" in second.stderr
 
 
 def test_cancel_sends_every_job_to_scancel(offline):
@@ -268,3 +270,48 @@ def test_a_run_submitted_before_is_answered_even_after_the_environment_failed(of
     assert again.json["jobs"] == first.json["jobs"]
     assert again.json["neuronEnvironment"]["state"] == "failed"
     assert len([c for c in offline.slurm_calls()[calls:] if c[0] == "sbatch"]) == 0
+
+
+def test_a_run_name_with_checkpoints_but_no_chain_is_refused_unless_resumed(offline):
+    checkpoints = offline.fsx / "checkpoints" / "r1"
+    for step, done in ((500, True), (1000, True), (1500, False)):
+        (checkpoints / f"step_{step}").mkdir(parents=True)
+        if done:
+            (checkpoints / f"step_{step}" / "done").write_text("1")
+    result = offline.cpt("submit", offline.request("r1"))
+    assert_refused(result, status=1)
+    assert result.json["error"] == (
+        f"run r1 has no chain on this cluster ({offline.fsx}/trainium-cpt/runs/r1/jobs.json does not exist), but "
+        f"{checkpoints} holds checkpoints (newest step_1000): submit it with resume (`npm run submit -- --run r1 "
+        "--resume`) to continue from them, or choose another run name to start over")
+    assert offline.slurm_calls() == []
+    resumed = offline.cpt("submit", offline.request("r1", resume=True))
+    assert resumed.returncode == 0, resumed
+    assert (resumed.json["created"], resumed.json["resumed"], resumed.json["resumeFrom"]) == (True, True, "step_1000")
+    assert [c[0] for c in offline.slurm_calls()] == ["sbatch"] * 5
+
+
+def test_only_incomplete_checkpoints_are_named_as_such(offline):
+    (offline.fsx / "checkpoints" / "r1" / "step_20").mkdir(parents=True)
+    result = offline.cpt("submit", offline.request("r1"))
+    assert_refused(result, "holds checkpoints (newest step_20, not completed)", status=1)
+
+
+def test_a_fresh_run_with_resume_is_a_plain_submission(offline):
+    result = offline.cpt("submit", offline.request("r1", resume=True))
+    assert result.returncode == 0, result
+    assert (result.json["created"], result.json["resumed"], result.json["resumeFrom"]) == (True, False, None)
+
+
+def test_a_resumed_run_whose_stored_request_is_no_longer_valid_is_refused(offline):
+    run_dir = offline.fsx / "trainium-cpt" / "runs" / "r1"
+    run_dir.mkdir(parents=True)
+    old = offline.request("r1")
+    del old["timeLimits"]  # written by a bundle from before time limits
+    (run_dir / "request.json").write_text(json.dumps(old))
+    (offline.fsx / "checkpoints" / "r1" / "step_2").mkdir(parents=True)
+    (offline.fsx / "checkpoints" / "r1" / "step_2" / "done").write_text("1")
+    result = offline.cpt("submit", offline.request("r1", resume=True))
+    assert_refused(result, "cannot resume run r1: ", "missing field(s) timeLimits", "submit it under another run name",
+                   status=1)
+    assert offline.slurm_calls() == []

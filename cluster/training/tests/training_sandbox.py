@@ -6,12 +6,17 @@ Layout of one sandbox (a temporary directory):
     trainium-cpt/neuron-2.28.1           the Neuron environment at its default place, laid out as node-setup.sh
                                          builds it: a link to neuron-2.28.1.<time>.<pid>/ with installed.env,
     trainium-cpt/neuron-2.28.1/venv/bin/ python3, torchrun and neuron_parallel_compile (fakes),
-    trainium-cpt/neuron-2.28.1/neuronx-distributed/examples/training/llama/   and the files the scripts name
+    trainium-cpt/neuron-2.28.1/neuronx-distributed/examples/training/llama/   and the files the scripts name: the
+                                         example's training script is a stand-in made of the preimage of
+                                         nxd-pretrain.patch (its hunks' context and removed lines), which the
+                                         patch applies to; the fake torchrun (fake_torchrun.py) runs the patched copy
     trainium-cpt/neuron-2.28.1.state.json  node-setup.sh's record of the build (none by default: an environment
                                          built before builds were recorded; see set_neuron)
     datasets/pubmed/attempt-1/{train,eval_domain,eval_general}               load_from_disk-shaped folders
   bin/aws                                a fake AWS CLI (Secrets Manager answers a token; s3 cp copies into s3/,
                                          reading past --exclude and --content-type and their values)
+  bin/neuron-ls, bin/nccom-test          fakes of aws-neuronx-tools (CPT_NEURON_TOOLS): neuron-ls --json-output lists
+                                         the 16 devices of a trn1.32xlarge; nccom-test prints a result table
   s3/<bucket>/<key>                      what the fake `aws s3 cp` uploaded
   record.jsonl                           one JSON line per fake call: tool, argv, cwd, environment, findings
 
@@ -22,7 +27,9 @@ environment in place, records it ready and releases the jobs held for it on the 
 
 Knobs, as environment variables of a submission (Slurm hands the submitter's environment to the jobs):
   CPT_FAKE_FAIL             comma-separated fake names (torchrun, neuron_parallel_compile, convert_checkpoints.py,
-                            hf_checkpoint.py, evaluate_perplexity.py, aws) that exit 1
+                            hf_checkpoint.py, evaluate_perplexity.py, aws, nccom-test) that exit 1; NAME@STAGE only
+                            in that stage's job (its job name cpt-<run>-<stage>), NAME@STAGE.R only on its attempt
+                            with SLURM_RESTART_COUNT R (unset counts as 0). neuron-ls "fails" by listing 15 devices.
   CPT_FAKE_TRAIN_SLEEP      seconds the fake torchrun sleeps after writing each checkpoint, first attempt only
   CPT_FAKE_HF_TOKEN         what the fake Secrets Manager answers
 """
@@ -100,14 +107,19 @@ def completed(directory):
                 steps.append(int(m.group(1)))
     return sorted(steps)
 
+def fails(tool):
+    """CPT_FAKE_FAIL names `tool` for this job: NAME, NAME@STAGE or NAME@STAGE.RESTART (see training_sandbox.py)."""
+    stage = os.environ.get("SLURM_JOB_NAME", "").rsplit("-", 1)[-1]
+    restart = os.environ.get("SLURM_RESTART_COUNT") or "0"
+    wanted = {tool, f"{tool}@{stage}", f"{tool}@{stage}.{restart}"}
+    return any(entry in wanted for entry in os.environ.get("CPT_FAKE_FAIL", "").split(","))
+
 if name == "torchrun":
-    ckpt = value("--checkpoint_dir")
-    extract = os.environ.get("NEURON_EXTRACT_GRAPHS_ONLY")
-    found = completed(ckpt)
-    resumed = found[-1] if found and value("--loading_step") == "latest_if_exists" else None
-    record.update(resumed_from=f"step_{resumed}" if resumed else None, checkpoints_seen=found,
-                  pretrained_weight=os.path.isfile(os.path.join(ckpt, "pretrained_weight", ".complete")))
-if name in os.environ.get("CPT_FAKE_FAIL", "").split(","):
+    import runpy
+    runpy.run_path(@FAKE_TORCHRUN@, init_globals={"args": args, "record": record, "emit": emit, "fails": fails,
+                                                  "completed": completed}, run_name="__main__")
+    sys.exit(0)
+if fails(name) and name != "neuron-ls":
     emit(event="fail")
     print(f"{name}: simulated failure", file=sys.stderr)
     sys.exit(1)
@@ -116,35 +128,23 @@ emit(event="start")
 if name == "neuron_parallel_compile":
     os.environ["NEURON_EXTRACT_GRAPHS_ONLY"] = "1"
     os.execvp(args[0], args)
-elif name == "torchrun":
-    if not extract:
-        tp, every = int(value("--tensor_parallel_size")), int(value("--checkpoint_freq"))
-        kept, last = int(value("--num_kept_checkpoint")), int(value("--steps_this_run"))
-        restart = int(os.environ.get("SLURM_RESTART_COUNT", "0"))
-        for step in range((resumed or 0) + 1, last + 1):
-            if step % every:
-                continue
-            tag = Path(ckpt) / f"step_{step}"
-            (tag / "model").mkdir(parents=True, exist_ok=True)
-            for rank in range(tp):
-                (tag / "model" / f"dp_rank_00_tp_rank_{rank:02d}_pp_rank_00.pt").write_text(f"step {step}\n")
-            (tag / "checkpoint").write_text("1")
-            (tag / "done").write_text("1")
-            for old in completed(ckpt)[:-kept]:
-                shutil.rmtree(Path(ckpt) / f"step_{old}")
-            print(f"fake torchrun: wrote {tag}", flush=True)
-            if restart == 0:
-                time.sleep(float(os.environ.get("CPT_FAKE_TRAIN_SLEEP", "0")))
-        emit(event="end")
+elif name == "neuron-ls":
+    # neuron-ls --json-output on a trn1.32xlarge: 16 devices of 2 NeuronCores (tools/neuron-sys-tools/neuron-ls.rst,
+    # aws-neuron-sdk v2.28.1, shows the fields on a trn2); a failing node lists one device fewer.
+    assert args == ["--json-output"], args
+    count = 15 if fails(name) else 16
+    devices = [{"neuron_device": d, "bdf": f"{0x10 + d:02x}:1e.0", "connected_to": [(d + 15) % 16, (d + 1) % 16],
+                "nc_count": 2, "memory_size": 34359738368, "neuroncore_ids": [2 * d, 2 * d + 1],
+                "neuron_processes": []} for d in range(count)]
+    print(json.dumps(devices, indent=4))
+elif name == "nccom-test":
+    ranks = int(value("-r"))
+    print("     size(B)    count(elems)     type    time(us)    algbw(GB/s)    busbw(GB/s)")
+    print(f"    33554432        33554432    uint8         768          40.69          40.69   ({ranks} ranks)")
+    print("Avg bus bandwidth:      40.6901GB/s")
 elif name == "convert_checkpoints.py":
-    out = Path(value("--output_dir"))
-    if "--convert_from_full_state" in args:
-        (out / "model").mkdir(parents=True, exist_ok=True)
-        for rank in range(int(value("--tp_size"))):
-            (out / "model" / f"dp_rank_00_tp_rank_{rank:02d}_pp_rank_00.pt").write_text("base shard\n")
-    else:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "checkpoint.pt").write_text(f"full state of {value('--input_dir')}\n")
+    # Replays the real converter's recordings (fake_converter.py, fixtures/nxd-*.json); exits as it does.
+    os.execv(@REAL_PYTHON@, [@REAL_PYTHON@, @FAKE_CONVERTER@, *args])
 elif name == "hf_checkpoint.py":
     command = args[0]
     if command == "download":
@@ -222,6 +222,23 @@ if name == "sbatch":
 '''
 
 
+def patch_preimage(patch: Path) -> str:
+    """What a unified diff applies to, as far as it shows it: the context and removed lines of each hunk, in order,
+    one filler line between hunks (patch finds a hunk at an offset from the line its header names). Never the real
+    example's text beyond what the patch quotes."""
+    lines, in_hunk = [], False
+    for text in patch.read_text().splitlines():
+        if text.startswith("@@"):
+            if in_hunk:
+                lines.append("# (stand-in: the lines between two hunks of nxd-pretrain.patch)")
+            in_hunk = True
+        elif in_hunk and text[:1] in (" ", "-"):
+            lines.append(text[1:])
+        elif in_hunk and text == "":
+            lines.append("")
+    return "\n".join(lines) + "\n"
+
+
 class Result:
     def __init__(self, completed: subprocess.CompletedProcess):
         self.returncode = completed.returncode
@@ -258,15 +275,25 @@ class Sandbox:
         for d in (self.bin, self.neuron_build / "venv" / "bin", self.s3, tmp / "tmp", tmp / "home"):
             d.mkdir(parents=True, exist_ok=True)
         fake = self.bin / "fake.py"
-        fake.write_text(FAKE.replace("@PYTHON@", sys.executable).replace("@REAL_PYTHON@", repr(sys.executable)))
+        fake.write_text(FAKE.replace("@PYTHON@", sys.executable).replace("@REAL_PYTHON@", repr(sys.executable))
+                        .replace("@FAKE_TORCHRUN@", repr(str(TESTS / "fake_torchrun.py")))
+                        .replace("@FAKE_CONVERTER@", repr(str(TESTS / "fake_converter.py"))))
         fake.chmod(0o755)
         (self.bin / "aws").symlink_to(fake)
+        self.neuron_tools = tmp / "neuron-tools"
+        self.neuron_tools.mkdir()
+        for name in ("neuron-ls", "nccom-test"):
+            (self.neuron_tools / name).symlink_to(fake)
         for name in ("python3", "torchrun", "neuron_parallel_compile"):
             (self.neuron_build / "venv" / "bin" / name).symlink_to(fake)
         example = build_llama / "tp_zero1_llama_hf_pretrain"
         (example / "7B_config_llama2").mkdir(parents=True)
         (example / "7B_config_llama2" / "config.json").write_text(json.dumps(NXD_7B_CONFIG, indent=2))
-        (example / "tp_zero1_llama_hf_pretrain.py").write_text("# stand-in: the fake torchrun never runs it\n")
+        (example / "tp_zero1_llama_hf_pretrain.py").write_text(patch_preimage(TRAINING / "nxd-pretrain.patch"))
+        # The modules the example imports (the fake torchrun looks for them through PYTHONPATH).
+        (example / "logger.py").write_text("# stand-in\n")
+        for module in ("modeling_llama_nxd.py", "training_utils.py"):
+            (build_llama / module).write_text("# stand-in\n")
         (build_llama / "convert_checkpoints.py").write_text("# stand-in: the fake python3 never runs it\n")
         pins = read_pins()
         (self.neuron_build / "installed.env").write_text("\n".join(f"{k}={pins[k]}" for k in MARKER_KEYS) + "\n")
@@ -324,10 +351,13 @@ class Sandbox:
         return ["bash", str(NODE_SETUP), "head", RELEASE], env
 
     @staticmethod
-    def make_dataset(directory: Path) -> None:
+    def make_dataset(directory: Path, rows: int = 64) -> None:
+        """A save_to_disk-shaped folder of `rows` rows: the row count is where datasets' DatasetInfo keeps it
+        (splits.train.num_examples), where the fake torchrun reads it."""
         directory.mkdir(parents=True)
         (directory / "data-00000-of-00001.arrow").write_bytes(b"rows")
-        (directory / "dataset_info.json").write_text("{}")
+        (directory / "dataset_info.json").write_text(json.dumps({"splits": {"train": {
+            "name": "train", "num_examples": rows, "dataset_name": None}}}))
         (directory / "state.json").write_text(json.dumps({"_data_files": [{"filename": "data-00000-of-00001.arrow"}]}))
 
     def request(self, run: str, **overrides) -> dict:
@@ -341,7 +371,8 @@ class Sandbox:
             "baseModel": "meta-llama/Llama-2-7b-hf",
             "hfTokenSecretArn": "arn:aws:secretsmanager:us-east-2:123456789012:secret:trainium-cpt-hf-AbCdEf",
             "exportS3Uri": f"s3://ckpt-bucket/exports/{run}/", "reportS3Uri": f"s3://ckpt-bucket/reports/{run}/",
-            "neuronRelease": RELEASE, "partition": "trn",
+            "neuronRelease": RELEASE, "partition": "trn", "maxTrainRestarts": 2,
+            "timeLimits": {"prepare": 30, "compile": 60, "train": 600, "export": 60, "evaluate": 30}, "resume": False,
         }
         request.update(overrides)
         return request
@@ -354,6 +385,7 @@ class Sandbox:
             "LANG": "C.UTF-8",
             "CPT_FSX": str(self.fsx),
             "CPT_SLURM_BIN": SLURM_BIN,
+            "CPT_NEURON_TOOLS": str(self.neuron_tools),
             "CPT_TEST_RECORD": str(self.record),
             "CPT_TEST_S3": str(self.s3),
             "CPT_FAKE_HUB_CONFIG": json.dumps(HUB_7B_CONFIG),
@@ -445,6 +477,16 @@ def cancel_everything(slurm_conf: str) -> None:
             [f"{SLURM_BIN}/squeue", "-h", "-o", "%A"], capture_output=True, text=True, env=env, timeout=30
         ).stdout.split():
             time.sleep(0.2)
+    # A test whose stage drained the node (stage-lib.sh restart_or_fail) and ended before resuming it.
+    if node_state(slurm_conf).startswith("drain"):
+        scontrol(slurm_conf, "update", "NodeName=localhost", "State=RESUME")
+
+
+def node_state(slurm_conf: str) -> str:
+    """sinfo's state of the sandbox's one node (idle, mix, alloc, drain, drng, ...) and its reason."""
+    result = subprocess.run([f"{SLURM_BIN}/sinfo", "-h", "-N", "-n", "localhost", "-o", "%t %E"], capture_output=True,
+                            text=True, env={**os.environ, "SLURM_CONF": slurm_conf}, timeout=30)
+    return result.stdout.strip()
 
 
 # Fixtures, imported by the test modules (no conftest.py: see cluster/tests/node_setup_sandbox.py).
