@@ -15,6 +15,8 @@ import { scriptCommand, STAGES, SubmitRequest, TRAINING_ROOT } from '../lib/trai
 import { checkManifest } from '../lib/training/manifest';
 import { planRun, PlanSummary, trainingDefaults } from '../lib/training/plan';
 import { Overrides } from '../lib/training/requests';
+import { describeLimits } from '../lib/plan/time-limits';
+import { describeSavedSteps } from '../lib/training/saved-steps';
 
 const root = path.join(__dirname, '..');
 const SCRIPTS = path.join(root, 'cluster', 'training');
@@ -157,6 +159,8 @@ export function describeChain(preview: ChainPreview): string[] {
       `(${s.tokensPerStep.toLocaleString('en-US')} tokens/step, ${s.trainTokens.toLocaleString('en-US')} tokens); ` +
       `${r.nodes} nodes, TP ${r.tensorParallel}, DP ${s.dataParallel}, gradient accumulation ${s.gradientAccumulation}; ` +
       `warm-up ${r.warmupSteps}, checkpoint every ${r.checkpointEvery}, compile ${r.compileSteps} steps`,
+    `checkpoints at steps ${describeSavedSteps(s.savedSteps, r.checkpointsKept)}`,
+    `time limits: ${describeLimits(r.timeLimits)}; a failed train job requeues itself up to ${r.maxTrainRestarts} times`,
     ...preview.warnings.map((w) => `warning: ${w}`),
     `SSM command on the head node (AWS-RunShellScript): ${preview.command.slice(0, 110)}… (${preview.command.length} characters)`,
     'Slurm jobs, as cpt-run.sh submits them:',
@@ -164,9 +168,11 @@ export function describeChain(preview: ChainPreview): string[] {
   for (const job of preview.jobs) {
     const option = (name: string) => job.argv[job.argv.indexOf(name) + 1];
     const dependency = job.argv.includes('--dependency') ? option('--dependency') : 'none';
-    const requeue = job.argv.includes('--requeue') ? ', requeued on node failure' : '';
+    const requeue = job.argv.includes('--requeue') ? ', requeueable (a node failure, a failed preflight; train: a failed run)' : '';
+    const time = job.argv.find((a) => a === '--time' || a.startsWith('--time='));
+    const limit = time ? `, --time ${time === '--time' ? option('--time') : time.slice('--time='.length)}` : '';
     lines.push(
-      `  ${job.id}. ${job.stage.padEnd(8)} ${option('--nodes').padStart(2)} node(s), after ${dependency}${requeue}: ${path.basename(job.argv[job.argv.length - 2])}`,
+      `  ${job.id}. ${job.stage.padEnd(8)} ${option('--nodes').padStart(2)} node(s), after ${dependency}${limit}${requeue}: ${path.basename(job.argv[job.argv.length - 2])}`,
     );
   }
   const [script, ...args] = preview.trainArguments;

@@ -4,13 +4,16 @@
  *
  * Events (anything else is refused before any AWS call):
  *   {"action": "submit", "run": "<name>", "overrides"?: {"nodes": 8, "steps": 200, ...}}
+ *   {"action": "submit", "run": "<name>", "resume": true}   continues the run from its newest checkpoint (after a
+ *                                                     failed or cancelled chain), with its settings: no overrides
  *   {"action": "status", "run": "<name>"}
  *   {"action": "cancel", "run": "<name>"}
  *   {"action": "data-ready", "jobRunId": "jr_..."}   from the EventBridge rule on the tokenization job (when
  *                                                     autoSubmitOnDataReady is on): the run name is read from Glue.
  *
  * A submit reads the run's manifest (s3://<datasets>/datasets/<run>/manifest.json), works out the plan
- * (lib/training/plan.ts) and sends it; submitting a run again returns its existing jobs (created: false). Submit and
+ * (lib/training/plan.ts), with each stage's time limit, and sends it; submitting a run again returns its existing jobs
+ * (created: false), and the script refuses a run that has checkpoints unless the request resumes it. Submit and
  * status pass on the state of the run's Neuron environment (built on the cluster after its creation): before it is
  * ready, the chain's first job is held (heldJob), and it starts by itself when the build ends.
  */
@@ -19,7 +22,7 @@ import { GetJobRunCommand, GlueClient } from '@aws-sdk/client-glue';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { RUN_NAME_PATTERN } from '../../lib/data/job-arguments';
-import { NeuronEnvironmentState, REQUEST_VERSION, SubmitRequest } from '../../lib/training/contract';
+import { NeuronEnvironmentState, REQUEST_VERSION, SubmitRequest, TrainRestarts } from '../../lib/training/contract';
 import { readEnvironment, TrainingEnvironment } from '../../lib/training/environment';
 import { checkManifest, ManifestError, manifestKey } from '../../lib/training/manifest';
 import { planRun, PlanSummary, resolveSettings } from '../../lib/training/plan';
@@ -50,6 +53,11 @@ export interface SubmitResponse {
   readonly neuronEnvironment?: NeuronEnvironmentState;
   /** Set while the chain's first job is held until that environment is ready. */
   readonly heldJob?: ScriptAnswer<'submit'>['heldJob'];
+  /** As the script answered a resume: whether this chain continues the run, and from which checkpoint (null: none yet). */
+  readonly resumed?: boolean;
+  readonly resumeFrom?: string | null;
+  /** Why nothing was submitted (created false): the chain completed, or ended and continues with a resume. */
+  readonly message?: string;
   readonly commandId: string;
   readonly plan: PlanSummary;
   readonly warnings: readonly string[];
@@ -64,6 +72,8 @@ export interface StatusResponse {
   readonly run: string;
   readonly jobs: ScriptAnswer<'status'>['jobs'];
   readonly neuronEnvironment?: NeuronEnvironmentState;
+  /** The train job's restarts after failures, as the script reports them. */
+  readonly restarts?: TrainRestarts;
   readonly commandId: string;
 }
 
@@ -99,17 +109,17 @@ export function createHandler(clock: Clock = realClock) {
       let response: TrainingResponse;
       switch (request.action) {
         case 'submit':
-          response = await submit(env, request.run, request.overrides, clock, deadline);
+          response = await submit(env, request.run, request.overrides, request.resume ?? false, clock, deadline);
           break;
         case 'data-ready': {
           const jobName = env.tokenizeJobName;
           const run = await runOfJobRun(env, request.jobRunId);
-          response = { ...(await submit(env, run, undefined, clock, deadline)), trigger: { jobName: jobName as string, jobRunId: request.jobRunId } };
+          response = { ...(await submit(env, run, undefined, false, clock, deadline)), trigger: { jobName: jobName as string, jobRunId: request.jobRunId } };
           break;
         }
         case 'status': {
-          const { run, jobs, neuronEnvironment, commandId } = await runScript(ssm, target, 'status', { version: REQUEST_VERSION, run: request.run }, clock, deadline);
-          response = { action: 'status', run, jobs, ...(neuronEnvironment && { neuronEnvironment }), commandId };
+          const { run, jobs, neuronEnvironment, restarts, commandId } = await runScript(ssm, target, 'status', { version: REQUEST_VERSION, run: request.run }, clock, deadline);
+          response = { action: 'status', run, jobs, ...(neuronEnvironment && { neuronEnvironment }), ...(restarts && { restarts }), commandId };
           break;
         }
         case 'cancel': {
@@ -134,6 +144,7 @@ async function submit(
   env: TrainingEnvironment,
   run: string,
   overrides: Overrides | undefined,
+  resume: boolean,
   clock: Clock,
   deadline: number,
 ): Promise<SubmitResponse> {
@@ -147,6 +158,7 @@ async function submit(
     defaults: env.defaults,
     overrides,
     locations: { datasetsBucket: env.datasetsBucket, checkpointsBucket: env.checkpointsBucket, hfTokenSecretArn: env.hfTokenSecretArn },
+    resume,
   });
   logger.info('plan', { plan });
   const target = { instanceId: env.headNodeInstanceId, bundleDir: env.bundleDir };
@@ -160,6 +172,9 @@ async function submit(
     runDir: answer.runDir,
     ...(answer.neuronEnvironment && { neuronEnvironment: answer.neuronEnvironment }),
     ...(answer.heldJob && { heldJob: answer.heldJob }),
+    ...(answer.resumed !== undefined && { resumed: answer.resumed }),
+    ...(answer.resumeFrom !== undefined && { resumeFrom: answer.resumeFrom }),
+    ...(answer.message !== undefined && { message: answer.message }),
     commandId: answer.commandId,
     plan: plan.summary,
     warnings: plan.warnings,

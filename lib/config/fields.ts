@@ -11,6 +11,15 @@ export const NEURON_CORES_PER_NODE = 32;
 /** Llama 2 7B: 32 attention heads and a maximum context of 4,096 positions. */
 export const LLAMA2_ATTENTION_HEADS = 32;
 export const LLAMA2_MAX_SEQUENCE_LENGTH = 4096;
+/**
+ * Device memory of one NeuronCore-v2: a Trainium chip has 32 GiB for its two NeuronCore-v2 (Neuron documentation,
+ * "Trainium Architecture", release 2.28.1: about-neuron/arch/neuron-hardware/trainium.rst of aws-neuron/aws-neuron-sdk).
+ */
+export const NEURONCORE_MEMORY_GIB = 16;
+export const NEURONCORE_MEMORY_SOURCE =
+  'https://awsdocs-neuron.readthedocs-hosted.com/en/v2.28.1/about-neuron/arch/neuron-hardware/trainium.html (32 GiB of device memory per Trainium chip, 2 NeuronCore-v2 per chip)';
+/** The most times a train job requeues itself after a failure (maxTrainRestarts; the request's field of that name). */
+export const MAX_TRAIN_RESTARTS = 10;
 /** Neuron 2.29 ended support for NxD Core training and PyTorch/XLA training: 2.28 is the last release that trains. */
 export const LAST_TRAINING_NEURON_MINOR = 28;
 /** The ParallelCluster CloudFormation custom resource exists since 3.6.0. */
@@ -179,6 +188,11 @@ export const FIELDS = {
   checkpointsKept: field(z.number().int().min(1), {
     description: 'Newest checkpoints kept on FSx (all of them reach S3).',
     accepted: 'an integer of at least 1',
+  }),
+  maxTrainRestarts: field(z.number().int().min(0).max(MAX_TRAIN_RESTARTS), {
+    description:
+      'Times a failed train job requeues itself. A train job that fails for any reason but a bad request requeues itself from its newest checkpoint, up to this many times, draining the node that failed so that ParallelCluster replaces it; then the chain fails with the reason. `npm run status` shows the restarts.',
+    accepted: `an integer from 0 (never requeue) to ${MAX_TRAIN_RESTARTS}`,
   }),
   fsxStorageGiB: field(z.number().int().min(1200), {
     description: 'Capacity of the FSx for Lustre file system (PERSISTENT_2).',

@@ -17,7 +17,9 @@ import {
   ROW_BYTES_SOURCE,
   ROW_OFFSET_BYTES,
   rowBytes,
+  rowsOfTokens,
   tokensPerSecondPerNode,
+  trainingSeconds,
 } from './figures';
 import {
   DEFAULT_PRICING_REGION,
@@ -31,6 +33,10 @@ import {
 } from './prices';
 import { formatCount, formatNumber, formatPrice } from './numbers';
 import { LAUNCH_ALLOWANCE_SECONDS, LOGGING_INTERVAL_STEPS, stallThreshold, StallThreshold } from './stall-threshold';
+import { deriveTimeLimits, formatLimit, TimeLimits } from './time-limits';
+import { MAX_TIME_LIMIT_MINUTES, STAGES } from '../training/contract';
+import { memoryWarnings } from '../training/memory-fit';
+import { savedSteps } from '../training/saved-steps';
 
 /** Hours in a day of the DAILY budget (AWS Budgets resets it every day, UTC). */
 export const HOURS_PER_DAY = 24;
@@ -111,6 +117,10 @@ export interface RunEstimate {
     readonly gradientAccumulation: number;
   };
   readonly steps: { readonly perEpoch: number; readonly total: number; readonly epochs: number };
+  /** The steps the run saves a checkpoint at (lib/training/saved-steps.ts), and how many stay on FSx. */
+  readonly checkpoints: { readonly savedSteps: readonly number[]; readonly kept: number };
+  /** The Slurm time limit of each stage, as the training function derives it for this run. */
+  readonly timeLimits: TimeLimits;
   /** Tokens the run trains on: total steps × global batch × sequence length. */
   readonly tokensTrained: number;
   readonly throughput: { readonly tokensPerSecondPerNode: Range; readonly measured: boolean };
@@ -300,7 +310,7 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
     from = 'tokens';
     source = data.source ?? 'plannedTrainTokens';
     trainTokens = data.trainTokens;
-    rows = Math.floor(trainTokens / seq);
+    rows = rowsOfTokens(trainTokens, seq);
     if (rows < 1) {
       throw new PlanError(source, trainTokens, `fewer tokens than one row of sequenceLength ${seq}`, `at least ${seq} tokens`);
     }
@@ -361,7 +371,7 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
       source: 'assumption',
     });
   }
-  const trainingHours = range(tokensTrained / (nodes * perNode.high) / 3600, tokensTrained / (nodes * perNode.low) / 3600);
+  const trainingHours = range(trainingSeconds(tokensTrained, nodes, perNode.high) / 3600, trainingSeconds(tokensTrained, nodes, perNode.low) / 3600);
   const nodeHours = scale(trainingHours, nodes);
   note({
     id: 'hours',
@@ -375,7 +385,8 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
   // Storage.
   const bytesPerRow = rowBytes(seq);
   const datasetBytes = (rows + evalRows) * bytesPerRow;
-  const checkpoints = Math.ceil(total / config.checkpointEverySteps);
+  const saved = savedSteps(total, config.checkpointEverySteps);
+  const checkpoints = saved.length;
   const oneCheckpoint = checkpointBytes();
   const s3Bytes = datasetBytes + checkpoints * oneCheckpoint;
   const fsxNeededBytes = datasetBytes + Math.min(checkpoints, config.checkpointsKept) * oneCheckpoint;
@@ -516,6 +527,39 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
   });
 
   const stall = stallThreshold(config);
+  const timeLimits = deriveTimeLimits({
+    nodes,
+    steps: total,
+    globalBatch,
+    sequenceLength: seq,
+    checkpointEvery: config.checkpointEverySteps,
+    checkpointsKept: config.checkpointsKept,
+    measuredTokensPerSecondPerNode: config.measuredTokensPerSecondPerNode,
+    fsxThroughputPerTiB: config.fsxThroughputPerTiB,
+    fsxStorageGiB: config.fsxStorageGiB,
+    evalSets: config.generalCorpusPrefix === '' ? 1 : 2,
+  });
+  note({
+    id: 'time-limits',
+    text:
+      'each stage\'s Slurm time limit is its estimated work × the margin (TIME_LIMIT_MARGIN) plus fixed allowances (a job\'s start, a launch, loading a checkpoint), ' +
+      'rounded up to whole minutes: training at the slower throughput and every checkpoint save; the base model\'s download and conversion; the compilation of the ' +
+      'training graphs; the conversion and upload of each checkpoint kept on FSx; the base model and those checkpoints scored on the held-out sets on the CPUs. ' +
+      'The rates other than training are assumptions, not measured here; the training function sends the same limits with each run',
+    source: 'lib/plan/time-limits.ts (the constants and their bases); cluster/training/stage-*.sh (what each stage does)',
+  });
+  for (const stage of STAGES.filter((s) => timeLimits.stages[s].capped)) {
+    warnings.push(
+      `time limit: the ${stage} stage would need about ${formatLimit(Math.ceil(timeLimits.stages[stage].exactMinutes))}, more than the longest a request may set ` +
+        `(${formatLimit(MAX_TIME_LIMIT_MINUTES)}): its job stops at that limit and continues only as a restart or a resume; more nodes shorten it`,
+    );
+  }
+  warnings.push(
+    ...memoryWarnings(
+      { tensorParallel: config.tensorParallelDegree, sequenceLength: seq, microBatch: config.microBatchSize },
+      { tensorParallel: 'tensorParallelDegree', sequenceLength: 'sequenceLength', microBatch: 'microBatchSize' },
+    ),
+  );
   note({
     id: 'stall',
     text:
@@ -541,6 +585,8 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
       gradientAccumulation: globalBatch / (dataParallel * config.microBatchSize),
     },
     steps: { perEpoch, total, epochs: config.epochs },
+    checkpoints: { savedSteps: saved, kept: config.checkpointsKept },
+    timeLimits,
     tokensTrained,
     throughput: { tokensPerSecondPerNode: perNode, measured: measured !== undefined },
     trainingHours,

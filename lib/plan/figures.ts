@@ -40,6 +40,19 @@ export function tokensPerSecondPerNode(measured: number | undefined): { readonly
 }
 
 /**
+ * Training rows of `tokens` tokens: floor(tokens ÷ sequenceLength). The job packs documents into rows of exactly
+ * sequenceLength tokens and drops each partition's partial row (glue/src/cpt_data/packing.py).
+ */
+export function rowsOfTokens(tokens: number, sequenceLength: number): number {
+  return Math.floor(tokens / sequenceLength);
+}
+
+/** Seconds of training of `tokens` tokens on `nodes` nodes at `tokensPerSecondPerNode`: the plan's training time. */
+export function trainingSeconds(tokens: number, nodes: number, tokensPerSecondPerNode: number): number {
+  return tokens / (nodes * tokensPerSecondPerNode);
+}
+
+/**
  * The tokenization job's core path on one core (glue/benchmark.py, "job core path": parse JSON Lines, hold out,
  * tokenize with the Llama 2 tokenizer, pack rows of 4,096, build the Arrow batches), best of 3 over 8 MiB of the
  * sample corpus, measured on the development machine on 2026-11-28.

@@ -3,6 +3,9 @@ import type { CostLine, Range, RunEstimate } from './estimate';
 import { formatCount, formatNumber, formatUsd } from './numbers';
 import { HOURS_PER_MONTH } from './prices';
 import { describeStallDerivation } from './stall-threshold';
+import { describeStageTime, formatLimit } from './time-limits';
+import { STAGES } from '../training/contract';
+import { describeSavedSteps } from '../training/saved-steps';
 
 /**
  * The run plan as plain text for a terminal: aligned columns, thousands separators, USD, hours, and at the end every
@@ -96,6 +99,7 @@ export function formatPlan(e: RunEstimate, width = 118): string {
       ['left', 'right', 'left', 'left'],
     ),
   );
+  out.push(...hanging('  ', `checkpoints at steps ${describeSavedSteps(e.checkpoints.savedSteps, e.checkpoints.kept)} ${r('checkpoint')}`, width));
 
   const two = e.runTotal.low !== e.runTotal.high;
   const costRow = (line: CostLine): string[] =>
@@ -164,6 +168,12 @@ export function formatPlan(e: RunEstimate, width = 118): string {
   out.push(...hanging('  ', stallHead, width));
   out.push(...hanging('      ', describeStallDerivation(stall.derived), width));
 
+  out.push('', `Time limits of the chain's jobs (sbatch --time), as the training function sets them ${r('time-limits', 'throughput', 'checkpoint')}`);
+  for (const stage of STAGES) {
+    const time = e.timeLimits.stages[stage];
+    out.push(...hanging(`  ${stage.padEnd(10)}${formatLimit(time.minutes).padEnd(25)}`, describeStageTime(time), width));
+  }
+
   out.push('', `While deployed, per month of ${HOURS_PER_MONTH} hours (USD), trained or not`);
   out.push(
     ...renderTable(
@@ -191,7 +201,8 @@ export function formatSummary(e: RunEstimate): string {
   const region = e.regionFromConfig ? e.region : `${e.region} (region unset: assumed)`;
   const lines = [
     `trainium-cpt plan: ${formatCount(e.steps.total)} steps (${e.steps.epochs} epochs of ${formatCount(e.data.rows)} rows of ${formatCount(e.data.sequenceLength)} tokens) ` +
-      `on ${e.nodes} × ${e.instanceType}, ${between(e.trainingHours, (h) => formatNumber(h, 1))} h of training`,
+      `on ${e.nodes} × ${e.instanceType}, ${between(e.trainingHours, (h) => formatNumber(h, 1))} h of training; ` +
+      `${formatCount(e.checkpoints.savedSteps.length)} checkpoints; train time limit ${formatLimit(e.timeLimits.limits.train)}`,
     `trainium-cpt plan: run cost ${between(e.runTotal, formatUsd)} on-demand in ${region}; budgets (+${e.budgets.marginPercent}%): ` +
       `daily ${formatUsd(e.budgets.dailyUsd)} (a day of training ${formatUsd(e.dailyTotal)}), run ${formatUsd(e.budgets.runUsd)} (high total ${formatUsd(e.runTotal.high)}); ` +
       `stall alarm after ${e.stall.minutes} min` +

@@ -81,12 +81,17 @@ export interface StallThreshold {
   readonly derived: StallDerivation;
 }
 
+/** The throughput of the FSx for Lustre file system in bytes a second: fsxThroughputPerTiB MB/s × fsxStorageGiB ÷ 1024. */
+export function fsxThroughputBytesPerSecond(config: Pick<CptConfig, 'fsxThroughputPerTiB' | 'fsxStorageGiB'>): number {
+  return config.fsxThroughputPerTiB * FSX_BYTES_PER_MB * (config.fsxStorageGiB / GIB_PER_TIB);
+}
+
 /** The stall threshold the plan gives this configuration. */
 export function deriveStallThreshold(config: StallConfig): StallDerivation {
   const perNode = tokensPerSecondPerNode(config.measuredTokensPerSecondPerNode).low;
   const tokensPerWindow = LOGGING_INTERVAL_STEPS * config.globalBatchSize * config.sequenceLength;
   const loggingWindowSeconds = tokensPerWindow / (perNode * config.nodeCount);
-  const fsxBytesPerSecond = config.fsxThroughputPerTiB * FSX_BYTES_PER_MB * (config.fsxStorageGiB / GIB_PER_TIB);
+  const fsxBytesPerSecond = fsxThroughputBytesPerSecond(config);
   const bytes = checkpointBytes();
   const savesPerWindow = Math.ceil(LOGGING_INTERVAL_STEPS / config.checkpointEverySteps);
   const checkpointLoadSeconds = bytes / fsxBytesPerSecond;

@@ -24,6 +24,8 @@ export interface TrainingCommandLine {
   readonly run: string;
   /** Submit only: the settings given; every other one keeps the deployed configuration's. */
   readonly overrides: Overrides;
+  /** Submit only: continue the run from its newest checkpoint, with its settings (`--resume`; no overrides with it). */
+  readonly resume: boolean;
   /** Print the function's answer as JSON instead of text. */
   readonly json: boolean;
   /** `-c key=value` pairs, for loadConfig. */
@@ -47,6 +49,9 @@ export const OVERRIDE_FLAGS: Readonly<Record<OverrideKey, { readonly flag: strin
 };
 const KEY_OF_FLAG = new Map(Object.entries(OVERRIDE_FLAGS).map(([key, { flag }]) => [flag, key as OverrideKey]));
 
+/** Submit's flag without a value: the request resumes the run. */
+export const RESUME_FLAG = '--resume';
+
 const INTEGER = /^\d+$/;
 /** Decimal numbers, with an exponent allowed (learning rates are written 1.5e-4). No sign: nothing here is negative. */
 const DECIMAL = /^(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
@@ -60,13 +65,14 @@ const SUMMARY: Record<TrainingAction, string> = {
 export function usage(action: TrainingAction): string {
   const rows: [string, string][] = [['--run <name>', `the run, as tokenized (npm run tokenize): ${RUN_NAME_ACCEPTED}`]];
   if (action === 'submit') {
+    rows.push([RESUME_FLAG, 'continue the run from its newest checkpoint, after a failed or cancelled chain; it keeps its settings: no option below with it']);
     for (const [key, { flag }] of Object.entries(OVERRIDE_FLAGS)) rows.push([`${flag} <n>`, OVERRIDE_RULES[key as OverrideKey].accepted]);
   }
   rows.push(['--json', "print the function's answer as JSON"]);
   rows.push(['-c key=value', 'a configuration key, as for cdk (projectName, region, config=file.json, ...)']);
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
   return [
-    `Usage: npm run ${action} -- --run <name>${action === 'submit' ? ' [options]' : ''}`,
+    `Usage: npm run ${action} -- --run <name>${action === 'submit' ? ` [${RESUME_FLAG} | options]` : ''}`,
     '',
     SUMMARY[action],
     '',
@@ -89,6 +95,7 @@ export function parseTrainingArgs(argv: readonly string[]): TrainingCommandLine 
   const context: Record<string, string> = {};
   let help = false;
   let json = false;
+  let resume = false;
 
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
@@ -98,6 +105,12 @@ export function parseTrainingArgs(argv: readonly string[]): TrainingCommandLine 
     }
     if (arg === '--json') {
       json = true;
+      continue;
+    }
+    if (action === 'submit' && (arg === RESUME_FLAG || arg.startsWith(`${RESUME_FLAG}=`))) {
+      if (arg !== RESUME_FLAG) problems.push(`${JSON.stringify(arg)}: ${RESUME_FLAG} takes no value`);
+      else if (resume) problems.push(`${RESUME_FLAG}: given twice`);
+      resume = true;
       continue;
     }
     if (CONTEXT_FLAGS.includes(arg)) {
@@ -110,8 +123,9 @@ export function parseTrainingArgs(argv: readonly string[]): TrainingCommandLine 
     const [flag, inline] = splitInline(arg);
     const accepted = flag === '--run' || (action === 'submit' && KEY_OF_FLAG.has(flag));
     if (!accepted) {
-      const also = action === 'submit' ? [...KEY_OF_FLAG.keys()] : [];
-      const forSubmit = action !== 'submit' && KEY_OF_FLAG.has(flag) ? ` (${flag} is an option of npm run submit)` : '';
+      const also = action === 'submit' ? [RESUME_FLAG, ...KEY_OF_FLAG.keys()] : [];
+      const forSubmit =
+        action !== 'submit' && (KEY_OF_FLAG.has(flag) || flag === RESUME_FLAG) ? ` (${flag} is an option of npm run submit)` : '';
       problems.push(`${JSON.stringify(arg)}: not an option${forSubmit}. Accepted: ${['--run', ...also, '--json', '-c key=value', '--help'].join(', ')}`);
       // Its value, if it has one, is not a second problem.
       if (flag.startsWith('--') && inline === undefined && rest[i + 1] !== undefined && !rest[i + 1].startsWith('-')) i++;
@@ -128,7 +142,7 @@ export function parseTrainingArgs(argv: readonly string[]): TrainingCommandLine 
     if (given.has(flag)) problems.push(`${flag}: given twice (${JSON.stringify(given.get(flag))} and ${JSON.stringify(value)})`);
     given.set(flag, value);
   }
-  if (help) return { action, run: given.get('--run') ?? '', overrides: {}, json, context, help };
+  if (help) return { action, run: given.get('--run') ?? '', overrides: {}, resume, json, context, help };
 
   const run = given.get('--run');
   if (run === undefined) problems.push(`--run: missing. Accepted: ${RUN_NAME_ACCEPTED}`);
@@ -143,8 +157,15 @@ export function parseTrainingArgs(argv: readonly string[]): TrainingCommandLine 
     if (syntax.test(text) && OVERRIDE_RULES[key].schema.safeParse(value).success) overrides[key] = value;
     else problems.push(`${flag} = ${JSON.stringify(text)}: not accepted. Accepted: ${acceptedFor(flag)}`);
   }
+  const overrideFlags = [...given.keys()].filter((flag) => KEY_OF_FLAG.has(flag));
+  if (resume && overrideFlags.length > 0) {
+    problems.push(
+      `${RESUME_FLAG} with ${overrideFlags.join(', ')}: a resumed run keeps the settings it was first submitted with. ` +
+        `Accepted: ${RESUME_FLAG} alone, or the options without ${RESUME_FLAG}`,
+    );
+  }
   if (problems.length > 0) throw new UsageError(action, problems);
-  return { action, run: run as string, overrides, json, context, help };
+  return { action, run: run as string, overrides, resume, json, context, help };
 }
 
 /** A problem of plan.ts (worded with override keys) in the words of the command line (flags). */

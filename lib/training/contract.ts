@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FSX_MOUNT_DIR } from '../cluster/cluster-config';
+import { MAX_TRAIN_RESTARTS } from '../config/fields';
 
 /**
  * The contract between the training Lambda and the head-node script `cpt-run.sh` (cluster/training/): the one command
@@ -35,6 +36,13 @@ export const NEURON_ENVIRONMENT_SERVICE = 'trainium-cpt-neuron-environment';
 export const STAGES = ['prepare', 'compile', 'train', 'export', 'evaluate'] as const;
 export type Stage = (typeof STAGES)[number];
 
+/** Slurm time limits (sbatch --time) are whole minutes from 1 to this: 30 days. */
+export const MAX_TIME_LIMIT_MINUTES = 43_200;
+export { MAX_TRAIN_RESTARTS };
+
+/** The Slurm time limit of each stage's job, in whole minutes (1 to MAX_TIME_LIMIT_MINUTES), in STAGES order. */
+export type StageTimeLimits = { readonly [S in Stage]: number };
+
 /** What `submit` asks the script for (field order as in the contract). */
 export interface SubmitRequest {
   readonly version: typeof REQUEST_VERSION;
@@ -61,6 +69,18 @@ export interface SubmitRequest {
   readonly neuronRelease: string;
   /** Slurm partition (the ParallelCluster queue). */
   readonly partition: string;
+  /**
+   * Times the train job requeues itself after a failure (0 to MAX_TRAIN_RESTARTS): from its newest checkpoint, after
+   * draining the node that failed; then the chain fails with the reason.
+   */
+  readonly maxTrainRestarts: number;
+  /** Each stage's Slurm time limit, derived from the plan (lib/plan/time-limits.ts). */
+  readonly timeLimits: StageTimeLimits;
+  /**
+   * The request continues the run (after a failed or cancelled chain, or when the run already has checkpoints): the
+   * script refuses a run name that has checkpoints unless this is true.
+   */
+  readonly resume: boolean;
 }
 
 /** What `status` and `cancel` ask for. */
@@ -121,6 +141,26 @@ export type NeuronEnvironmentState = z.infer<typeof NEURON_ENVIRONMENT>;
 /** What a held job waits for: `neuron-<release>`, the Neuron environment of that release. */
 const waitsFor = z.string().regex(/^neuron-\d+\.\d+\.\d+$/);
 
+/**
+ * The train job's restarts: `count` of at most `max` (the request's maxTrainRestarts), and one entry per failed
+ * attempt: its exit code (null when Slurm recorded none, as after a node failure), why, the nodes drained, and when.
+ */
+export const TRAIN_RESTARTS = z.looseObject({
+  count: z.number().int().nonnegative(),
+  max: z.number().int().nonnegative(),
+  history: z.array(
+    z.looseObject({
+      attempt: z.number().int().positive(),
+      jobId,
+      exitCode: z.number().int().nullable(),
+      reason: z.string(),
+      drainedNodes: z.array(z.string()),
+      time: z.string(),
+    }),
+  ),
+});
+export type TrainRestarts = z.infer<typeof TRAIN_RESTARTS>;
+
 /** The script's answers. Extra fields are allowed (and passed on): the script may say more than the contract. */
 export const SCRIPT_RESULTS = {
   submit: z.looseObject({
@@ -131,6 +171,12 @@ export const SCRIPT_RESULTS = {
     neuronEnvironment: NEURON_ENVIRONMENT.optional(),
     /** Present while the chain's first job is held until the Neuron environment is ready. */
     heldJob: z.looseObject({ stage: z.enum(STAGES), id: jobId, waitsFor }).optional(),
+    /** True when this chain continues the run (a resume request that found something to continue). */
+    resumed: z.boolean().optional(),
+    /** The newest completed checkpoint training resumes from ("step_1500"), or null: from the base model. */
+    resumeFrom: z.string().nullable().optional(),
+    /** Why nothing was submitted for a run submitted before: its chain completed, or ended and awaits a resume. */
+    message: z.string().optional(),
   }),
   status: z.looseObject({
     run: z.string(),
@@ -145,6 +191,8 @@ export const SCRIPT_RESULTS = {
       }),
     ),
     neuronEnvironment: NEURON_ENVIRONMENT.optional(),
+    /** The train job's restarts after failures, when it has run. */
+    restarts: TRAIN_RESTARTS.optional(),
   }),
   cancel: z.looseObject({ run: z.string(), cancelled: z.array(jobId) }),
 } as const;

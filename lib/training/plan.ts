@@ -1,8 +1,11 @@
 import { NEURON_CORES_PER_NODE } from '../config/fields';
 import { CptConfig } from '../config/schema';
 import { QUEUE_NAME } from '../cluster/cluster-config';
-import { REQUEST_VERSION, SubmitRequest } from './contract';
+import { deriveTimeLimits, formatLimit, TimeLimits } from '../plan/time-limits';
+import { MAX_TIME_LIMIT_MINUTES, REQUEST_VERSION, STAGES, SubmitRequest } from './contract';
 import { datasetPathOnCluster, ManifestFacts } from './manifest';
+import { memoryWarnings } from './memory-fit';
+import { savedSteps } from './saved-steps';
 import { InvalidRequestError, OVERRIDE_KEYS, OVERRIDE_RULES, OverrideKey, Overrides, TrainingDefaults } from './requests';
 
 /**
@@ -36,6 +39,10 @@ export function trainingDefaults(config: CptConfig): TrainingDefaults {
     baseModel: config.baseModelId,
     neuronRelease: config.neuronSdkVersion,
     partition: QUEUE_NAME,
+    maxTrainRestarts: config.maxTrainRestarts,
+    ...(config.measuredTokensPerSecondPerNode !== undefined && { measuredTokensPerSecondPerNode: config.measuredTokensPerSecondPerNode }),
+    fsxThroughputPerTiB: config.fsxThroughputPerTiB,
+    fsxStorageGiB: config.fsxStorageGiB,
   };
 }
 
@@ -159,11 +166,18 @@ export interface PlanSummary {
   readonly attempt: string;
   /** The overrides that were applied. */
   readonly overrides: Overrides;
+  /**
+   * The steps the run saves a checkpoint at: the multiples of checkpointEvery up to steps, and steps itself (every
+   * run ends with its last step saved). The newest checkpointsKept stay on FSx; all reach S3.
+   */
+  readonly savedSteps: number[];
 }
 
 export interface TrainingPlan {
   readonly request: SubmitRequest;
   readonly summary: PlanSummary;
+  /** How each stage's time limit (request.timeLimits) was derived. */
+  readonly timeLimits: TimeLimits;
   /** Things that will work, but probably not as intended. */
   readonly warnings: readonly string[];
 }
@@ -174,6 +188,8 @@ export interface PlanInput {
   readonly defaults: TrainingDefaults;
   readonly overrides?: Overrides;
   readonly locations: Locations;
+  /** Continue the run from its newest checkpoint (default false). */
+  readonly resume?: boolean;
 }
 
 /** The request for the head-node script, with its summary. Throws InvalidRequestError when the settings cannot run. */
@@ -195,10 +211,33 @@ export function planRun(input: PlanInput): TrainingPlan {
     warnings.push(`the training set (${rows} rows) is smaller than one global batch (${settings.globalBatch}): each step repeats rows`);
   }
   if (settings.checkpointEvery > steps) {
-    warnings.push(`checkpointEvery ${settings.checkpointEvery} is more than the run's ${steps} steps: only the final checkpoint is written`);
+    warnings.push(
+      `checkpointEvery ${settings.checkpointEvery} is more than the run's ${steps} steps: the run saves exactly one checkpoint, the final one (step ${steps}); ` +
+        'a failure before it restarts training from the base model',
+    );
   }
+  warnings.push(...memoryWarnings(settings, { tensorParallel: 'tensorParallel', sequenceLength: 'sequenceLength', microBatch: 'microBatch' }));
 
   const dataParallel = dataParallelDegree(settings.nodes, settings.tensorParallel);
+  const timeLimits = deriveTimeLimits({
+    nodes: settings.nodes,
+    steps,
+    globalBatch: settings.globalBatch,
+    sequenceLength: settings.sequenceLength,
+    checkpointEvery: settings.checkpointEvery,
+    checkpointsKept: settings.checkpointsKept,
+    measuredTokensPerSecondPerNode: defaults.measuredTokensPerSecondPerNode,
+    fsxThroughputPerTiB: defaults.fsxThroughputPerTiB,
+    fsxStorageGiB: defaults.fsxStorageGiB,
+    evalSets: manifest.evalGeneral ? 2 : 1,
+  });
+  for (const stage of STAGES.filter((s) => timeLimits.stages[s].capped)) {
+    warnings.push(
+      `the ${stage} stage would need about ${formatLimit(Math.ceil(timeLimits.stages[stage].exactMinutes))}, more than the longest time limit a request may set ` +
+        `(${formatLimit(MAX_TIME_LIMIT_MINUTES)}): its job stops at that limit and continues from its newest checkpoint only as a restart (maxTrainRestarts) ` +
+        `or with npm run submit -- --run ${run} --resume; more nodes shorten it`,
+    );
+  }
   const onCluster = (uri: string) => datasetPathOnCluster(uri, locations.datasetsBucket);
   const request: SubmitRequest = {
     version: REQUEST_VERSION,
@@ -227,6 +266,9 @@ export function planRun(input: PlanInput): TrainingPlan {
     reportS3Uri: `s3://${locations.checkpointsBucket}/${REPORTS_PREFIX}${run}/`,
     neuronRelease: defaults.neuronRelease,
     partition: defaults.partition,
+    maxTrainRestarts: defaults.maxTrainRestarts,
+    timeLimits: timeLimits.limits,
+    resume: input.resume ?? false,
   };
   const summary: PlanSummary = {
     dataParallel,
@@ -241,6 +283,7 @@ export function planRun(input: PlanInput): TrainingPlan {
     evalGeneralRows: manifest.evalGeneral?.rows ?? 0,
     attempt: manifest.attempt,
     overrides: Object.fromEntries(OVERRIDE_KEYS.filter((k) => overrides[k] !== undefined).map((k) => [k, overrides[k]])),
+    savedSteps: savedSteps(steps, settings.checkpointEvery),
   };
-  return { request, summary, warnings };
+  return { request, summary, timeLimits, warnings };
 }

@@ -68,7 +68,8 @@ export type Overrides = { -readonly [K in OverrideKey]?: number };
 
 /** The events the Lambda serves: one of these objects, and nothing else in them. */
 const EVENT_SCHEMAS = {
-  submit: z.strictObject({ action: z.literal('submit'), run: runName, overrides: overridesSchema.optional() }),
+  /** `resume: true` continues the run (its newest checkpoint); it keeps the run's settings, so it takes no overrides. */
+  submit: z.strictObject({ action: z.literal('submit'), run: runName, overrides: overridesSchema.optional(), resume: z.boolean().optional() }),
   status: z.strictObject({ action: z.literal('status'), run: runName }),
   cancel: z.strictObject({ action: z.literal('cancel'), run: runName }),
   /** From the EventBridge rule on the tokenization job: its run succeeded; `--run` is read from Glue. */
@@ -78,7 +79,7 @@ const EVENT_SCHEMAS = {
 export type EventAction = keyof typeof EVENT_SCHEMAS;
 export const EVENT_ACTIONS = Object.keys(EVENT_SCHEMAS) as EventAction[];
 
-export type SubmitEvent = { action: 'submit'; run: string; overrides?: Overrides };
+export type SubmitEvent = { action: 'submit'; run: string; overrides?: Overrides; resume?: boolean };
 export type TrainingEvent =
   | SubmitEvent
   | { action: 'status'; run: string }
@@ -91,6 +92,7 @@ function acceptedAt(path: readonly PropertyKey[]): string {
   if (first === 'action') return EVENT_ACTIONS.join(' | ');
   if (first === 'run') return RUN_NAME_ACCEPTED;
   if (first === 'jobRunId') return 'a Glue job run ID (jr_ and hexadecimal digits)';
+  if (first === 'resume') return 'true (continue the run from its newest checkpoint, with its settings) or false';
   if (first === 'overrides' && second === undefined) return `an object of ${OVERRIDE_KEYS.join(', ')}`;
   if (first === 'overrides' && second in OVERRIDE_RULES) return OVERRIDE_RULES[second as OverrideKey].accepted;
   return 'see the training Lambda documentation';
@@ -111,7 +113,17 @@ export function parseEvent(event: unknown): TrainingEvent {
   }
   const result = EVENT_SCHEMAS[action as EventAction].safeParse(event);
   if (!result.success) throw new InvalidRequestError(describeIssues(result.error.issues, event, acceptedAt));
-  return result.data as TrainingEvent;
+  const parsed = result.data as TrainingEvent;
+  if (parsed.action === 'submit' && parsed.resume === true) {
+    const given = OVERRIDE_KEYS.filter((key) => parsed.overrides?.[key] !== undefined);
+    if (given.length > 0) {
+      throw new InvalidRequestError([
+        `resume = true and overrides (${given.join(', ')}): a resumed run keeps the settings it was first submitted with. ` +
+          'Accepted: resume alone, or overrides without resume',
+      ]);
+    }
+  }
+  return parsed;
 }
 
 /**
@@ -140,6 +152,11 @@ export const TRAINING_DEFAULTS_SCHEMA = z.strictObject({
   baseModel: FIELDS.baseModelId.schema,
   neuronRelease: FIELDS.neuronSdkVersion.schema,
   partition: z.string().regex(/^[a-z][a-z0-9-]{0,24}$/),
+  maxTrainRestarts: FIELDS.maxTrainRestarts.schema,
+  // What the stages' time limits rest on (lib/plan/time-limits.ts), besides the run's settings.
+  measuredTokensPerSecondPerNode: FIELDS.measuredTokensPerSecondPerNode.schema,
+  fsxThroughputPerTiB: FIELDS.fsxThroughputPerTiB.schema,
+  fsxStorageGiB: FIELDS.fsxStorageGiB.schema,
 });
 export type TrainingDefaults = z.infer<typeof TRAINING_DEFAULTS_SCHEMA>;
 

@@ -3,8 +3,10 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CptConfig } from '../config/schema';
 import { CommandError, describeFailure, EXIT_CODES } from '../shared/command-line';
 import { stackNames } from '../stack-names';
-import { NeuronEnvironmentState, STAGES } from './contract';
-import { describeNeuronEnvironment, describeWaitsFor } from './neuron-status';
+import { NeuronEnvironmentState, STAGES, StageTimeLimits, TrainRestarts } from './contract';
+import { describeNeuronEnvironment, describeWaitsFor, utcMinute } from './neuron-status';
+import { describeLimits } from '../plan/time-limits';
+import { describeSavedSteps } from './saved-steps';
 import { inFlags, parseTrainingArgs, TrainingCommandLine, usage, UsageError } from './cli-args';
 import { PlanSummary, resolveSettings, trainingDefaults } from './plan';
 import { InvalidRequestError } from './requests';
@@ -51,9 +53,14 @@ export async function trainingCommand(argv: readonly string[], deps: TrainingCom
   const stackName = stackNames(config).training;
   const functionName = await resolveFunction(cloudFormation, stackName);
   const event =
-    line.action === 'submit' && Object.keys(line.overrides).length > 0
-      ? { action: line.action, run: line.run, overrides: line.overrides }
-      : { action: line.action, run: line.run };
+    line.action !== 'submit'
+      ? { action: line.action, run: line.run }
+      : {
+          action: line.action,
+          run: line.run,
+          ...(Object.keys(line.overrides).length > 0 && { overrides: line.overrides }),
+          ...(line.resume && { resume: true }),
+        };
   const answer = await invoke(lambda, functionName, event, line.action);
   if (line.json) deps.print(JSON.stringify(answer, null, 2));
   else for (const text of describeAnswer(line.action, answer)) deps.print(text);
@@ -121,7 +128,12 @@ async function invoke(lambda: LambdaClient, functionName: string, event: object,
 export function describeAnswer(action: string, answer: Record<string, unknown>): string[] {
   const run = String(answer.run);
   if (action === 'status') {
-    return describeStatus(run, answer.jobs as Record<string, StageStatus>, answer.neuronEnvironment as NeuronEnvironmentState | undefined);
+    return describeStatus(
+      run,
+      answer.jobs as Record<string, StageStatus>,
+      answer.neuronEnvironment as NeuronEnvironmentState | undefined,
+      answer.restarts as TrainRestarts | undefined,
+    );
   }
   if (action === 'cancel') {
     const cancelled = (answer.cancelled as string[]) ?? [];
@@ -147,12 +159,15 @@ function describeSubmit(run: string, answer: Record<string, unknown>): string[] 
   const held = answer.heldJob as { stage: string; id: string; waitsFor: string } | undefined;
   const environment = answer.neuronEnvironment as NeuronEnvironmentState | undefined;
   const lines: string[] = [];
+  const resumeLine = describeResume(run, answer);
   const chain = STAGES.map((stage) => `${stage} ${jobs[stage]}${held?.stage === stage ? ' (held)' : ''}`).join(' → ');
   const waiting = held
     ? `It waits for ${describeWaitsFor(held.waitsFor)}: ${held.stage} (job ${held.id}) is held, and the chain starts by itself when the environment is ready.`
     : undefined;
   if (answer.created === false) {
     lines.push(`Run ${run} was submitted before: these are its jobs. This request changed nothing (its options were not applied).`);
+    if (typeof answer.message === 'string') lines.push(`  ${oneLine(answer.message)}`);
+    if (resumeLine) lines.push(resumeLine);
     if (waiting) lines.push(waiting);
     lines.push(`  Jobs         ${chain}`);
     lines.push(`  Run folder   ${answer.runDir}`);
@@ -162,7 +177,8 @@ function describeSubmit(run: string, answer: Record<string, unknown>): string[] 
       plan.stepsFrom === 'steps'
         ? `set by --steps: ${plan.epochs.toFixed(3)} epochs`
         : `${request.steps} step${request.steps === 1 ? '' : 's'} cover ${plan.epochs.toFixed(3)} epochs of ${n(plan.trainRows)} rows`;
-    lines.push(`Run ${run}: submitted.${waiting ? ` ${waiting}` : ''}`);
+    lines.push(`Run ${run}: ${request.resume === true ? 'submitted again, to continue it' : 'submitted'}.${waiting ? ` ${waiting}` : ''}`);
+    if (resumeLine) lines.push(resumeLine);
     lines.push(`  Data         ${plan.attempt}: ${n(plan.trainRows)} training rows; evaluation on ${n(plan.evalDomainRows)} domain and ${n(plan.evalGeneralRows)} general rows`);
     lines.push(`  Parallelism  ${request.nodes} nodes, tensor parallel ${request.tensorParallel}, data parallel ${plan.dataParallel}`);
     lines.push(
@@ -170,7 +186,19 @@ function describeSubmit(run: string, answer: Record<string, unknown>): string[] 
     );
     lines.push(`  Steps        ${n(request.steps as number)} (${stepsFrom}); ${n(plan.trainTokens)} tokens in all`);
     lines.push(`  Schedule     ${request.warmupSteps} warm-up steps to ${request.learningRate}, then decay to ${request.minLearningRate}`);
-    lines.push(`  Checkpoints  every ${request.checkpointEvery} steps; the newest ${request.checkpointsKept} kept on FSx, all of them in S3`);
+    const saved = plan.savedSteps;
+    lines.push(
+      saved
+        ? `  Checkpoints  at steps ${describeSavedSteps(saved, request.checkpointsKept as number)}, all of them in S3`
+        : `  Checkpoints  every ${request.checkpointEvery} steps; the newest ${request.checkpointsKept} kept on FSx, all of them in S3`,
+    );
+    const limits = request.timeLimits as StageTimeLimits | undefined;
+    if (limits) lines.push(`  Time limits  ${describeLimits(limits)}`);
+    if (typeof request.maxTrainRestarts === 'number') {
+      lines.push(
+        `  Restarts     ${request.maxTrainRestarts === 0 ? 'none: a failed train job fails the chain' : `a failed train job requeues itself up to ${request.maxTrainRestarts} time${request.maxTrainRestarts === 1 ? '' : 's'} from its newest checkpoint`}`,
+      );
+    }
     lines.push(`  Jobs         ${chain}`);
     lines.push(`  Run folder   ${answer.runDir}`);
     lines.push(`  Model        ${request.exportS3Uri}`);
@@ -182,7 +210,50 @@ function describeSubmit(run: string, answer: Record<string, unknown>): string[] 
   return lines;
 }
 
-function describeStatus(run: string, jobs: Record<string, StageStatus>, environment: NeuronEnvironmentState | undefined): string[] {
+/** Text from the cluster on one line of a terminal: runs of white space as one space, other control characters as `?`. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').trim();
+}
+
+/** What the script answered a resume: the checkpoint training continues from, or that there was none. */
+function describeResume(run: string, answer: Record<string, unknown>): string | undefined {
+  const request = (answer.request ?? {}) as Record<string, unknown>;
+  if (answer.resumed === undefined && request.resume !== true) return undefined;
+  // A chain still in place: this request changed nothing, and there was nothing to resume yet.
+  if (answer.created === false && answer.resumed !== true) return undefined;
+  if (answer.resumed === true) {
+    const from = answer.resumeFrom;
+    return typeof from === 'string'
+      ? `  Resumed      from checkpoint ${from}, the newest completed one of run ${run}`
+      : `  Resumed      with no completed checkpoint yet: training starts again from the base model`;
+  }
+  return `  Resumed      no: the script found nothing to continue (resumed: ${JSON.stringify(answer.resumed ?? null)})`;
+}
+
+/**
+ * The train job's restarts, one line each: "train restarted 2 of 3 times: attempt 1 exit 1 at 2026-01-01 12:00 UTC:
+ * reason; drained ip-10-0-1-5", the later attempts on lines of their own.
+ */
+export function describeRestarts(restarts: TrainRestarts): string[] {
+  const head =
+    restarts.count === 0
+      ? `train has not restarted (up to ${restarts.max} restart${restarts.max === 1 ? '' : 's'})`
+      : `train restarted ${restarts.count} of ${restarts.max} time${restarts.max === 1 ? '' : 's'}${restarts.count >= restarts.max ? ' (no restart left)' : ''}`;
+  const attempts = restarts.history.map((h) => {
+    const exit = h.exitCode === null ? 'without an exit code' : `exit ${h.exitCode}`;
+    const drained = h.drainedNodes.length > 0 ? `; drained ${h.drainedNodes.join(', ')}` : '';
+    return `attempt ${h.attempt} ${exit} at ${oneLine(utcMinute(h.time))}: ${oneLine(h.reason) || 'no reason given'}${oneLine(drained)}`;
+  });
+  if (attempts.length === 0) return [`  ${head}`];
+  return [`  ${head}: ${attempts[0]}`, ...attempts.slice(1).map((a) => `    ${a}`)];
+}
+
+function describeStatus(
+  run: string,
+  jobs: Record<string, StageStatus>,
+  environment: NeuronEnvironmentState | undefined,
+  restarts: TrainRestarts | undefined,
+): string[] {
   const stages = [...STAGES.filter((s) => s in jobs), ...Object.keys(jobs).filter((s) => !(STAGES as readonly string[]).includes(s))];
   const neuron = environment ? [describeNeuronEnvironment(environment)] : [];
   if (stages.length === 0) return [`Run ${run}: no job.`, ...neuron];
@@ -193,6 +264,7 @@ function describeStatus(run: string, jobs: Record<string, StageStatus>, environm
   return [
     `Run ${run}:`,
     ...rows.map((r) => `  ${r[0].padEnd(widths[0])}${r[1].padEnd(widths[1])}${r[2].padEnd(widths[2])}${r[3]}`.trimEnd()),
+    ...(restarts ? describeRestarts(restarts) : []),
     ...neuron,
   ];
 }

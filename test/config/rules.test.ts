@@ -20,6 +20,14 @@ test('the defaults in cdk.json are valid', () => {
   expect(config.generalDataShare).toBe(0.01);
 });
 
+test('maxTrainRestarts: 3 by default; 0 and 10 accepted, from -c too', () => {
+  expect(defaultConfig().maxTrainRestarts).toBe(3);
+  expect(defaultConfig({ maxTrainRestarts: 0 }).maxTrainRestarts).toBe(0);
+  expect(defaultConfig({ maxTrainRestarts: 10 }).maxTrainRestarts).toBe(10);
+  const defaults = cdkJsonContext()[DEFAULTS_CONTEXT_KEY] as Record<string, unknown>;
+  expect(loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults, maxTrainRestarts: '5' }).maxTrainRestarts).toBe(5);
+});
+
 // Each row: the keys to set, then the words the error must contain (the key, the value shown, and the reason).
 const badConfigs: Array<[string, Record<string, unknown>, string[]]> = [
   ['project name with capitals', { projectName: 'MyProject' }, ['projectName = "MyProject"', 'lowercase letters']],
@@ -30,6 +38,9 @@ const badConfigs: Array<[string, Record<string, unknown>, string[]]> = [
   ['unknown instance type', { instanceType: 'trn2.48xlarge' }, ['instanceType = "trn2.48xlarge"', 'trn1.32xlarge | trn1n.32xlarge']],
   ['single-device instance', { instanceType: 'trn1.2xlarge' }, ['instanceType = "trn1.2xlarge"']],
   ['zero nodes', { nodeCount: 0 }, ['nodeCount = 0', 'an integer of at least 1']],
+  ['more than 10 train restarts', { maxTrainRestarts: 11 }, ['maxTrainRestarts = 11', 'an integer from 0 (never requeue) to 10']],
+  ['negative train restarts', { maxTrainRestarts: -1 }, ['maxTrainRestarts = -1', 'an integer from 0']],
+  ['fractional train restarts', { maxTrainRestarts: 1.5 }, ['maxTrainRestarts = 1.5', 'integer']],
   ['fractional nodes', { nodeCount: 1.5 }, ['nodeCount = 1.5', 'integer']],
   ['node count as text', { nodeCount: 'four' }, ['nodeCount = "four"', 'expected number']],
   ['head node type without family', { headNodeInstanceType: 'large' }, ['headNodeInstanceType = "large"', 'EC2 instance type']],

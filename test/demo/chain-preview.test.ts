@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { COMMAND_PATTERN } from '../../lib/training/contract';
+import { COMMAND_PATTERN, STAGES } from '../../lib/training/contract';
 import { InvalidRequestError } from '../../lib/training/requests';
 import { describeChain, previewChain } from '../../cli/chain-preview';
 import { defaultConfig } from '../support/app';
@@ -42,6 +42,13 @@ test('the real cpt-run.sh submits five chained jobs, as the function would ask i
   // ceil(464 rows × 3 epochs ÷ 64) = 22 steps; the compile stage stays below checkpointEvery.
   expect(preview.request).toMatchObject({ steps: 22, globalBatch: 64, sequenceLength: 256, nodes: 16, compileSteps: 9 });
   expect(preview.request.trainPath).toBe('/fsx/datasets/demo/attempt-20261128T000000Z-abc123/train');
+  // The three fields after partition, accepted by the real script; and the plan's saved steps and limits in words.
+  expect(preview.request).toMatchObject({ maxTrainRestarts: 3, resume: false });
+  expect(Object.keys(preview.request.timeLimits)).toEqual(['prepare', 'compile', 'train', 'export', 'evaluate']);
+  expect(preview.summary.savedSteps).toEqual([10, 20, 22]);
+  const described = describeChain(preview);
+  expect(described).toContain('checkpoints at steps 10, 20 and 22: 3 checkpoints, all 3 kept on FSx');
+  expect(described).toContainEqual(expect.stringMatching(/^time limits: prepare \d+ min, compile .*; a failed train job requeues itself up to 3 times$/));
 
   expect(preview.jobs.map((j) => j.stage)).toEqual(['prepare', 'compile', 'train', 'export', 'evaluate']);
   const option = (argv: readonly string[], name: string) => argv[argv.indexOf(name) + 1];
@@ -54,17 +61,22 @@ test('the real cpt-run.sh submits five chained jobs, as the function would ask i
     // Paths as on the cluster, none of the scratch folder's.
     expect(job.argv.slice(-2)).toEqual([`/fsx/trainium-cpt/runs/demo/scripts/stage-${job.stage}.sh`, '/fsx/trainium-cpt/runs/demo/request.json']);
   });
-  expect(preview.jobs.filter((j) => j.argv.includes('--requeue')).map((j) => j.stage)).toEqual(['train']);
+  expect(preview.jobs.filter((j) => j.argv.includes('--requeue')).map((j) => j.stage)).toEqual(['compile', 'train']);
+  expect(preview.jobs.map((j) => option(j.argv, '--time'))).toEqual(STAGES.map((stage) => String(preview.request.timeLimits[stage])));
 
+  // The run's copy of the example, patched by the prepare stage; fused q/k/v, from the base model, the last step saved.
   const args = preview.trainArguments;
-  expect(args[0]).toBe('/fsx/trainium-cpt/neuron-2.28.1/neuronx-distributed/examples/training/llama/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py');
+  expect(args[0]).toBe('/fsx/trainium-cpt/runs/demo/scripts/tp_zero1_llama_hf_pretrain.py');
+  expect(option(args, '--fuse_qkv')).toBe('1');
+  expect(option(args, '--loading_step')).toBe('-1');
+  expect(args).toContain('--checkpoint_at_end');
   expect(option(args, '--steps_this_run')).toBe('22');
   expect(option(args, '--seq_len')).toBe('256');
   expect(option(args, '--data_dir')).toBe(preview.request.trainPath);
 
   const text = describeChain(preview).join('\n');
   expect(text).toContain('464 rows × 3.03 epochs = 22 steps of 64 rows');
-  expect(text).toMatch(/3\. train +16 node\(s\), after afterok:2, requeued on node failure: stage-train\.sh/);
+  expect(text).toMatch(/3\. train +16 node\(s\), after afterok:2, --time \d+, requeueable \(.*\): stage-train\.sh/);
 });
 
 test('a run the function would refuse is refused here too, before anything runs', () => {

@@ -76,6 +76,24 @@ describe('the printed plan', () => {
     expect(tail).toContain('glue/benchmark.py');
   });
 
+  test('shows the saved steps and each stage’s time limit with its derivation', () => {
+    expect(text).toMatch(/\n {2}checkpoints at steps 500, 1,000, …, 31,000 and 31,472: 63 checkpoints, the newest 3 kept on FSx \[\d+\]\n/);
+    const section = text.slice(text.indexOf("Time limits of the chain's jobs"));
+    expect(section).toMatch(/^Time limits of the chain's jobs \(sbatch --time\), as the training function sets them \[[\d,]+\]\n/);
+    expect(section).toMatch(/\n {2}prepare {3}46 min {19}\(base model download 9\.0 \+ conversion to shards 18\.1\) × 1\.5/);
+    expect(section).toMatch(/\n {2}train {5}20,436 min \(14\.2 days\) {3}\(training at the slower throughput 13,262\.3/);
+    for (const stage of ['compile   190 min (3.2 h)', 'export    107 min (1.8 h)', 'evaluate  272 min (4.5 h)']) expect(section).toContain(`\n  ${stage}`);
+    const note = e.assumptions.find((a) => a.id === 'time-limits');
+    expect(note?.source).toContain('lib/plan/time-limits.ts');
+  });
+
+  test('memory warnings of the configuration: tensorParallelDegree below 8, microBatchSize above 1', () => {
+    const low = estimateRun(defaultConfig({ tensorParallelDegree: 4, globalBatchSize: 2048 }));
+    expect(low.warnings).toContainEqual(expect.stringMatching(/^tensorParallelDegree 4 \(below 8\) at sequenceLength 4,096 is unlikely to fit a NeuronCore's 16 GiB/));
+    expect(formatPlan(low)).toMatch(/\nWarnings\n {2}- tensorParallelDegree 4/);
+    expect(e.warnings).toEqual([]);
+  });
+
   test('keeps lines within the width', () => {
     for (const l of text.split('\n')) expect(l.length).toBeLessThanOrEqual(118);
   });
@@ -89,7 +107,8 @@ describe('the printed plan', () => {
     const lines = formatSummary(e).split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toBe(
-      'trainium-cpt plan: 31,472 steps (3 epochs of 21,484,375 rows of 4,096 tokens) on 16 × trn1n.32xlarge, 176.7 – 221.0 h of training',
+      'trainium-cpt plan: 31,472 steps (3 epochs of 21,484,375 rows of 4,096 tokens) on 16 × trn1n.32xlarge, 176.7 – 221.0 h of training; ' +
+        '63 checkpoints; train time limit 20,436 min (14.2 days)',
     );
     expect(lines[1]).toBe(
       `trainium-cpt plan: run cost ${formatUsd(e.runTotal.low)} – ${formatUsd(e.runTotal.high)} on-demand in us-east-1 (region unset: assumed); ` +

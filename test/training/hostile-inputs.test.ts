@@ -186,7 +186,7 @@ describe('refused by validation before any AWS call', () => {
       'Invalid training request:\n  - action = "submit; reboot": not an action. Accepted: submit | status | cancel | data-ready',
     );
     await expect(handler(submit('r1', { command: 'reboot' }))).rejects.toThrow(
-      'Invalid training request:\n  - unknown key "command". Accepted: action, run, overrides',
+      'Invalid training request:\n  - unknown key "command". Accepted: action, run, overrides, resume',
     );
     await expect(handler(submit('r1\u0000\u202e'))).rejects.toThrow('run = "r1\\u0000\\u202e": not accepted.');
     await expect(handler(submit('a'.repeat(100_000)))).rejects.toThrow(`run = "${'a'.repeat(79)}… (100002 characters): not accepted.`);

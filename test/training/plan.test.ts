@@ -1,6 +1,6 @@
 import { checkManifest, ManifestFacts } from '../../lib/training/manifest';
 import { COMPILE_STEPS, dataParallelDegree, planRun, PlanInput, resolveSettings, stepsFor, trainingDefaults } from '../../lib/training/plan';
-import { InvalidRequestError, Overrides, TrainingDefaults } from '../../lib/training/requests';
+import { InvalidRequestError, Overrides, TRAINING_DEFAULTS_SCHEMA, TrainingDefaults } from '../../lib/training/requests';
 import { ATTEMPT, CHECKPOINTS, configWith, DATASETS, defaultSubmitRequest, manifest, SECRET_ARN } from './support';
 
 const DEFAULTS: TrainingDefaults = trainingDefaults(configWith());
@@ -42,8 +42,20 @@ describe('the defaults the stack gives the function', () => {
       baseModel: 'meta-llama/Llama-2-7b-hf',
       neuronRelease: '2.28.1',
       partition: 'trn',
+      maxTrainRestarts: 3,
+      fsxThroughputPerTiB: 250,
+      fsxStorageGiB: 1200,
     });
+    expect(DEFAULTS).not.toHaveProperty('measuredTokensPerSecondPerNode');
     expect(COMPILE_STEPS).toBe(10);
+  });
+
+  test('carry maxTrainRestarts and what the time limits rest on (a measured throughput when there is one)', () => {
+    const other = trainingDefaults(configWith({ maxTrainRestarts: 0, measuredTokensPerSecondPerNode: 23_500, fsxStorageGiB: 2400, fsxThroughputPerTiB: 500 }));
+    expect(other).toMatchObject({ maxTrainRestarts: 0, measuredTokensPerSecondPerNode: 23_500, fsxStorageGiB: 2400, fsxThroughputPerTiB: 500 });
+    expect(TRAINING_DEFAULTS_SCHEMA.safeParse(other).success).toBe(true);
+    expect(TRAINING_DEFAULTS_SCHEMA.safeParse({ ...other, maxTrainRestarts: 11 }).success).toBe(false);
+    expect(TRAINING_DEFAULTS_SCHEMA.safeParse({ ...other, maxTrainRestarts: 1.5 }).success).toBe(false);
   });
 
   test('follow the configuration', () => {
@@ -61,7 +73,9 @@ describe('the request of the default plan', () => {
       'version', 'run', 'nodes', 'tensorParallel', 'sequenceLength', 'globalBatch', 'microBatch', 'steps', 'warmupSteps',
       'learningRate', 'minLearningRate', 'checkpointEvery', 'checkpointsKept', 'compileSteps', 'trainPath', 'evalPaths',
       'baseModel', 'hfTokenSecretArn', 'exportS3Uri', 'reportS3Uri', 'neuronRelease', 'partition',
+      'maxTrainRestarts', 'timeLimits', 'resume',
     ]);
+    expect(Object.keys(request.timeLimits)).toEqual(['prepare', 'compile', 'train', 'export', 'evaluate']);
     expect(request.minLearningRate).toBeCloseTo(0.000015, 12);
     expect(summary).toEqual({
       dataParallel: 64,
@@ -76,6 +90,7 @@ describe('the request of the default plan', () => {
       evalGeneralRows: 30,
       attempt: ATTEMPT,
       overrides: {},
+      savedSteps: [500, 1000, 1465],
     });
     expect(warnings).toEqual([]);
   });
@@ -212,16 +227,99 @@ describe('the schedule', () => {
     expect(problems[3]).toBe('steps = 10 and epochs = 2 (overrides): give one of them, not both');
   });
 
-  test('warnings: a training set smaller than a global batch; checkpoints rarer than the run is long', () => {
-    const { warnings } = plan({ rows: 1000, overrides: { steps: 3, warmupSteps: 1 } });
+  test('warnings: a training set smaller than a global batch; a run shorter than checkpointEvery saves one checkpoint, the final one', () => {
+    const { warnings, summary } = plan({ rows: 1000, overrides: { steps: 3, warmupSteps: 1 } });
     expect(warnings).toEqual([
       'the training set (1000 rows) is smaller than one global batch (2048): each step repeats rows',
-      "checkpointEvery 500 is more than the run's 3 steps: only the final checkpoint is written",
+      "checkpointEvery 500 is more than the run's 3 steps: the run saves exactly one checkpoint, the final one (step 3); a failure before it restarts training from the base model",
     ]);
+    expect(summary.savedSteps).toEqual([3]);
+    // As long as the run: one checkpoint, and nothing to warn about.
+    const exact = plan({ rows: 100_000, overrides: { steps: 500, warmupSteps: 1 } });
+    expect(exact.summary.savedSteps).toEqual([500]);
+    expect(exact.warnings).toEqual([]);
   });
 
   test('checkpoint settings come from the configuration or the overrides', () => {
     const overrides: Overrides = { checkpointEvery: 50, checkpointsKept: 7 };
     expect(plan({ rows: 100_000, overrides }).request).toMatchObject({ checkpointEvery: 50, checkpointsKept: 7 });
+  });
+});
+
+describe('the request’s new fields', () => {
+  test('maxTrainRestarts comes from the configuration; resume is false unless asked', () => {
+    expect(plan({ rows: 100_000 }).request).toMatchObject({ maxTrainRestarts: 3, resume: false });
+    expect(plan({ rows: 100_000, resume: true }).request.resume).toBe(true);
+    const none = trainingDefaults(configWith({ maxTrainRestarts: 0 }));
+    expect(planRun({ run: 'r1', manifest: facts(), defaults: none, locations: LOCATIONS }).request.maxTrainRestarts).toBe(0);
+  });
+
+  test('time limits follow the run: more steps, a longer train limit; more checkpoints kept, longer export and evaluate', () => {
+    const base = plan({ rows: 1_000_000 }).request.timeLimits;
+    expect(base).toEqual({ prepare: 46, compile: 190, train: 967, export: 107, evaluate: 272 });
+    const longer = plan({ rows: 2_000_000 }).request.timeLimits;
+    expect(longer.train).toBeGreaterThan(base.train);
+    expect({ ...longer, train: 0 }).toEqual({ ...base, train: 0 });
+    const kept = plan({ rows: 1_000_000, overrides: { checkpointsKept: 1 } }).request.timeLimits;
+    expect(kept.export).toBeLessThan(base.export);
+    expect(kept.evaluate).toBeLessThan(base.evaluate);
+    // More nodes: the same tokens in less time.
+    expect(plan({ rows: 1_000_000, defaults: { ...DEFAULTS, nodes: 32 }, overrides: { nodes: 32, globalBatch: 2048 } }).request.timeLimits.train).toBeLessThan(base.train);
+  });
+
+  test('no general held-out set: one set fewer to evaluate', () => {
+    const general = planRun({ run: 'r1', manifest: facts({ generalRows: 0 }), defaults: DEFAULTS, locations: LOCATIONS });
+    expect(general.request.timeLimits.evaluate).toBeLessThan(plan({ rows: 100_000 }).request.timeLimits.evaluate);
+  });
+
+  test('a measured throughput replaces the published low figure', () => {
+    const measured = { ...DEFAULTS, measuredTokensPerSecondPerNode: 20_736 / 2 };
+    const slow = planRun({ run: 'r1', manifest: facts({ trainRows: 1_000_000 }), defaults: measured, locations: LOCATIONS });
+    // 617.35 min of training at half the rate: 1,234.7; (1,234.7 + 3 saves × 5.58) × 1.5 + 15.58 = 1,892.7.
+    expect(slow.request.timeLimits.train).toBe(1893);
+  });
+
+  test('a train stage beyond 30 days is capped at 43,200 minutes, with a warning', () => {
+    // 1 node: 16 times the seed's training time per token.
+    const { request, warnings } = planRun({
+      run: 'r1',
+      manifest: facts({ trainRows: 21_484_375 }),
+      defaults: { ...DEFAULTS, nodes: 1, globalBatch: 2048 },
+      locations: LOCATIONS,
+    });
+    expect(request.timeLimits.train).toBe(43_200);
+    expect(warnings).toContainEqual(expect.stringMatching(/^the train stage would need about .* more than the longest time limit a request may set \(43,200 min/));
+    expect(warnings.join('\n')).toContain('npm run submit -- --run r1 --resume');
+  });
+});
+
+describe('memory warnings (the reference Llama 2 7B run: TP 8, micro batch 1, sequence length 4,096)', () => {
+  const REFERENCE = 'tp_zero1_llama2_7B_hf_pretrain.sh at tag v2.28.0 of aws-neuron/neuronx-distributed';
+
+  test('the reference settings: no warning', () => {
+    expect(plan({ rows: 1_000_000 }).warnings).toEqual([]);
+  });
+
+  test('tensor parallel below 8 at 4,096 tokens: unlikely to fit 16 GiB, with both sources', () => {
+    const { warnings } = plan({ rows: 1_000_000, overrides: { tensorParallel: 4, globalBatch: 2048 } });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^tensorParallel 4 \(below 8\) at sequenceLength 4,096 is unlikely to fit a NeuronCore's 16 GiB of memory: /);
+    expect(warnings[0]).toContain('TP_DEGREE=8, MBS=1, SEQ_LEN=4096, GBS=1024');
+    expect(warnings[0]).toContain(REFERENCE);
+    expect(warnings[0]).toContain('32 GiB of device memory per Trainium chip, 2 NeuronCore-v2 per chip');
+  });
+
+  test('micro batch above 1: warned; both at once: one warning naming both', () => {
+    expect(plan({ rows: 1_000_000, overrides: { microBatch: 2 } }).warnings[0]).toMatch(/^microBatch 2 \(above 1\) is unlikely to fit/);
+    const both = plan({ rows: 1_000_000, overrides: { tensorParallel: 2, microBatch: 2, globalBatch: 2048 } }).warnings;
+    expect(both).toHaveLength(1);
+    expect(both[0]).toMatch(/^tensorParallel 2 \(below 8\) at sequenceLength 4,096 and microBatch 2 \(above 1\) are unlikely to fit/);
+  });
+
+  test('tensor parallel 16 or 32: no warning; below 8 at a shorter sequence: none either', () => {
+    expect(plan({ rows: 1_000_000, overrides: { tensorParallel: 16, globalBatch: 2048 } }).warnings).toEqual([]);
+    const short = { ...DEFAULTS, sequenceLength: 2048 };
+    const m = checkManifest(JSON.stringify(manifest('r1', { sequenceLength: 2048, trainRows: 1_000_000 })), { run: 'r1', datasetsBucket: DATASETS, sequenceLength: 2048 });
+    expect(planRun({ run: 'r1', manifest: m, defaults: short, overrides: { tensorParallel: 4 }, locations: LOCATIONS }).warnings).toEqual([]);
   });
 });

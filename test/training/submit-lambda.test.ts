@@ -95,10 +95,21 @@ describe('submit', () => {
       jobs: JOBS,
       runDir: '/fsx/checkpoints/r1',
       commandId: COMMAND_ID,
-      warnings: ["checkpointEvery 500 is more than the run's 147 steps: only the final checkpoint is written"],
+      warnings: [
+        "checkpointEvery 500 is more than the run's 147 steps: the run saves exactly one checkpoint, the final one (step 147); a failure before it restarts training from the base model",
+      ],
       request: SUBMIT_REQUEST,
     });
-    expect(result.plan).toMatchObject({ dataParallel: 64, gradientAccumulation: 32, steps: 147, trainRows: 100_000 });
+    expect(result.plan).toMatchObject({ dataParallel: 64, gradientAccumulation: 32, steps: 147, trainRows: 100_000, savedSteps: [147] });
+    // The three fields after partition: the configuration's restarts, the derived limits, and no resume.
+    expect(request).toMatchObject({
+      maxTrainRestarts: 3,
+      timeLimits: { prepare: 46, compile: 190, train: 117, export: 39, evaluate: 139 },
+      resume: false,
+    });
+    // An answer without resume fields gets none.
+    expect(result).not.toHaveProperty('resumed');
+    expect(result).not.toHaveProperty('resumeFrom');
   });
 
   test('overrides change the request, within the configuration’s rules', async () => {
@@ -116,8 +127,50 @@ describe('submit', () => {
       warmupSteps: 5,
       checkpointEvery: 25,
       checkpointsKept: 2,
+      // 50 steps on 4 nodes, checkpoints at 25 and 50, both exported: 3 models evaluated.
+      timeLimits: { prepare: 46, compile: 190, train: 64, export: 73, evaluate: 206 },
     });
-    expect(result.plan).toMatchObject({ dataParallel: 16, gradientAccumulation: 16, stepsFrom: 'steps', overrides });
+    expect(result.plan).toMatchObject({ dataParallel: 16, gradientAccumulation: 16, stepsFrom: 'steps', overrides, savedSteps: [25, 50] });
+    expect(result.warnings).toEqual([expect.stringMatching(/^microBatch 2 \(above 1\) is unlikely to fit a NeuronCore's 16 GiB of memory/)]);
+  });
+
+  test('resume: true goes into the request; the script’s resumed and resumeFrom come back', async () => {
+    const answer = { ...JSON.parse(submitLine()), resumed: true, resumeFrom: 'step_1500' };
+    ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify(answer)));
+    const result = (await handler({ action: 'submit', run: 'r1', resume: true })) as SubmitResponse;
+    expect(sentCommand().request).toEqual(defaultSubmitRequest(147, true));
+    expect(result).toMatchObject({ created: true, resumed: true, resumeFrom: 'step_1500', request: { resume: true } });
+  });
+
+  test('resume: false is the same as no resume; a resume with nothing to resume from says null', async () => {
+    ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify({ ...JSON.parse(submitLine()), resumed: true, resumeFrom: null })));
+    const result = (await handler({ action: 'submit', run: 'r1', resume: false })) as SubmitResponse;
+    expect(sentCommand().request).toEqual(SUBMIT_REQUEST);
+    expect(result.resumeFrom).toBeNull();
+  });
+
+  test('resume with overrides: refused before anything is read or sent, naming both', async () => {
+    await expect(handler({ action: 'submit', run: 'r1', resume: true, overrides: { nodes: 8, steps: 100 } })).rejects.toMatchObject({
+      name: 'InvalidRequest',
+      message:
+        'Invalid training request:\n  - resume = true and overrides (nodes, steps): a resumed run keeps the settings it was first submitted with. ' +
+        'Accepted: resume alone, or overrides without resume',
+    });
+    expect(s3.calls()).toHaveLength(0);
+    expect(ssm.calls()).toHaveLength(0);
+  });
+
+  test('resume that is not a boolean: refused with what is accepted', async () => {
+    await expect(handler({ action: 'submit', run: 'r1', resume: 'yes' })).rejects.toThrow(
+      'resume = "yes": not a boolean. Accepted: true (continue the run from its newest checkpoint, with its settings) or false',
+    );
+    await expect(handler({ action: 'status', run: 'r1', resume: true })).rejects.toThrow(/unknown key "resume"/);
+    expect(ssm.calls()).toHaveLength(0);
+  });
+
+  test('a resumed answer that breaks the contract (resumeFrom a number) is an error', async () => {
+    ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify({ ...JSON.parse(submitLine()), resumed: true, resumeFrom: 1500 })));
+    await expect(handler({ action: 'submit', run: 'r1', resume: true })).rejects.toThrow(/resumeFrom/);
   });
 
   test('the same run twice: the script keeps its jobs and the function reports created: false', async () => {
@@ -131,6 +184,14 @@ describe('submit', () => {
     expect(second.created).toBe(false);
     expect(second.jobs).toEqual(first.jobs);
     expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 2);
+  });
+
+  test("a chain that ended: the script's message on how to continue it is passed on", async () => {
+    const message = 'the chain of run r1 ended FAILED at train; `npm run submit -- --run r1 --resume` continues it';
+    const line = JSON.stringify({ ...JSON.parse(submitLine('r1', false)), resumed: false, resumeFrom: 'step_500', message });
+    ssm.on(GetCommandInvocationCommand).resolves(invocation(line));
+    const answer = (await handler({ action: 'submit', run: 'r1' })) as SubmitResponse;
+    expect([answer.created, answer.resumed, answer.resumeFrom, answer.message]).toEqual([false, false, 'step_500', message]);
   });
 
   test('job IDs printed as numbers are kept as strings', async () => {
@@ -205,6 +266,30 @@ describe('status and cancel', () => {
     });
     // Status reads no manifest.
     expect(s3.calls()).toHaveLength(0);
+  });
+
+  test('status passes the train job’s restarts on, as the script reports them', async () => {
+    const restarts = {
+      count: 2,
+      max: 3,
+      history: [
+        { attempt: 1, jobId: 103, exitCode: 1, reason: 'NonZeroExitCode', drainedNodes: ['ip-10-0-1-5'], time: '2026-01-02T03:04:05Z' },
+        { attempt: 2, jobId: '103', exitCode: null, reason: 'NodeFail', drainedNodes: [], time: '2026-01-03T00:00:00Z' },
+      ],
+    };
+    const line = JSON.stringify({ run: 'r1', jobs: { train: { id: '103', state: 'PENDING', reason: 'BeginTime' } }, restarts });
+    ssm.on(GetCommandInvocationCommand).resolves(invocation(line));
+    const result = await handler({ action: 'status', run: 'r1' });
+    expect(result).toMatchObject({ action: 'status', restarts: { ...restarts, history: [{ ...restarts.history[0], jobId: '103' }, restarts.history[1]] } });
+    // Without restarts in the answer: none in the response.
+    ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify({ run: 'r1', jobs: {} })));
+    expect(await handler({ action: 'status', run: 'r1' })).not.toHaveProperty('restarts');
+  });
+
+  test('restarts outside the contract (a history entry without its reason) are an error', async () => {
+    const restarts = { count: 1, max: 3, history: [{ attempt: 1, jobId: '103', exitCode: 1, drainedNodes: [], time: 't' }] };
+    ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify({ run: 'r1', jobs: {}, restarts })));
+    await expect(handler({ action: 'status', run: 'r1' })).rejects.toThrow(/restarts/);
   });
 
   test('cancel sends {"version":1,"run"} and returns the cancelled jobs', async () => {

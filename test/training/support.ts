@@ -115,8 +115,22 @@ export function decodeCommand(command: string): { action: string; request: unkno
   return { action: match[1], request: JSON.parse(Buffer.from(blob, 'base64').toString('utf8')) };
 }
 
+/**
+ * The stages' time limits of run r1 under the default configuration (16 nodes, global batch 2,048, rows of 4,096,
+ * a checkpoint every 500 steps, 3 kept, both held-out sets), worked out by hand in test/training/time-limits.test.ts:
+ * only train, export and evaluate depend on the steps.
+ */
+export const DEFAULT_TIME_LIMITS: Record<number, { prepare: number; compile: number; train: number; export: number; evaluate: number }> = {
+  // 3 checkpoints (500, 1,000, 1,465), all exported: 4 models evaluated.
+  1465: { prepare: 46, compile: 190, train: 967, export: 107, evaluate: 272 },
+  // 1 checkpoint (147): 1 exported, 2 models evaluated.
+  147: { prepare: 46, compile: 190, train: 117, export: 39, evaluate: 139 },
+};
+
 /** The head-node request of run r1 under the default configuration (the manifest() fixture) for `steps` steps. */
-export function defaultSubmitRequest(steps: number) {
+export function defaultSubmitRequest(steps: number, resume = false) {
+  const timeLimits = DEFAULT_TIME_LIMITS[steps];
+  if (!timeLimits) throw new Error(`no time limits worked out for ${steps} steps: add them to DEFAULT_TIME_LIMITS`);
   return {
     version: 1,
     run: 'r1',
@@ -140,5 +154,8 @@ export function defaultSubmitRequest(steps: number) {
     reportS3Uri: `s3://${CHECKPOINTS}/reports/r1/`,
     neuronRelease: '2.28.1',
     partition: 'trn',
+    maxTrainRestarts: 3,
+    timeLimits,
+    resume,
   };
 }

@@ -61,6 +61,7 @@ const SUBMITTED = {
     evalGeneralRows: 30,
     attempt: 'attempt-20260101T000000Z-a1b2c3',
     overrides: {},
+    savedSteps: [500, 1000, 1465],
   },
   request: {
     nodes: 16,
@@ -75,6 +76,9 @@ const SUBMITTED = {
     checkpointsKept: 3,
     exportS3Uri: `s3://${CHECKPOINTS}/exports/r1/`,
     reportS3Uri: `s3://${CHECKPOINTS}/reports/r1/`,
+    maxTrainRestarts: 3,
+    timeLimits: { prepare: 46, compile: 190, train: 967, export: 107, evaluate: 272 },
+    resume: false,
   },
 };
 
@@ -109,7 +113,9 @@ describe('npm run submit', () => {
       '  Batch        2,048 rows a step = 64 replicas × micro-batch 1 × 32 accumulated; 8,388,608 tokens',
       '  Steps        1,465 (1465 steps cover 3.000 epochs of 1,000,000 rows); 12,289,310,720 tokens in all',
       '  Schedule     100 warm-up steps to 0.00015, then decay to 0.000015',
-      '  Checkpoints  every 500 steps; the newest 3 kept on FSx, all of them in S3',
+      '  Checkpoints  at steps 500, 1,000 and 1,465: 3 checkpoints, all 3 kept on FSx, all of them in S3',
+      '  Time limits  prepare 46 min, compile 190 min (3.2 h), train 967 min (16.1 h), export 107 min (1.8 h), evaluate 272 min (4.5 h)',
+      '  Restarts     a failed train job requeues itself up to 3 times from its newest checkpoint',
       '  Jobs         prepare 101 → compile 102 → train 103 → export 104 → evaluate 105',
       '  Run folder   /fsx/checkpoints/r1',
       `  Model        s3://${CHECKPOINTS}/exports/r1/`,
@@ -150,6 +156,38 @@ describe('npm run submit', () => {
     });
   });
 
+  test('an answer of a function deployed before saved steps and time limits: printed as before', async () => {
+    const { savedSteps: _saved, ...plan } = SUBMITTED.plan;
+    const { maxTrainRestarts: _max, timeLimits: _limits, resume: _resume, ...request } = SUBMITTED.request;
+    lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, plan, request }));
+    const { lines } = await run('submit', '--run', 'r1');
+    expect(lines).toContain('  Checkpoints  every 500 steps; the newest 3 kept on FSx, all of them in S3');
+    expect(lines.join('\n')).not.toMatch(/Time limits|Restarts|Resumed/);
+  });
+
+  test('--resume: the event says so, and the answer shows the checkpoint it continues from', async () => {
+    lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, resumed: true, resumeFrom: 'step_1500', request: { ...SUBMITTED.request, resume: true } }));
+    const { code, lines } = await run('submit', '--run', 'r1', '--resume');
+    expect(code).toBe(0);
+    expect(invokedWith()).toEqual({ action: 'submit', run: 'r1', resume: true });
+    expect(lines.slice(0, 2)).toEqual([
+      'Run r1: submitted again, to continue it.',
+      '  Resumed      from checkpoint step_1500, the newest completed one of run r1',
+    ]);
+  });
+
+  test('--resume of a run without a completed checkpoint: from the base model; nothing to resume: said so', async () => {
+    lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, resumed: true, resumeFrom: null, request: { ...SUBMITTED.request, resume: true } }));
+    expect((await run('submit', '--run', 'r1', '--resume')).lines[1]).toBe(
+      '  Resumed      with no completed checkpoint yet: training starts again from the base model',
+    );
+    lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, resumed: false, request: { ...SUBMITTED.request, resume: true } }));
+    expect((await run('submit', '--run', 'r1', '--resume')).lines[1]).toBe('  Resumed      no: the script found nothing to continue (resumed: false)');
+    // A chain still in place: its jobs, and no word of resuming.
+    lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, created: false, resumed: false, request: { ...SUBMITTED.request, resume: true } }));
+    expect((await run('submit', '--run', 'r1', '--resume')).lines.join('\n')).not.toContain('Resumed');
+  });
+
   test('a run submitted before: its jobs, and that this request changed nothing', async () => {
     lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, created: false }));
     const { code, lines } = await run('submit', '--run', 'r1', '--nodes', '8');
@@ -160,6 +198,10 @@ describe('npm run submit', () => {
       '  Run folder   /fsx/checkpoints/r1',
       'Follow it: npm run status -- --run r1    Cancel it: npm run cancel -- --run r1',
     ]);
+    // A chain that ended: the script's word on how to continue it.
+    const message = 'the chain of run r1 ended FAILED at train; `npm run submit -- --run r1 --resume` continues it';
+    lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, created: false, message }));
+    expect((await run('submit', '--run', 'r1')).lines[1]).toBe(`  ${message}`);
   });
 
   test('--json prints the function’s answer as it is', async () => {
@@ -199,6 +241,40 @@ describe('npm run status and npm run cancel', () => {
       '  compile  102  RUNNING',
       '  train    103  PENDING    Dependency',
     ]);
+  });
+
+  test('status prints the train job’s restarts: how many of how many, then each attempt', async () => {
+    const restarts = {
+      count: 2,
+      max: 3,
+      history: [
+        { attempt: 1, jobId: '103', exitCode: 1, reason: 'NonZeroExitCode', drainedNodes: ['ip-10-0-1-5'], time: '2026-01-02T03:04:05Z' },
+        { attempt: 2, jobId: '103', exitCode: null, reason: 'NodeFail', drainedNodes: ['ip-10-0-1-6', 'ip-10-0-1-7'], time: '2026-01-03T10:00:00Z' },
+      ],
+    };
+    const jobs = { train: { id: '103', state: 'RUNNING', reason: '' } };
+    lambda.on(InvokeCommand).resolves(payload({ action: 'status', run: 'r1', commandId: COMMAND_ID, jobs, restarts }));
+    const { lines } = await run('status', '--run', 'r1');
+    expect(lines).toEqual([
+      'Run r1:',
+      '  STAGE  JOB  STATE    REASON',
+      '  train  103  RUNNING',
+      '  train restarted 2 of 3 times: attempt 1 exit 1 at 2026-01-02 03:04 UTC: NonZeroExitCode; drained ip-10-0-1-5',
+      '    attempt 2 without an exit code at 2026-01-03 10:00 UTC: NodeFail; drained ip-10-0-1-6, ip-10-0-1-7',
+    ]);
+  });
+
+  test('restarts: none yet, all used, and a reason that would break the line', async () => {
+    const jobs = { train: { id: '103', state: 'RUNNING', reason: '' } };
+    const answer = (restarts: unknown) => payload({ action: 'status', run: 'r1', commandId: COMMAND_ID, jobs, restarts });
+    lambda.on(InvokeCommand).resolves(answer({ count: 0, max: 3, history: [] }));
+    expect((await run('status', '--run', 'r1')).lines.at(-1)).toBe('  train has not restarted (up to 3 restarts)');
+    const last = { attempt: 1, jobId: '103', exitCode: 137, reason: 'killed\n\u001b[31mred', drainedNodes: [], time: 'yesterday' };
+    lambda.on(InvokeCommand).resolves(answer({ count: 1, max: 1, history: [last] }));
+    expect((await run('status', '--run', 'r1')).lines.at(-1)).toBe('  train restarted 1 of 1 time (no restart left): attempt 1 exit 137 at yesterday: killed ?[31mred');
+    // No restarts in the answer: no line about them.
+    lambda.on(InvokeCommand).resolves(payload({ action: 'status', run: 'r1', commandId: COMMAND_ID, jobs }));
+    expect((await run('status', '--run', 'r1')).lines.join('\n')).not.toContain('restart');
   });
 
   test('cancel prints the cancelled jobs, or that none was left', async () => {
@@ -272,7 +348,7 @@ describe('refused before any AWS call (exit 2)', () => {
     expect(code).toBe(EXIT_CODES.usage);
     expect(error.split('\n')).toEqual([
       'Invalid arguments to npm run submit:',
-      expect.stringMatching(/^ {2}- "--bogus": not an option\. Accepted: --run, --nodes, .*--help$/),
+      expect.stringMatching(/^ {2}- "--bogus": not an option\. Accepted: --run, --resume, --nodes, .*--help$/),
       '  - --run = "r1;reboot": not a valid run name. Accepted: 1 to 63 lowercase letters, digits and hyphens, starting with a letter or digit',
       "  - --nodes = \"x\": not accepted. Accepted: an integer of at least 1, at most nodeCount (the queue's size)",
       '  - --tensor-parallel = "3": not accepted. Accepted: a divisor of the 32 NeuronCores of a node (and of the 32 attention heads): 1, 2, 4, 8, 16 or 32',
@@ -294,6 +370,25 @@ describe('refused before any AWS call (exit 2)', () => {
     expect((await run('status', '--run', 'a', '--run', 'b')).error).toContain('--run: given twice ("a" and "b")');
   });
 
+  test('--resume with overrides: refused, naming both', async () => {
+    const { code, error } = await run('submit', '--run', 'r1', '--resume', '--nodes', '8', '--steps=100');
+    expect(code).toBe(EXIT_CODES.usage);
+    expect(error.split('\n')).toEqual([
+      'Invalid arguments to npm run submit:',
+      '  - --resume with --nodes, --steps: a resumed run keeps the settings it was first submitted with. Accepted: --resume alone, or the options without --resume',
+      'See: npm run submit -- --help',
+    ]);
+  });
+
+  test('--resume takes no value, is submit’s only, and is read as a flag', async () => {
+    expect(parseTrainingArgs(['submit', '--run', 'r1', '--resume'])).toMatchObject({ resume: true, overrides: {} });
+    expect(parseTrainingArgs(['submit', '--resume', '--run', 'r1', '--json'])).toMatchObject({ resume: true, run: 'r1', json: true });
+    expect(parseTrainingArgs(['submit', '--run', 'r1'])).toMatchObject({ resume: false });
+    expect((await run('submit', '--run', 'r1', '--resume=yes')).error).toContain('"--resume=yes": --resume takes no value');
+    expect((await run('submit', '--run', 'r1', '--resume', '--resume')).error).toContain('--resume: given twice');
+    expect((await run('status', '--run', 'r1', '--resume')).error).toContain('"--resume": not an option (--resume is an option of npm run submit)');
+  });
+
   test('numbers in forms that are not plain: signs, hex, blanks', async () => {
     for (const value of ['-1', '+4', '0x10', ' 4', '4 ', '', '1e3']) {
       expect((await run('submit', '--run', 'r1', '--nodes', value)).code).toBe(2);
@@ -313,6 +408,7 @@ describe('refused before any AWS call (exit 2)', () => {
     expect(lines[0]).toBe('Usage: npm run status -- --run <name>');
     expect(lines.join('\n')).not.toContain('--nodes');
     expect((await run('submit', '--help')).lines.join('\n')).toContain('--checkpoints-kept <n>');
+    expect((await run('submit', '--help')).lines).toContainEqual(expect.stringMatching(/^ {2}--resume +continue the run from its newest checkpoint/));
   });
 
   test('an unknown action', () => {
@@ -334,7 +430,7 @@ describe('the command as npm runs it', () => {
   test('--help exits 0', () => {
     const { status, stdout, stderr } = cli('submit', '--help');
     expect(status).toBe(0);
-    expect(stdout).toMatch(/^Usage: npm run submit -- --run <name> \[options\]\n/);
+    expect(stdout).toMatch(/^Usage: npm run submit -- --run <name> \[--resume \| options\]\n/);
     expect(stderr).toBe('');
   });
 
