@@ -458,10 +458,11 @@ class RoundTrip:
         }
 
 
-# Data shapes of the resume check: (rows, data-parallel degree, micro batch, gradient accumulation). Each has passes
-# that are not whole steps, so that some checkpoints take rows of two passes; the second and last leave a pass a tail
-# shorter than a step after some checkpoints (resume_data's "one more pass" rule).
-RESUME_SHAPES = ((103, 4, 2, 3), (54, 4, 1, 4), (40, 2, 1, 5), (64, 4, 2, 4))
+# Data shapes of the resume check: (rows, data-parallel degree, micro batch, gradient accumulation). Passes that are
+# not whole steps (some checkpoints take rows of two passes), tails of a pass shorter than a step after some
+# checkpoints (resume_data's "then the next pass" rule), and rows a rank leaves over after its last micro-batch
+# (85 rows, 4 ranks, micro batch 2: 21 rows a rank, 10 micro-batches) with such tails.
+RESUME_SHAPES = ((103, 4, 2, 3), (54, 4, 1, 4), (40, 2, 1, 5), (64, 4, 2, 4), (85, 4, 2, 4))
 RESUME_STEPS = 40
 
 

@@ -18,7 +18,9 @@ One more rule of the loop: a pass must complete at least one optimizer step, sin
 running_loss_reduced_detached, which only a step binds (UnboundLocalError otherwise). An uninterrupted pass of
 B >= GA micro-batches always does; the rest of a pass that a resumed run goes on with may be shorter than GA (the
 checkpoint's step took rows of two passes). Then the first pass also runs through the whole next one: the same rows
-in the same order, in one pass of the loop instead of two.
+in the same order, in one pass of the loop instead of two (so the loop's `epoch`, a label in its log and in the
+checkpoints' user content, is one behind an uninterrupted run's from there on). The rows a pass leaves over after
+its last whole micro-batch (drop_last) stay left out between the two.
 """
 from __future__ import annotations
 
@@ -38,22 +40,28 @@ def resume_position(global_step: int, grad_accum: int, batches_per_pass: int) ->
 
 
 class SkipFirstPass:
-    """A sampler whose first pass leaves out its first `skip` indices and, with `and_one_more`, goes on through a
-    whole second pass; later passes are whole."""
+    """A sampler whose first pass leaves out its first `skip` indices and, with `then_next_pass`, goes on through a
+    whole second pass, after the first pass's whole micro-batches of `batch_size` (as the BatchSampler's drop_last
+    would end it); later passes are whole."""
 
-    def __init__(self, sampler, skip: int, and_one_more: bool = False):
+    def __init__(self, sampler, skip: int, batch_size: int, then_next_pass: bool = False):
         self.sampler = sampler
         self.skip = skip
-        self.and_one_more = and_one_more
+        self.batch_size = batch_size
+        self.then_next_pass = then_next_pass
+
+    def _first_end(self) -> int | None:
+        return len(self.sampler) // self.batch_size * self.batch_size if self.then_next_pass else None
 
     def __iter__(self):
-        skip, self.skip = self.skip, 0
-        more, self.and_one_more = self.and_one_more, False
-        rest = itertools.islice(iter(self.sampler), skip, None)
+        rest = itertools.islice(iter(self.sampler), self.skip, self._first_end())
+        more = self.then_next_pass
+        self.skip, self.then_next_pass = 0, False
         return itertools.chain(rest, self.sampler) if more else rest
 
     def __len__(self) -> int:
-        return len(self.sampler) * (2 if self.and_one_more else 1) - self.skip
+        first = self._first_end()
+        return (len(self.sampler) if first is None else first + len(self.sampler)) - self.skip
 
 
 def skip_consumed(loader, global_step: int, grad_accum: int) -> int:
@@ -66,5 +74,6 @@ def skip_consumed(loader, global_step: int, grad_accum: int) -> int:
     batches = len(batch_sampler)
     passes, consumed = resume_position(global_step, grad_accum, batches)
     too_short = 0 < batches - consumed < grad_accum
-    batch_sampler.sampler = SkipFirstPass(batch_sampler.sampler, consumed * batch_sampler.batch_size, too_short)
+    size = batch_sampler.batch_size
+    batch_sampler.sampler = SkipFirstPass(batch_sampler.sampler, consumed * size, size, too_short)
     return passes

@@ -22,7 +22,8 @@ aws-neuron/neuronx-distributed) does with its data and its checkpoints, without 
   tags with a "checkpoint" file, in the order of its modification time, the incomplete ones before the first
   complete one and the oldest complete ones beyond --num_kept_checkpoint.
 - A pass that makes no optimizer step fails as the script does: train_loop_fn returns
-  running_loss_reduced_detached, which only an optimizer step binds (UnboundLocalError).
+  running_loss_reduced_detached, which only an optimizer step binds (UnboundLocalError). So does a pass end on
+  node 0 before the attempt logged a step, unless the script is patched against it (logger.throughputs[-1]).
 Under neuron_parallel_compile (NEURON_EXTRACT_GRAPHS_ONLY=1) it does the same, without sleeping; the compile
 stage's arguments make it save nothing.
 
@@ -98,61 +99,20 @@ data_parallel = int(launcher["--nnodes"]) * CORES_PER_NODE // tp
 batch_size, grad_accum = int(option("--batch_size")), int(option("--grad_accum_usteps"))
 every, kept = int(option("--checkpoint_freq")), int(option("--num_kept_checkpoint"))
 steps_this_run, at_end = int(option("--steps_this_run")), "--checkpoint_at_end" in script_args
+logging_interval = int(option("--logging_interval", "1"))
+# The script prints and records logger.throughputs[-1] at every pass end, and max(logger.throughputs) at the run's
+# end (lines 458, 472 and 510 at v2.28.0); the list grows only at logged steps (global_step % --logging_interval,
+# line 331; logger.py line 73), and starts empty in every attempt. nxd-pretrain.patch guards the three reads.
+guarded = ("logger.throughputs[-1] if logger.throughputs else None" in text
+           and "max(logger.throughputs, default=None)" in text)
+is_root = launcher["--node_rank"] == "0" and not extract
 info = json.loads((Path(option("--data_dir")) / "dataset_info.json").read_text())
 rows = info["splits"]["train"]["num_examples"]
 
 
-class DistributedSampler:
-    """torch.utils.data.DistributedSampler(dataset, num_replicas, rank, shuffle=False, drop_last=True), torch 2.9.0
-    torch/utils/data/distributed.py: lines 94-103 (a length not divisible by num_replicas: num_samples =
-    ceil((len - num_replicas) / num_replicas), total_size = num_samples x num_replicas = len - len % num_replicas)
-    and __iter__, lines 113-134 (indices = range(len)[:total_size]; indices[rank:total_size:num_replicas])."""
-
-    def __init__(self, length, num_replicas, rank):
-        self.length, self.num_replicas, self.rank = length, num_replicas, rank
-        if length % num_replicas:
-            self.num_samples = -(-(length - num_replicas) // num_replicas)
-        else:
-            self.num_samples = length // num_replicas
-        self.total_size = self.num_samples * num_replicas
-
-    def __iter__(self):
-        indices = list(range(self.length))[: self.total_size]
-        return iter(indices[self.rank: self.total_size: self.num_replicas])
-
-    def __len__(self):
-        return self.num_samples
-
-
-class BatchSampler:
-    """torch.utils.data.BatchSampler(sampler, batch_size, drop_last=True), which DataLoader builds from sampler= and
-    batch_size= (dataloader.py line 394): __iter__ zips batch_size references to one iterator of the sampler,
-    __len__ is len(sampler) // batch_size (sampler.py lines 346-366)."""
-
-    def __init__(self, sampler, batch_size):
-        self.sampler, self.batch_size, self.drop_last = sampler, batch_size, True
-
-    def __iter__(self):
-        iterator = iter(self.sampler)
-        for batch in zip(*[iterator] * self.batch_size):
-            yield [*batch]
-
-    def __len__(self):
-        return len(self.sampler) // self.batch_size
-
-
-class DataLoader:
-    """What resume_data.skip_consumed uses of torch's DataLoader: batch_sampler; a pass iterates it."""
-
-    def __init__(self, batch_sampler):
-        self.batch_sampler = batch_sampler
-
-    def __iter__(self):
-        return iter(self.batch_sampler)
-
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fake_converter  # noqa: E402  (the recorded model's shards: its listing, its strict load)
+from torch_data import BatchSampler, DataLoader, DistributedSampler  # noqa: E402  (torch's index arithmetic)
 
 sys.path.insert(0, str(Path(script).parent))
 import resume_data  # noqa: E402  (the run's copy, as the patched script imports it)
@@ -205,6 +165,7 @@ def save(step):
 
 
 training_ustep = 0
+throughputs = 0
 consumed = [[] for _ in loaders]
 while True:
     stepped = False
@@ -215,6 +176,7 @@ while True:
         if training_ustep % grad_accum == 0:
             global_step += 1
             stepped = True
+            throughputs += global_step % logging_interval == 0
             if launcher["--node_rank"] == "0":
                 emit(event="step", step=global_step, epoch=epoch, rows=consumed, extract=extract)
             consumed = [[] for _ in loaders]
@@ -225,6 +187,9 @@ while True:
     if not stepped:
         stop("UnboundLocalError: local variable 'running_loss_reduced_detached' referenced before assignment "
              f"(a pass of epoch {epoch} made no optimizer step)")
+    if is_root and not throughputs and not guarded:
+        stop(f"IndexError: list index out of range (logger.throughputs[-1] at the end of a pass at step {global_step}: "
+             f"no step of this attempt was logged, --logging_interval {logging_interval})")
     if global_step >= steps_this_run:
         break
     epoch += 1
