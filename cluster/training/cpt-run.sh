@@ -17,8 +17,12 @@
 #           export of the checkpoints not exported yet); without it, the answer names the stage and says how to
 #           continue (message). A run without jobs.json whose checkpoint folder FSX/checkpoints/<run> holds
 #           step_* checkpoints is refused unless "resume": true (a run name used before, e.g. on a cluster
-#           deleted since). The answer says whether the chain continues earlier work (resumed) and the newest
-#           completed checkpoint at the time (resumeFrom, or null).
+#           deleted since). Every submission also writes the run's request next to its checkpoints,
+#           FSX/checkpoints/<run>/request.json, which FSx exports to S3 with them: a resume without
+#           RUN_DIR/request.json (a cluster created again, the checkpoints back from S3) continues with that one,
+#           and one with neither file (checkpoints of an earlier version) is refused. The answer says whether the
+#           chain continues earlier work (resumed) and the newest completed checkpoint at the time (resumeFrom, or
+#           null).
 #           The Neuron environment of the request's release (built on FSx after the cluster is created, by
 #           node-setup.sh head) decides when the chain starts: ready, at once; building or not started yet, the
 #           first job is submitted held (sbatch --hold, comment trainium-cpt:waits-for=neuron-<release>, jobs.json
@@ -173,13 +177,13 @@ check_neuron() {
   esac
 }
 
-# Logs a warning when the request differs from the run's stored request.json (resume aside): the run keeps that.
+# Logs a warning when the request differs from the run's stored request $1 (resume aside): the run keeps that.
 warn_if_differs() {
-  local differences
-  [ -f "$RUN_DIR/request.json" ] || return 0
-  differences=$("$PY" "$HERE/cpt_lib.py" request-differences "$RUN_DIR/request.json" "$WORK/request.json")
+  local stored=$1 differences
+  [ -f "$stored" ] || return 0
+  differences=$("$PY" "$HERE/cpt_lib.py" request-differences "$stored" "$WORK/request.json")
   [ -z "$differences" ] ||
-    log "warning: this request differs from $RUN_DIR/request.json in ${differences//$'\n'/, }: the run keeps its stored request; use a new run name to change it"
+    log "warning: this request differs from $stored in ${differences//$'\n'/, }: the run keeps its stored request; use a new run name to change it"
 }
 
 # Prints the answer for the chain in jobs.json: $1 created (true/false), $2 resumed, $3 a message (optional).
@@ -204,13 +208,15 @@ exec 9>>"$RUN_DIR/.lock"
 flock -w "${CPT_LOCK_TIMEOUT:-120}" 9 || fail "another submission of run $RUN holds $RUN_DIR/.lock" 1
 
 RESUMED=false
+STEP="look for checkpoints of the run"
+found=$("$PY" "$HERE/cpt_lib.py" any-checkpoints "$CKPT_DIR")
 if [ -f "$JOBS" ]; then
   STEP="look at the run's chain"
   chain=$("$PY" "$HERE/cpt_lib.py" chain-state "$JOBS")
   case $chain in
     active | completed)
       log "run $RUN was submitted before ($JOBS) and its chain is $chain: nothing to do"
-      warn_if_differs
+      warn_if_differs "$RUN_DIR/request.json"
       message=
       [ "$chain" = active ] || message="the chain of run $RUN completed: nothing to continue; use a new run name to train again"
       answer=$(answer_jobs false false "$message")
@@ -229,8 +235,6 @@ if [ -f "$JOBS" ]; then
   log "run $RUN: its chain ended $ended_state at $ended_stage; resuming it with a new chain"
   RESUMED=true
 else
-  STEP="look for checkpoints of the run"
-  found=$("$PY" "$HERE/cpt_lib.py" any-checkpoints "$CKPT_DIR")
   if [ -n "$found" ]; then
     newest=$("$PY" "$HERE/cpt_lib.py" checkpoints "$CKPT_DIR")
     newest=${newest##*$'\n'}
@@ -240,16 +244,29 @@ else
   fi
 fi
 
-# A resumed run keeps its stored request (when it has one), which must still be valid for this bundle.
-KEEP_REQUEST=false
-if [ "$RESUMED" = true ] && [ -f "$RUN_DIR/request.json" ]; then
+# A resumed run keeps its stored request, which must still be valid for this bundle: RUN_DIR/request.json, or on a
+# cluster created again (no run directory; the checkpoints came back from S3 through the FSx link) the copy next to
+# the checkpoints. Today's request would move the rows the checkpoints' steps consumed (resume_data.py counts
+# global_step x grad_accum: globalBatch, microBatch, nodes), change the learning-rate schedule (steps,
+# minLearningRate) or fail every strict load (tensorParallel).
+STORED=
+if [ "$RESUMED" = true ]; then
+  if [ -f "$RUN_DIR/request.json" ]; then
+    STORED=$RUN_DIR/request.json
+  elif [ -f "$CKPT_DIR/request.json" ]; then
+    STORED=$CKPT_DIR/request.json
+    log "run $RUN: no $RUN_DIR/request.json; resuming with the request stored next to its checkpoints, $STORED"
+  elif [ -n "$found" ]; then
+    fail "cannot resume run $RUN: the checkpoints in $CKPT_DIR have no request.json next to them, which this version of trainium-cpt writes there: they come from an earlier version, whose q/k/v layout (--fuse_qkv 0) this version cannot continue; submit it under another run name" 1
+  fi
+fi
+if [ -n "$STORED" ]; then
   STEP="check the run's stored request"
-  if ! "$PY" "$HERE/cpt_lib.py" validate-file "$RUN_DIR/request.json" 2>"$WORK/stored.err"; then
+  if ! "$PY" "$HERE/cpt_lib.py" validate-file "$STORED" "$RUN" 2>"$WORK/stored.err"; then
     fail "cannot resume run $RUN: $(cat "$WORK/stored.err"); submit it under another run name" 1
   fi
-  warn_if_differs
-  KEEP_REQUEST=true
-  stored_release=$("$PY" "$HERE/cpt_lib.py" get "$RUN_DIR/request.json" neuronRelease)
+  warn_if_differs "$STORED"
+  stored_release=$("$PY" "$HERE/cpt_lib.py" get "$STORED" neuronRelease)
   if [ "$stored_release" != "$RELEASE" ]; then
     RELEASE=$stored_release
     check_neuron "$RELEASE"
@@ -280,9 +297,20 @@ for file in "${STAGE_FILES[@]}"; do
 done
 rm -rf "$RUN_DIR/scripts"
 mv "$RUN_DIR/scripts.new" "$RUN_DIR/scripts"
-if [ "$KEEP_REQUEST" = false ]; then
-  cp "$WORK/request.json" "$RUN_DIR/request.json.tmp"
-  mv "$RUN_DIR/request.json.tmp" "$RUN_DIR/request.json"
+case $STORED in
+  "$RUN_DIR/request.json") ;;
+  "")
+    cp "$WORK/request.json" "$RUN_DIR/request.json.tmp"
+    mv "$RUN_DIR/request.json.tmp" "$RUN_DIR/request.json"
+    ;;
+  *) "$PY" "$HERE/cpt_lib.py" resumed-request "$STORED" "$WORK/request.json" "$RUN_DIR/request.json" ;;
+esac
+# The run's request next to its checkpoints (rename: readers see a whole file), which FSx exports to S3 with them
+# (AutoExportPolicy NEW, CHANGED): a resume on a cluster created again finds it there.
+mkdir -p "$CKPT_DIR"
+if ! cmp -s "$RUN_DIR/request.json" "$CKPT_DIR/request.json"; then
+  cp "$RUN_DIR/request.json" "$CKPT_DIR/request.json.tmp"
+  mv "$CKPT_DIR/request.json.tmp" "$CKPT_DIR/request.json"
 fi
 stored() {
   "$PY" "$HERE/cpt_lib.py" get "$RUN_DIR/request.json" "$1"

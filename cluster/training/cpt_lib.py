@@ -49,6 +49,9 @@ SUBMIT_FIELDS = (
 )
 RUN_FIELDS = ("version", "run")
 MAX_TRAIN_RESTARTS = 10  # lib/config/fields.ts MAX_TRAIN_RESTARTS
+# Fields that came with the fused q/k/v layout (--fuse_qkv 1): a stored request without them was written by an
+# earlier version, whose checkpoints this version cannot load.
+EARLIER_VERSION_FIELDS = ("maxTrainRestarts", "timeLimits", "resume")
 MAX_TIME_LIMIT_MINUTES = 43200  # 30 days: lib/training/contract.ts MAX_TIME_LIMIT_MINUTES
 DEVICES_PER_NODE = 16  # Trainium chips of a trn1.32xlarge / trn1n.32xlarge, 2 NeuronCores each
 
@@ -803,13 +806,28 @@ def cmd_chain_state(jobs_file: str) -> None:
     print("active" if state["active"] else "completed" if state["completed"] else f"ended {state['state']} {state['stage']}")
 
 
-def cmd_validate_file(path: str) -> None:
-    """A stored request.json is still a valid submit request for this bundle (a resumed run submits it again)."""
+def cmd_validate_file(path: str, run: str = "") -> None:
+    """A stored request.json (the run directory's, or its copy next to the checkpoints) is still a valid submit
+    request of run `run` for this bundle (a resumed run submits it again)."""
     request = read_json(path)
+    absent = [name for name in EARLIER_VERSION_FIELDS if isinstance(request, dict) and name not in request]
+    if absent:
+        raise RequestError(
+            f"{path} was written by an earlier version of trainium-cpt (it has no {', '.join(absent)}), whose "
+            f"checkpoints hold the separate q/k/v layout (--fuse_qkv 0) that this version cannot continue")
     try:
         validate(request, "submit")
     except RequestError as error:
         raise RequestError(f"{path}: {error}") from None
+    if run and request["run"] != run:
+        raise RequestError(f"{path} is the request of run {request['run']}, not of run {run}")
+
+
+def cmd_resumed_request(stored: str, new: str, output: str) -> None:
+    """Writes the stored request with the new request's `resume` to `output` (atomically): the request of a run
+    resumed from the copy next to its checkpoints."""
+    request, resume = read_json(stored), read_json(new)["resume"]
+    write_json_atomically(output, {name: resume if name == "resume" else request[name] for name in SUBMIT_FIELDS})
 
 
 def cmd_request_differences(stored: str, new: str) -> None:
@@ -883,10 +901,11 @@ def cmd_reconcile_restarts(path: str, status_path: str, job_id: str, restart_cou
 
 
 def cmd_failed_nodes(logs_dir: str, mode: str, job_id: str, which: str) -> None:
-    """The nodes to drain after a failed `mode` run (launch-training.sh leaves LOGS/MODE-JOB-nodeN.exit on each
-    node): those whose launcher ended with a non-zero status of its own, not because it was signalled (srun
-    --kill-on-bad-exit stops the others after the first failure): `which` first, the one that ended first;
-    all, every one. Prints "host<TAB>exit code" lines."""
+    """The nodes where a `mode` run failed (launch-training.sh leaves LOGS/MODE-JOB-nodeN.exit on each node):
+    those whose launcher ended with a non-zero status of its own, not because it was signalled (srun
+    --kill-on-bad-exit stops the others after the first failure): `which` first, the one that ended first (the
+    node a failed training names); all, every one (the nodes a failed preflight drains). Prints "host<TAB>exit
+    code" lines."""
     records = []
     for path in Path(logs_dir).glob(f"{mode}-{job_id}-node*.exit"):
         try:
@@ -1050,7 +1069,8 @@ COMMANDS = {
     "check-model": cmd_check_model, "exports-json": cmd_exports_json, "export-tags": cmd_export_tags,
     "report": cmd_report, "s3-join": cmd_s3_join, "neuron-state": cmd_neuron_state,
     "neuron-refusal": cmd_neuron_refusal, "chain-state": cmd_chain_state, "validate-file": cmd_validate_file,
-    "request-differences": cmd_request_differences, "any-checkpoints": cmd_any_checkpoints,
+    "request-differences": cmd_request_differences, "resumed-request": cmd_resumed_request,
+    "any-checkpoints": cmd_any_checkpoints,
     "compile-key": cmd_compile_key, "status-file": cmd_status_file, "record-restart": cmd_record_restart,
     "reconcile-restarts": cmd_reconcile_restarts, "failed-nodes": cmd_failed_nodes,
     "check-neuron-ls": cmd_check_neuron_ls,

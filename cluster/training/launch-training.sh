@@ -74,4 +74,5 @@ training_command "$MODE" "${3:--1}"
 command_file=$RUN_DIR/logs/$MODE-${SLURM_JOB_ID}-node${SLURM_NODEID}.cmd
 printf '%s\n' "${LAUNCH[@]}" >"$command_file"
 say "node ${SLURM_NODEID} of ${SLURM_NNODES}: ${LAUNCH[0]} ... (${#LAUNCH[@]} words: $command_file)"
+step "run the $MODE command"
 run_and_record "${LAUNCH[@]}"

@@ -6,7 +6,7 @@
 # Defines: strict mode and the ERR trap (a failure names its step), logging, the run's paths and request values
 # (load_request), the training environment and command (training_environment, training_command), the nodes'
 # preflight (run_preflight, node_preflight), the stage's status file (stage_begin) and the recovery of the
-# compile and train jobs (restart_or_fail: drain the failed node, requeue the job).
+# compile and train jobs (restart_or_fail: drain the nodes that fail their checks, requeue the job).
 #
 # Environment (optional, as for cpt-run.sh; Slurm passes the submitter's environment to the jobs):
 #   CPT_FSX, CPT_SLURM_BIN, CPT_NEURON_VENV, CPT_NXD_DIR, CPT_PYTHON
@@ -230,12 +230,35 @@ stage_begin() {
   trap 'exit 130' INT
 }
 
-# After WHAT (preflight, compile or train) exited with status RC on the job's nodes (DETAIL: why, when no node's
-# exit status tells): requeue the job, or fail it.
+# Sets FAILED_NODES (hosts), FAILED_TEXT ("host (exit code), ...") and FAILED_CODE (the last one's exit code) from
+# the nodes where this job's $1 run (preflight, compile or train) failed: $2 first or all (cpt_lib.py failed-nodes).
+FAILED_NODES=()
+FAILED_TEXT=
+FAILED_CODE=
+read_failed_nodes() {
+  local lines host code
+  FAILED_NODES=()
+  FAILED_TEXT=
+  FAILED_CODE=
+  lines=$("$PY" "$SCRIPTS/cpt_lib.py" failed-nodes "$RUN_DIR/logs" "$1" "$SLURM_JOB_ID" "$2")
+  while IFS=$'\t' read -r host code; do
+    [ -n "$host" ] || continue
+    FAILED_NODES+=("$host")
+    FAILED_TEXT+="${FAILED_TEXT:+, }$host (exit $code)"
+    FAILED_CODE=$code
+  done <<<"$lines"
+}
+
+# After WHAT (preflight or train) exited with status RC on the job's nodes (DETAIL: why, when no node's exit
+# status tells): requeue the job, or fail it.
 # Requeue while the job's restarts (SLURM_RESTART_COUNT: Slurm's own requeues and ours alike) are below the
-# request's maxTrainRestarts: record the attempt (RUN_DIR/status/STAGE-restarts.json), drain the node(s) that
-# failed (cpt_lib.py failed-nodes: for preflight every node whose checks failed, otherwise the one whose launcher
-# ended first with a status of its own) so that ParallelCluster replaces them, and `scontrol requeue` this job.
+# request's maxTrainRestarts: record the attempt (RUN_DIR/status/STAGE-restarts.json, with the nodes drained),
+# drain the nodes that failed their checks so that ParallelCluster replaces them, and `scontrol requeue` this job.
+# Which nodes: after a failed preflight, every node whose checks failed (cpt_lib.py failed-nodes all). A failed
+# training says nothing of the nodes by itself: a deterministic error (a load mismatch, device memory, bad data)
+# comes back on any node, and draining the node that ended first would drain up to maxTrainRestarts healthy
+# trn1.32xlarge. So the per-node preflight runs again on the job's nodes, within this allocation, and only those
+# that fail it are drained; when all pass, the job is requeued without draining.
 # Otherwise the job fails with the reason, and --kill-on-invalid-dep cancels the jobs after it.
 #
 # What Slurm does (slurm-wlm 22.05 on loopback, scripts/slurm-env.sh): `scontrol requeue` of the job's own id from
@@ -248,40 +271,57 @@ stage_begin() {
 # (terminate_drain_nodes, default True) and replaces it (aws/aws-parallelcluster-node, src/slurm_plugin/
 # clustermgtd.py and slurm_resources.py is_state_healthy).
 restart_or_fail() {
-  local what=$1 rc=$2 detail=${3:-} which=first nodes_text node code restarts max attempt reason failed=
-  local -a nodes=()
+  local what=$1 rc=$2 detail=${3:-} restarts max attempt reason checked why
+  local -a drain=()
   restarts=${SLURM_RESTART_COUNT:-0}
   attempt=$((restarts + 1))
   max=$(req maxTrainRestarts)
-  [ "$what" != preflight ] || which=all
-  nodes_text=$("$PY" "$SCRIPTS/cpt_lib.py" failed-nodes "$RUN_DIR/logs" "$what" "$SLURM_JOB_ID" "$which")
-  while IFS=$'\t' read -r node code; do
-    [ -n "$node" ] || continue
-    nodes+=("$node")
-    failed+="${failed:+, }$node (exit $code)"
-  done <<<"$nodes_text"
-  if [ -n "$detail" ]; then
-    reason=$detail
-  elif [ "${#nodes[@]}" -gt 0 ]; then
-    reason="$what failed on $failed"
+  if [ "$what" = preflight ]; then
+    read_failed_nodes preflight all
+    drain=("${FAILED_NODES[@]}")
+    reason="preflight failed on $FAILED_TEXT"
+    why="preflight failed on this node"
   else
-    reason="$what failed (exit $rc) on no node in particular"
+    read_failed_nodes "$what" first
+    [ "${#FAILED_NODES[@]}" -eq 0 ] || reason="$what failed (exit $FAILED_CODE) on ${FAILED_NODES[0]}"
+    why="$what failed, then this node failed its checks"
   fi
+  [ "${#FAILED_NODES[@]}" -gt 0 ] || reason="$what failed (exit $rc) on no node in particular"
+  [ -z "$detail" ] || reason=$detail
   if [ "$restarts" -ge "$max" ]; then
     FINAL_STATE=FAILED
     FINAL_REASON="$reason; attempt $attempt, and the job was requeued $restarts time(s) already (maxTrainRestarts $max)"
     say "error: $FINAL_REASON: failing"
     exit "$rc"
   fi
+  if [ "$what" != preflight ]; then
+    step "check the nodes after the failed $what"
+    if run_on_every_node preflight; then
+      reason+="; every node passed its checks afterwards: requeued without draining"
+    else
+      checked=$?
+      read_failed_nodes preflight all
+      drain=("${FAILED_NODES[@]}")
+      if [ "${#drain[@]}" -gt 0 ]; then
+        reason+="; the checks afterwards failed on $FAILED_TEXT"
+      else
+        reason+="; the checks afterwards failed (exit $checked) on no node in particular: requeued without draining"
+      fi
+    fi
+  fi
   "$PY" "$SCRIPTS/cpt_lib.py" record-restart "$RUN_DIR/status/$STAGE-restarts.json" "$SLURM_JOB_ID" "$attempt" \
-    "$rc" "$reason" "${nodes[@]}"
-  for node in "${nodes[@]}"; do
+    "$rc" "$reason" "${drain[@]}"
+  for node in "${drain[@]}"; do
     say "draining node $node, for ParallelCluster to replace it"
-    scontrol update NodeName="$node" State=DRAIN Reason="trainium-cpt: run $RUN $STAGE job $SLURM_JOB_ID: $what failed on this node" ||
+    scontrol update NodeName="$node" State=DRAIN Reason="trainium-cpt: run $RUN $STAGE job $SLURM_JOB_ID: $why" ||
       say "scontrol update NodeName=$node State=DRAIN failed (ignored: the requeue goes on)"
   done
   FINAL_STATE=REQUEUED
-  FINAL_REASON="$reason; requeued (restart $attempt of at most $max)"
+  if [ "${#drain[@]}" -eq 0 ] && [ "$what" != preflight ]; then
+    FINAL_REASON="$reason (restart $attempt of at most $max)"
+  else
+    FINAL_REASON="$reason; requeued (restart $attempt of at most $max)"
+  fi
   say "$FINAL_REASON"
   # Slurm stops this script with SIGTERM once it has requeued the job (the signal may even reach scontrol before
   # it answers, so its status proves nothing): a script still running 60 s later was not requeued, and fails.

@@ -16,8 +16,10 @@
 # tag v2.28.0 of aws-neuron/neuronx-distributed), so it would train one step more and save step_<steps + 1>.
 #
 # Recovery: when the preflight or the training fails (anything but this script's own checks, `die`), the job
-# drains the node that failed and requeues itself while its restarts are below maxTrainRestarts (restart_or_fail,
-# stage-lib.sh); Slurm also requeues it after a node failure. Every attempt starts here again.
+# requeues itself while its restarts are below maxTrainRestarts (restart_or_fail, stage-lib.sh), draining the nodes
+# that failed their checks: those of the preflight, or, after a failed training, those of the preflight run again
+# on the job's nodes (none when all pass: a deterministic error would otherwise drain a healthy node each time);
+# Slurm also requeues it after a node failure. Every attempt starts here again.
 set -euo pipefail
 STAGE=train
 [ -f "$(dirname "${1:-/-}")/scripts/stage-lib.sh" ] || { echo "usage: $0 RUN_DIR/request.json" >&2; exit 2; }

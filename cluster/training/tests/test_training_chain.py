@@ -6,6 +6,7 @@ Set CPT_SAVE_TRANSCRIPT=1 to write the transcript of the full chain to cluster/t
 """
 import json
 import os
+import shutil
 import subprocess
 import time
 
@@ -175,8 +176,9 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
         "evaluate": "00:30:00"}
     assert final["restarts"] == {"count": 0, "max": 2, "history": []}
 
-    # export: the kept checkpoints (2 of 3), back to Hugging Face format, to S3.
-    assert sorted(p.name for p in ckpt.iterdir()) == ["pretrained_weight", "step_4", "step_6"]
+    # export: the kept checkpoints (2 of 3), back to Hugging Face format, to S3. Next to them, the run's request.
+    assert sorted(p.name for p in ckpt.iterdir()) == ["pretrained_weight", "request.json", "step_4", "step_6"]
+    assert (ckpt / "request.json").read_text() == (run_dir / "request.json").read_text()
     assert [r["argv"] for r in to_full] == [
         ["--convert_to_full_state", "--tp_size", "8", "--hw_backend", "trn1", "--load_xser", "True", "--config", config,
          "--input_dir", f"{ckpt}/{tag}/model", "--output_dir", f"{run_dir}/export/{tag}/full"]
@@ -333,7 +335,7 @@ def test_a_requeued_training_job_goes_on_with_the_rows_an_uninterrupted_run_uses
         assert [r["epoch"] for r in before + after] == [0, 0, 0, 1, 1, 1, 2]  # the pass the script's log calls epoch
     else:
         assert after[0]["rows"][0] == [48, 0, 4, 8]  # the tail of pass 0, then pass 1
-    assert sorted(p.name for p in ckpt.iterdir()) == ["pretrained_weight", *kept_after]
+    assert sorted(p.name for p in ckpt.iterdir()) == ["pretrained_weight", "request.json", *kept_after]
 
     log = (cluster.run_dir("requeue") / "logs" / f"train-{jobs['train']}.out").read_text()
     assert "no checkpoint in" in log and f"resuming from step_{every}" in log and "(restart 1)" in log
@@ -342,6 +344,40 @@ def test_a_requeued_training_job_goes_on_with_the_rows_an_uninterrupted_run_uses
     assert final["restarts"]["count"] == 1
     assert (entry["attempt"], entry["jobId"], entry["exitCode"], entry["drainedNodes"]) == (1, jobs["train"], None, [])
     assert entry["reason"].startswith("requeued by Slurm or by hand") and "TERMINATED, exit 143" in entry["reason"]
+
+
+def test_a_run_resumed_on_a_new_cluster_trains_with_the_request_next_to_its_checkpoints(cluster, slurm):
+    """A cluster created again: the run directory is gone, the checkpoints came back from S3 through the FSx link with
+    the request.json next to them. A resume with other settings goes on with the stored ones: the same tensor
+    parallel degree (the load is strict), accumulation (the rows the next steps take) and schedule."""
+    request = cluster.request("reborn", steps=4)
+    first = cluster.submit(request, CPT_FAKE_TRAIN_SLEEP="60")["jobs"]
+    ckpt = cluster.fsx / "checkpoints" / "reborn"
+    cluster.wait_for("reborn", lambda s: s["train"] == "RUNNING" and (ckpt / "step_2" / "done").exists(), timeout=60)
+    assert cluster.cpt("cancel", {"version": 1, "run": "reborn"}).returncode == 0
+    cluster.wait_all_ended("reborn", timeout=30)
+    shutil.rmtree(cluster.run_dir("reborn"))
+    assert json.loads((ckpt / "request.json").read_text()) == request
+
+    today = {**request, "resume": True, "tensorParallel": 4, "globalBatch": 32, "steps": 6, "minLearningRate": 1e-05}
+    result = cluster.cpt("submit", today)
+    assert result.returncode == 0, result
+    second = result.json["jobs"]
+    assert (result.json["created"], result.json["resumed"], result.json["resumeFrom"]) == (True, True, "step_2")
+    assert f"differs from {ckpt}/request.json in tensorParallel, globalBatch, steps, minLearningRate" in result.stderr
+    assert json.loads((cluster.run_dir("reborn") / "request.json").read_text()) == {**request, "resume": True}
+    states = {s: j["state"] for s, j in cluster.wait_all_ended("reborn", timeout=90)["jobs"].items()}
+    assert states == dict.fromkeys(STAGES, "COMPLETED"), cluster.logs("reborn")
+
+    [before] = [r for r in cluster.records("torchrun") if r["env"]["SLURM_JOB_ID"] == first["train"]]
+    [after] = [r for r in cluster.records("torchrun") if r["env"]["SLURM_JOB_ID"] == second["train"]]
+    assert option(after["argv"], "--loading_step") == "2"
+    for name in ("--tensor_parallel_size", "--grad_accum_usteps", "--max_steps", "--steps_this_run", "--lr"):
+        assert option(after["argv"], name) == option(before["argv"], name), name
+    steps = [r for r in cluster.records("torchrun", event="step") if not r["extract"]]
+    assert [r["step"] for r in steps] == [1, 2, 3, 4]
+    assert [r["rows"] for r in steps] == uninterrupted_rows(64, 4, 4, 4)
+    assert sorted(p.name for p in ckpt.iterdir()) == ["pretrained_weight", "request.json", "step_2", "step_4"]
 
 
 def test_cancel_cancels_every_job(cluster, slurm):

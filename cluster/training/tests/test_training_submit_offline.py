@@ -207,6 +207,8 @@ def test_submit_sends_the_chain_with_its_options(offline):
         "run": "r1", "jobs": result.json["jobs"], "runDir": str(run_dir)}  # no heldFor: nothing waits
     saved = json.loads((run_dir / "request.json").read_text())
     assert saved == offline.request("r1", nodes=4, partition="trn")
+    # and its copy next to the checkpoints, which FSx exports to S3 with them
+    assert (offline.fsx / "checkpoints" / "r1" / "request.json").read_text() == (run_dir / "request.json").read_text()
     assert sorted(p.name for p in (run_dir / "scripts").iterdir()) == sorted([
         "stage-lib.sh", "stage-prepare.sh", "stage-compile.sh", "stage-train.sh", "stage-export.sh",
         "stage-evaluate.sh", "launch-training.sh", "cpt_lib.py", "hf_checkpoint.py", "evaluate_perplexity.py",
@@ -278,6 +280,7 @@ def test_a_run_name_with_checkpoints_but_no_chain_is_refused_unless_resumed(offl
         (checkpoints / f"step_{step}").mkdir(parents=True)
         if done:
             (checkpoints / f"step_{step}" / "done").write_text("1")
+    (checkpoints / "request.json").write_text(json.dumps(offline.request("r1")))  # as the first submission left it
     result = offline.cpt("submit", offline.request("r1"))
     assert_refused(result, status=1)
     assert result.json["error"] == (
@@ -303,15 +306,66 @@ def test_a_fresh_run_with_resume_is_a_plain_submission(offline):
     assert (result.json["created"], result.json["resumed"], result.json["resumeFrom"]) == (True, False, None)
 
 
+def lay_out_checkpoints(sandbox, run: str, *tags: str):
+    for tag in tags:
+        (sandbox.fsx / "checkpoints" / run / tag).mkdir(parents=True)
+        (sandbox.fsx / "checkpoints" / run / tag / "done").write_text("1")
+
+
+def test_a_resume_on_a_new_cluster_keeps_the_request_stored_next_to_the_checkpoints(offline):
+    # The cluster was created again: no run directory, the checkpoints and their request.json back from S3.
+    lay_out_checkpoints(offline, "r1", "step_2")
+    stored = offline.fsx / "checkpoints" / "r1" / "request.json"
+    stored.write_text(json.dumps(offline.request("r1")))
+    result = offline.cpt("submit", offline.request("r1", resume=True, nodes=2, globalBatch=32, tensorParallel=4,
+                                                   steps=8, minLearningRate=0.00001))
+    assert result.returncode == 0, result
+    assert (result.json["created"], result.json["resumed"], result.json["resumeFrom"]) == (True, True, "step_2")
+    assert (f"differs from {stored} in nodes, tensorParallel, globalBatch, steps, minLearningRate: the run keeps its "
+            "stored request") in result.stderr
+    # The chain runs the stored request, marked resumed: what the checkpoints' steps were trained with.
+    run_dir = offline.fsx / "trainium-cpt" / "runs" / "r1"
+    assert json.loads((run_dir / "request.json").read_text()) == offline.request("r1", resume=True)
+    assert json.loads(stored.read_text()) == offline.request("r1", resume=True)
+    assert [c[c.index("--nodes") + 1] for c in offline.slurm_calls() if c[0] == "sbatch"] == ["1"] * 5
+
+
+def test_checkpoints_without_a_stored_request_are_refused_as_an_earlier_versions(offline):
+    lay_out_checkpoints(offline, "r1", "step_2")
+    result = offline.cpt("submit", offline.request("r1", resume=True))
+    assert_refused(result, status=1)
+    assert result.json["error"] == (
+        f"cannot resume run r1: the checkpoints in {offline.fsx}/checkpoints/r1 have no request.json next to them, "
+        "which this version of trainium-cpt writes there: they come from an earlier version, whose q/k/v layout "
+        "(--fuse_qkv 0) this version cannot continue; submit it under another run name")
+    assert offline.slurm_calls() == []
+    assert not (offline.fsx / "trainium-cpt" / "runs" / "r1" / "request.json").exists()
+
+
+@pytest.mark.parametrize("where", ["run-directory", "checkpoints"])
+def test_a_resumed_run_whose_stored_request_is_of_an_earlier_version_is_refused(offline, where):
+    folder = offline.fsx / ("trainium-cpt/runs/r1" if where == "run-directory" else "checkpoints/r1")
+    folder.mkdir(parents=True)
+    old = offline.request("r1")
+    for name in ("maxTrainRestarts", "timeLimits", "resume"):  # written by a bundle from before them
+        del old[name]
+    (folder / "request.json").write_text(json.dumps(old))
+    lay_out_checkpoints(offline, "r1", "step_2")
+    result = offline.cpt("submit", offline.request("r1", resume=True))
+    assert_refused(result, status=1)
+    assert result.json["error"] == (
+        f"cannot resume run r1: {folder}/request.json was written by an earlier version of trainium-cpt (it has no "
+        "maxTrainRestarts, timeLimits, resume), whose checkpoints hold the separate q/k/v layout (--fuse_qkv 0) that "
+        "this version cannot continue; submit it under another run name")
+    assert offline.slurm_calls() == []
+
+
 def test_a_resumed_run_whose_stored_request_is_no_longer_valid_is_refused(offline):
     run_dir = offline.fsx / "trainium-cpt" / "runs" / "r1"
     run_dir.mkdir(parents=True)
-    old = offline.request("r1")
-    del old["timeLimits"]  # written by a bundle from before time limits
-    (run_dir / "request.json").write_text(json.dumps(old))
-    (offline.fsx / "checkpoints" / "r1" / "step_2").mkdir(parents=True)
-    (offline.fsx / "checkpoints" / "r1" / "step_2" / "done").write_text("1")
+    (run_dir / "request.json").write_text(json.dumps(offline.request("r1", maxTrainRestarts=99)))
+    lay_out_checkpoints(offline, "r1", "step_2")
     result = offline.cpt("submit", offline.request("r1", resume=True))
-    assert_refused(result, "cannot resume run r1: ", "missing field(s) timeLimits", "submit it under another run name",
-                   status=1)
+    assert_refused(result, "cannot resume run r1: ", "maxTrainRestarts: must be an integer from 0 to 10",
+                   "submit it under another run name", status=1)
     assert offline.slurm_calls() == []

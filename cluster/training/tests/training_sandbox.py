@@ -29,7 +29,8 @@ Knobs, as environment variables of a submission (Slurm hands the submitter's env
   CPT_FAKE_FAIL             comma-separated fake names (torchrun, neuron_parallel_compile, convert_checkpoints.py,
                             hf_checkpoint.py, evaluate_perplexity.py, aws, nccom-test) that exit 1; NAME@STAGE only
                             in that stage's job (its job name cpt-<run>-<stage>), NAME@STAGE.R only on its attempt
-                            with SLURM_RESTART_COUNT R (unset counts as 0). neuron-ls "fails" by listing 15 devices.
+                            with SLURM_RESTART_COUNT R (unset counts as 0), NAME@STAGE.R.N only on the N-th call of
+                            NAME in that attempt (from 1). neuron-ls "fails" by listing 15 devices.
   CPT_FAKE_TRAIN_SLEEP      seconds the fake torchrun sleeps after writing each checkpoint, first attempt only
   CPT_FAKE_HF_TOKEN         what the fake Secrets Manager answers
 """
@@ -79,7 +80,7 @@ HUB_7B_CONFIG = {**NXD_7B_CONFIG, "max_position_embeddings": 4096, "torch_dtype"
 
 FAKE = r'''#!@PYTHON@
 """Fake of a Neuron tool (by the name it is called with): records, then does the least the stage scripts need."""
-import json, os, re, shutil, sys, time
+import functools, json, os, re, shutil, sys, time
 from pathlib import Path
 
 name = os.path.basename(sys.argv[0])
@@ -107,12 +108,25 @@ def completed(directory):
                 steps.append(int(m.group(1)))
     return sorted(steps)
 
+@functools.cache  # one answer a call: the call's number counts the records made before it
 def fails(tool):
-    """CPT_FAKE_FAIL names `tool` for this job: NAME, NAME@STAGE or NAME@STAGE.RESTART (see training_sandbox.py)."""
+    """CPT_FAKE_FAIL names `tool` for this job: NAME, NAME@STAGE, NAME@STAGE.RESTART or NAME@STAGE.RESTART.CALL
+    (see training_sandbox.py)."""
     stage = os.environ.get("SLURM_JOB_NAME", "").rsplit("-", 1)[-1]
     restart = os.environ.get("SLURM_RESTART_COUNT") or "0"
-    wanted = {tool, f"{tool}@{stage}", f"{tool}@{stage}.{restart}"}
-    return any(entry in wanted for entry in os.environ.get("CPT_FAKE_FAIL", "").split(","))
+    entries = os.environ.get("CPT_FAKE_FAIL", "").split(",")
+    if any(entry in {tool, f"{tool}@{stage}", f"{tool}@{stage}.{restart}"} for entry in entries):
+        return True
+    prefix = f"{tool}@{stage}.{restart}."
+    if not any(entry.startswith(prefix) for entry in entries):
+        return False
+    # This call's number in the attempt: the calls recorded before it (each records one start or fail), plus one.
+    job = os.environ.get("SLURM_JOB_ID")
+    path = Path(os.environ["CPT_TEST_RECORD"])
+    earlier = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    call = 1 + sum(1 for r in earlier if r["tool"] == tool and r.get("event") in ("start", "fail")
+                   and r["env"].get("SLURM_JOB_ID") == job and (r["env"].get("SLURM_RESTART_COUNT") or "0") == restart)
+    return f"{prefix}{call}" in entries
 
 if name == "torchrun":
     import runpy
