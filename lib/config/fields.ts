@@ -191,7 +191,7 @@ export const FIELDS = {
   }),
   maxTrainRestarts: field(z.number().int().min(0).max(MAX_TRAIN_RESTARTS), {
     description:
-      'Times a failed train job requeues itself. A train job that fails for any reason but a bad request requeues itself from its newest checkpoint, up to this many times, draining the node that failed so that ParallelCluster replaces it; then the chain fails with the reason. `npm run status` shows the restarts.',
+      'Times a failed train job requeues itself. A train job that fails for any reason but a bad request requeues itself from its newest checkpoint, up to this many times, draining the nodes that fail their checks (after a failed training they run again: healthy nodes stay) so that ParallelCluster replaces them; then the chain fails with the reason. `npm run status` shows the restarts.',
     accepted: `an integer from 0 (never requeue) to ${MAX_TRAIN_RESTARTS}`,
   }),
   fsxStorageGiB: field(z.number().int().min(1200), {

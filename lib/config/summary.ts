@@ -38,7 +38,7 @@ export function describeConfig(config: CptConfig): Array<[string, string]> {
     config.maxTrainRestarts === 0
       ? 'a failed train job is not requeued (maxTrainRestarts 0): the chain fails with it'
       : `a failed train job requeues itself from its newest checkpoint up to ${config.maxTrainRestarts} time${config.maxTrainRestarts === 1 ? '' : 's'}, ` +
-        'draining the node that failed (maxTrainRestarts)';
+        'draining the nodes that fail their checks (maxTrainRestarts)';
   return [
     ['Region', config.region ?? 'from your AWS profile at deploy time'],
     ['Model', `${config.baseModelId}, sequences of ${config.sequenceLength} tokens`],

@@ -71,7 +71,7 @@ export interface SubmitRequest {
   readonly partition: string;
   /**
    * Times the train job requeues itself after a failure (0 to MAX_TRAIN_RESTARTS): from its newest checkpoint, after
-   * draining the node that failed; then the chain fails with the reason.
+   * draining the nodes that fail their checks; then the chain fails with the reason.
    */
   readonly maxTrainRestarts: number;
   /** Each stage's Slurm time limit, derived from the plan (lib/plan/time-limits.ts). */

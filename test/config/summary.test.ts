@@ -36,7 +36,7 @@ test('the time limits of the planned run, and the restarts', () => {
     'prepare 46 min, compile 190 min (3.2 h), train 20,436 min (14.2 days), export 107 min (1.8 h), evaluate 272 min (4.5 h) ' +
       '(sbatch --time, on plannedTrainTokens: npm run plan shows how)',
   );
-  expect(lines().Restarts).toBe('a failed train job requeues itself from its newest checkpoint up to 3 times, draining the node that failed (maxTrainRestarts)');
+  expect(lines().Restarts).toBe('a failed train job requeues itself from its newest checkpoint up to 3 times, draining the nodes that fail their checks (maxTrainRestarts)');
   expect(lines({ maxTrainRestarts: 1 }).Restarts).toMatch(/up to 1 time, draining/);
   expect(lines({ maxTrainRestarts: 0 }).Restarts).toBe('a failed train job is not requeued (maxTrainRestarts 0): the chain fails with it');
 });
