@@ -1,5 +1,5 @@
 import { rowsOfTokens } from '../plan/figures';
-import { deriveTimeLimits, describeLimits } from '../plan/time-limits';
+import { configTimeLimits, describeLimits } from '../plan/time-limits';
 import { memoryWarnings } from '../training/memory-fit';
 import { stepsFor } from '../training/plan';
 import { describeSavedSteps, savedSteps } from '../training/saved-steps';
@@ -18,18 +18,7 @@ export function describeConfig(config: CptConfig): Array<[string, string]> {
       : 'no general-data mixing';
   // The run the plan assumes: plannedTrainTokens until a manifest gives the real count.
   const steps = stepsFor(Math.max(1, rowsOfTokens(config.plannedTrainTokens, config.sequenceLength)), config.epochs, config.globalBatchSize);
-  const limits = deriveTimeLimits({
-    nodes: config.nodeCount,
-    steps,
-    globalBatch: config.globalBatchSize,
-    sequenceLength: config.sequenceLength,
-    checkpointEvery: config.checkpointEverySteps,
-    checkpointsKept: config.checkpointsKept,
-    measuredTokensPerSecondPerNode: config.measuredTokensPerSecondPerNode,
-    fsxThroughputPerTiB: config.fsxThroughputPerTiB,
-    fsxStorageGiB: config.fsxStorageGiB,
-    evalSets: config.generalCorpusPrefix === '' ? 1 : 2,
-  }).limits;
+  const limits = configTimeLimits(config, steps).limits;
   const warnings = memoryWarnings(
     { tensorParallel: config.tensorParallelDegree, sequenceLength: config.sequenceLength, microBatch: config.microBatchSize },
     { tensorParallel: 'tensorParallelDegree', sequenceLength: 'sequenceLength', microBatch: 'microBatchSize' },

@@ -33,7 +33,7 @@ import {
 } from './prices';
 import { formatCount, formatNumber, formatPrice } from './numbers';
 import { LAUNCH_ALLOWANCE_SECONDS, LOGGING_INTERVAL_STEPS, stallThreshold, StallThreshold } from './stall-threshold';
-import { deriveTimeLimits, formatLimit, TimeLimits } from './time-limits';
+import { configTimeLimits, formatLimit, TimeLimits } from './time-limits';
 import { MAX_TIME_LIMIT_MINUTES, STAGES } from '../training/contract';
 import { memoryWarnings } from '../training/memory-fit';
 import { savedSteps } from '../training/saved-steps';
@@ -527,18 +527,7 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
   });
 
   const stall = stallThreshold(config);
-  const timeLimits = deriveTimeLimits({
-    nodes,
-    steps: total,
-    globalBatch,
-    sequenceLength: seq,
-    checkpointEvery: config.checkpointEverySteps,
-    checkpointsKept: config.checkpointsKept,
-    measuredTokensPerSecondPerNode: config.measuredTokensPerSecondPerNode,
-    fsxThroughputPerTiB: config.fsxThroughputPerTiB,
-    fsxStorageGiB: config.fsxStorageGiB,
-    evalSets: config.generalCorpusPrefix === '' ? 1 : 2,
-  });
+  const timeLimits = configTimeLimits(config, total);
   note({
     id: 'time-limits',
     text:

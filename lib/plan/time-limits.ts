@@ -187,6 +187,22 @@ export function deriveTimeLimits(input: TimeLimitInput): TimeLimits {
 const COUNT = new Intl.NumberFormat('en-US');
 
 /** 20263 → "20,263 min (14.1 days)"; 107 → "107 min (1.8 h)"; 33 → "33 min". */
+/** The limits of the run a configuration plans, of `steps` optimizer steps (the plan and the configuration summary). */
+export function configTimeLimits(config: CptConfig, steps: number): TimeLimits {
+  return deriveTimeLimits({
+    nodes: config.nodeCount,
+    steps,
+    globalBatch: config.globalBatchSize,
+    sequenceLength: config.sequenceLength,
+    checkpointEvery: config.checkpointEverySteps,
+    checkpointsKept: config.checkpointsKept,
+    measuredTokensPerSecondPerNode: config.measuredTokensPerSecondPerNode,
+    fsxThroughputPerTiB: config.fsxThroughputPerTiB,
+    fsxStorageGiB: config.fsxStorageGiB,
+    evalSets: config.generalCorpusPrefix === '' ? 1 : 2,
+  });
+}
+
 export function formatLimit(minutes: number): string {
   if (minutes >= 24 * 60) return `${COUNT.format(minutes)} min (${(minutes / 1440).toFixed(1)} days)`;
   if (minutes >= 60) return `${COUNT.format(minutes)} min (${(minutes / 60).toFixed(1)} h)`;
