@@ -1,6 +1,7 @@
 """The recordings of neuronx-distributed v2.28.0's own converter and model (fixtures/nxd-*.json, written by
 scripts/nxd-roundtrip.sh) agree with each other and with our scripts, and the CI fake converter (fake_converter.py)
 replays them exactly. No torch here: CI's Python has none."""
+import hashlib
 import json
 import re
 import subprocess
@@ -158,6 +159,13 @@ def test_the_training_script_parsed_our_arguments():
 
 
 # --- Our scripts use exactly the recorded flags ---
+
+def test_the_recordings_were_made_with_the_patch_as_it_is():
+    """A change of nxd-pretrain.patch is proven with the real training script again (scripts/nxd-roundtrip.sh)."""
+    digest = hashlib.sha256((rec.TRAINING / "nxd-pretrain.patch").read_bytes()).hexdigest()[:16]
+    for fixture in (MODEL, ARGUMENTS):
+        assert f"nxd-pretrain.patch (sha256 {digest}...) applied" in fixture["script"]
+
 
 def test_stage_prepare_runs_the_recorded_commands():
     assert rec.stage_commands(rec.STAGE_PREPARE) == PREPARE["commands"]["fused"]
