@@ -822,7 +822,7 @@ def s_method_stats(c: Ctx) -> str:
         f"Analyses used {r.choice(STAT_METHODS[:1] + STAT_METHODS[6:7])}.",
         f"Risk of bias was assessed with the Cochrane tool; {r.randint(2, 9)} trials were at low risk.",
         f"The review protocol was registered in PROSPERO (CRD{r.randint(42010000000, 42024999999)}).",
-        f"Certainty of evidence was rated with GRADE.",
+        "Certainty of evidence was rated with GRADE.",
         f"Publication bias was examined with funnel plots and Egger's test (p = {r.uniform(0.1, 0.9):.2f}).",
     ])
 
@@ -920,7 +920,6 @@ def s_result_subgroup(c: Ctx) -> str:
 
 def s_conclusion(c: Ctx) -> str:
     r = c.r
-    name = c.cond["name"]
     if c.primary_sig and c.favourable:
         return r.choice([
             f"In {c.pop_with()}, {c.drug} {r.choice(['', 'modestly '])}{c.improve_verb(c.outcome, 'ed')} "
@@ -1618,8 +1617,8 @@ def g_sports(r: random.Random, target: int) -> list[str]:
     res = "beat" if hg > ag else ("lost to" if hg < ag else "drew with")
     sents = [f"{home} {res} {away} {hg}–{ag} on {day} in front of a crowd of {r.randint(900, 38000):,}."]
     pool = [
-        f"The visitors had a goal disallowed for offside shortly before half-time.",
-        f"Rain made the pitch heavy, and both sides struggled to keep possession.",
+        "The visitors had a goal disallowed for offside shortly before half-time.",
+        "Rain made the pitch heavy, and both sides struggled to keep possession.",
         f"The result leaves {home} {r.choice(['second', 'fourth', 'seventh', 'bottom'])} in the table, "
         f"{r.randint(1, 12)} points behind the leaders.",
         f"Manager {r.choice(FIRST)} {r.choice(LAST)} said afterwards that the team had \"shown real character\".",

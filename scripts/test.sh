@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: type-check, every jest test (config rules, CDK assertions, snapshots, cdk-nag, cfn-lint over
-# the synthesized templates, Lambda handlers, CLIs), then pytest (the Glue job under real PySpark). Extra arguments
-# go to jest.
+# the synthesized templates, Lambda handlers, CLIs), ruff over the Python, then pytest (the Glue job under real
+# PySpark, the cluster scripts on real Slurm). Extra arguments go to jest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,8 @@ node -e '
   const r = require("./.test-output/jest.json");
   console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
 '
+echo "Python lint (ruff)"
+.venv/bin/ruff check --quiet . || status=$?
 echo "Python tests (pytest: the tokenization job)"
 .venv/bin/python -m pytest -q || status=$?
 exit "$status"

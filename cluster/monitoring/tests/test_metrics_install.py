@@ -110,7 +110,7 @@ def test_every_value_reaches_the_unit(install):
 
 def test_the_unit_command_line_is_one_the_agent_accepts(install):
     assert install.run("--cluster-name", "pcluster-cpt", "--region", "us-east-2", "--interval", "090").returncode == 0
-    line = next(l for l in install.unit().splitlines() if l.startswith("ExecStart="))
+    line = next(text for text in install.unit().splitlines() if text.startswith("ExecStart="))
     argv = shlex.split(line[len("ExecStart="):])
     assert argv[2:] == ["--cluster-name", "pcluster-cpt", "--region", "us-east-2", "--namespace", "TrainiumCpt",
                         "--interval", "90", "--runs-dir", "/fsx/trainium-cpt/runs", "--state-file",

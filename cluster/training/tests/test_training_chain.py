@@ -13,7 +13,7 @@ import time
 import pytest
 
 from fake_converter import SHARD_FORMAT
-from training_sandbox import CPT_RUN, STAGES, TESTS, TRAINING, encode, node_state, scontrol, scontrol_fields
+from training_sandbox import CPT_RUN, STAGES, TESTS, TRAINING, encode, scontrol, scontrol_fields
 from training_sandbox import cluster, slurm  # noqa: F401  (fixtures)
 
 # Environment variables that legitimately differ between the compile job and the training job (`_`: bash's

@@ -127,7 +127,7 @@ def test_a_failed_preflight_drains_and_requeues_compile_and_train(cluster, slurm
 
 def test_at_the_restart_limit_the_training_fails_with_the_reason(cluster, slurm):
     with node_states(slurm) as seen:
-        jobs = cluster.submit(cluster.request("doomed", maxTrainRestarts=1), CPT_FAKE_FAIL="torchrun@train")["jobs"]
+        cluster.submit(cluster.request("doomed", maxTrainRestarts=1), CPT_FAKE_FAIL="torchrun@train")
         final = cluster.wait_all_ended("doomed", timeout=90)
     assert not any(state.startswith(("drain", "drng")) for state in seen), seen  # the node passes its checks
     states = {s: (j["state"], j["reason"]) for s, j in final["jobs"].items()}
