@@ -475,21 +475,11 @@ def resume_check(work: str) -> None:
     pass when one ends, and a pass that makes no step failing (its return reads running_loss_reduced_detached)."""
     import datasets
     import resume_data
+    from torch_data import NoStep, steps_taken
     from training_utils import create_llama_pretraining_dataset
 
     def rows_of(loader, start, grad_accum, steps):
-        out, micro, step = [], 0, start
-        while True:
-            stepped = False
-            for batch in loader:
-                out.append(batch["input_ids"][:, 0].tolist())
-                micro += 1
-                if micro % grad_accum == 0:
-                    step, stepped = step + 1, True
-                    if step >= steps:
-                        return out
-            if not stepped:
-                raise Failure(f"a pass made no optimizer step (resumed at {start}): the script would fail")
+        return steps_taken(loader, start, grad_accum, steps, lambda batch: batch["input_ids"][:, 0].tolist())
 
     checked = differs = 0
     for rows, dp, micro, grad_accum in RESUME_SHAPES:
@@ -503,12 +493,16 @@ def resume_check(work: str) -> None:
             for start in range(RESUME_STEPS):
                 resumed = loader()
                 resume_data.skip_consumed(resumed, start, grad_accum)
-                if rows_of(resumed, start, grad_accum, RESUME_STEPS) != whole[start * grad_accum:]:
+                try:
+                    same = rows_of(resumed, start, grad_accum, RESUME_STEPS) == whole[start * grad_accum:]
+                except NoStep as error:
+                    raise Failure(f"{error} (shape {rows, dp, micro, grad_accum}, rank {rank}): the script would fail")
+                if not same:
                     raise Failure(f"resume at step {start} of shape {rows, dp, micro, grad_accum}, rank {rank}: "
                                   "other rows than the uninterrupted run")
                 try:
                     differs += rows_of(loader(), start, grad_accum, RESUME_STEPS) != whole[start * grad_accum:]
-                except Failure:
+                except NoStep:
                     differs += 1
                 checked += 1
     print(json.dumps({"checked": checked, "referenceDiffers": differs}))

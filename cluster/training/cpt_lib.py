@@ -415,18 +415,21 @@ def patched_script(run_directory: str) -> str:
     return f"{run_directory}/scripts/tp_zero1_llama_hf_pretrain.py"
 
 
+def _checkpoint_folders(directory: str) -> list[Path]:
+    """The step_N folders of `directory`, oldest step first."""
+    root = Path(directory)
+    if not root.is_dir():
+        return []
+    found = [(int(match.group(1)), entry.name, entry) for entry in root.iterdir()
+             if (match := re.fullmatch(r"step_(\d+)", entry.name))]
+    return [entry for *_, entry in sorted(found)]
+
+
 def completed_checkpoints(directory: str) -> list[str]:
     """Tags (step_N) of the completed checkpoints in `directory`, oldest step first. A checkpoint is complete when
     its `done` file exists: neuronx-distributed writes it last (trainer/checkpoint.py, v2.28.0), and its own
     "latest" looks only at such tags."""
-    tags = []
-    root = Path(directory)
-    if root.is_dir():
-        for entry in root.iterdir():
-            match = re.fullmatch(r"step_(\d+)", entry.name)
-            if match and (entry / "done").is_file():
-                tags.append((int(match.group(1)), entry.name))
-    return [name for _, name in sorted(tags)]
+    return [entry.name for entry in _checkpoint_folders(directory) if (entry / "done").is_file()]
 
 
 def checkpoint_step(tag: str) -> int:
@@ -435,10 +438,7 @@ def checkpoint_step(tag: str) -> int:
 
 def any_checkpoints(directory: str) -> list[str]:
     """Tags (step_N) of every checkpoint folder in `directory`, completed or not, oldest step first."""
-    root = Path(directory)
-    steps = sorted(int(m.group(1)) for m in (re.fullmatch(r"step_(\d+)", e.name) for e in root.iterdir()) if m) \
-        if root.is_dir() else []
-    return [f"step_{step}" for step in steps]
+    return [entry.name for entry in _checkpoint_folders(directory)]
 
 
 def compile_key(request: dict, nxd_dir: str, run_directory: str, cc_flags: str, script_sha256: str) -> dict:

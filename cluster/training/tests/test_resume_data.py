@@ -10,36 +10,19 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS.parent))
 import resume_data  # noqa: E402
-from torch_data import BatchSampler, DataLoader, DistributedSampler  # noqa: E402
+from torch_data import BatchSampler, DataLoader, DistributedSampler, NoStep, steps_taken  # noqa: E402
 
 STEPS = 40
 # (rows, data-parallel degree, micro batch, gradient accumulation)
 SHAPES = [(103, 4, 2, 3), (54, 4, 1, 4), (40, 2, 1, 5), (64, 4, 2, 4), (85, 4, 2, 4), (85, 4, 3, 4), (97, 2, 4, 3)]
 
 
-class NoStep(Exception):
-    pass
-
-
 def loader(rows, data_parallel, rank, micro_batch):
     return DataLoader(BatchSampler(DistributedSampler(rows, data_parallel, rank), micro_batch))
 
 
-def train(loader_, start, grad_accum, steps=STEPS):
-    """The micro-batches train_loop_fn takes from `start` to `steps` (tp_zero1_llama_hf_pretrain.py at v2.28.0): an
-    optimizer step every grad_accum, the count going on across passes, a pass without a step failing."""
-    taken, micro, step = [], 0, start
-    while True:
-        stepped = False
-        for batch in loader_:
-            taken.append(batch)
-            micro += 1
-            if micro % grad_accum == 0:
-                step, stepped = step + 1, True
-                if step >= steps:
-                    return taken
-        if not stepped:
-            raise NoStep(f"a pass without an optimizer step, resumed at {start}")
+def train(loader_, start, grad_accum):
+    return steps_taken(loader_, start, grad_accum, STEPS)
 
 
 @pytest.mark.parametrize("rows, data_parallel, micro_batch, grad_accum", SHAPES)

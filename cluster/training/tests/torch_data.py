@@ -1,6 +1,30 @@
 """torch's data-loading index arithmetic (torch 2.9.0, torch/utils/data/), as the Llama example uses it, for the CI
-fakes and tests, which run without torch: the fake trainer (fake_torchrun.py) and test_resume_data.py. The round
-trip (scripts/nxd-roundtrip.sh) checks resume_data.py against torch's own classes."""
+fakes and tests, which run without torch: the fake trainer (fake_torchrun.py) and test_resume_data.py; and how the
+example's train loop takes micro-batches from a loader (steps_taken), which the round trip (scripts/nxd-roundtrip.sh)
+also uses to check resume_data.py against torch's own classes."""
+
+
+class NoStep(Exception):
+    """A pass of the loader that made no optimizer step: the example's train_loop_fn then fails."""
+
+
+def steps_taken(loader, start: int, grad_accum: int, steps: int, row_of=lambda batch: batch) -> list:
+    """row_of(batch) of each micro-batch that train_loop_fn (tp_zero1_llama_hf_pretrain.py at v2.28.0) takes from
+    `loader` from optimizer step `start` to `steps`: a step every grad_accum micro-batches, the count going on across
+    passes, a new pass when one ends. A pass without a step raises NoStep (its return reads
+    running_loss_reduced_detached, which only a step binds)."""
+    taken, micro, step = [], 0, start
+    while True:
+        stepped = False
+        for batch in loader:
+            taken.append(row_of(batch))
+            micro += 1
+            if micro % grad_accum == 0:
+                step, stepped = step + 1, True
+                if step >= steps:
+                    return taken
+        if not stepped:
+            raise NoStep(f"a pass without an optimizer step, resumed at {start}")
 
 
 class DistributedSampler:
