@@ -123,7 +123,7 @@ describe('npm run plan', () => {
 describe('the figures it rests on match the cluster side', () => {
   test("LOGGING_INTERVAL_STEPS is the --logging_interval that cpt_lib.py passes to the training script", () => {
     const source = fs.readFileSync(path.join(REPO_ROOT, 'cluster', 'training', 'cpt_lib.py'), 'utf8');
-    expect(source).toMatch(new RegExp(`"--logging_interval", "${LOGGING_INTERVAL_STEPS}"`));
+    expect(source).toMatch(new RegExp(`"--logging_interval",\\s*"${LOGGING_INTERVAL_STEPS}"`));
   });
 
   test("the heartbeat alarm names the agent's service as install-agent.sh installs it", () => {
