@@ -62,7 +62,10 @@ function asDeployed(manifest: Record<string, unknown>, datasetsBucket: string, r
   const attempt = manifest.attempt as string;
   const sets = manifest.sets as Record<string, { path: string }>;
   const moved = Object.fromEntries(
-    Object.entries(sets).map(([name, set]) => [name, { ...set, path: `s3://${datasetsBucket}/${DATASETS_PREFIX}${run}/${attempt}/${name}` }]),
+    Object.entries(sets).map(([name, set]) => [
+      name,
+      { ...set, path: `s3://${datasetsBucket}/${DATASETS_PREFIX}${run}/${attempt}/${name}` },
+    ]),
   );
   return { ...manifest, sets: moved };
 }
@@ -80,8 +83,15 @@ function scratchHeadNode(python: string): { dir: string; env: NodeJS.ProcessEnv 
   // Each call: the next job id on stdout, the arguments NUL-separated in sbatch-<id>.argv.
   fs.writeFileSync(
     path.join(slurmBin, 'sbatch'),
-    ['#!/usr/bin/env bash', 'set -euo pipefail', 'id=$(( $(cat "$0.count" 2>/dev/null || echo 0) + 1 ))', 'echo "$id" >"$0.count"',
-      'printf "%s\\0" "$@" >"$(dirname "$0")/sbatch-$id.argv"', 'echo "$id"', ''].join('\n'),
+    [
+      '#!/usr/bin/env bash',
+      'set -euo pipefail',
+      'id=$(( $(cat "$0.count" 2>/dev/null || echo 0) + 1 ))',
+      'echo "$id" >"$0.count"',
+      'printf "%s\\0" "$@" >"$(dirname "$0")/sbatch-$id.argv"',
+      'echo "$id"',
+      '',
+    ].join('\n'),
     { mode: 0o755 },
   );
   fs.writeFileSync(path.join(slurmBin, 'scancel'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
@@ -101,7 +111,9 @@ function scratchHeadNode(python: string): { dir: string; env: NodeJS.ProcessEnv 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): string {
   const result = spawnSync(command, args, { env, encoding: 'utf8' });
   if (result.status !== 0) {
-    throw new Error(`${path.basename(args[0] ?? command)} ${args[1] ?? ''} failed (exit ${result.status}): ${(result.stdout + result.stderr).trim()}`);
+    throw new Error(
+      `${path.basename(args[0] ?? command)} ${args[1] ?? ''} failed (exit ${result.status}): ${(result.stdout + result.stderr).trim()}`,
+    );
   }
   return result.stdout;
 }
@@ -136,14 +148,20 @@ export function previewChain(input: ChainPreviewInput): ChainPreview {
         .replaceAll(headNode.env.CPT_FSX as string, FSX_MOUNT_DIR);
     const jobs = STAGES.map((stage) => {
       const id = answer.jobs[stage];
-      const argv = fs.readFileSync(path.join(slurmBin, `sbatch-${id}.argv`), 'utf8').split('\0').slice(0, -1);
+      const argv = fs
+        .readFileSync(path.join(slurmBin, `sbatch-${id}.argv`), 'utf8')
+        .split('\0')
+        .slice(0, -1);
       return { stage, id, argv: argv.map(onCluster) };
     });
     const trainArguments = run(
       python,
       [path.join(SCRIPTS, 'cpt_lib.py'), 'train-args', 'train', path.join(answer.runDir, 'request.json'), nxdDir],
       headNode.env,
-    ).trimEnd().split('\n').map(onCluster);
+    )
+      .trimEnd()
+      .split('\n')
+      .map(onCluster);
     return { command, request: plan.request, summary: plan.summary, warnings: plan.warnings, jobs, trainArguments };
   } finally {
     fs.rmSync(headNode.dir, { recursive: true, force: true });
@@ -168,7 +186,9 @@ export function describeChain(preview: ChainPreview): string[] {
   for (const job of preview.jobs) {
     const option = (name: string) => job.argv[job.argv.indexOf(name) + 1];
     const dependency = job.argv.includes('--dependency') ? option('--dependency') : 'none';
-    const requeue = job.argv.includes('--requeue') ? ', requeueable (a node failure, a failed preflight; train: a failed run)' : '';
+    const requeue = job.argv.includes('--requeue')
+      ? ', requeueable (a node failure, a failed preflight; train: a failed run)'
+      : '';
     const time = job.argv.find((a) => a === '--time' || a.startsWith('--time='));
     const limit = time ? `, --time ${time === '--time' ? option('--time') : time.slice('--time='.length)}` : '';
     lines.push(

@@ -10,4 +10,8 @@ const defaults = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')
 const readme = fs.readFileSync(readmePath, 'utf8');
 const updated = withConfigReference(readme, renderConfigReference(defaults));
 fs.writeFileSync(readmePath, updated);
-console.log(updated === readme ? 'README.md configuration reference is up to date' : 'README.md configuration reference rewritten');
+console.log(
+  updated === readme
+    ? 'README.md configuration reference is up to date'
+    : 'README.md configuration reference rewritten',
+);

@@ -53,11 +53,15 @@ function step(n: number, text: string) {
 /** Runs a command with its output shown; throws if it fails. */
 function run(command: string, args: string[]) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`${path.relative(root, command) || command} ${args[0] ?? ''} failed (exit code ${result.status})`);
+  if (result.status !== 0)
+    throw new Error(`${path.relative(root, command) || command} ${args[0] ?? ''} failed (exit code ${result.status})`);
 }
 
 interface Manifest {
-  corpora: Record<string, { records: number; bad_records: Record<string, number>; splits: Record<string, Record<string, number>> }>;
+  corpora: Record<
+    string,
+    { records: number; bad_records: Record<string, number>; splits: Record<string, Record<string, number>> }
+  >;
   mixing: { trainRows: number; trainTokens: number; achievedGeneralShare: number; targetGeneralShare: number };
   sets: Record<string, { path: string; rows: number }>;
   tokenizer: { sha256: string };
@@ -71,15 +75,26 @@ function tokenizeSampleCorpus(): string {
   run(process.execPath, [path.join(root, 'scripts', 'build-llama-tokenizer.mjs'), tokenizerDir]);
   const started = Date.now();
   run(venvPython, [
-    path.join(root, 'glue', 'local_run.py'), '--run', 'demo', '--tokenizer-uri', path.join(tokenizerDir, 'tokenizer.json'),
+    path.join(root, 'glue', 'local_run.py'),
+    '--run',
+    'demo',
+    '--tokenizer-uri',
+    path.join(tokenizerDir, 'tokenizer.json'),
   ]);
   const manifestPath = path.join(local, 'datasets', 'demo', 'manifest.json');
   const manifest: Manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
-  console.log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s; rows of ${manifest.parameters.sequenceLength} tokens`);
+  console.log(
+    `  done in ${((Date.now() - started) / 1000).toFixed(1)} s; rows of ${manifest.parameters.sequenceLength} tokens`,
+  );
   for (const [corpus, c] of Object.entries(manifest.corpora)) {
-    const bad = Object.entries(c.bad_records).map(([reason, n]) => `${reason} ${n}`).join(', ') || 'none';
+    const bad =
+      Object.entries(c.bad_records)
+        .map(([reason, n]) => `${reason} ${n}`)
+        .join(', ') || 'none';
     const splits = Object.entries(c.splits)
-      .map(([split, s]) => `${split} ${s.documents} docs, ${s.tokens} tokens, ${s.rows} rows, ${s.dropped_tokens} dropped`)
+      .map(
+        ([split, s]) => `${split} ${s.documents} docs, ${s.tokens} tokens, ${s.rows} rows, ${s.dropped_tokens} dropped`,
+      )
       .join('; ');
     console.log(`  ${corpus.padEnd(8)} ${c.records} records (bad: ${bad}); ${splits}`);
   }
@@ -109,7 +124,10 @@ function main(): number {
   console.log('  valid. It describes this run:');
   for (const [label, text] of describeConfig(config)) console.log(`  ${label.padEnd(12)} ${text}`);
 
-  step(2, `The plan: time and cost of training on ${config.plannedTrainTokens.toLocaleString('en-US')} tokens (npm run plan)`);
+  step(
+    2,
+    `The plan: time and cost of training on ${config.plannedTrainTokens.toLocaleString('en-US')} tokens (npm run plan)`,
+  );
   try {
     console.log(indent(formatPlan(estimateRun(config))));
   } catch (error) {
@@ -120,7 +138,13 @@ function main(): number {
 
   step(3, 'Synthesizing every stack with the AWS CDK CLI (cdk synth)');
   const started = Date.now();
-  const args = ['synth', '--quiet', '--output', outdir, ...Object.entries(cliContext).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+  const args = [
+    'synth',
+    '--quiet',
+    '--output',
+    outdir,
+    ...Object.entries(cliContext).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+  ];
   const synth = spawnSync(path.join(root, 'node_modules', '.bin', 'cdk'), args, { cwd: root, stdio: 'inherit' });
   if (synth.status !== 0) {
     console.error(`cdk synth failed (exit code ${synth.status})`);
@@ -130,9 +154,10 @@ function main(): number {
 
   step(4, 'What `cdk deploy` would create');
   const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
-  for (const [id, artifact] of Object.entries<{ type: string; properties?: { templateFile: string; stackName?: string } }>(
-    manifest.artifacts,
-  )) {
+  for (const [id, artifact] of Object.entries<{
+    type: string;
+    properties?: { templateFile: string; stackName?: string };
+  }>(manifest.artifacts)) {
     if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties) continue;
     const file = path.join(outdir, artifact.properties.templateFile);
     const counts = resourceCounts(file);
@@ -148,7 +173,9 @@ function main(): number {
     ...SAMPLE_OVERRIDES,
     globalBatch: dataParallelDegree(config.nodeCount, config.tensorParallelDegree) * config.microBatchSize,
   };
-  const flags = Object.entries(overrides).map(([key, value]) => `${OVERRIDE_FLAGS[key as OverrideKey].flag} ${value}`).join(' ');
+  const flags = Object.entries(overrides)
+    .map(([key, value]) => `${OVERRIDE_FLAGS[key as OverrideKey].flag} ${value}`)
+    .join(' ');
   console.log(`  as for: npm run submit -- --run ${DEMO_RUN} ${flags}   (a small batch for the small sample)`);
   const chain = previewChain({ config, manifestFile: manifestPath, run: DEMO_RUN, overrides, python: venvPython });
   console.log(indent(describeChain(chain).join('\n')));
@@ -156,13 +183,18 @@ function main(): number {
   step(7, 'Rendering a sample perplexity report (npm run report; the evaluate stage writes the same page to S3)');
   fs.mkdirSync(path.join(local, 'report'), { recursive: true });
   const report = renderReport(SAMPLE_REPORT, path.join(local, 'report', 'report.html'), venvPython);
-  console.log(`  ${path.relative(root, report)}: from ${path.relative(root, SAMPLE_REPORT)} (base model and 4 checkpoints, domain and general sets)`);
+  console.log(
+    `  ${path.relative(root, report)}: from ${path.relative(root, SAMPLE_REPORT)} (base model and 4 checkpoints, domain and general sets)`,
+  );
 
   console.log('\nWhere things are:');
   const rows: [string, string][] = [
     ['templates and assets', `${path.relative(root, outdir)}/   (deploy with: npx cdk deploy --all)`],
     ['the plan', 'npm run plan   (-- --manifest FILE for a tokenized run, -c measuredTokensPerSecondPerNode=N)'],
-    ['tokenized sample', `${path.relative(root, path.dirname(manifestPath))}/   (load_from_disk folders train, eval_domain, eval_general)`],
+    [
+      'tokenized sample',
+      `${path.relative(root, path.dirname(manifestPath))}/   (load_from_disk folders train, eval_domain, eval_general)`,
+    ],
     ['its manifest', path.relative(root, manifestPath)],
     ['the sample report', `${path.relative(root, report)}   (open it in a browser)`],
   ];

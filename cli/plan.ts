@@ -57,7 +57,9 @@ export function planCommand(argv: readonly string[], deps: PlanCommandDeps): num
     try {
       text = deps.readFile(line.manifest);
     } catch (error) {
-      deps.printError(`--manifest ${JSON.stringify(line.manifest)}: cannot read it (${(error as Error).message}). Accepted: ${MANIFEST_ACCEPTED}`);
+      deps.printError(
+        `--manifest ${JSON.stringify(line.manifest)}: cannot read it (${(error as Error).message}). Accepted: ${MANIFEST_ACCEPTED}`,
+      );
       return EXIT.usage;
     }
     try {

@@ -12,7 +12,13 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { CommandError, describeFailure, EXIT_CODES, HELP_FLAGS, UsageError as CommandUsageError } from '../lib/shared/command-line';
+import {
+  CommandError,
+  describeFailure,
+  EXIT_CODES,
+  HELP_FLAGS,
+  UsageError as CommandUsageError,
+} from '../lib/shared/command-line';
 import { runCommand } from './run-command';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -22,7 +28,7 @@ export const USAGE = [
   'Usage: npm run report -- <perplexity.json> [--output FILE]',
   '',
   'Renders the perplexity report of a training run (perplexity.json, as the evaluate stage writes it next to',
-  'report.html at the run\'s reportS3Uri) as one self-contained HTML page: a chart per held-out set of perplexity',
+  "report.html at the run's reportS3Uri) as one self-contained HTML page: a chart per held-out set of perplexity",
   'against trained tokens, and a table of every model.',
   '',
   '  --output FILE   where to write the page (default: report.html next to the input)',
@@ -92,10 +98,14 @@ export function renderReport(input: string, output: string, python: string = pyt
   try {
     stat = fs.statSync(source);
   } catch {
-    throw new ReportError(`No such file: ${input} (give the perplexity.json of a run, e.g. data/sample/evaluation/perplexity.json)`, EXIT_CODES.usage);
+    throw new ReportError(
+      `No such file: ${input} (give the perplexity.json of a run, e.g. data/sample/evaluation/perplexity.json)`,
+      EXIT_CODES.usage,
+    );
   }
   if (!stat.isFile()) throw new ReportError(`Not a file: ${input}`, EXIT_CODES.usage);
-  if (!fs.existsSync(path.dirname(target))) throw new ReportError(`No such folder for the output: ${path.dirname(target)}`, EXIT_CODES.usage);
+  if (!fs.existsSync(path.dirname(target)))
+    throw new ReportError(`No such folder for the output: ${path.dirname(target)}`, EXIT_CODES.usage);
   const result = spawnSync(python, [RENDERER, source, target], { encoding: 'utf8', timeout: 120_000 });
   if (result.error) {
     const reason = (result.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : result.error.message;

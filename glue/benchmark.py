@@ -10,6 +10,7 @@
    (examples/training/llama/get_dataset.py) and the seed's recipe do.
 All run single-threaded (TOKENIZERS_PARALLELISM=false), as one Spark task per core does. The best of the repeats counts.
 """
+
 import argparse
 import json
 import os
@@ -64,7 +65,10 @@ def best_of(repeats: int, work) -> tuple[float, int]:
 
 def job_core_path(lines: list[bytes], spec, options):
     def work():
-        batches = [pa.RecordBatch.from_arrays([pa.array(lines[i : i + BATCH], pa.binary())], ["raw"]) for i in range(0, len(lines), BATCH)]
+        batches = [
+            pa.RecordBatch.from_arrays([pa.array(lines[i : i + BATCH], pa.binary())], ["raw"])
+            for i in range(0, len(lines), BATCH)
+        ]
         started = time.perf_counter()
         tokens = 0
         for out in tokenize_partition(iter(batches), spec, options, "domain", 0):
@@ -125,9 +129,30 @@ def main():
     spec = check_tokenizer(raw, args.tokenizer, add_eos=False)
     tokenizer = Tokenizer.from_str(raw.decode())
     options = parse_options(
-        ["--run", "bench", "--domain-uri", "-", "--format", "jsonl", "--text-field", "text", "--output-uri", "-",
-         "--scratch-uri", "-", "--sequence-length", str(LENGTH), "--general-share", "0", "--held-out-share", "0.001",
-         "--seed", "42", "--tokenizer-uri", args.tokenizer]
+        [
+            "--run",
+            "bench",
+            "--domain-uri",
+            "-",
+            "--format",
+            "jsonl",
+            "--text-field",
+            "text",
+            "--output-uri",
+            "-",
+            "--scratch-uri",
+            "-",
+            "--sequence-length",
+            str(LENGTH),
+            "--general-share",
+            "0",
+            "--held-out-share",
+            "0.001",
+            "--seed",
+            "42",
+            "--tokenizer-uri",
+            args.tokenizer,
+        ]
     )
     lines = corpus_lines(args.megabytes)
     texts = [json.loads(line)["text"] for line in lines]
@@ -145,9 +170,15 @@ def main():
         print(f"{name:40s} {tokens / seconds:>12,.0f} tokens/s   ({tokens:,} tokens in {seconds:.2f} s)")
 
     job = results["job core path"]
-    print(f"\njob / encode_batch alone:      {job / results['tokenizer encode_batch alone']:.1%}   (target: at least 85%)")
-    print(f"job / encode_batch_fast alone: {job / results['tokenizer encode_batch_fast alone']:.1%}   (the job calls this one: no offsets)")
-    print(f"job / reference:               {job / results['reference datasets.map + group_texts']:.2f}x   (target: above 1)")
+    print(
+        f"\njob / encode_batch alone:      {job / results['tokenizer encode_batch alone']:.1%}   (target: at least 85%)"
+    )
+    print(
+        f"job / encode_batch_fast alone: {job / results['tokenizer encode_batch_fast alone']:.1%}   (the job calls this one: no offsets)"
+    )
+    print(
+        f"job / reference:               {job / results['reference datasets.map + group_texts']:.2f}x   (target: above 1)"
+    )
     dpu_hours = SEED_TOKENS / (job * VCPU_PER_DPU) / 3600
     print(
         f"\nprojection for {SEED_TOKENS / 1e9:.0f} billion tokens, at this rate on each of {VCPU_PER_DPU} vCPUs of a DPU: "

@@ -5,6 +5,7 @@
 
 Any flag of the job can be given; the defaults below suit the sample corpus (short rows, a larger held-out share).
 """
+
 import os
 import sys
 from pathlib import Path

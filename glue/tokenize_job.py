@@ -3,6 +3,7 @@
 Glue passes `--key value` arguments (the stack's defaults, then the run's own) plus some of its own, which are
 ignored. The same function runs locally (glue/local_run.py) with a local Spark session.
 """
+
 import sys
 
 from cpt_data.options import parse_options

@@ -10,7 +10,6 @@ import { stackNames } from './stack-names';
 import { NetworkStack } from './stacks/network-stack';
 import { TrainingStack } from './stacks/training-stack';
 
-
 /**
  * Adds every stack of trainium-cpt to the app and checks it with cdk-nag's AWS Solutions rules:
  * an unacknowledged finding fails synthesis.
@@ -27,13 +26,15 @@ export function buildApp(app: App, config: CptConfig) {
   const data = new DataStack(app, 'Data', {
     stackName: names.data,
     env,
-    description: 'trainium-cpt: buckets of corpora and datasets, the Hugging Face token secret, the Glue tokenization job',
+    description:
+      'trainium-cpt: buckets of corpora and datasets, the Hugging Face token secret, the Glue tokenization job',
     config,
   });
   const cluster = new ClusterStack(app, 'Cluster', {
     stackName: names.cluster,
     env,
-    description: 'trainium-cpt: AWS ParallelCluster Slurm cluster of Trainium nodes with EFA, FSx for Lustre and Neuron',
+    description:
+      'trainium-cpt: AWS ParallelCluster Slurm cluster of Trainium nodes with EFA, FSx for Lustre and Neuron',
     config,
     vpc: network.vpc,
     headSubnet: network.publicSubnet,

@@ -11,7 +11,17 @@ import llamaTokenizer from 'llama-tokenizer-js';
 
 // The package's own test strings (see its defaultTests), and more of ours.
 const PACKAGE_TEST_TEXTS = [
-  'grabbed', ' grabbed', '           grabbed', '\n', ' \n', '\ttabs\t\t\t\tout here', 'ax\n####\nboo', '镇', '🦙', '🦙Ꙋ', 'Ꙋ🦙',
+  'grabbed',
+  ' grabbed',
+  '           grabbed',
+  '\n',
+  ' \n',
+  '\ttabs\t\t\t\tout here',
+  'ax\n####\nboo',
+  '镇',
+  '🦙',
+  '🦙Ꙋ',
+  'Ꙋ🦙',
   'Hello world!',
 ];
 
@@ -29,7 +39,13 @@ function tokenizerJson() {
     truncation: null,
     padding: null,
     added_tokens: SPECIAL.map((content, id) => ({
-      id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
     })),
     // Llama 2's "legacy" normalization: a space before the text, spaces as ▁.
     normalizer: {
@@ -44,8 +60,10 @@ function tokenizerJson() {
       type: 'TemplateProcessing',
       single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
       pair: [
-        { SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } },
-        { SpecialToken: { id: '<s>', type_id: 1 } }, { Sequence: { id: 'B', type_id: 1 } },
+        { SpecialToken: { id: '<s>', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '<s>', type_id: 1 } },
+        { Sequence: { id: 'B', type_id: 1 } },
       ],
       special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
     },
@@ -59,8 +77,16 @@ function tokenizerJson() {
       ],
     },
     model: {
-      type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null,
-      fuse_unk: true, byte_fallback: true, ignore_merges: false, vocab, merges,
+      type: 'BPE',
+      dropout: null,
+      unk_token: '<unk>',
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: true,
+      byte_fallback: true,
+      ignore_merges: false,
+      vocab,
+      merges,
     },
   };
 }

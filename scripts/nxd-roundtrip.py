@@ -46,6 +46,7 @@ What this does not prove: the tensors' values after training on Neuron (nothing 
 through unchanged, so the round trip must be bit-exact), the model's forward pass on Neuron (NKI flash attention),
 and a 7B model's sizes (the tiny model has the same key names, dtypes and split rules, not the same shapes).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -85,8 +86,13 @@ STUBS = REPO / "scripts" / "nxd_device_stubs"
 PATCH = TRAINING / "nxd-pretrain.patch"
 RESUME_DATA = TRAINING / "resume_data.py"
 # The tiny model: 7B_config_llama2 with these keys changed. Every size divides by 8, the largest TP recorded.
-TINY = {"num_hidden_layers": 2, "num_attention_heads": 8, "num_key_value_heads": 8, "hidden_size": 64,
-        "intermediate_size": 176}
+TINY = {
+    "num_hidden_layers": 2,
+    "num_attention_heads": 8,
+    "num_key_value_heads": 8,
+    "hidden_size": 64,
+    "intermediate_size": 176,
+}
 SEED = 20260311
 TRAIN_TIMEOUT = 1200
 
@@ -101,16 +107,20 @@ def say(message: str = "") -> None:
 
 def check_source(value: str | None) -> Path:
     if not value:
-        raise Failure("NXD_SOURCE is not set: point it at a source tree of github.com/aws-neuron/neuronx-distributed "
-                      "at tag v2.28.0 (e.g. git -C MIRROR archive v2.28.0 | tar -x -C DIR)")
+        raise Failure(
+            "NXD_SOURCE is not set: point it at a source tree of github.com/aws-neuron/neuronx-distributed "
+            "at tag v2.28.0 (e.g. git -C MIRROR archive v2.28.0 | tar -x -C DIR)"
+        )
     root = Path(value).resolve()
     missing = [name for name in REQUIRED if not (root / name).is_file()]
     if missing:
         raise Failure(f"NXD_SOURCE={root} is not a neuronx-distributed v2.28.0 source tree: no {', '.join(missing)}")
     version_text = (root / "src/neuronx_distributed/_version.py").read_text()
     if f'__version__ = "{NXD_VERSION}"' not in version_text:
-        raise Failure(f"NXD_SOURCE={root} is not tag v2.28.0: its _version.py says "
-                      f"{version_text.strip().splitlines()[-1]!r}, not __version__ = \"{NXD_VERSION}\"")
+        raise Failure(
+            f"NXD_SOURCE={root} is not tag v2.28.0: its _version.py says "
+            f'{version_text.strip().splitlines()[-1]!r}, not __version__ = "{NXD_VERSION}"'
+        )
     return root
 
 
@@ -132,8 +142,13 @@ class RoundTrip:
         self.logs = work / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.stub_log = work / "stubbed-names.txt"
-        self.device_env = {**os.environ, "PYTHONPATH": f"{STUBS}:{nxd / 'src'}", "PJRT_DEVICE": "CPU",
-                           "NXD_STUB_LOG": str(self.stub_log), "TF_CPP_MIN_LOG_LEVEL": "2"}
+        self.device_env = {
+            **os.environ,
+            "PYTHONPATH": f"{STUBS}:{nxd / 'src'}",
+            "PJRT_DEVICE": "CPU",
+            "NXD_STUB_LOG": str(self.stub_log),
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        }
         self.plain_env = {**os.environ, "PJRT_DEVICE": "CPU"}
         self.record = {"prepare": {}, "model": {}, "cross": {}, "export": {}, "compare": {}}
         self.commands = {}
@@ -141,20 +156,25 @@ class RoundTrip:
 
     # --- processes ---
 
-    def run(self, what: str, argv: list[str], env: dict, expect_ok: bool = True,
-            timeout: float = 600) -> subprocess.CompletedProcess:
+    def run(
+        self, what: str, argv: list[str], env: dict, expect_ok: bool = True, timeout: float = 600
+    ) -> subprocess.CompletedProcess:
         self.count += 1
         log = self.logs / f"{self.count:02d}-{what.replace(' ', '-').replace('/', '-')}.log"
-        shown = " ".join(str(a).replace(str(self.work), "$WORK").replace(str(self.nxd), "$NXD_SOURCE")
-                         .replace(str(REPO), "$REPO") for a in argv)
+        shown = " ".join(
+            str(a).replace(str(self.work), "$WORK").replace(str(self.nxd), "$NXD_SOURCE").replace(str(REPO), "$REPO")
+            for a in argv
+        )
         started = time.monotonic()
         result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, cwd=self.work)
         log.write_text(f"$ {' '.join(argv)}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}")
         say(f"  $ {shown}")
         say(f"    -> exit {result.returncode} in {time.monotonic() - started:.1f}s (log: {log})")
         if expect_ok and result.returncode != 0:
-            raise Failure(f"{what} failed (exit {result.returncode}); the end of its output:\n"
-                          + "\n".join((result.stdout + result.stderr).splitlines()[-40:]))
+            raise Failure(
+                f"{what} failed (exit {result.returncode}); the end of its output:\n"
+                + "\n".join((result.stdout + result.stderr).splitlines()[-40:])
+            )
         if not expect_ok and result.returncode == 0:
             raise Failure(f"{what} was expected to fail, but exited 0")
         return result
@@ -179,9 +199,11 @@ class RoundTrip:
                 parameter.copy_(torch.randn(parameter.shape, dtype=torch.float32))
         self.hf = self.work / "hf"
         model.save_pretrained(self.hf, safe_serialization=True)
-        say(f"tiny Llama: {TINY} from {SCRIPT_DIR}/7B_config_llama2 (torch_dtype {self.config['torch_dtype']}, "
+        say(
+            f"tiny Llama: {TINY} from {SCRIPT_DIR}/7B_config_llama2 (torch_dtype {self.config['torch_dtype']}, "
             f"vocab {self.config['vocab_size']}): {sum(p.numel() for p in model.parameters())} parameters, "
-            f"{len(model.state_dict())} tensors, saved to $WORK/hf")
+            f"{len(model.state_dict())} tensors, saved to $WORK/hf"
+        )
 
     # --- the stages ---
 
@@ -193,10 +215,17 @@ class RoundTrip:
         request = self.request(run, tp)
         tag = f"step_{request['checkpointEvery']}"
         values = {
-            "VPY": self.python, "CONVERTER": str(self.nxd / EXAMPLE / "convert_checkpoints.py"),
-            "SCRIPTS": str(TRAINING), "TP": str(tp), "MODEL_CONFIG": str(self.config_path), "RUN_DIR": str(run_dir),
-            "BASE_HF": str(run_dir / "base/hf"), "BASE_NXD": str(run_dir / "base/nxd"),
-            "CKPT_DIR": cpt_lib.checkpoint_dir(run), "EXPORT_DIR": str(run_dir / "export"), "tag": tag,
+            "VPY": self.python,
+            "CONVERTER": str(self.nxd / EXAMPLE / "convert_checkpoints.py"),
+            "SCRIPTS": str(TRAINING),
+            "TP": str(tp),
+            "MODEL_CONFIG": str(self.config_path),
+            "RUN_DIR": str(run_dir),
+            "BASE_HF": str(run_dir / "base/hf"),
+            "BASE_NXD": str(run_dir / "base/nxd"),
+            "CKPT_DIR": cpt_lib.checkpoint_dir(run),
+            "EXPORT_DIR": str(run_dir / "export"),
+            "tag": tag,
             "out": str(run_dir / "export" / tag),
         }
         return {"run": run, "fsx": fsx, "run_dir": run_dir, "request": request, "values": values}
@@ -205,15 +234,30 @@ class RoundTrip:
     def request(run: str, tp: int) -> dict:
         """A request of the shape the service submits (one node), as cpt_lib.training_arguments reads it."""
         return {
-            "version": 1, "run": run, "nodes": 1, "tensorParallel": tp, "sequenceLength": 4096,
-            "globalBatch": 2 * cpt_lib.CORES_PER_NODE // tp, "microBatch": 1, "steps": 10, "warmupSteps": 2,
-            "learningRate": 0.00015, "minLearningRate": 0.000015, "checkpointEvery": 5, "checkpointsKept": 2,
-            "compileSteps": 1, "trainPath": "/fsx/datasets/roundtrip/train",
+            "version": 1,
+            "run": run,
+            "nodes": 1,
+            "tensorParallel": tp,
+            "sequenceLength": 4096,
+            "globalBatch": 2 * cpt_lib.CORES_PER_NODE // tp,
+            "microBatch": 1,
+            "steps": 10,
+            "warmupSteps": 2,
+            "learningRate": 0.00015,
+            "minLearningRate": 0.000015,
+            "checkpointEvery": 5,
+            "checkpointsKept": 2,
+            "compileSteps": 1,
+            "trainPath": "/fsx/datasets/roundtrip/train",
             "evalPaths": {"domain": "/fsx/datasets/roundtrip/eval_domain", "general": None},
             "baseModel": "meta-llama/Llama-2-7b-hf",
             "hfTokenSecretArn": "arn:aws:secretsmanager:us-east-2:123456789012:secret:trainium-cpt-hf-AbCdEf",
-            "exportS3Uri": f"s3://bucket/exports/{run}/", "reportS3Uri": f"s3://bucket/reports/{run}/",
-            "neuronRelease": "2.28.1", "partition": "trn", "maxTrainRestarts": 0, "resume": False,
+            "exportS3Uri": f"s3://bucket/exports/{run}/",
+            "reportS3Uri": f"s3://bucket/reports/{run}/",
+            "neuronRelease": "2.28.1",
+            "partition": "trn",
+            "maxTrainRestarts": 0,
+            "resume": False,
             "timeLimits": {stage: 60 for stage in cpt_lib.STAGES},
         }
 
@@ -237,15 +281,18 @@ class RoundTrip:
 
         shards = []
         for rank in range(tp):
-            shard = torch.load(Path(values["BASE_NXD"]) / "model" / rec.SHARD_NAME.format(rank), map_location="cpu",
-                               weights_only=True)
+            shard = torch.load(
+                Path(values["BASE_NXD"]) / "model" / rec.SHARD_NAME.format(rank), map_location="cpu", weights_only=True
+            )
             shards.append(listing(shard))
         self.record["prepare"].setdefault(case, {})[str(tp)] = shards
         full = torch.load(Path(values["RUN_DIR"]) / "base/full/checkpoint.pt", map_location="cpu", weights_only=True)
         dtypes = sorted({str(v.dtype) for v in full.values()})
         shard_dtypes = sorted({d for s in shards for d, _ in s.values()})
-        say(f"    full state: {len(full)} tensors, {dtypes}; {tp} shards: {len(shards[0])} tensors each, "
-            f"{shard_dtypes}; e.g. rank 0 {self.qkv_summary(shards[0])}")
+        say(
+            f"    full state: {len(full)} tensors, {dtypes}; {tp} shards: {len(shards[0])} tensors each, "
+            f"{shard_dtypes}; e.g. rank 0 {self.qkv_summary(shards[0])}"
+        )
         ckpt = Path(values["CKPT_DIR"])
         ckpt.mkdir(parents=True, exist_ok=True)
         (ckpt / "pretrained_weight").symlink_to(values["BASE_NXD"])  # ln -sfn "$BASE_NXD" "$CKPT_DIR/pretrained_weight"
@@ -263,16 +310,33 @@ class RoundTrip:
             return target / "tp_zero1_llama_hf_pretrain.py", self.script_note
         shutil.copytree(self.nxd / SCRIPT_DIR, target)
         script = target / "tp_zero1_llama_hf_pretrain.py"
-        applied = subprocess.run(["patch", "--fuzz=0", "--batch", "--reject-file=-", "-o", f"{script}.patched",
-                                  str(self.nxd / SCRIPT_DIR / script.name), str(PATCH)], capture_output=True, text=True)
+        applied = subprocess.run(
+            [
+                "patch",
+                "--fuzz=0",
+                "--batch",
+                "--reject-file=-",
+                "-o",
+                f"{script}.patched",
+                str(self.nxd / SCRIPT_DIR / script.name),
+                str(PATCH),
+            ],
+            capture_output=True,
+            text=True,
+        )
         if applied.returncode != 0:
-            raise Failure(f"{PATCH.name} does not apply to {SCRIPT_DIR}/{script.name} at v2.28.0:\n"
-                          + applied.stdout + applied.stderr)
+            raise Failure(
+                f"{PATCH.name} does not apply to {SCRIPT_DIR}/{script.name} at v2.28.0:\n"
+                + applied.stdout
+                + applied.stderr
+            )
         os.replace(f"{script}.patched", script)
         shutil.copy2(RESUME_DATA, target / RESUME_DATA.name)
         digest = hashlib.sha256(PATCH.read_bytes()).hexdigest()[:16]
-        self.script_note = (f"{SCRIPT_DIR}/tp_zero1_llama_hf_pretrain.py at v2.28.0 with "
-                            f"cluster/training/{PATCH.name} (sha256 {digest}...) applied with patch --fuzz=0")
+        self.script_note = (
+            f"{SCRIPT_DIR}/tp_zero1_llama_hf_pretrain.py at v2.28.0 with "
+            f"cluster/training/{PATCH.name} (sha256 {digest}...) applied with patch --fuzz=0"
+        )
         say(f"training script: {self.script_note}")
         return target / "tp_zero1_llama_hf_pretrain.py", self.script_note
 
@@ -281,23 +345,44 @@ class RoundTrip:
         os.environ["CPT_FSX"] = str(stage["fsx"])
         arguments = cpt_lib.training_arguments(stage["request"], "train", str(self.nxd), str(stage["run_dir"]))
         if rec.value_of(arguments, "--fuse_qkv") != "1":
-            raise Failure(f"cpt_lib.training_arguments gives --fuse_qkv {rec.value_of(arguments, '--fuse_qkv')}, "
-                          "not 1: the layout this script checks is not the one the service trains")
+            raise Failure(
+                f"cpt_lib.training_arguments gives --fuse_qkv {rec.value_of(arguments, '--fuse_qkv')}, "
+                "not 1: the layout this script checks is not the one the service trains"
+            )
         script_args = rec.replaced(arguments[1:], "--model_path", str(self.config_dir))
         if case == "separate":
             script_args = rec.replaced(script_args, "--fuse_qkv", "0")
         Path(cpt_lib.fsx_path(stage["request"]["trainPath"])).mkdir(parents=True, exist_ok=True)
         out = self.work / f"tp{tp}" / f"train-{case}"
         out.mkdir(parents=True)
-        spec = {"script": str(script), "llama_dir": str(self.nxd / EXAMPLE), "args": script_args,
-                "out": str(out), "tag": stage["values"]["tag"],
-                "cross": {other["case"]: other["values"]["CKPT_DIR"]}}
+        spec = {
+            "script": str(script),
+            "llama_dir": str(self.nxd / EXAMPLE),
+            "args": script_args,
+            "out": str(out),
+            "tag": stage["values"]["tag"],
+            "cross": {other["case"]: other["values"]["CKPT_DIR"]},
+        }
         spec_file = out / "spec.json"
         spec_file.write_text(json.dumps(spec, indent=2))
         env = {**self.device_env, "NXD_CPU_MODE": "1", "OMP_NUM_THREADS": "1"}
-        self.run(f"tp{tp} {case} train", [self.python, "-m", "torch.distributed.run", "--nproc-per-node", str(tp),
-                                          "--master-port", str(free_port()), __file__, "train-rank", str(spec_file)],
-                 env, timeout=TRAIN_TIMEOUT)
+        self.run(
+            f"tp{tp} {case} train",
+            [
+                self.python,
+                "-m",
+                "torch.distributed.run",
+                "--nproc-per-node",
+                str(tp),
+                "--master-port",
+                str(free_port()),
+                __file__,
+                "train-rank",
+                str(spec_file),
+            ],
+            env,
+            timeout=TRAIN_TIMEOUT,
+        )
         ranks = [json.loads((out / f"rank_{rank:02d}.json").read_text()) for rank in range(tp)]
         for rank, result in enumerate(ranks):
             if result["tp_rank"] != rank:
@@ -312,25 +397,31 @@ class RoundTrip:
             shard_shapes = {k: v[1] for k, v in prepared[rank].items()}
             if model_shapes != shard_shapes:
                 raise Failure(f"rank {rank}: the model's state dict is not the shard's: {model_shapes} {shard_shapes}")
-        say(f"    model (--fuse_qkv {rec.value_of(script_args, '--fuse_qkv')}): nxd.load_checkpoint(pretrained_weight, "
+        say(
+            f"    model (--fuse_qkv {rec.value_of(script_args, '--fuse_qkv')}): nxd.load_checkpoint(pretrained_weight, "
             f"strict=True) loaded all {tp} shards; rank 0 state dict {self.qkv_summary(ranks[0]['state'])}, norms "
             f"{ranks[0]['state']['model.norm.weight'][0]}; saved {stage['values']['tag']} with "
-            f"nxd.save_checkpoint(use_xser=True)")
+            f"nxd.save_checkpoint(use_xser=True)"
+        )
         for name, message in ranks[0]["cross"].items():
-            say(f"    the same model with the {name} layout's shards: {message.splitlines()[0]} "
-                f"{' | '.join(line.strip() for line in message.splitlines()[1:])[:160]}")
+            say(
+                f"    the same model with the {name} layout's shards: {message.splitlines()[0]} "
+                f"{' | '.join(line.strip() for line in message.splitlines()[1:])[:160]}"
+            )
         if tp == max(self.tps) and case == "fused":
             self.record_arguments(stage, ranks[0]["parsed"], script_args)
 
     def record_arguments(self, stage: dict, parsed: dict, script_args: list[str]) -> None:
         """The training arguments with placeholders for the paths, and the training script's parse of them."""
         os.environ["CPT_FSX"] = rec.FSX_PLACEHOLDER
-        placeholder = cpt_lib.training_arguments(stage["request"], "train", rec.NXD_PLACEHOLDER,
-                                                 cpt_lib.run_dir(stage["run"]))
+        placeholder = cpt_lib.training_arguments(
+            stage["request"], "train", rec.NXD_PLACEHOLDER, cpt_lib.run_dir(stage["run"])
+        )
         os.environ["CPT_FSX"] = str(stage["fsx"])
         mapping = {real: shown for real, shown in zip(script_args, placeholder[1:]) if real != shown}
         self.record["arguments"] = {
-            "request": stage["request"], "argv": placeholder,
+            "request": stage["request"],
+            "argv": placeholder,
             "parsed": {k: mapping.get(v, v) if isinstance(v, str) else v for k, v in parsed.items()},
         }
 
@@ -348,8 +439,10 @@ class RoundTrip:
             result = self.run(f"tp{tp} {case} convert_to_full_state", convert, self.device_env, expect_ok=False)
             lines = [line.replace(str(self.nxd), rec.NXD_PLACEHOLDER) for line in result.stderr.splitlines()]
             start = max(i for i, line in enumerate(lines) if line.startswith("Traceback"))
-            self.record["export"].setdefault(case, {})[str(tp)] = {"returncode": result.returncode,
-                                                                   "stderr": lines[start:]}
+            self.record["export"].setdefault(case, {})[str(tp)] = {
+                "returncode": result.returncode,
+                "stderr": lines[start:],
+            }
             say(f"    export of the --fuse_qkv 0 checkpoint fails as expected: {lines[-1]}")
             return
         self.run(f"tp{tp} {case} convert_to_full_state", convert, self.device_env)
@@ -378,19 +471,27 @@ class RoundTrip:
             lossless = torch.equal(merged.to(a.dtype), a) and torch.equal(merged, a.to(merged.dtype))
             equal += same and lossless
             worst = max(worst, diff)
-            rows.append(f"      {key:<48} {str(b.dtype).replace('torch.', ''):<9} {str(list(b.shape)):<12} "
-                        f"merged {str(merged.dtype).replace('torch.', ''):<8} equal={same and lossless} "
-                        f"max|diff|={diff:g}")
+            rows.append(
+                f"      {key:<48} {str(b.dtype).replace('torch.', ''):<9} {str(list(b.shape)):<12} "
+                f"merged {str(merged.dtype).replace('torch.', ''):<8} equal={same and lossless} "
+                f"max|diff|={diff:g}"
+            )
         exported_config = json.loads((exported / "config.json").read_text())
-        self.record["compare"][str(tp)] = {"tensors": len(original), "bit_exact": equal, "max_abs_diff": worst,
-                                           "torch_dtype": exported_config.get("torch_dtype")}
+        self.record["compare"][str(tp)] = {
+            "tensors": len(original),
+            "bit_exact": equal,
+            "max_abs_diff": worst,
+            "torch_dtype": exported_config.get("torch_dtype"),
+        }
         if tp == min(self.tps):
             say("    every tensor, original HF model vs the export (transformers from_pretrained, torch.equal):")
             for row in rows:
                 say(row)
         verdict = "PASS" if equal == len(original) and worst == 0.0 else "FAIL"
-        say(f"    TP={tp}: {equal}/{len(original)} tensors bit-exact, max |diff| {worst:g}, exported torch_dtype "
-            f"{exported_config.get('torch_dtype')}: {verdict}")
+        say(
+            f"    TP={tp}: {equal}/{len(original)} tensors bit-exact, max |diff| {worst:g}, exported torch_dtype "
+            f"{exported_config.get('torch_dtype')}: {verdict}"
+        )
         if verdict != "PASS":
             raise Failure(f"TP={tp}: the round trip is not lossless")
 
@@ -422,39 +523,59 @@ class RoundTrip:
         folder.mkdir()
         result = self.run("resume check", [self.python, __file__, "resume-check", str(folder)], env)
         counts = json.loads(result.stdout.strip().splitlines()[-1])
-        say(f"    {len(RESUME_SHAPES)} data shapes x every data-parallel rank x resume at steps 0-{RESUME_STEPS - 1}: "
+        say(
+            f"    {len(RESUME_SHAPES)} data shapes x every data-parallel rank x resume at steps 0-{RESUME_STEPS - 1}: "
             f"{counts['checked']} resumed runs, each on exactly the rows of the uninterrupted run; without the skip "
-            f"(the example as released) {counts['referenceDiffers']} of them differ")
+            f"(the example as released) {counts['referenceDiffers']} of them differ"
+        )
 
     def fixtures(self) -> dict:
         """The recordings, as fixtures/<name>.json contents."""
         converter = f"{EXAMPLE}/convert_checkpoints.py (neuronx-distributed v2.28.0)"
         how = "recorded by scripts/nxd-roundtrip.sh; see cluster/training/tests/nxd_recordings.py"
-        cases = {"fused": "stage-prepare.sh as it is (--coalesce_qkv True); training --fuse_qkv 1",
-                 "separate": "stage-prepare.sh without --coalesce_qkv True; training --fuse_qkv 0"}
+        cases = {
+            "fused": "stage-prepare.sh as it is (--coalesce_qkv True); training --fuse_qkv 1",
+            "separate": "stage-prepare.sh without --coalesce_qkv True; training --fuse_qkv 0",
+        }
         return {
-            "nxd-tiny-config": {"about": f"the model of the recordings: {SCRIPT_DIR}/7B_config_llama2/config.json "
-                                         f"with {sorted(TINY)} changed; {how}",
-                                "changed": TINY, "config": self.config},
-            "nxd-prepare": {"about": f"{converter} --convert_from_full_state: the shards it wrote, per TP and rank; "
-                                     f"{how}",
-                            "cases": cases, "commands": self.commands["prepare"], "shards": self.record["prepare"]},
-            "nxd-model": {"about": "the training script's model (get_model, nxd.initialize_parallel_model) per TP and "
-                                   "rank: its state dict after nxd.load_checkpoint of the case's shards, and the error "
-                                   f"of loading the other case's shards; {how}",
-                          "script": self.script_note, "cases": cases, "state": self.record["model"],
-                          "load_other_layout": self.record["cross"]},
-            "nxd-export": {"about": f"{converter} --convert_to_full_state --load_xser True of the checkpoint that "
-                                    "nxd.save_checkpoint wrote: the merged full state, or the error; then "
-                                    f"hf_checkpoint.py to-hf compared with the original; {how}",
-                           "cases": cases, "commands": self.commands["export"],
-                           "full_state": {k: v for k, v in self.record["export"].get("fused", {}).items()},
-                           "failure": self.record["export"].get("separate", {}),
-                           "compare": self.record["compare"]},
-            "nxd-train-args": {"about": "cpt_lib.training_arguments (paths as placeholders: CPT_FSX=<FSX>, nxd_dir "
-                                        "<NXD>) and the namespace that the training script's own argparse made of "
-                                        f"them (--model_path shown as given); {how}",
-                               "script": self.script_note, **self.record["arguments"]},
+            "nxd-tiny-config": {
+                "about": f"the model of the recordings: {SCRIPT_DIR}/7B_config_llama2/config.json "
+                f"with {sorted(TINY)} changed; {how}",
+                "changed": TINY,
+                "config": self.config,
+            },
+            "nxd-prepare": {
+                "about": f"{converter} --convert_from_full_state: the shards it wrote, per TP and rank; {how}",
+                "cases": cases,
+                "commands": self.commands["prepare"],
+                "shards": self.record["prepare"],
+            },
+            "nxd-model": {
+                "about": "the training script's model (get_model, nxd.initialize_parallel_model) per TP and "
+                "rank: its state dict after nxd.load_checkpoint of the case's shards, and the error "
+                f"of loading the other case's shards; {how}",
+                "script": self.script_note,
+                "cases": cases,
+                "state": self.record["model"],
+                "load_other_layout": self.record["cross"],
+            },
+            "nxd-export": {
+                "about": f"{converter} --convert_to_full_state --load_xser True of the checkpoint that "
+                "nxd.save_checkpoint wrote: the merged full state, or the error; then "
+                f"hf_checkpoint.py to-hf compared with the original; {how}",
+                "cases": cases,
+                "commands": self.commands["export"],
+                "full_state": {k: v for k, v in self.record["export"].get("fused", {}).items()},
+                "failure": self.record["export"].get("separate", {}),
+                "compare": self.record["compare"],
+            },
+            "nxd-train-args": {
+                "about": "cpt_lib.training_arguments (paths as placeholders: CPT_FSX=<FSX>, nxd_dir "
+                "<NXD>) and the namespace that the training script's own argparse made of "
+                f"them (--model_path shown as given); {how}",
+                "script": self.script_note,
+                **self.record["arguments"],
+            },
         }
 
 
@@ -484,24 +605,29 @@ def resume_check(work: str) -> None:
     checked = differs = 0
     for rows, dp, micro, grad_accum in RESUME_SHAPES:
         folder = Path(work) / f"rows-{rows}"
-        datasets.Dataset.from_dict({name: [[i] * 4 for i in range(rows)] for name in
-                                    ("input_ids", "attention_mask", "labels")}).save_to_disk(str(folder))
+        datasets.Dataset.from_dict(
+            {name: [[i] * 4 for i in range(rows)] for name in ("input_ids", "attention_mask", "labels")}
+        ).save_to_disk(str(folder))
         for rank in range(dp):
+
             def loader():
                 return create_llama_pretraining_dataset(str(folder), micro, dp, rank, SEED)[0]
+
             whole = rows_of(loader(), 0, grad_accum, RESUME_STEPS)
             for start in range(RESUME_STEPS):
                 resumed = loader()
                 resume_data.skip_consumed(resumed, start, grad_accum)
                 try:
-                    same = rows_of(resumed, start, grad_accum, RESUME_STEPS) == whole[start * grad_accum:]
+                    same = rows_of(resumed, start, grad_accum, RESUME_STEPS) == whole[start * grad_accum :]
                 except NoStep as error:
                     raise Failure(f"{error} (shape {rows, dp, micro, grad_accum}, rank {rank}): the script would fail")
                 if not same:
-                    raise Failure(f"resume at step {start} of shape {rows, dp, micro, grad_accum}, rank {rank}: "
-                                  "other rows than the uninterrupted run")
+                    raise Failure(
+                        f"resume at step {start} of shape {rows, dp, micro, grad_accum}, rank {rank}: "
+                        "other rows than the uninterrupted run"
+                    )
                 try:
-                    differs += rows_of(loader(), start, grad_accum, RESUME_STEPS) != whole[start * grad_accum:]
+                    differs += rows_of(loader(), start, grad_accum, RESUME_STEPS) != whole[start * grad_accum :]
                 except NoStep:
                     differs += 1
                 checked += 1
@@ -553,6 +679,7 @@ def train_rank(spec_file: str) -> None:
             if index is not None:
                 captured["flags"] = args[index]
             return result
+
         return wrapper
 
     real_parse = argparse_module.ArgumentParser.parse_args
@@ -569,7 +696,8 @@ def train_rank(spec_file: str) -> None:
     nxd.initialize_parallel_model = capture("model", nxd.initialize_parallel_model, index=3)
     nxd.initialize_parallel_optimizer = capture("optimizer", nxd.initialize_parallel_optimizer)
     transformers.optimization.get_linear_schedule_with_warmup = capture(
-        "scheduler", transformers.optimization.get_linear_schedule_with_warmup)
+        "scheduler", transformers.optimization.get_linear_schedule_with_warmup
+    )
     training_utils.create_llama_pretraining_dataset = data_loader
     sys.argv = [spec["script"], *spec["args"]]
     try:
@@ -581,14 +709,27 @@ def train_rank(spec_file: str) -> None:
     argparse_module.ArgumentParser.parse_args = real_parse
     model, optimizer, scheduler, flags = (captured[k] for k in ("model", "optimizer", "scheduler", "flags"))
     rank = dist.get_rank()
-    result = {"rank": rank, "tp_rank": parallel_state.get_tensor_model_parallel_rank(),
-              "state": listing(model.state_dict()), "parsed": captured["parsed"], "cross": {}}
+    result = {
+        "rank": rank,
+        "tp_rank": parallel_state.get_tensor_model_parallel_rank(),
+        "state": listing(model.state_dict()),
+        "parsed": captured["parsed"],
+        "cross": {},
+    }
     step = int(spec["tag"].split("_")[1])
     # As the script's step closure: nxd.save_checkpoint(checkpoint_dir, tag, model, optimizer, scheduler,
     # user_content, 8, True, num_kept_checkpoint) (tp_zero1_llama_hf_pretrain.py, train_loop_fn).
-    nxd.save_checkpoint(flags.checkpoint_dir, spec["tag"], model, optimizer, scheduler,
-                        {"epoch": 0, "global_step": step, "cli_args": flags.__dict__}, 8, True,
-                        flags.num_kept_checkpoint)
+    nxd.save_checkpoint(
+        flags.checkpoint_dir,
+        spec["tag"],
+        model,
+        optimizer,
+        scheduler,
+        {"epoch": 0, "global_step": step, "cli_args": flags.__dict__},
+        8,
+        True,
+        flags.num_kept_checkpoint,
+    )
     for name, directory in spec["cross"].items():
         try:
             nxd.load_checkpoint(directory, tag="pretrained_weight", model=model, optimizer=None, scheduler=None)
@@ -624,8 +765,10 @@ def main(argv: list[str]) -> int:
     import torch_xla
     import transformers
 
-    say(f"torch {torch.__version__}, torch-xla {torch_xla.__version__}, transformers {transformers.__version__}; "
-        f"TP {tps}")
+    say(
+        f"torch {torch.__version__}, torch-xla {torch_xla.__version__}, transformers {transformers.__version__}; "
+        f"TP {tps}"
+    )
     trip = RoundTrip(nxd, work, tps)
     started = time.monotonic()
     try:
@@ -640,9 +783,11 @@ def main(argv: list[str]) -> int:
         for name in names:
             top = "torch.classes.neuron" if name.startswith("torch.classes.") else name.split(".")[0]
             tops[top] = tops.get(top, 0) + 1
-        say(f"stubbed device-only names the runs looked up: {len(names)} ("
+        say(
+            f"stubbed device-only names the runs looked up: {len(names)} ("
             + ", ".join(f"{top}: {count}" for top, count in sorted(tops.items()))
-            + (f"; list: {trip.stub_log})" if args.keep else ")"))
+            + (f"; list: {trip.stub_log})" if args.keep else ")")
+        )
     if not args.no_record:
         rec.FIXTURES.mkdir(exist_ok=True)
         for name, content in trip.fixtures().items():
@@ -651,8 +796,10 @@ def main(argv: list[str]) -> int:
             say(f"recorded {path.relative_to(REPO)} ({path.stat().st_size} bytes)")
     if not args.keep:
         shutil.rmtree(work)
-    say(f"PASS: prepare -> train -> export round trip bit-exact at TP {tps}, and the separate q/k/v layout's export "
-        f"fails with the real error ({time.monotonic() - started:.0f}s)")
+    say(
+        f"PASS: prepare -> train -> export round trip bit-exact at TP {tps}, and the separate q/k/v layout's export "
+        f"fails with the real error ({time.monotonic() - started:.0f}s)"
+    )
     return 0
 
 

@@ -18,11 +18,19 @@ function acknowledgements(root: IConstruct) {
 test.each([
   ['the defaults', {}],
   ['an explicit zone in a region', { region: 'us-west-2', trainiumAz: 'usw2-az4' }],
-  ['trn1 with SSH from one range', { instanceType: 'trn1.32xlarge' as const, sshKeyName: 'ops', sshAllowedCidr: '198.51.100.0/24' }],
+  [
+    'trn1 with SSH from one range',
+    { instanceType: 'trn1.32xlarge' as const, sshKeyName: 'ops', sshAllowedCidr: '198.51.100.0/24' },
+  ],
   ['alerts by e-mail and a 30-minute stall alarm', { notificationEmail: 'ml-team@example.com', stallAlarmMinutes: 30 }],
   [
     'an existing secret, a tokenizer file and no general corpus',
-    { hfTokenSecretName: 'team/hf-token', tokenizerS3Key: 'tokenizers/tokenizer.json', generalDataShare: 0, generalCorpusPrefix: '' },
+    {
+      hfTokenSecretName: 'team/hf-token',
+      tokenizerS3Key: 'tokenizers/tokenizer.json',
+      generalDataShare: 0,
+      generalCorpusPrefix: '',
+    },
   ],
 ])('cdk-nag AwsSolutions finds nothing unacknowledged with %s', (_name, overrides) => {
   const app = testApp();

@@ -27,7 +27,11 @@ test('cfn-lint finds nothing in any synthesized template, bundled as for deploym
   const stacks = buildApp(app, defaultConfig());
   app.synth();
   const templates = fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json'));
-  expect(templates.sort()).toEqual(Object.values(stacks).map((stack) => stack.templateFile).sort());
+  expect(templates.sort()).toEqual(
+    Object.values(stacks)
+      .map((stack) => stack.templateFile)
+      .sort(),
+  );
   const { code, output } = cfnLint(templates.map((t) => path.join(outdir, t)));
   expect(output).toBe('');
   expect(code).toBe(0);
@@ -35,7 +39,10 @@ test('cfn-lint finds nothing in any synthesized template, bundled as for deploym
 
 test('cfn-lint does fail on a broken template, so a silent pass means something', () => {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cpt-lint-')), 'broken.template.json');
-  fs.writeFileSync(file, JSON.stringify({ Resources: { Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlok: '10.0.0.0/16' } } } }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({ Resources: { Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlok: '10.0.0.0/16' } } } }),
+  );
   const { code, output } = cfnLint([file]);
   expect(code).not.toBe(0);
   expect(output).toContain('E3002');

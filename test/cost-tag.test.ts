@@ -16,23 +16,27 @@ const all: Stack[] = [stacks.network, stacks.data, stacks.cluster, stacks.traini
 /** A resource's tags as a map, whether CloudFormation takes them as a list of {Key, Value} or as a map. */
 function tagsOf(properties: Record<string, unknown> | undefined): Record<string, unknown> {
   const tags = properties?.Tags ?? properties?.tags;
-  if (Array.isArray(tags)) return Object.fromEntries(tags.map((tag: { Key: string; Value: unknown }) => [tag.Key, tag.Value]));
+  if (Array.isArray(tags))
+    return Object.fromEntries(tags.map((tag: { Key: string; Value: unknown }) => [tag.Key, tag.Value]));
   return (tags as Record<string, unknown>) ?? {};
 }
 
-test.each(all.map((stack) => [stack.stackName, stack]))('every taggable resource of %s carries project = law, and no other cost key', (_, stack) => {
-  const template = Template.fromStack(stack as Stack).toJSON();
-  const taggable = (stack as Stack).node
-    .findAll()
-    .filter((c): c is CfnResource => CfnResource.isCfnResource(c) && TagManager.isTaggable(c))
-    .map((c) => (stack as Stack).getLogicalId(c));
-  expect(taggable.length).toBeGreaterThan(0);
-  const untagged = taggable.filter((id) => tagsOf(template.Resources[id]?.Properties)[PROJECT_TAG_KEY] !== 'law');
-  expect(untagged).toEqual([]);
-  expect(JSON.stringify(template)).not.toContain('trainium-cpt:project');
-});
+test.each(all.map((stack) => [stack.stackName, stack]))(
+  'every taggable resource of %s carries project = law, and no other cost key',
+  (_, stack) => {
+    const template = Template.fromStack(stack as Stack).toJSON();
+    const taggable = (stack as Stack).node
+      .findAll()
+      .filter((c): c is CfnResource => CfnResource.isCfnResource(c) && TagManager.isTaggable(c))
+      .map((c) => (stack as Stack).getLogicalId(c));
+    expect(taggable.length).toBeGreaterThan(0);
+    const untagged = taggable.filter((id) => tagsOf(template.Resources[id]?.Properties)[PROJECT_TAG_KEY] !== 'law');
+    expect(untagged).toEqual([]);
+    expect(JSON.stringify(template)).not.toContain('trainium-cpt:project');
+  },
+);
 
-test("the cluster configuration tags what ParallelCluster creates with the same key, and the budget filters on it", () => {
+test('the cluster configuration tags what ParallelCluster creates with the same key, and the budget filters on it', () => {
   const cluster = Template.fromStack(stacks.cluster);
   const [resource] = Object.values(cluster.findResources('Custom::PclusterCluster'));
   expect(resource.Properties.ClusterConfiguration.Tags).toEqual([{ Key: PROJECT_TAG_KEY, Value: 'law' }]);

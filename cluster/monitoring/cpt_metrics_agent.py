@@ -34,6 +34,7 @@ Usage: cpt_metrics_agent.py --cluster-name NAME --region REGION [--namespace Tra
        [--runs-dir /fsx/trainium-cpt/runs] [--slurm-bin /opt/slurm/bin] [--aws-cli aws]
        [--state-file /var/lib/trainium-cpt-metrics/state.json] [--once] [--dry-run] [--check]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -126,13 +127,18 @@ STEP_LINE_RE = re.compile(
     r"throughput : (?P<throughput>[-+]?(?:\d+\.\d+|nan|inf)) seq/s"
     r"(?: +grad-norm : (?P<grad_norm>\S+))?"
 )
-MONTHS = {name: number for number, name in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
+MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1
+    )
+}
 
 
 @dataclass(frozen=True)
 class StepLine:
     """One step line of the training log."""
+
     epoch: int
     step: int
     loss: float
@@ -147,8 +153,9 @@ def parse_asctime(match: re.Match) -> float | None:
     share the ParallelCluster AMI's time zone, UTC). Month names are asctime's English ones, whatever the locale."""
     try:
         hours, minutes, seconds = (int(part) for part in match["hms"].split(":"))
-        return time.mktime((int(match["year"]), MONTHS[match["month"]], int(match["day"]), hours, minutes, seconds,
-                            0, 0, -1))
+        return time.mktime(
+            (int(match["year"]), MONTHS[match["month"]], int(match["day"]), hours, minutes, seconds, 0, 0, -1)
+        )
     except (KeyError, ValueError, OverflowError):
         return None
 
@@ -165,8 +172,12 @@ def parse_step_line(line: str) -> StepLine | None:
         except ValueError:
             grad_norm = None
     return StepLine(
-        epoch=int(match["epoch"]), step=int(match["step"]), loss=float(match["loss"]),
-        learning_rate=float(match["lr"]), throughput=float(match["throughput"]), time=parse_asctime(match),
+        epoch=int(match["epoch"]),
+        step=int(match["step"]),
+        loss=float(match["loss"]),
+        learning_rate=float(match["lr"]),
+        throughput=float(match["throughput"]),
+        time=parse_asctime(match),
         grad_norm=grad_norm,
     )
 
@@ -174,6 +185,7 @@ def parse_step_line(line: str) -> StepLine | None:
 @dataclass(frozen=True)
 class Progress:
     """What one training log says so far: its newest step line, and how many it had."""
+
     step: int | None = None
     epoch: int | None = None
     loss: float | None = None
@@ -210,10 +222,15 @@ def fold(progress: Progress, lines: Iterable[str], read_at: float) -> tuple[Prog
             continue
         restarted = progress.step is not None and parsed.step < progress.step
         progress = Progress(
-            step=parsed.step, epoch=parsed.epoch, loss=parsed.loss, learning_rate=parsed.learning_rate,
-            throughput=parsed.throughput, logged_at=parsed.time if parsed.time is not None else read_at,
+            step=parsed.step,
+            epoch=parsed.epoch,
+            loss=parsed.loss,
+            learning_rate=parsed.learning_rate,
+            throughput=parsed.throughput,
+            logged_at=parsed.time if parsed.time is not None else read_at,
             max_step=parsed.step if progress.max_step is None else max(progress.max_step, parsed.step),
-            step_lines=progress.step_lines + 1, restarts=progress.restarts + (1 if restarted else 0),
+            step_lines=progress.step_lines + 1,
+            restarts=progress.restarts + (1 if restarted else 0),
         )
         new += 1
     return progress, new
@@ -223,6 +240,7 @@ def fold(progress: Progress, lines: Iterable[str], read_at: float) -> tuple[Prog
 class Cursor:
     """Where reading of one log file stopped: the file (inode, a hash of its first bytes) and the offset after its
     last complete line. A partial last line stays in the file until its newline arrives."""
+
     inode: int | None = None
     offset: int = 0
     head: str = ""  # sha256 of the file's first min(offset, 256) bytes: a file truncated and written again differs
@@ -273,7 +291,7 @@ def read_new_lines(path: str, cursor: Cursor, limit: int = MAX_READ_BYTES) -> tu
             # An endless unterminated "line" (a progress bar drawn with \r) would stop reading for good: skip it.
             consumed = len(data) if len(data) >= MAX_PARTIAL_LINE else 0
         else:
-            complete = data[:end + 1]
+            complete = data[: end + 1]
             consumed = end + 1
             remainder = len(data) - consumed
             if remainder >= MAX_PARTIAL_LINE:
@@ -287,9 +305,11 @@ def read_new_lines(path: str, cursor: Cursor, limit: int = MAX_READ_BYTES) -> tu
 
 # --- Slurm ---
 
+
 @dataclass(frozen=True)
 class Job:
     """A job of a chain, as `scontrol show job -o` shows it."""
+
     job_id: str
     run: str
     stage: str
@@ -332,11 +352,17 @@ def parse_scontrol_jobs(text: str) -> list[Job]:
             restarts = int(fields.get("Restarts", "0"))
         except ValueError:
             restarts = 0
-        jobs.append(Job(
-            job_id=fields["JobId"], run=name["run"], stage=name["stage"], state=fields["JobState"].split("+")[0],
-            restarts=restarts, start_time=parse_slurm_time(fields.get("StartTime")),
-            end_time=parse_slurm_time(fields.get("EndTime")),
-        ))
+        jobs.append(
+            Job(
+                job_id=fields["JobId"],
+                run=name["run"],
+                stage=name["stage"],
+                state=fields["JobState"].split("+")[0],
+                restarts=restarts,
+                start_time=parse_slurm_time(fields.get("StartTime")),
+                end_time=parse_slurm_time(fields.get("EndTime")),
+            )
+        )
     return jobs
 
 
@@ -351,7 +377,7 @@ SINFO_ARGS = ["--noheader", "--Node", "--format=%N %T"]
 
 def node_usable(state: str) -> bool:
     base = state.rstrip("~#%!*$@^+-")
-    flags = state[len(base):]
+    flags = state[len(base) :]
     return base in USABLE_STATES and set(flags) <= USABLE_FLAGS
 
 
@@ -367,6 +393,7 @@ def count_nodes_up(text: str) -> int:
 
 
 # --- The runs' own files ---
+
 
 def read_json_file(path: str):
     with open(path, encoding="utf-8") as handle:
@@ -399,34 +426,50 @@ def status_file_failures(runs_dir: str) -> list[tuple[str, float | None, str]]:
                 status = read_json_file(path)
             except (OSError, ValueError):
                 continue
-            if not isinstance(status, dict) or status.get("state") != "FAILED" or not str(status.get("jobId", "")).isdigit():
+            if (
+                not isinstance(status, dict)
+                or status.get("state") != "FAILED"
+                or not str(status.get("jobId", "")).isdigit()
+            ):
                 continue
             try:
                 when = calendar.timegm(time.strptime(str(status.get("time")), "%Y-%m-%dT%H:%M:%SZ"))
             except ValueError:
                 when = None
             restart = status.get("restart", 0)
-            found.append((f"{status['jobId']}:{restart}", when, f"cpt-{run}-{stage} job {status['jobId']} FAILED (status file)"))
+            found.append(
+                (f"{status['jobId']}:{restart}", when, f"cpt-{run}-{stage} job {status['jobId']} FAILED (status file)")
+            )
     return found
 
 
-def new_failures(jobs: list[Job] | None, status_failures: list, counted: dict, since: float, now: float
-                 ) -> list[tuple[str, float, str]]:
+def new_failures(
+    jobs: list[Job] | None, status_failures: list, counted: dict, since: float, now: float
+) -> list[tuple[str, float, str]]:
     """The failures to count now: failed chain jobs that Slurm shows, and failed stages of the status files, that
     ended at or after `since` and are not in `counted` (key -> time). A failure seen in both has one key
     ("<job id>:<restart count>") and is counted once."""
     found: dict[str, tuple[float, str]] = {}
     for job in jobs or []:
         if job.state in FAILED_STATES:
-            found.setdefault(job.failure_key, (job.end_time if job.end_time is not None else now,
-                                               f"cpt-{job.run}-{job.stage} job {job.job_id} {job.state}"))
+            found.setdefault(
+                job.failure_key,
+                (
+                    job.end_time if job.end_time is not None else now,
+                    f"cpt-{job.run}-{job.stage} job {job.job_id} {job.state}",
+                ),
+            )
     for key, when, description in status_failures:
         found.setdefault(key, (when if when is not None else now, description))
-    return [(key, when, description) for key, (when, description) in sorted(found.items())
-            if key not in counted and when >= since]
+    return [
+        (key, when, description)
+        for key, (when, description) in sorted(found.items())
+        if key not in counted and when >= since
+    ]
 
 
 # --- Metrics ---
+
 
 def datum(name: str, value: float, unit: str, cluster: str, timestamp: float) -> dict:
     """One MetricDatum as `aws cloudwatch put-metric-data --metric-data file://...` takes it."""
@@ -442,14 +485,16 @@ def datum(name: str, value: float, unit: str, cluster: str, timestamp: float) ->
 @dataclass(frozen=True)
 class Training:
     """A running train job and what its log says."""
+
     job: Job
     progress: Progress
     new_lines: int
     sequence_length: int | None
 
 
-def compute_metrics(now: float, cluster: str, training: list[Training], nodes_up: int | None,
-                    failed_jobs: int) -> list[dict]:
+def compute_metrics(
+    now: float, cluster: str, training: list[Training], nodes_up: int | None, failed_jobs: int
+) -> list[dict]:
     """The data points of one sample (see the module's docstring)."""
     metrics = []
     fresh = [t for t in training if t.new_lines and t.progress.step is not None]
@@ -459,18 +504,23 @@ def compute_metrics(now: float, cluster: str, training: list[Training], nodes_up
         if newest.progress.loss is not None and math.isfinite(newest.progress.loss):
             metrics.append(datum("TrainingLoss", newest.progress.loss, "None", cluster, now))
         rates = [
-            t.progress.throughput * t.sequence_length for t in training
-            if t.progress.throughput is not None and math.isfinite(t.progress.throughput)
-            and t.sequence_length is not None and t.progress.logged_at is not None
+            t.progress.throughput * t.sequence_length
+            for t in training
+            if t.progress.throughput is not None
+            and math.isfinite(t.progress.throughput)
+            and t.sequence_length is not None
+            and t.progress.logged_at is not None
             # the throughput of this attempt of the job, not of the one before a requeue
             and (t.job.start_time is None or t.progress.logged_at >= t.job.start_time)
         ]
         if rates:
             metrics.append(datum("TrainingTokensPerSecond", round(sum(rates), 2), "Count/Second", cluster, now))
     if training:
+
         def since(t: Training) -> float:
             references = [x for x in (t.progress.logged_at, t.job.start_time) if x is not None]
             return max(references) if references else now
+
         minutes = max(max(0.0, (now - since(t)) / 60) for t in training)
         metrics.append(datum("MinutesSinceLastStep", round(minutes, 2), "None", cluster, now))
     if nodes_up is not None:
@@ -480,18 +530,29 @@ def compute_metrics(now: float, cluster: str, training: list[Training], nodes_up
 
 
 def batches(metrics: list[dict], size: int = MAX_METRICS_PER_CALL) -> list[list[dict]]:
-    return [metrics[i:i + size] for i in range(0, len(metrics), size)]
+    return [metrics[i : i + size] for i in range(0, len(metrics), size)]
 
 
 def put_metric_data_argv(aws_cli: str, region: str, namespace: str, payload_path: str) -> list[str]:
-    return [aws_cli, "cloudwatch", "put-metric-data", "--region", region, "--namespace", namespace,
-            "--metric-data", f"file://{payload_path}"]
+    return [
+        aws_cli,
+        "cloudwatch",
+        "put-metric-data",
+        "--region",
+        region,
+        "--namespace",
+        namespace,
+        "--metric-data",
+        f"file://{payload_path}",
+    ]
 
 
 # Errors that no later try can fix: the AWS CLI's exit status 252 (the command line or the parameters are invalid)
 # and CloudWatch's answers to invalid data. Such a batch is dropped (and logged), or it would block the queue.
-PERMANENT_ERROR_RE = re.compile(r"\((InvalidParameterValue|InvalidParameterCombination|MissingParameter|"
-                                r"MissingRequiredParameter)\)")
+PERMANENT_ERROR_RE = re.compile(
+    r"\((InvalidParameterValue|InvalidParameterCombination|MissingParameter|"
+    r"MissingRequiredParameter)\)"
+)
 
 
 def publish(metrics: list[dict], aws_cli: str, region: str, namespace: str) -> tuple[list[dict], list[str]]:
@@ -505,8 +566,13 @@ def publish(metrics: list[dict], aws_cli: str, region: str, namespace: str) -> t
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(batch, handle)
             try:
-                result = subprocess.run(put_metric_data_argv(aws_cli, region, namespace, path), capture_output=True,
-                                        text=True, timeout=COMMAND_TIMEOUT, check=False)
+                result = subprocess.run(
+                    put_metric_data_argv(aws_cli, region, namespace, path),
+                    capture_output=True,
+                    text=True,
+                    timeout=COMMAND_TIMEOUT,
+                    check=False,
+                )
             except (OSError, subprocess.TimeoutExpired) as error:
                 errors.append(f"aws cloudwatch put-metric-data: {error}")
                 unsent.extend(batch)
@@ -514,8 +580,10 @@ def publish(metrics: list[dict], aws_cli: str, region: str, namespace: str) -> t
             if result.returncode != 0:
                 message = " ".join((result.stderr or result.stdout).split())[-500:]
                 if result.returncode == 252 or PERMANENT_ERROR_RE.search(message):
-                    errors.append(f"aws cloudwatch put-metric-data exited {result.returncode}: {message} "
-                                  f"(dropping these {len(batch)} data points: no later try would succeed)")
+                    errors.append(
+                        f"aws cloudwatch put-metric-data exited {result.returncode}: {message} "
+                        f"(dropping these {len(batch)} data points: no later try would succeed)"
+                    )
                 else:
                     errors.append(f"aws cloudwatch put-metric-data exited {result.returncode}: {message}")
                     unsent.extend(batch)
@@ -527,6 +595,7 @@ def publish(metrics: list[dict], aws_cli: str, region: str, namespace: str) -> t
 def summary(metrics: list[dict]) -> str:
     def show(value: float) -> str:
         return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
     return " ".join(f"{m['MetricName']}={show(m['Value'])}" for m in metrics)
 
 
@@ -571,6 +640,7 @@ def save_state(path: str, state: dict) -> None:
 
 
 # --- The agent ---
+
 
 class Agent:
     def __init__(self, args: argparse.Namespace):
@@ -617,12 +687,13 @@ class Agent:
             if note:
                 warn(f"{path} was {note}: reading it again from the start")
             progress, new = fold(progress, lines, now)
-            files[path] = {"jobId": job.job_id, "cursor": cursor.to_json(), "progress": progress.to_json(),
-                           "seen": now}
+            files[path] = {"jobId": job.job_id, "cursor": cursor.to_json(), "progress": progress.to_json(), "seen": now}
             seq = sequence_length(self.args.runs_dir, job.run)
             if seq is None:
-                warn(f"{os.path.join(self.args.runs_dir, job.run, 'request.json')} gives no sequenceLength: "
-                     f"no TrainingTokensPerSecond for run {job.run}")
+                warn(
+                    f"{os.path.join(self.args.runs_dir, job.run, 'request.json')} gives no sequenceLength: "
+                    f"no TrainingTokensPerSecond for run {job.run}"
+                )
             found.append(Training(job=job, progress=progress, new_lines=new, sequence_length=seq))
         return found
 
@@ -630,8 +701,11 @@ class Agent:
         """Drops the reading state of logs whose job Slurm no longer shows (a requeued job keeps its own)."""
         known = {job.job_id for job in jobs}
         files = self.state.get("files", {})
-        for path in [p for p, entry in files.items()
-                     if entry.get("jobId") not in known and now - entry.get("seen", 0) > MIN_JOB_AGE]:
+        for path in [
+            p
+            for p, entry in files.items()
+            if entry.get("jobId") not in known and now - entry.get("seen", 0) > MIN_JOB_AGE
+        ]:
             del files[path]
 
     def failed_jobs(self, jobs: list[Job] | None, now: float) -> tuple[int, list[str]]:
@@ -643,7 +717,9 @@ class Agent:
         found = new_failures(jobs, status_file_failures(self.args.runs_dir), counted, since, now)
         for key, when, _ in found:
             counted[key] = when
-        for key in [k for k, when in counted.items() if not isinstance(when, (int, float)) or when < now - COUNTED_RETENTION]:
+        for key in [
+            k for k, when in counted.items() if not isinstance(when, (int, float)) or when < now - COUNTED_RETENTION
+        ]:
             del counted[key]
         return len(found), [description for _, _, description in found]
 
@@ -658,8 +734,11 @@ class Agent:
             self.forget_files(jobs, now)
         metrics = compute_metrics(now, self.args.cluster_name, training, nodes_up, failed)
         earlier = pending = self.state.get("pending", [])
-        detail = "".join(f" [run {t.job.run} job {t.job.job_id} step {t.progress.step}"
-                         f"{f', requeued {t.progress.restarts}x' if t.progress.restarts else ''}]" for t in training)
+        detail = "".join(
+            f" [run {t.job.run} job {t.job.job_id} step {t.progress.step}"
+            f"{f', requeued {t.progress.restarts}x' if t.progress.restarts else ''}]"
+            for t in training
+        )
         if failures:
             detail += " [failed: " + "; ".join(failures) + "]"
         ok = True
@@ -683,18 +762,22 @@ class Agent:
         if not self.args.dry_run:  # a dry run leaves the file alone: the failures it saw are still to be counted
             save_state(self.args.state_file, self.state)
         resent = f" (and {len(earlier)} earlier data points)" if earlier else ""
-        log(f"{iso(now)} {verb} {len(metrics)} metrics to {self.args.namespace} (ClusterName={self.args.cluster_name})"
-            f"{resent}: {summary(metrics)}{detail}")
+        log(
+            f"{iso(now)} {verb} {len(metrics)} metrics to {self.args.namespace} (ClusterName={self.args.cluster_name})"
+            f"{resent}: {summary(metrics)}{detail}"
+        )
         return ok
 
 
 # --- Command line ---
+
 
 def _matching(pattern: re.Pattern, what: str):
     def check(value: str) -> str:
         if not pattern.match(value):
             raise argparse.ArgumentTypeError(f"{value!r} is not {what}")
         return value
+
     return check
 
 
@@ -715,33 +798,57 @@ def _path(value: str) -> str:
     parts = value.split("/")
     if not PATH_RE.match(value) or "." in parts or ".." in parts:
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not an absolute path of letters, digits and . _ - (without . or .. components)")
+            f"{value!r} is not an absolute path of letters, digits and . _ - (without . or .. components)"
+        )
     return value.rstrip("/") or "/"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="cpt_metrics_agent.py",
-        description="Publishes the trainium-cpt training metrics (CloudWatch custom metrics) of this cluster.")
-    parser.add_argument("--cluster-name", required=True,
-                        type=_matching(CLUSTER_NAME_RE, "a ParallelCluster cluster name (a letter, then letters, "
-                                                        "digits and hyphens, at most 60)"),
-                        help="the value of the ClusterName dimension")
+        description="Publishes the trainium-cpt training metrics (CloudWatch custom metrics) of this cluster.",
+    )
+    parser.add_argument(
+        "--cluster-name",
+        required=True,
+        type=_matching(
+            CLUSTER_NAME_RE, "a ParallelCluster cluster name (a letter, then letters, digits and hyphens, at most 60)"
+        ),
+        help="the value of the ClusterName dimension",
+    )
     parser.add_argument("--region", required=True, type=_matching(REGION_RE, "an AWS Region such as us-east-1"))
-    parser.add_argument("--namespace", default=DEFAULT_NAMESPACE, type=_namespace,
-                        help=f"CloudWatch namespace (default {DEFAULT_NAMESPACE})")
-    parser.add_argument("--interval", default=DEFAULT_INTERVAL, type=_interval,
-                        help=f"seconds between samples (default {DEFAULT_INTERVAL})")
-    parser.add_argument("--runs-dir", default=DEFAULT_RUNS_DIR, type=_path,
-                        help=f"where cpt-run.sh keeps the runs (default {DEFAULT_RUNS_DIR})")
-    parser.add_argument("--slurm-bin", default=DEFAULT_SLURM_BIN, type=_path,
-                        help=f"Slurm's commands (default {DEFAULT_SLURM_BIN})")
+    parser.add_argument(
+        "--namespace",
+        default=DEFAULT_NAMESPACE,
+        type=_namespace,
+        help=f"CloudWatch namespace (default {DEFAULT_NAMESPACE})",
+    )
+    parser.add_argument(
+        "--interval",
+        default=DEFAULT_INTERVAL,
+        type=_interval,
+        help=f"seconds between samples (default {DEFAULT_INTERVAL})",
+    )
+    parser.add_argument(
+        "--runs-dir",
+        default=DEFAULT_RUNS_DIR,
+        type=_path,
+        help=f"where cpt-run.sh keeps the runs (default {DEFAULT_RUNS_DIR})",
+    )
+    parser.add_argument(
+        "--slurm-bin", default=DEFAULT_SLURM_BIN, type=_path, help=f"Slurm's commands (default {DEFAULT_SLURM_BIN})"
+    )
     parser.add_argument("--aws-cli", default="aws", help="the AWS CLI (default: aws on PATH)")
-    parser.add_argument("--state-file", default=DEFAULT_STATE_FILE, type=_path,
-                        help=f"what the agent remembers across restarts (default {DEFAULT_STATE_FILE})")
+    parser.add_argument(
+        "--state-file",
+        default=DEFAULT_STATE_FILE,
+        type=_path,
+        help=f"what the agent remembers across restarts (default {DEFAULT_STATE_FILE})",
+    )
     parser.add_argument("--once", action="store_true", help="take one sample and exit (status 1 if publishing failed)")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="print the data points (JSON) instead of publishing them")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the data points (JSON) instead of publishing them"
+    )
     parser.add_argument("--check", action="store_true", help="check the arguments and exit")
     return parser.parse_args(argv)
 
@@ -749,15 +856,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.check:
-        log(f"arguments OK: cluster {args.cluster_name}, region {args.region}, namespace {args.namespace}, "
-            f"every {args.interval} s, runs in {args.runs_dir}")
+        log(
+            f"arguments OK: cluster {args.cluster_name}, region {args.region}, namespace {args.namespace}, "
+            f"every {args.interval} s, runs in {args.runs_dir}"
+        )
         return 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     agent = Agent(args)
     if args.once:
         return 0 if agent.sample() else 1
-    log(f"starting: cluster {args.cluster_name}, region {args.region}, namespace {args.namespace}, "
-        f"every {args.interval} s, runs in {args.runs_dir}, Slurm in {args.slurm_bin}")
+    log(
+        f"starting: cluster {args.cluster_name}, region {args.region}, namespace {args.namespace}, "
+        f"every {args.interval} s, runs in {args.runs_dir}, Slurm in {args.slurm_bin}"
+    )
     next_sample = time.monotonic()
     while True:
         try:

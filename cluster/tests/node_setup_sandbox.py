@@ -18,6 +18,7 @@ Knobs, as environment variables of a run:
 Slurm: by default CPT_SLURM_BIN is a folder that does not exist (no Slurm on the node); `sandbox.slurm_env()` gives
 a folder with recorders of squeue and scontrol instead.
 """
+
 import json
 import os
 import re
@@ -44,7 +45,7 @@ SLURM_FAKED = ["squeue", "scontrol"]
 # Commands that install or download something: a second run must run none of them.
 INSTALLING = {"apt-get", "apt-mark", "gpg", "git", "python3", "pip"}
 
-RECORDER = r'''#!@PYTHON@
+RECORDER = r"""#!@PYTHON@
 import json, os, sys
 from pathlib import Path
 
@@ -107,7 +108,7 @@ elif name == "python3" and args[:2] == ["-m", "venv"]:
     (bin_dir / "pip").symlink_to(os.path.realpath(sys.argv[0]))
     (bin_dir / "activate").write_text(f"VIRTUAL_ENV={args[-1]}\n")
     (Path(args[-1]) / "pyvenv.cfg").write_text("home = /usr/bin\n")
-'''
+"""
 
 
 def read_pins(path: Path = PINS_DIR / f"{RELEASE}.env") -> dict:
@@ -126,9 +127,17 @@ def bundled_script(release: str = RELEASE) -> str:
     """The copy the CDK app uploads, made by the app's own code (lib/cluster/node-setup-script.ts, bundledScript)."""
     root = SCRIPT.parent.parent
     result = subprocess.run(
-        [str(root / "node_modules" / ".bin" / "ts-node"), "--transpile-only", "-e",
-         "process.stdout.write(require('./lib/cluster/node-setup-script').bundledScript(process.env.CPT_RELEASE))"],
-        cwd=root, env={**os.environ, "CPT_RELEASE": release}, capture_output=True, text=True, check=True,
+        [
+            str(root / "node_modules" / ".bin" / "ts-node"),
+            "--transpile-only",
+            "-e",
+            "process.stdout.write(require('./lib/cluster/node-setup-script').bundledScript(process.env.CPT_RELEASE))",
+        ],
+        cwd=root,
+        env={**os.environ, "CPT_RELEASE": release},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return result.stdout
 
@@ -213,7 +222,11 @@ class Sandbox:
     def run(self, *args: str, script: Path = SCRIPT, **extra) -> subprocess.CompletedProcess:
         started = time.monotonic()
         result = subprocess.run(
-            ["bash", str(script), *args], env=self.env(**extra), capture_output=True, text=True, timeout=120,
+            ["bash", str(script), *args],
+            env=self.env(**extra),
+            capture_output=True,
+            text=True,
+            timeout=120,
             cwd=self.tmp,
         )
         result.seconds = time.monotonic() - started

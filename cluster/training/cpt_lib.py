@@ -9,6 +9,7 @@ and goes out as JSON or as one value a line, so that no request value is ever pa
 Paths: a request names files on FSx as /fsx/...; CPT_FSX (default /fsx) is where /fsx really is (the tests run
 everything under a temporary directory), and fsx_path() maps one to the other.
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,15 +38,38 @@ S3_URI_RE = re.compile(r"^s3://[a-z0-9.-]{3,63}/[A-Za-z0-9!_.*'()/-]*$")
 # Slurm or a glob would read as syntax.
 PATH_RE = re.compile(r"^/fsx(/[A-Za-z0-9._+=@-]+)+/?$")
 MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
-SECRET_ARN_RE = re.compile(r"^arn:aws[a-z-]*:secretsmanager:([a-z]{2}(-[a-z]+)+-\d):\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$")
+SECRET_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:([a-z]{2}(-[a-z]+)+-\d):\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$"
+)
 RELEASE_RE = re.compile(r"^\d+\.\d+\.\d+$")
 PARTITION_RE = re.compile(r"^[a-z][a-z0-9-]{0,24}$")  # ParallelCluster queue names
 
 SUBMIT_FIELDS = (
-    "version", "run", "nodes", "tensorParallel", "sequenceLength", "globalBatch", "microBatch", "steps",
-    "warmupSteps", "learningRate", "minLearningRate", "checkpointEvery", "checkpointsKept", "compileSteps",
-    "trainPath", "evalPaths", "baseModel", "hfTokenSecretArn", "exportS3Uri", "reportS3Uri", "neuronRelease",
-    "partition", "maxTrainRestarts", "timeLimits", "resume",
+    "version",
+    "run",
+    "nodes",
+    "tensorParallel",
+    "sequenceLength",
+    "globalBatch",
+    "microBatch",
+    "steps",
+    "warmupSteps",
+    "learningRate",
+    "minLearningRate",
+    "checkpointEvery",
+    "checkpointsKept",
+    "compileSteps",
+    "trainPath",
+    "evalPaths",
+    "baseModel",
+    "hfTokenSecretArn",
+    "exportS3Uri",
+    "reportS3Uri",
+    "neuronRelease",
+    "partition",
+    "maxTrainRestarts",
+    "timeLimits",
+    "resume",
 )
 RUN_FIELDS = ("version", "run")
 MAX_TRAIN_RESTARTS = 10  # lib/config/fields.ts MAX_TRAIN_RESTARTS
@@ -72,6 +96,7 @@ class RequestError(Exception):
 
 
 # --- Request decoding and validation ---
+
 
 def _reject_constant(name: str):
     raise RequestError(f"request: {name} is not a JSON number")
@@ -242,8 +267,12 @@ def validate(request: dict, action: str) -> dict:
     if present("neuronRelease") and not (
         isinstance(request["neuronRelease"], str) and RELEASE_RE.match(request["neuronRelease"])
     ):
-        problems.append(f"neuronRelease: must be a Neuron SDK release such as 2.28.1 (got {_show(request['neuronRelease'])})")
-    if present("partition") and not (isinstance(request["partition"], str) and PARTITION_RE.match(request["partition"])):
+        problems.append(
+            f"neuronRelease: must be a Neuron SDK release such as 2.28.1 (got {_show(request['neuronRelease'])})"
+        )
+    if present("partition") and not (
+        isinstance(request["partition"], str) and PARTITION_RE.match(request["partition"])
+    ):
         problems.append(
             f"partition: must be a Slurm partition name of lowercase letters, digits and hyphens "
             f"(got {_show(request['partition'])})"
@@ -298,6 +327,7 @@ def validate(request: dict, action: str) -> dict:
 
 # --- Paths and derived values ---
 
+
 def fsx_root() -> str:
     return os.environ.get("CPT_FSX", "/fsx").rstrip("/") or "/"
 
@@ -305,7 +335,7 @@ def fsx_root() -> str:
 def fsx_path(path: str) -> str:
     """Where the /fsx/... path of a request is on this machine."""
     assert path == "/fsx" or path.startswith("/fsx/"), path
-    return fsx_root() + path[len("/fsx"):].rstrip("/")
+    return fsx_root() + path[len("/fsx") :].rstrip("/")
 
 
 def run_dir(run: str) -> str:
@@ -382,28 +412,46 @@ def training_arguments(request: dict, mode: str, nxd_dir: str, run_directory: st
     steps_this_run = request["compileSteps"] if mode == "compile" else request["steps"]
     return [
         patched_script(run_directory),
-        "--model_path", f"{llama}/tp_zero1_llama_hf_pretrain/7B_config_llama2",
-        "--data_dir", fsx_path(request["trainPath"]),
-        "--output_dir", f"{run_directory}/output",
-        "--metrics_file", f"{run_directory}/output/results.json",
-        "--tensor_parallel_size", str(request["tensorParallel"]),
-        "--seq_len", str(request["sequenceLength"]),
-        "--batch_size", str(request["microBatch"]),
-        "--grad_accum_usteps", str(gradient_accumulation(request)),
-        "--max_steps", str(schedule_steps(request)),
-        "--steps_this_run", str(steps_this_run),
-        "--warmup_steps", str(request["warmupSteps"]),
-        "--lr", _format_number(request["learningRate"]),
+        "--model_path",
+        f"{llama}/tp_zero1_llama_hf_pretrain/7B_config_llama2",
+        "--data_dir",
+        fsx_path(request["trainPath"]),
+        "--output_dir",
+        f"{run_directory}/output",
+        "--metrics_file",
+        f"{run_directory}/output/results.json",
+        "--tensor_parallel_size",
+        str(request["tensorParallel"]),
+        "--seq_len",
+        str(request["sequenceLength"]),
+        "--batch_size",
+        str(request["microBatch"]),
+        "--grad_accum_usteps",
+        str(gradient_accumulation(request)),
+        "--max_steps",
+        str(schedule_steps(request)),
+        "--steps_this_run",
+        str(steps_this_run),
+        "--warmup_steps",
+        str(request["warmupSteps"]),
+        "--lr",
+        _format_number(request["learningRate"]),
         "--use_mix_precision",
         "--use_zero_1",
         "--sequence_parallel_enabled",
         "--selective_checkpoint_enabled",
-        "--fuse_qkv", "1",
-        "--logging_interval", "10",
-        "--checkpoint_dir", checkpoint_dir(request["run"]),
-        "--checkpoint_freq", str(request["checkpointEvery"]),
-        "--num_kept_checkpoint", str(request["checkpointsKept"]),
-        "--loading_step", str(loading_step),
+        "--fuse_qkv",
+        "1",
+        "--logging_interval",
+        "10",
+        "--checkpoint_dir",
+        checkpoint_dir(request["run"]),
+        "--checkpoint_freq",
+        str(request["checkpointEvery"]),
+        "--num_kept_checkpoint",
+        str(request["checkpointsKept"]),
+        "--loading_step",
+        str(loading_step),
         "--pretrained_weight",
         *(["--checkpoint_at_end"] if mode == "train" else []),
     ]
@@ -420,8 +468,11 @@ def _checkpoint_folders(directory: str) -> list[Path]:
     root = Path(directory)
     if not root.is_dir():
         return []
-    found = [(int(match.group(1)), entry.name, entry) for entry in root.iterdir()
-             if (match := re.fullmatch(r"step_(\d+)", entry.name))]
+    found = [
+        (int(match.group(1)), entry.name, entry)
+        for entry in root.iterdir()
+        if (match := re.fullmatch(r"step_(\d+)", entry.name))
+    ]
     return [entry for *_, entry in sorted(found)]
 
 
@@ -447,23 +498,32 @@ def compile_key(request: dict, nxd_dir: str, run_directory: str, cc_flags: str, 
     placeholders (another run of the same shape asks for the same graphs), NEURON_CC_FLAGS without its --cache_dir,
     and the patched training script's SHA-256 (a changed patch may change the graphs)."""
     argv = training_arguments(request, "compile", nxd_dir, run_directory)
-    placeholders = ((run_directory, "<run>"), (checkpoint_dir(request["run"]), "<checkpoints>"),
-                    (fsx_path(request["trainPath"]), "<data>"))
+    placeholders = (
+        (run_directory, "<run>"),
+        (checkpoint_dir(request["run"]), "<checkpoints>"),
+        (fsx_path(request["trainPath"]), "<data>"),
+    )
     normalized = []
     for argument in argv:
         for path, placeholder in placeholders:
             if argument == path or argument.startswith(path + "/"):
-                argument = placeholder + argument[len(path):]
+                argument = placeholder + argument[len(path) :]
                 break
         normalized.append(argument)
     flags = " ".join(word for word in cc_flags.split() if not word.startswith("--cache_dir"))
-    material = {"neuronRelease": request["neuronRelease"], "nodes": request["nodes"], "argv": normalized,
-                "neuronCcFlags": flags, "scriptSha256": script_sha256}
+    material = {
+        "neuronRelease": request["neuronRelease"],
+        "nodes": request["nodes"],
+        "argv": normalized,
+        "neuronCcFlags": flags,
+        "scriptSha256": script_sha256,
+    }
     digest = hashlib.sha256(json.dumps(material, sort_keys=True).encode("utf-8")).hexdigest()
     return {"key": digest[:32], **material}
 
 
 # --- Files of a run ---
+
 
 def read_json(path: str) -> dict:
     with open(path, encoding="utf-8") as handle:
@@ -498,6 +558,7 @@ def line(value) -> str:
 
 # --- The Neuron environment ---
 
+
 def neuron_environment(release: str) -> dict:
     """The state of the Neuron `release` environment, for cpt-run.sh and for people: node-setup.sh's record when
     there is one, checked against what is on disk (the venv's python3 and the Llama example the jobs run). The venv
@@ -508,11 +569,27 @@ def neuron_environment(release: str) -> dict:
     venv = os.environ.get("CPT_NEURON_VENV") or f"{base}/venv"
     nxd_dir = os.environ.get("CPT_NXD_DIR") or f"{base}/neuronx-distributed"
     state_file = f"{base}.state.json"
-    out = {"release": release, "state": None, "step": None, "since": None, "started": None, "log": None,
-           "exitCode": None, "message": None, "path": base, "stateFile": state_file, "service": NEURON_SERVICE}
-    missing = [path for path, present in ((f"{venv}/bin/python3", os.access(f"{venv}/bin/python3", os.X_OK)),
-                                          (f"{nxd_dir}/{LLAMA_SCRIPT}", os.path.isfile(f"{nxd_dir}/{LLAMA_SCRIPT}")))
-               if not present]
+    out = {
+        "release": release,
+        "state": None,
+        "step": None,
+        "since": None,
+        "started": None,
+        "log": None,
+        "exitCode": None,
+        "message": None,
+        "path": base,
+        "stateFile": state_file,
+        "service": NEURON_SERVICE,
+    }
+    missing = [
+        path
+        for path, present in (
+            (f"{venv}/bin/python3", os.access(f"{venv}/bin/python3", os.X_OK)),
+            (f"{nxd_dir}/{LLAMA_SCRIPT}", os.path.isfile(f"{nxd_dir}/{LLAMA_SCRIPT}")),
+        )
+        if not present
+    ]
     try:
         record = read_json(state_file)
     except FileNotFoundError:
@@ -534,10 +611,14 @@ def neuron_environment(release: str) -> dict:
     elif record["state"] == "ready" and missing:
         out.update(state="failed", message=f"{state_file} says ready, but {missing[0]} is missing")
     elif record["state"] == "building" and build_age_seconds(record.get("started")) > NEURON_STALE_AFTER_SECONDS:
-        out.update(state="failed", message=(
-            f"{state_file} says building since {record.get('started')}, longer than the service allows "
-            f"({NEURON_BUILD_LIMIT_SECONDS // 3600} hours): the build stopped without recording why (the head node "
-            "restarted, or the process was killed)"))
+        out.update(
+            state="failed",
+            message=(
+                f"{state_file} says building since {record.get('started')}, longer than the service allows "
+                f"({NEURON_BUILD_LIMIT_SECONDS // 3600} hours): the build stopped without recording why (the head node "
+                "restarted, or the process was killed)"
+            ),
+        )
     else:
         out["state"] = record["state"]
     return out
@@ -555,14 +636,19 @@ def neuron_refusal(environment: dict) -> str:
     """Why a chain is not submitted: the environment failed (or is broken). Names the step, the log and the fix."""
     release = environment["release"]
     if environment.get("step") and environment.get("exitCode") is not None:
-        what = (environment.get("message") or "").removeprefix("node-setup: ") or \
-            f"step '{environment['step']}' failed (exit {environment['exitCode']})"
+        what = (environment.get("message") or "").removeprefix(
+            "node-setup: "
+        ) or f"step '{environment['step']}' failed (exit {environment['exitCode']})"
         when = f" at {environment['since']}" if environment.get("since") else ""
         log = f"; its log is {environment['log']} on the head node" if environment.get("log") else ""
-        return (f"the Neuron {release} environment failed to build: {what}{when}{log}. Build it again on the head node "
-                f"(sudo systemctl start {NEURON_SERVICE}), then submit again")
-    return (f"the Neuron {release} environment cannot be used: {environment.get('message')}. Build it again on the "
-            f"head node (sudo systemctl start {NEURON_SERVICE}), then submit again")
+        return (
+            f"the Neuron {release} environment failed to build: {what}{when}{log}. Build it again on the head node "
+            f"(sudo systemctl start {NEURON_SERVICE}), then submit again"
+        )
+    return (
+        f"the Neuron {release} environment cannot be used: {environment.get('message')}. Build it again on the "
+        f"head node (sudo systemctl start {NEURON_SERVICE}), then submit again"
+    )
 
 
 def held_first_job(jobs: dict, fields: dict | None) -> dict | None:
@@ -578,6 +664,7 @@ def held_first_job(jobs: dict, fields: dict | None) -> dict | None:
 
 
 # --- Slurm's view of a job ---
+
 
 def slurm_bin(name: str) -> str:
     return os.path.join(os.environ.get("CPT_SLURM_BIN", "/opt/slurm/bin"), name)
@@ -652,13 +739,30 @@ def stage_state(run_directory: str, stage: str, job_id: str, fields: dict | None
             # Slurm no longer knows the job, so it is not running, nor pending: it ended without updating its file.
             state, reason = "UNKNOWN", reason + "; Slurm no longer knows the job, so it ended without a trace"
         return {"id": job_id, "state": state, "reason": reason}
-    return {"id": job_id, "state": "UNKNOWN", "reason": "Slurm no longer knows this job and the stage left no status file"}
+    return {
+        "id": job_id,
+        "state": "UNKNOWN",
+        "reason": "Slurm no longer knows this job and the stage left no status file",
+    }
 
 
 # Slurm's states of a job that has ended (squeue(1), JOB STATE CODES), and the status files' own TERMINATED and
 # UNKNOWN (a job Slurm forgot): anything else is pending, running or about to run again.
-ENDED_STATES = {"BOOT_FAIL", "CANCELLED", "COMPLETED", "DEADLINE", "FAILED", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED",
-                "TIMEOUT", "REVOKED", "SPECIAL_EXIT", "TERMINATED", "UNKNOWN"}
+ENDED_STATES = {
+    "BOOT_FAIL",
+    "CANCELLED",
+    "COMPLETED",
+    "DEADLINE",
+    "FAILED",
+    "NODE_FAIL",
+    "OUT_OF_MEMORY",
+    "PREEMPTED",
+    "TIMEOUT",
+    "REVOKED",
+    "SPECIAL_EXIT",
+    "TERMINATED",
+    "UNKNOWN",
+}
 
 
 def chain_state(jobs: dict) -> dict:
@@ -668,8 +772,12 @@ def chain_state(jobs: dict) -> dict:
     active = any(state["state"] not in ENDED_STATES for state in states.values())
     unfinished = [stage for stage in STAGES if stage in states and states[stage]["state"] != "COMPLETED"]
     first = unfinished[0] if unfinished else None
-    return {"active": active, "completed": not unfinished and set(states) == set(STAGES), "stage": first,
-            "state": states[first]["state"] if first else None}
+    return {
+        "active": active,
+        "completed": not unfinished and set(states) == set(STAGES),
+        "stage": first,
+        "state": states[first]["state"] if first else None,
+    }
 
 
 def restarts_file(run_directory: str, stage: str) -> str:
@@ -686,11 +794,18 @@ def read_restarts(path: str) -> list:
 
 def restart_entry(attempt: int, job_id: str, exit_code, reason: str, nodes, time_text: str | None = None) -> dict:
     """One failed attempt of a stage job: `attempt` counts from 1 (SLURM_RESTART_COUNT + 1)."""
-    return {"attempt": attempt, "jobId": job_id, "exitCode": exit_code, "reason": reason, "drainedNodes": list(nodes),
-            "time": time_text or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return {
+        "attempt": attempt,
+        "jobId": job_id,
+        "exitCode": exit_code,
+        "reason": reason,
+        "drainedNodes": list(nodes),
+        "time": time_text or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
 
 
 # --- Commands ---
+
 
 def cmd_decode(action: str, encoded: str, output: str) -> None:
     request = validate(decode(encoded), action)
@@ -748,8 +863,14 @@ def _scontrol_or_none(job_id: str) -> dict | None:
         return None
 
 
-def cmd_submit_output(jobs_file: str, created: str, neuron_file: str | None = None, resumed: str = "false",
-                      resume_from: str = "", message: str = "") -> None:
+def cmd_submit_output(
+    jobs_file: str,
+    created: str,
+    neuron_file: str | None = None,
+    resumed: str = "false",
+    resume_from: str = "",
+    message: str = "",
+) -> None:
     """The answer of a submission: the jobs, the Neuron environment's state, the first job when it is held, whether
     this chain continues earlier work (`resumed`), the newest completed checkpoint when it was submitted
     (`resumeFrom`, null without one) and, when no chain was submitted, why (`message`)."""
@@ -780,7 +901,9 @@ def cmd_status(jobs_file: str) -> None:
     state of the run's Neuron environment and the train job's restarts when its request.json is there."""
     jobs = read_json(jobs_file)
     fields = {stage: scontrol_job(job_id) for stage, job_id in jobs["jobs"].items()}
-    states = {stage: stage_state(jobs["runDir"], stage, job_id, fields[stage]) for stage, job_id in jobs["jobs"].items()}
+    states = {
+        stage: stage_state(jobs["runDir"], stage, job_id, fields[stage]) for stage, job_id in jobs["jobs"].items()
+    }
     first = states.get(STAGES[0])
     if first and held_first_job(jobs, {"JobState": first["state"], "Reason": first["reason"]}):
         first["waitsFor"] = jobs["heldFor"]
@@ -790,8 +913,9 @@ def cmd_status(jobs_file: str) -> None:
         request = read_json(request_file)
         answer["neuronEnvironment"] = neuron_environment(request["neuronRelease"])
         train_id = jobs["jobs"].get("train")
-        history = [entry for entry in read_restarts(restarts_file(jobs["runDir"], "train"))
-                   if entry.get("jobId") == train_id]
+        history = [
+            entry for entry in read_restarts(restarts_file(jobs["runDir"], "train")) if entry.get("jobId") == train_id
+        ]
         # Slurm counts a requeue at once; the history gets its entry when the stage requeues itself, or when the
         # next attempt starts after a requeue by Slurm (node failure) or by hand.
         slurm_count = fields.get("train") and fields["train"].get("Restarts", "0")
@@ -803,7 +927,13 @@ def cmd_status(jobs_file: str) -> None:
 def cmd_chain_state(jobs_file: str) -> None:
     """`active`, `completed`, or `ended STATE STAGE` (the first stage that did not complete): for cpt-run.sh."""
     state = chain_state(read_json(jobs_file))
-    print("active" if state["active"] else "completed" if state["completed"] else f"ended {state['state']} {state['stage']}")
+    print(
+        "active"
+        if state["active"]
+        else "completed"
+        if state["completed"]
+        else f"ended {state['state']} {state['stage']}"
+    )
 
 
 def cmd_validate_file(path: str, run: str = "") -> None:
@@ -814,7 +944,8 @@ def cmd_validate_file(path: str, run: str = "") -> None:
     if absent:
         raise RequestError(
             f"{path} was written by an earlier version of trainium-cpt (it has no {', '.join(absent)}), whose "
-            f"checkpoints hold the separate q/k/v layout (--fuse_qkv 0) that this version cannot continue")
+            f"checkpoints hold the separate q/k/v layout (--fuse_qkv 0) that this version cannot continue"
+        )
     try:
         validate(request, "submit")
     except RequestError as error:
@@ -854,12 +985,19 @@ def cmd_compile_key(request_file: str, nxd_dir: str, cc_flags: str, script: str,
     print(key["key"])
 
 
-def cmd_status_file(path: str, stage: str, job_id: str, restart: str, state: str, code: str, nodes: str,
-                    reason: str = "") -> None:
+def cmd_status_file(
+    path: str, stage: str, job_id: str, restart: str, state: str, code: str, nodes: str, reason: str = ""
+) -> None:
     """The stage's status file, RUN_DIR/status/STAGE.json (stage-lib.sh write_status)."""
-    record = {"stage": stage, "jobId": job_id, "restart": int(restart or 0), "state": state,
-              "exitCode": int(code) if code.lstrip("-").isdigit() else None, "nodes": nodes,
-              "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    record = {
+        "stage": stage,
+        "jobId": job_id,
+        "restart": int(restart or 0),
+        "state": state,
+        "exitCode": int(code) if code.lstrip("-").isdigit() else None,
+        "nodes": nodes,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     if reason:
         record["reason"] = reason
     write_json_atomically(path, record)
@@ -890,8 +1028,16 @@ def cmd_reconcile_restarts(path: str, status_path: str, job_id: str, restart_cou
         # The status file the attempt left, when it could (a signal: TERMINATED, with the time it stopped).
         own = last if str(last.get("jobId")) == job_id and last.get("restart") == attempt - 1 else {}
         stopped = f" (the stage was stopped: {own['state']}, exit {own.get('exitCode')})" if own.get("state") else ""
-        history.append(restart_entry(attempt, job_id, None, "requeued by Slurm or by hand (a node failure, "
-                                     f"scontrol requeue), not by the stage{stopped}", [], own.get("time")))
+        history.append(
+            restart_entry(
+                attempt,
+                job_id,
+                None,
+                f"requeued by Slurm or by hand (a node failure, scontrol requeue), not by the stage{stopped}",
+                [],
+                own.get("time"),
+            )
+        )
         added.append(attempt)
     if added:
         history.sort(key=lambda entry: (str(entry.get("jobId")), entry.get("attempt", 0)))
@@ -931,12 +1077,18 @@ def cmd_check_neuron_ls(path: str, host: str) -> None:
     if not isinstance(devices, list) or not all(isinstance(device, dict) for device in devices):
         raise RuntimeError(f"{host}: neuron-ls --json-output printed no list of devices")
     cores = sum(int(device.get("nc_count") or 0) for device in devices)
-    busy = sorted({f"{process.get('pid')} ({process.get('command')})" for device in devices
-                   for process in device.get("neuron_processes") or []})
+    busy = sorted(
+        {
+            f"{process.get('pid')} ({process.get('command')})"
+            for device in devices
+            for process in device.get("neuron_processes") or []
+        }
+    )
     problems = []
     if len(devices) != DEVICES_PER_NODE or cores != CORES_PER_NODE:
-        problems.append(f"{len(devices)} Neuron devices with {cores} NeuronCores, not {DEVICES_PER_NODE} with "
-                        f"{CORES_PER_NODE}")
+        problems.append(
+            f"{len(devices)} Neuron devices with {cores} NeuronCores, not {DEVICES_PER_NODE} with {CORES_PER_NODE}"
+        )
     if busy:
         problems.append(f"the devices are in use by process(es) {', '.join(busy)}")
     if problems:
@@ -979,7 +1131,9 @@ def cmd_checkpoints(directory: str) -> None:
 
 def cmd_check_dataset(directory: str) -> None:
     """A folder written by datasets' save_to_disk (or the Glue job, which writes the same layout)."""
-    missing = [name for name in ("dataset_info.json", "state.json") if not os.path.isfile(os.path.join(directory, name))]
+    missing = [
+        name for name in ("dataset_info.json", "state.json") if not os.path.isfile(os.path.join(directory, name))
+    ]
     if missing:
         raise RuntimeError(f"{directory} is not a load_from_disk dataset folder: no {' and no '.join(missing)}")
     state = read_json(os.path.join(directory, "state.json"))
@@ -990,8 +1144,14 @@ def cmd_check_dataset(directory: str) -> None:
     print(f"{directory}: {len(files)} data file(s)")
 
 
-MODEL_SHAPE_KEYS = ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
-                    "num_key_value_heads", "vocab_size")
+MODEL_SHAPE_KEYS = (
+    "hidden_size",
+    "intermediate_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "num_key_value_heads",
+    "vocab_size",
+)
 
 
 def cmd_check_model(base_config: str, reference_config: str) -> None:
@@ -999,7 +1159,8 @@ def cmd_check_model(base_config: str, reference_config: str) -> None:
     base, reference = read_json(base_config), read_json(reference_config)
     differences = [
         f"{key} {base.get(key)} (the training config says {reference.get(key)})"
-        for key in MODEL_SHAPE_KEYS if base.get(key, reference.get(key)) != reference.get(key)
+        for key in MODEL_SHAPE_KEYS
+        if base.get(key, reference.get(key)) != reference.get(key)
     ]
     if differences:
         raise RuntimeError(f"{base_config} is not shaped like {reference_config}: " + "; ".join(differences))
@@ -1008,8 +1169,12 @@ def cmd_check_model(base_config: str, reference_config: str) -> None:
 
 def cmd_exports_json(output: str, export_uri: str, export_directory: str, *tags: str) -> None:
     entries = [
-        {"tag": tag, "step": int(tag.split("_", 1)[1]), "path": f"{export_directory}/{tag}/hf",
-         "s3Uri": join_s3(export_uri, tag) + "/"}
+        {
+            "tag": tag,
+            "step": int(tag.split("_", 1)[1]),
+            "path": f"{export_directory}/{tag}/hf",
+            "s3Uri": join_s3(export_uri, tag) + "/",
+        }
         for tag in tags
     ]
     write_json_atomically(output, {"checkpoints": entries, "final": tags[-1] if tags else None})
@@ -1043,15 +1208,18 @@ def cmd_report(output: str, request_file: str, max_rows: str, *results: str) -> 
             base_value = base.get("sets", {}).get(set_name, {}).get("perplexity")
             if base_value:
                 values["perplexityChangeVsBase"] = values["perplexity"] / base_value - 1
-    write_json_atomically(output, {
-        "run": request["run"],
-        "baseModel": request["baseModel"],
-        "evalPaths": request["evalPaths"],
-        "maxRowsPerSet": int(max_rows),
-        "tokensPerStep": tokens_per_step,
-        "evaluatedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "models": models,
-    })
+    write_json_atomically(
+        output,
+        {
+            "run": request["run"],
+            "baseModel": request["baseModel"],
+            "evalPaths": request["evalPaths"],
+            "maxRowsPerSet": int(max_rows),
+            "tokensPerStep": tokens_per_step,
+            "evaluatedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "models": models,
+        },
+    )
 
 
 def join_s3(prefix: str, *parts: str) -> str:
@@ -1063,16 +1231,34 @@ def cmd_s3_join(prefix: str, *parts: str) -> None:
 
 
 COMMANDS = {
-    "decode": cmd_decode, "get": cmd_get, "jobs-json": cmd_jobs_json, "submit-output": cmd_submit_output,
-    "job-ids": cmd_job_ids, "status": cmd_status, "cancel-output": cmd_cancel_output, "error": cmd_error,
-    "train-args": cmd_train_args, "checkpoints": cmd_checkpoints, "check-dataset": cmd_check_dataset,
-    "check-model": cmd_check_model, "exports-json": cmd_exports_json, "export-tags": cmd_export_tags,
-    "report": cmd_report, "s3-join": cmd_s3_join, "neuron-state": cmd_neuron_state,
-    "neuron-refusal": cmd_neuron_refusal, "chain-state": cmd_chain_state, "validate-file": cmd_validate_file,
-    "request-differences": cmd_request_differences, "resumed-request": cmd_resumed_request,
+    "decode": cmd_decode,
+    "get": cmd_get,
+    "jobs-json": cmd_jobs_json,
+    "submit-output": cmd_submit_output,
+    "job-ids": cmd_job_ids,
+    "status": cmd_status,
+    "cancel-output": cmd_cancel_output,
+    "error": cmd_error,
+    "train-args": cmd_train_args,
+    "checkpoints": cmd_checkpoints,
+    "check-dataset": cmd_check_dataset,
+    "check-model": cmd_check_model,
+    "exports-json": cmd_exports_json,
+    "export-tags": cmd_export_tags,
+    "report": cmd_report,
+    "s3-join": cmd_s3_join,
+    "neuron-state": cmd_neuron_state,
+    "neuron-refusal": cmd_neuron_refusal,
+    "chain-state": cmd_chain_state,
+    "validate-file": cmd_validate_file,
+    "request-differences": cmd_request_differences,
+    "resumed-request": cmd_resumed_request,
     "any-checkpoints": cmd_any_checkpoints,
-    "compile-key": cmd_compile_key, "status-file": cmd_status_file, "record-restart": cmd_record_restart,
-    "reconcile-restarts": cmd_reconcile_restarts, "failed-nodes": cmd_failed_nodes,
+    "compile-key": cmd_compile_key,
+    "status-file": cmd_status_file,
+    "record-restart": cmd_record_restart,
+    "reconcile-restarts": cmd_reconcile_restarts,
+    "failed-nodes": cmd_failed_nodes,
     "check-neuron-ls": cmd_check_neuron_ls,
 }
 

@@ -20,6 +20,7 @@ Output (FILE, JSON): {"model": DIR, "device": ..., "sets": {NAME: {"path", "rows
 Only `torch_scorer` knows about torch and the device: `--device xla` runs the model on a NeuronCore through
 torch-xla (torch-neuronx), `cpu` on the host; everything else is plain Python, tested without torch.
 """
+
 import argparse
 import json
 import math
@@ -60,8 +61,13 @@ def evaluate_rows(rows: Iterable[dict], score: Scorer, max_rows: int) -> dict:
     if total_tokens == 0:
         raise ValueError("no token to score (empty set, or every label masked)")
     mean = total_nll / total_tokens
-    return {"rows": count, "tokens": total_tokens, "meanNll": mean, "perplexity": math.exp(mean),
-            "seconds": round(time.monotonic() - started, 3)}
+    return {
+        "rows": count,
+        "tokens": total_tokens,
+        "meanNll": mean,
+        "perplexity": math.exp(mean),
+        "seconds": round(time.monotonic() - started, 3),
+    }
 
 
 def load_rows(path: str, max_rows: int):
@@ -94,8 +100,9 @@ def torch_scorer(model_dir: str, device_name: str, dtype_name: str) -> Scorer:
 
     def score(input_ids, labels, attention_mask):
         ids = torch.tensor([input_ids], dtype=torch.long, device=device)
-        mask = torch.tensor([attention_mask if attention_mask is not None else [1] * len(input_ids)],
-                            dtype=torch.long, device=device)
+        mask = torch.tensor(
+            [attention_mask if attention_mask is not None else [1] * len(input_ids)], dtype=torch.long, device=device
+        )
         targets = torch.tensor(predicted_targets(labels, attention_mask), dtype=torch.long, device=device)
         with torch.no_grad():
             logits = model(input_ids=ids, attention_mask=mask).logits[0, :-1].float()
@@ -135,8 +142,11 @@ def main(argv=None, scorer_factory=torch_scorer) -> int:
     for name, path in args.evals:
         result = evaluate_rows(load_rows(path, args.max_rows), score, args.max_rows)
         sets[name] = {"path": path, **result}
-        print(f"{args.model_dir} on {name}: perplexity {result['perplexity']:.4f} over {result['tokens']} tokens "
-              f"({result['rows']} rows, {result['seconds']} s)", flush=True)
+        print(
+            f"{args.model_dir} on {name}: perplexity {result['perplexity']:.4f} over {result['tokens']} tokens "
+            f"({result['rows']} rows, {result['seconds']} s)",
+            flush=True,
+        )
     report = {"model": args.model_dir, "device": args.device, "dtype": args.dtype, "sets": sets}
     temporary = f"{args.output}.tmp"
     with open(temporary, "w", encoding="utf-8") as handle:

@@ -17,6 +17,7 @@ The Neuron tutorial makes the full state dict the same way (LlamaForCausalLM.fro
 torch.save(model.state_dict(), ...)): aws-neuron/aws-neuron-sdk, archive/tutorials/finetuning_llama2_7b_ptl.rst.
 Each command writes into a temporary folder next to its output and renames it at the end.
 """
+
 import argparse
 import os
 import shutil
@@ -25,8 +26,13 @@ from pathlib import Path
 
 # What a Llama 2 model folder needs; the Hub repository also has .bin copies of the weights, which are not needed.
 DOWNLOAD_PATTERNS = ["*.json", "*.safetensors", "tokenizer.model"]
-TOKENIZER_FILES = ["tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json",
-                   "generation_config.json"]
+TOKENIZER_FILES = [
+    "tokenizer.json",
+    "tokenizer.model",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "generation_config.json",
+]
 # The dtypes of the training model, which the shards are loaded into (load_state_dict casts to them): its parallel
 # layers (embedding, q/k/v/o, MLP, lm_head: the matrices) are created in config.torch_dtype, "bfloat16" in the
 # training script's examples/training/llama/tp_zero1_llama_hf_pretrain/7B_config_llama2/config.json, and its
@@ -81,7 +87,9 @@ def full_state(model_dir: str, out: str) -> None:
     staging = _staging(target)
     torch.save(model.state_dict(), staging)
     staging.rename(target)
-    print(f"wrote the full state dict of {model_dir} ({sum(p.numel() for p in model.parameters())} parameters) to {target}")
+    print(
+        f"wrote the full state dict of {model_dir} ({sum(p.numel() for p in model.parameters())} parameters) to {target}"
+    )
 
 
 def to_hf(full: str, base_dir: str, out: str) -> None:

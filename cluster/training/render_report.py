@@ -20,6 +20,7 @@ positive number, ...) stops with exit status 2 and a message naming the field; n
 
 Standard library only, Python 3.10 or later: it runs with the cluster's system python3 and on a laptop.
 """
+
 from __future__ import annotations
 
 import html
@@ -53,6 +54,7 @@ class ReportError(Exception):
 
 
 # --- Reading and checking the report ---
+
 
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
@@ -135,8 +137,10 @@ def check_report(report) -> dict:
         trained = _integer(raw, "trainedTokens", f"{field}.trainedTokens", 0, optional=True)
         if trained is None:
             if tokens_per_step is None:
-                raise ReportError(f"tokensPerStep: missing, and {field} has no trainedTokens either "
-                                  "(the chart's x axis needs one of them)")
+                raise ReportError(
+                    f"tokensPerStep: missing, and {field} has no trainedTokens either "
+                    "(the chart's x axis needs one of them)"
+                )
             trained = step * tokens_per_step
         sets = raw.get("sets")
         if not isinstance(sets, dict) or not sets:
@@ -157,40 +161,56 @@ def check_report(report) -> dict:
                 "seconds": float(seconds) if _is_number(seconds) else None,
                 "path": scores.get("path") if isinstance(scores.get("path"), str) else None,
             }
-        models.append({
-            "name": name, "step": step, "trainedTokens": trained, "sets": checked,
-            "model": raw.get("model") if isinstance(raw.get("model"), str) else None,
-            "device": raw.get("device") if isinstance(raw.get("device"), str) else None,
-            "dtype": raw.get("dtype") if isinstance(raw.get("dtype"), str) else None,
-        })
+        models.append(
+            {
+                "name": name,
+                "step": step,
+                "trainedTokens": trained,
+                "sets": checked,
+                "model": raw.get("model") if isinstance(raw.get("model"), str) else None,
+                "device": raw.get("device") if isinstance(raw.get("device"), str) else None,
+                "dtype": raw.get("dtype") if isinstance(raw.get("dtype"), str) else None,
+            }
+        )
 
     base = next((m for m in models if m["name"] == "base"), None)
     if base is None:
-        raise ReportError("models: no model named \"base\" (the base model's scores are the reference of the report)")
+        raise ReportError('models: no model named "base" (the base model\'s scores are the reference of the report)')
     if "domain" not in base["sets"]:
         raise ReportError("models[*] (base).sets.domain: missing (every report scores the domain held-out set)")
     set_names = [s for s in SET_ORDER if s in base["sets"]] + [s for s in base["sets"] if s not in SET_ORDER]
     for index, model in enumerate(models):
         for set_name in set_names:
             if set_name not in model["sets"]:
-                raise ReportError(f"models[{index}] ({model['name']}).sets.{set_name}: missing "
-                                  "(the base model was scored on it, so every model must be)")
+                raise ReportError(
+                    f"models[{index}] ({model['name']}).sets.{set_name}: missing "
+                    "(the base model was scored on it, so every model must be)"
+                )
         for set_name in model["sets"]:
             if set_name not in base["sets"]:
-                raise ReportError(f"models[{index}] ({model['name']}).sets.{set_name}: not scored for the base "
-                                  "model, so there is nothing to compare it with")
+                raise ReportError(
+                    f"models[{index}] ({model['name']}).sets.{set_name}: not scored for the base "
+                    "model, so there is nothing to compare it with"
+                )
         for set_name in set_names:
             scores = model["sets"][set_name]
             scores["change"] = scores["perplexity"] / base["sets"][set_name]["perplexity"] - 1
 
     models.sort(key=lambda m: (m is not base, m["trainedTokens"], m["step"]))
     return {
-        "run": run, "baseModel": base_model, "maxRowsPerSet": max_rows, "tokensPerStep": tokens_per_step,
-        "evaluatedAt": evaluated_at, "evalPaths": eval_paths, "sets": set_names, "models": models,
+        "run": run,
+        "baseModel": base_model,
+        "maxRowsPerSet": max_rows,
+        "tokensPerStep": tokens_per_step,
+        "evaluatedAt": evaluated_at,
+        "evalPaths": eval_paths,
+        "sets": set_names,
+        "models": models,
     }
 
 
 # --- Formatting ---
+
 
 def esc(value) -> str:
     return html.escape(str(value), quote=True)
@@ -269,6 +289,7 @@ def nice_ticks(low: float, high: float, count: int = 5) -> tuple:
 
 # --- The page ---
 
+
 def set_title(name: str) -> str:
     return SET_TITLES.get(name, f"Held-out set \u201c{name}\u201d")
 
@@ -320,49 +341,72 @@ def render_chart(report: dict, set_name: str, index: int, colour: str) -> str:
         out.append(f'<line class="grid grid-x" x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{TOP + plot_h}"/>')
         out.append(f'<text class="tick" x="{x:.1f}" y="{TOP + plot_h + 18}" text-anchor="middle">{esc(label)}</text>')
     axis_unit = f"{long}s of tokens" if long else "tokens"
-    out.append(f'<text class="axis-title" x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 10}" text-anchor="middle">'
-               f'Trained tokens ({esc(axis_unit)}, linear scale)</text>')
-    out.append(f'<text class="axis-title" transform="translate(16 {TOP + plot_h / 2:.1f}) rotate(-90)" '
-               'text-anchor="middle">Perplexity (lower is better)</text>')
+    out.append(
+        f'<text class="axis-title" x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 10}" text-anchor="middle">'
+        f"Trained tokens ({esc(axis_unit)}, linear scale)</text>"
+    )
+    out.append(
+        f'<text class="axis-title" transform="translate(16 {TOP + plot_h / 2:.1f}) rotate(-90)" '
+        'text-anchor="middle">Perplexity (lower is better)</text>'
+    )
     base_y = y_of(base_value)
-    out.append(f'<line class="base-line" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{base_y:.1f}" y2="{base_y:.1f}" '
-               f'stroke="{BASE_COLOUR}" stroke-width="1.5" stroke-dasharray="7 5">'
-               f'<title>Base model {esc(report["baseModel"])}: {fmt_ppl(base_value, 3)}</title></line>')
+    out.append(
+        f'<line class="base-line" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{base_y:.1f}" y2="{base_y:.1f}" '
+        f'stroke="{BASE_COLOUR}" stroke-width="1.5" stroke-dasharray="7 5">'
+        f"<title>Base model {esc(report['baseModel'])}: {fmt_ppl(base_value, 3)}</title></line>"
+    )
     points = [(x_of(m["trainedTokens"]), y_of(m["sets"][set_name]["perplexity"])) for m in models]
-    out.append(f'<polyline class="series" data-set="{esc(set_name)}" fill="none" stroke="{colour}" '
-               'stroke-width="2.5" stroke-linejoin="round" stroke-linecap="round" points="'
-               + " ".join(f"{x:.1f},{y:.1f}" for x, y in points) + '"/>')
+    out.append(
+        f'<polyline class="series" data-set="{esc(set_name)}" fill="none" stroke="{colour}" '
+        'stroke-width="2.5" stroke-linejoin="round" stroke-linecap="round" points="'
+        + " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        + '"/>'
+    )
     out.append('<g class="points">')
     for model, (x, y) in zip(models, points):
         scores = model["sets"][set_name]
         where = "base model" if model is base else f"step {fmt_int(model['step'])}"
-        tip = f"{model['name']} ({where}, {fmt_tokens(model['trainedTokens'])} tokens): perplexity " \
-              f"{fmt_ppl(scores['perplexity'], 3)}"
+        tip = (
+            f"{model['name']} ({where}, {fmt_tokens(model['trainedTokens'])} tokens): perplexity "
+            f"{fmt_ppl(scores['perplexity'], 3)}"
+        )
         if model is not base:
             tip += f", {fmt_change(scores['change'])} vs base"
-        out.append(f'<circle class="point" data-model="{esc(model["name"])}" cx="{x:.1f}" cy="{y:.1f}" r="5.5" '
-                   f'fill="{colour}" stroke="#ffffff" stroke-width="1.5"><title>{esc(tip)}</title></circle>')
-    out.append('</g>')
+        out.append(
+            f'<circle class="point" data-model="{esc(model["name"])}" cx="{x:.1f}" cy="{y:.1f}" r="5.5" '
+            f'fill="{colour}" stroke="#ffffff" stroke-width="1.5"><title>{esc(tip)}</title></circle>'
+        )
+    out.append("</g>")
     for i, (model, (x, y)) in enumerate(zip(models, points)):
         anchor, dx = ("start", 7) if i == 0 else ("end", -7) if i == len(models) - 1 else ("middle", 0)
         dy = -11 if y - TOP > 22 else 20
-        out.append(f'<text class="value-label" x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}">'
-                   f'{fmt_ppl(model["sets"][set_name]["perplexity"])}</text>')
+        out.append(
+            f'<text class="value-label" x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}">'
+            f"{fmt_ppl(model['sets'][set_name]['perplexity'])}</text>"
+        )
     if len(models) == 1:
-        out.append(f'<text class="empty-note" x="{LEFT + plot_w / 2:.1f}" y="{TOP + 28}" text-anchor="middle">'
-                   'No checkpoint evaluated yet: only the base model</text>')
-    out.append('</svg>')
+        out.append(
+            f'<text class="empty-note" x="{LEFT + plot_w / 2:.1f}" y="{TOP + 28}" text-anchor="middle">'
+            "No checkpoint evaluated yet: only the base model</text>"
+        )
+    out.append("</svg>")
     return "\n".join(out)
 
 
 def legend(set_name: str, colour: str, base_value: float) -> str:
-    series = (f'<svg class="swatch" viewBox="0 0 34 12" aria-hidden="true"><line x1="2" x2="32" y1="6" y2="6" '
-              f'stroke="{colour}" stroke-width="2.5"/><circle cx="17" cy="6" r="4.5" fill="{colour}" '
-              'stroke="#fff" stroke-width="1.2"/></svg>')
-    dashed = (f'<svg class="swatch" viewBox="0 0 34 12" aria-hidden="true"><line x1="1" x2="33" y1="6" y2="6" '
-              f'stroke="{BASE_COLOUR}" stroke-width="1.5" stroke-dasharray="7 5"/></svg>')
-    return (f'<ul class="legend"><li>{series} Perplexity on the {esc(set_name)} set, one point per model</li>'
-            f'<li>{dashed} Base model ({fmt_ppl(base_value, 3)})</li></ul>')
+    series = (
+        f'<svg class="swatch" viewBox="0 0 34 12" aria-hidden="true"><line x1="2" x2="32" y1="6" y2="6" '
+        f'stroke="{colour}" stroke-width="2.5"/><circle cx="17" cy="6" r="4.5" fill="{colour}" '
+        'stroke="#fff" stroke-width="1.2"/></svg>'
+    )
+    dashed = (
+        f'<svg class="swatch" viewBox="0 0 34 12" aria-hidden="true"><line x1="1" x2="33" y1="6" y2="6" '
+        f'stroke="{BASE_COLOUR}" stroke-width="1.5" stroke-dasharray="7 5"/></svg>'
+    )
+    return (
+        f'<ul class="legend"><li>{series} Perplexity on the {esc(set_name)} set, one point per model</li>'
+        f"<li>{dashed} Base model ({fmt_ppl(base_value, 3)})</li></ul>"
+    )
 
 
 def render_set_section(report: dict, set_name: str, index: int, colour: str) -> str:
@@ -379,32 +423,42 @@ def render_set_section(report: dict, set_name: str, index: int, colour: str) -> 
             f'<span class="arrow">\u2192</span> <strong>{fmt_ppl(last_scores["perplexity"])}</strong> '
             f'<span class="change {cls}">{fmt_change(last_scores["change"])}</span></p>'
             f'<p class="sub">base model \u2192 last checkpoint ({esc(last["name"])}), after '
-            f'{esc(fmt_tokens(last["trainedTokens"]))} trained tokens</p>'
+            f"{esc(fmt_tokens(last['trainedTokens']))} trained tokens</p>"
         )
     note = SET_NOTES.get(set_name, "")
-    return "\n".join([
-        f'<section class="card set" data-set="{esc(set_name)}">',
-        f'<h2><span class="dot" style="background:{colour}"></span>{esc(set_title(set_name))}</h2>',
-        headline,
-        f'<p class="note">{esc(note)}</p>' if note else "",
-        legend(set_name, colour, base_scores["perplexity"]),
-        render_chart(report, set_name, index, colour),
-        f'<p class="source">{fmt_int(base_scores["rows"])} rows, {fmt_int(base_scores["tokens"])} tokens scored per '
-        f'model{f" from <code>{esc(path)}</code>" if path else ""}</p>',
-        '</section>',
-    ])
+    return "\n".join(
+        [
+            f'<section class="card set" data-set="{esc(set_name)}">',
+            f'<h2><span class="dot" style="background:{colour}"></span>{esc(set_title(set_name))}</h2>',
+            headline,
+            f'<p class="note">{esc(note)}</p>' if note else "",
+            legend(set_name, colour, base_scores["perplexity"]),
+            render_chart(report, set_name, index, colour),
+            f'<p class="source">{fmt_int(base_scores["rows"])} rows, {fmt_int(base_scores["tokens"])} tokens scored per '
+            f"model{f' from <code>{esc(path)}</code>' if path else ''}</p>",
+            "</section>",
+        ]
+    )
 
 
 def render_table(report: dict, palette: dict) -> str:
     sets = report["sets"]
-    head_top = ['<th rowspan="2" scope="col">Model</th>', '<th rowspan="2" scope="col" class="num">Step</th>',
-                '<th rowspan="2" scope="col" class="num">Trained tokens</th>']
+    head_top = [
+        '<th rowspan="2" scope="col">Model</th>',
+        '<th rowspan="2" scope="col" class="num">Step</th>',
+        '<th rowspan="2" scope="col" class="num">Trained tokens</th>',
+    ]
     head_bottom = []
     for name in sets:
-        head_top.append(f'<th colspan="3" scope="colgroup" class="group"><span class="dot" '
-                        f'style="background:{palette[name]}"></span>{esc(name)}</th>')
-        head_bottom += ['<th scope="col" class="num">Perplexity</th>', '<th scope="col" class="num">vs base</th>',
-                        '<th scope="col" class="num">Rows / tokens scored</th>']
+        head_top.append(
+            f'<th colspan="3" scope="colgroup" class="group"><span class="dot" '
+            f'style="background:{palette[name]}"></span>{esc(name)}</th>'
+        )
+        head_bottom += [
+            '<th scope="col" class="num">Perplexity</th>',
+            '<th scope="col" class="num">vs base</th>',
+            '<th scope="col" class="num">Rows / tokens scored</th>',
+        ]
     rows = []
     for model in report["models"]:
         is_base = model is report["models"][0]
@@ -416,16 +470,27 @@ def render_table(report: dict, palette: dict) -> str:
         ]
         for name in sets:
             scores = model["sets"][name]
-            change = "\u2014" if is_base else \
-                f'<span class="change {change_class(scores["change"])}">{fmt_change(scores["change"])}</span>'
-            cells += [f'<td class="num ppl">{fmt_ppl(scores["perplexity"], 3)}</td>', f'<td class="num">{change}</td>',
-                      f'<td class="num muted">{fmt_int(scores["rows"])} / {fmt_int(scores["tokens"])}</td>']
+            change = (
+                "\u2014"
+                if is_base
+                else f'<span class="change {change_class(scores["change"])}">{fmt_change(scores["change"])}</span>'
+            )
+            cells += [
+                f'<td class="num ppl">{fmt_ppl(scores["perplexity"], 3)}</td>',
+                f'<td class="num">{change}</td>',
+                f'<td class="num muted">{fmt_int(scores["rows"])} / {fmt_int(scores["tokens"])}</td>',
+            ]
         rows.append(f'<tr class="model-row" data-model="{esc(model["name"])}">' + "".join(cells) + "</tr>")
-    return "\n".join([
-        '<table class="scores">',
-        f'<thead><tr>{"".join(head_top)}</tr><tr>{"".join(head_bottom)}</tr></thead>',
-        "<tbody>", *rows, "</tbody>", "</table>",
-    ])
+    return "\n".join(
+        [
+            '<table class="scores">',
+            f"<thead><tr>{''.join(head_top)}</tr><tr>{''.join(head_bottom)}</tr></thead>",
+            "<tbody>",
+            *rows,
+            "</tbody>",
+            "</table>",
+        ]
+    )
 
 
 def render_details(report: dict) -> str:
@@ -434,21 +499,32 @@ def render_details(report: dict) -> str:
         facts = [f"<code>{esc(model['model'])}</code>" if model["model"] else "folder not recorded"]
         if model["device"] or model["dtype"]:
             facts.append(esc(" ".join(v for v in (model["device"], model["dtype"]) if v)))
-        times = [f"{esc(s)} {model['sets'][s]['seconds']:,.1f} s" for s in report["sets"]
-                 if model["sets"][s]["seconds"] is not None]
+        times = [
+            f"{esc(s)} {model['sets'][s]['seconds']:,.1f} s"
+            for s in report["sets"]
+            if model["sets"][s]["seconds"] is not None
+        ]
         if times:
             facts.append("scored in " + ", ".join(times))
-        items.append(f'<li><strong>{esc(model["name"])}</strong>: {"; ".join(facts)}</li>')
+        items.append(f"<li><strong>{esc(model['name'])}</strong>: {'; '.join(facts)}</li>")
     paths = []
     for name in report["sets"]:
         path = report["evalPaths"].get(name) or report["models"][0]["sets"][name]["path"]
-        paths.append(f'<li><strong>{esc(name)}</strong>: <code>{esc(path or "not recorded")}</code></li>')
-    return "\n".join([
-        '<details class="card details"><summary>Models and evaluation sets</summary>',
-        '<h3>Models</h3>', '<ul>', *items, '</ul>',
-        '<h3>Held-out sets</h3>', '<ul>', *paths, '</ul>',
-        '</details>',
-    ])
+        paths.append(f"<li><strong>{esc(name)}</strong>: <code>{esc(path or 'not recorded')}</code></li>")
+    return "\n".join(
+        [
+            '<details class="card details"><summary>Models and evaluation sets</summary>',
+            "<h3>Models</h3>",
+            "<ul>",
+            *items,
+            "</ul>",
+            "<h3>Held-out sets</h3>",
+            "<ul>",
+            *paths,
+            "</ul>",
+            "</details>",
+        ]
+    )
 
 
 CSS = """
@@ -530,55 +606,68 @@ def render(report: dict, source_name: str = "perplexity.json") -> str:
         ("Base model", esc(report["baseModel"])),
         ("Evaluated", esc(fmt_date(report["evaluatedAt"]))),
         ("Rows per set", f'{fmt_int(report["maxRowsPerSet"])}<span class="hint">the same rows for every model</span>'),
-        ("Tokens per step", f'{esc(fmt_tokens(tokens_per_step))}<span class="hint">{fmt_int(tokens_per_step)} '
-         'tokens</span>' if tokens_per_step else "not recorded"),
-        ("Checkpoints", f'{checkpoints}<span class="hint">'
-         + (f'up to step {fmt_int(models[-1]["step"])}, {esc(fmt_tokens(models[-1]["trainedTokens"]))} tokens'
-            if checkpoints else "none yet: base model only") + "</span>"),
+        (
+            "Tokens per step",
+            f'{esc(fmt_tokens(tokens_per_step))}<span class="hint">{fmt_int(tokens_per_step)} tokens</span>'
+            if tokens_per_step
+            else "not recorded",
+        ),
+        (
+            "Checkpoints",
+            f'{checkpoints}<span class="hint">'
+            + (
+                f"up to step {fmt_int(models[-1]['step'])}, {esc(fmt_tokens(models[-1]['trainedTokens']))} tokens"
+                if checkpoints
+                else "none yet: base model only"
+            )
+            + "</span>",
+        ),
     ]
     sections = [render_set_section(report, name, i, palette[name]) for i, name in enumerate(report["sets"])]
     title = f"Perplexity report: {report['run']}"
-    return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; '
-        'img-src data:">',
-        '<meta name="color-scheme" content="light">',
-        f"<title>{esc(title)}</title>",
-        f"<style>{CSS}</style>",
-        "</head>",
-        "<body>",
-        "<main>",
-        '<header class="page">',
-        '<p class="kicker">Continual pre-training \u00b7 evaluation</p>',
-        f"<h1>Perplexity report: {esc(report['run'])}</h1>",
-        f'<p class="lead">Perplexity of the base model <strong>{esc(report["baseModel"])}</strong> and of each '
-        "checkpoint of the run on held-out data, against the tokens of continual pre-training each has seen. "
-        "Lower is better.</p>",
-        '<dl class="meta">',
-        *(f"<div><dt>{label}</dt><dd>{value}</dd></div>" for label, value in meta),
-        "</dl>",
-        "</header>",
-        '<div class="charts">',
-        *sections,
-        "</div>",
-        '<h2 class="section">All models</h2>',
-        '<div class="card table-wrap">',
-        render_table(report, palette),
-        "</div>",
-        render_details(report),
-        "<footer>Perplexity is exp(mean negative log-likelihood per token) over the first "
-        f"{fmt_int(report['maxRowsPerSet'])} rows of each held-out set, the same rows for every model; "
-        "\u201cvs base\u201d is the change against the base model\u2019s perplexity on the same set. "
-        f"Trained tokens = step \u00d7 tokens per step. Rendered by render_report.py from {esc(source_name)}.</footer>",
-        "</main>",
-        "</body>",
-        "</html>",
-        "",
-    ])
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+            'img-src data:">',
+            '<meta name="color-scheme" content="light">',
+            f"<title>{esc(title)}</title>",
+            f"<style>{CSS}</style>",
+            "</head>",
+            "<body>",
+            "<main>",
+            '<header class="page">',
+            '<p class="kicker">Continual pre-training \u00b7 evaluation</p>',
+            f"<h1>Perplexity report: {esc(report['run'])}</h1>",
+            f'<p class="lead">Perplexity of the base model <strong>{esc(report["baseModel"])}</strong> and of each '
+            "checkpoint of the run on held-out data, against the tokens of continual pre-training each has seen. "
+            "Lower is better.</p>",
+            '<dl class="meta">',
+            *(f"<div><dt>{label}</dt><dd>{value}</dd></div>" for label, value in meta),
+            "</dl>",
+            "</header>",
+            '<div class="charts">',
+            *sections,
+            "</div>",
+            '<h2 class="section">All models</h2>',
+            '<div class="card table-wrap">',
+            render_table(report, palette),
+            "</div>",
+            render_details(report),
+            "<footer>Perplexity is exp(mean negative log-likelihood per token) over the first "
+            f"{fmt_int(report['maxRowsPerSet'])} rows of each held-out set, the same rows for every model; "
+            "\u201cvs base\u201d is the change against the base model\u2019s perplexity on the same set. "
+            f"Trained tokens = step \u00d7 tokens per step. Rendered by render_report.py from {esc(source_name)}.</footer>",
+            "</main>",
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
 
 
 def main(argv: list) -> int:

@@ -22,6 +22,7 @@ in the same order, in one pass of the loop instead of two (so the loop's `epoch`
 checkpoints' user content, is one behind an uninterrupted run's from there on). The rows a pass leaves over after
 its last whole micro-batch (drop_last) stay left out between the two.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -35,7 +36,9 @@ def resume_position(global_step: int, grad_accum: int, batches_per_pass: int) ->
             "one (rows >= data-parallel degree x --batch_size)"
         )
     if global_step < 0 or grad_accum < 1:
-        raise ValueError(f"global_step {global_step} and grad_accum {grad_accum}: need global_step >= 0, grad_accum >= 1")
+        raise ValueError(
+            f"global_step {global_step} and grad_accum {grad_accum}: need global_step >= 0, grad_accum >= 1"
+        )
     return divmod(global_step * grad_accum, batches_per_pass)
 
 

@@ -67,9 +67,17 @@ def install_network_guard():
 
 def prepare_environment(region):
     """Give boto3 a region and fake credentials, and keep it away from config files and the instance metadata service."""
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN",
-                 "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                 "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_ENDPOINT_URL"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_ENDPOINT_URL",
+    ):
         os.environ.pop(name, None)
     os.environ.update(
         {
@@ -108,7 +116,9 @@ def _answer_with_active_world(**kwargs):
 class OfflineAws:
     """Canned answers for the AWS API operations that loading and validating a cluster config makes."""
 
-    def __init__(self, region, instance_types, public_subnet_ids=(), official_ami_root_gib=OFFICIAL_AMI_ROOT_VOLUME_GIB):
+    def __init__(
+        self, region, instance_types, public_subnet_ids=(), official_ami_root_gib=OFFICIAL_AMI_ROOT_VOLUME_GIB
+    ):
         self.region = region
         self.availability_zone = f"{region}a"
         self.instance_types = instance_types

@@ -1,4 +1,5 @@
 """Shared fixtures: a real Llama 2 tokenizer built from the npm package llama-tokenizer-js, and a local Spark."""
+
 import json
 import shutil
 import subprocess
@@ -32,7 +33,8 @@ def llama_tokenizer(tmp_path_factory) -> dict:
     (out / "texts.json").write_text(json.dumps(texts), encoding="utf-8")
     subprocess.run(
         ["node", str(ROOT / "scripts" / "build-llama-tokenizer.mjs"), str(out), str(out / "texts.json")],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     return {
         "path": str(out / "tokenizer.json"),

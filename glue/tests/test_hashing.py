@@ -18,7 +18,11 @@ def test_row_keys_are_deterministic_and_distinct_across_streams_and_partitions()
     a = hashing.row_hashes(42, 1, 0, 0, 1000)
     assert np.array_equal(a, hashing.row_hashes(42, 1, 0, 0, 1000))
     assert np.array_equal(a[500:], hashing.row_hashes(42, 1, 0, 500, 500))  # batches continue the sequence
-    others = [hashing.row_hashes(42, 2, 0, 0, 1000), hashing.row_hashes(42, 1, 1, 0, 1000), hashing.row_hashes(43, 1, 0, 0, 1000)]
+    others = [
+        hashing.row_hashes(42, 2, 0, 0, 1000),
+        hashing.row_hashes(42, 1, 1, 0, 1000),
+        hashing.row_hashes(43, 1, 0, 0, 1000),
+    ]
     everything = np.concatenate([a, *others])
     assert len(np.unique(everything)) == len(everything)
     units = hashing.as_unit(a)

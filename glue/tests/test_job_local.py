@@ -1,5 +1,6 @@
 """The job's real entry point (tokenize_job.main) under real PySpark 3.5.4 in local mode, on the sample corpus with the
 real Llama 2 tokenizer. Rows are decoded back into documents to check what the job promises."""
+
 import json
 from pathlib import Path
 
@@ -33,10 +34,19 @@ BAD_LINES = [
 
 def job_argv(corpus: Path, out: Path, tokenizer: str, **changes) -> list:
     values = {
-        "run": "sample", "domain-uri": str(corpus / "domain"), "general-uri": str(corpus / "general"),
-        "format": "jsonl", "text-field": "text", "tokenizer-uri": tokenizer, "output-uri": str(out / "datasets"),
-        "scratch-uri": str(out / "scratch"), "sequence-length": str(LENGTH), "general-share": str(GENERAL_SHARE),
-        "held-out-share": str(HELD_OUT), "seed": str(SEED), "code-version": "test",
+        "run": "sample",
+        "domain-uri": str(corpus / "domain"),
+        "general-uri": str(corpus / "general"),
+        "format": "jsonl",
+        "text-field": "text",
+        "tokenizer-uri": tokenizer,
+        "output-uri": str(out / "datasets"),
+        "scratch-uri": str(out / "scratch"),
+        "sequence-length": str(LENGTH),
+        "general-share": str(GENERAL_SHARE),
+        "held-out-share": str(HELD_OUT),
+        "seed": str(SEED),
+        "code-version": "test",
     }
     values.update({k.replace("_", "-"): v for k, v in changes.items()})
     return [item for flag, value in values.items() for item in (f"--{flag}", value)]
@@ -75,7 +85,12 @@ def documents(llama_tokenizer):
             stream = (corpus, split, doc["file"])
             position[stream] = position.get(stream, -1) + 1
             found[doc["id"]] = {
-                **doc, "corpus": corpus, "split": split, "ids": encoding.ids, "stream": stream, "index": position[stream],
+                **doc,
+                "corpus": corpus,
+                "split": split,
+                "ids": encoding.ids,
+                "stream": stream,
+                "index": position[stream],
             }
     last = {}
     for doc in found.values():
@@ -191,12 +206,23 @@ def test_manifest_counts_documents_tokens_rows_and_bad_records(first, documents)
     domain = manifest["corpora"]["domain"]
     assert domain["records"] == len(sample_documents("domain")) + len(BAD_LINES)
     assert domain["bad_records"] == {
-        "not_json": 1, "missing_text": 1, "empty_text": 1, "invalid_utf8": 1, "text_not_a_string": 1,
+        "not_json": 1,
+        "missing_text": 1,
+        "empty_text": 1,
+        "invalid_utf8": 1,
+        "text_not_a_string": 1,
     }
     assert {s["reason"] for s in domain["bad_samples"]} == set(domain["bad_records"])
-    assert manifest["tokenizer"]["sha256"] == __import__("hashlib").sha256(Path(manifest["tokenizer"]["source"]).read_bytes()).hexdigest()
+    assert (
+        manifest["tokenizer"]["sha256"]
+        == __import__("hashlib").sha256(Path(manifest["tokenizer"]["source"]).read_bytes()).hexdigest()
+    )
     assert manifest["parameters"] == {
-        "sequenceLength": LENGTH, "generalShare": GENERAL_SHARE, "heldOutShare": HELD_OUT, "seed": SEED, "addEos": False,
+        "sequenceLength": LENGTH,
+        "generalShare": GENERAL_SHARE,
+        "heldOutShare": HELD_OUT,
+        "seed": SEED,
+        "addEos": False,
     }
     assert manifest["codeVersion"] == "test"
 
@@ -213,7 +239,16 @@ def test_a_rerun_with_the_same_seed_is_byte_identical_and_replaces_the_previous_
 
 
 def test_another_seed_shuffles_differently(first, spark):
-    other = main(job_argv(first["corpus"], first["root"], first["argv"][first["argv"].index("--tokenizer-uri") + 1], run="other-seed", seed="7"), spark)
+    other = main(
+        job_argv(
+            first["corpus"],
+            first["root"],
+            first["argv"][first["argv"].index("--tokenizer-uri") + 1],
+            run="other-seed",
+            seed="7",
+        ),
+        spark,
+    )
     shard = lambda m: Path(m["sets"]["train"]["path"], m["sets"]["train"]["shards"][0]["file"]).read_bytes()  # noqa: E731
     assert shard(other) != shard(first["manifest"])
 
@@ -283,7 +318,9 @@ class TestRefusedBeforeWriting:
         del spec["model"]["vocab"]["<s>"]
         bad = tmp_path / "tokenizer.json"
         bad.write_text(json.dumps(spec))
-        assert self.run(spark, tmp_path, corpus_copy, str(bad)) == f"tokenizer from {bad} has no <s> token: is it Llama's?"
+        assert (
+            self.run(spark, tmp_path, corpus_copy, str(bad)) == f"tokenizer from {bad} has no <s> token: is it Llama's?"
+        )
 
     def test_parquet_without_the_text_column(self, spark, tmp_path, llama_tokenizer):
         corpus = tmp_path / "corpus"

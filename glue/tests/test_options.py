@@ -3,10 +3,18 @@ import pytest
 from cpt_data.options import OptionError, parse_options
 
 BASE = {
-    "--run": "pubmed-v1", "--domain-uri": "s3://raw/domain/", "--general-uri": "s3://raw/general/",
-    "--format": "jsonl", "--text-field": "text", "--tokenizer-uri": "s3://raw/tokenizer.json",
-    "--output-uri": "s3://datasets/datasets/", "--scratch-uri": "s3://scratch/tokenize/", "--sequence-length": "4096",
-    "--general-share": "0.01", "--held-out-share": "0.001", "--seed": "42",
+    "--run": "pubmed-v1",
+    "--domain-uri": "s3://raw/domain/",
+    "--general-uri": "s3://raw/general/",
+    "--format": "jsonl",
+    "--text-field": "text",
+    "--tokenizer-uri": "s3://raw/tokenizer.json",
+    "--output-uri": "s3://datasets/datasets/",
+    "--scratch-uri": "s3://scratch/tokenize/",
+    "--sequence-length": "4096",
+    "--general-share": "0.01",
+    "--held-out-share": "0.001",
+    "--seed": "42",
 }
 
 
@@ -16,7 +24,9 @@ def argv(**changes):
 
 
 def test_parses_and_ignores_glues_own_arguments():
-    options = parse_options(argv() + ["--JOB_ID", "j_1", "--TempDir", "s3://scratch/glue-temp/", "--enable-metrics", "true"])
+    options = parse_options(
+        argv() + ["--JOB_ID", "j_1", "--TempDir", "s3://scratch/glue-temp/", "--enable-metrics", "true"]
+    )
     assert options.run == "pubmed-v1" and options.sequence_length == 4096 and options.general_share == 0.01
     assert options.add_eos is False
     assert options.run_uri == "s3://datasets/datasets/pubmed-v1"
@@ -34,7 +44,10 @@ def test_parses_and_ignores_glues_own_arguments():
         ({"seed": "-3"}, "--seed = -3"),
         ({"add_eos": "yes"}, "--add-eos = 'yes'"),
         ({"text_field": "doc.text"}, "--text-field = 'doc.text'"),
-        ({"general_uri": ""}, "--general-uri = '': not accepted. Accepted: a corpus location when --general-share is above 0"),
+        (
+            {"general_uri": ""},
+            "--general-uri = '': not accepted. Accepted: a corpus location when --general-share is above 0",
+        ),
         ({"tokenizer_uri": ""}, "--tokenizer-model-id = ''"),
         ({"seed": None}, "missing arguments"),
     ],

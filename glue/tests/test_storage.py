@@ -1,4 +1,5 @@
 """File operations on local paths (real files) and on S3 (botocore's Stubber answers as S3 would)."""
+
 import io
 
 import boto3
@@ -33,7 +34,11 @@ def s3(monkeypatch):
 
 
 def test_s3_read(s3):
-    s3.add_response("get_object", {"Body": StreamingBody(io.BytesIO(b"{}"), 2)}, {"Bucket": "raw", "Key": "tokenizer/tokenizer.json"})
+    s3.add_response(
+        "get_object",
+        {"Body": StreamingBody(io.BytesIO(b"{}"), 2)},
+        {"Bucket": "raw", "Key": "tokenizer/tokenizer.json"},
+    )
     assert storage.read_bytes("s3://raw/tokenizer/tokenizer.json") == b"{}"
 
 
@@ -46,8 +51,11 @@ def test_s3_missing_object_is_file_not_found(s3):
 def test_s3_listing_pages_and_skips_markers(s3):
     s3.add_response(
         "list_objects_v2",
-        {"Contents": [{"Key": "corpus/domain/a.jsonl", "Size": 10}, {"Key": "corpus/domain/_SUCCESS", "Size": 0}],
-         "IsTruncated": True, "NextContinuationToken": "t"},
+        {
+            "Contents": [{"Key": "corpus/domain/a.jsonl", "Size": 10}, {"Key": "corpus/domain/_SUCCESS", "Size": 0}],
+            "IsTruncated": True,
+            "NextContinuationToken": "t",
+        },
         {"Bucket": "raw", "Prefix": "corpus/domain/"},
     )
     s3.add_response(
@@ -57,7 +65,8 @@ def test_s3_listing_pages_and_skips_markers(s3):
     )
     found = storage.list_files("s3://raw/corpus/domain/")
     assert [(f.uri, f.size) for f in found] == [
-        ("s3://raw/corpus/domain/a.jsonl", 10), ("s3://raw/corpus/domain/sub/b.jsonl", 5),
+        ("s3://raw/corpus/domain/a.jsonl", 10),
+        ("s3://raw/corpus/domain/sub/b.jsonl", 5),
     ]
 
 
@@ -68,8 +77,12 @@ def test_s3_delete_tree_deletes_every_key_under_the_folder_only(s3):
         {"Bucket": "datasets", "Prefix": "datasets/run/attempt-1/"},
     )
     s3.add_response(
-        "delete_objects", {},
-        {"Bucket": "datasets", "Delete": {"Objects": [{"Key": "datasets/run/attempt-1/train/state.json"}], "Quiet": True}},
+        "delete_objects",
+        {},
+        {
+            "Bucket": "datasets",
+            "Delete": {"Objects": [{"Key": "datasets/run/attempt-1/train/state.json"}], "Quiet": True},
+        },
     )
     storage.delete_tree("s3://datasets/datasets/run/attempt-1")
 
@@ -77,7 +90,10 @@ def test_s3_delete_tree_deletes_every_key_under_the_folder_only(s3):
 def test_s3_child_names_and_writes(s3):
     s3.add_response(
         "list_objects_v2",
-        {"CommonPrefixes": [{"Prefix": "datasets/run/attempt-1/"}, {"Prefix": "datasets/run/attempt-2/"}], "IsTruncated": False},
+        {
+            "CommonPrefixes": [{"Prefix": "datasets/run/attempt-1/"}, {"Prefix": "datasets/run/attempt-2/"}],
+            "IsTruncated": False,
+        },
         {"Bucket": "datasets", "Prefix": "datasets/run/", "Delimiter": "/"},
     )
     assert storage.child_names("s3://datasets/datasets/run") == ["attempt-1", "attempt-2"]

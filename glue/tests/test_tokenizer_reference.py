@@ -1,5 +1,6 @@
 """The tokenizer.json built from llama-tokenizer-js gives, through Hugging Face `tokenizers`, exactly the token ids
 that package itself gives (its own test strings, "Hello world!", and sample documents)."""
+
 from tokenizers import Tokenizer
 
 from cpt_data.tokenizer import check_tokenizer

@@ -1,5 +1,6 @@
 """Where the tokenizer comes from: a file in storage, or Hugging Face with the token kept in Secrets Manager. The
 Hugging Face side is a real HTTP server on loopback; Secrets Manager answers through botocore's Stubber."""
+
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,9 +19,18 @@ MODEL = "meta-llama/Llama-2-7b-hf"
 
 def options(**changes):
     values = {
-        "--run": "r", "--domain-uri": "d/", "--format": "jsonl", "--text-field": "text", "--output-uri": "o/",
-        "--scratch-uri": "s/", "--sequence-length": "4096", "--general-share": "0", "--held-out-share": "0.01",
-        "--seed": "1", "--tokenizer-model-id": MODEL, "--hf-token-secret-arn": SECRET,
+        "--run": "r",
+        "--domain-uri": "d/",
+        "--format": "jsonl",
+        "--text-field": "text",
+        "--output-uri": "o/",
+        "--scratch-uri": "s/",
+        "--sequence-length": "4096",
+        "--general-share": "0",
+        "--held-out-share": "0.01",
+        "--seed": "1",
+        "--tokenizer-model-id": MODEL,
+        "--hf-token-secret-arn": SECRET,
     }
     values.update(changes)
     return parse_options([item for pair in values.items() for item in pair])
@@ -82,7 +92,10 @@ def test_downloads_the_models_tokenizer_with_the_token_from_the_secret(hugging_f
 
 def test_licence_not_accepted(hugging_face, secret):
     answer(secret, "hf_not_granted")
-    with pytest.raises(TokenizerError, match=r"Hugging Face refused the token for meta-llama/Llama-2-7b-hf \(HTTP 403\)\. Accept the model's licence"):
+    with pytest.raises(
+        TokenizerError,
+        match=r"Hugging Face refused the token for meta-llama/Llama-2-7b-hf \(HTTP 403\)\. Accept the model's licence",
+    ):
         load_tokenizer(options())
 
 

@@ -32,11 +32,18 @@ export function exportTaskOfThisDelete(
   since: Date,
 ): DataRepositoryTask | undefined {
   const atOrAfter = (time: Date | undefined) => time !== undefined && time.getTime() >= since.getTime();
-  return tasks
-    .filter((task) => coversPaths(task, paths))
-    // A CANCELING export is on its way out: wait for it as for any other task, then start a new one.
-    .filter((task) => ['PENDING', 'EXECUTING'].includes(task.Lifecycle ?? '') || atOrAfter(task.CreationTime) || atOrAfter(task.EndTime))
-    .sort((a, b) => (b.CreationTime?.getTime() ?? 0) - (a.CreationTime?.getTime() ?? 0))[0];
+  return (
+    tasks
+      .filter((task) => coversPaths(task, paths))
+      // A CANCELING export is on its way out: wait for it as for any other task, then start a new one.
+      .filter(
+        (task) =>
+          ['PENDING', 'EXECUTING'].includes(task.Lifecycle ?? '') ||
+          atOrAfter(task.CreationTime) ||
+          atOrAfter(task.EndTime),
+      )
+      .sort((a, b) => (b.CreationTime?.getTime() ?? 0) - (a.CreationTime?.getTime() ?? 0))[0]
+  );
 }
 
 /** What a poll logs of a task: the API reports file counts (TotalCount, SucceededCount, FailedCount), not bytes. */
@@ -57,8 +64,7 @@ export function taskProgress(task: DataRepositoryTask) {
 /** "task-0123 (EXECUTING, 1200 of 5000 files done, 0 failed)": a task in one phrase, for error messages. */
 export function describeTask(task: DataRepositoryTask): string {
   const { TotalCount: total, SucceededCount: succeeded, FailedCount: failed } = task.Status ?? {};
-  const counts =
-    total !== undefined ? `, ${succeeded ?? 0} of ${total} files exported, ${failed ?? 0} failed` : '';
+  const counts = total !== undefined ? `, ${succeeded ?? 0} of ${total} files exported, ${failed ?? 0} failed` : '';
   const kind = task.Type === 'EXPORT_TO_REPOSITORY' ? '' : `${task.Type} `;
   return `${kind}task ${task.TaskId} (${task.Lifecycle}${counts})`;
 }

@@ -45,7 +45,10 @@ export interface DeleteState {
 }
 
 /** The request as the provider framework passes it to isComplete: with what onEvent returned merged in. */
-export type IsCompleteEvent = CloudFormationCustomResourceEvent & { PhysicalResourceId?: string; Data?: Partial<DeleteState> };
+export type IsCompleteEvent = CloudFormationCustomResourceEvent & {
+  PhysicalResourceId?: string;
+  Data?: Partial<DeleteState>;
+};
 
 export async function onEvent(event: CloudFormationCustomResourceEvent): Promise<OnEventResult> {
   return explained(event, () => handleEvent(event));
@@ -62,7 +65,9 @@ async function handleEvent(event: CloudFormationCustomResourceEvent): Promise<On
   if (event.RequestType === 'Update') return { PhysicalResourceId: event.PhysicalResourceId };
 
   const located = await locateFileSystems(props, { cloudformation, fsx }, logger);
-  logger.info('file systems to export', { located: located.map((l) => ({ fileSystemId: l.fileSystemId, paths: l.target.Paths })) });
+  logger.info('file systems to export', {
+    located: located.map((l) => ({ fileSystemId: l.fileSystemId, paths: l.target.Paths })),
+  });
   return {
     PhysicalResourceId: event.PhysicalResourceId,
     Data: {
@@ -82,12 +87,16 @@ async function checkCompletion(event: IsCompleteEvent): Promise<{ IsComplete: bo
   for (const fileSystem of located) states.push(await pollExport(fileSystem, since, props.ClusterName));
   const unfinished = states.filter((state) => !state.done);
   if (unfinished.length === 0) {
-    logger.info('every export is complete: the cluster may be deleted', { fileSystems: located.map((l) => l.fileSystemId) });
+    logger.info('every export is complete: the cluster may be deleted', {
+      fileSystems: located.map((l) => l.fileSystemId),
+    });
     return { IsComplete: true };
   }
   const timeoutMs = Number(props.ExportTimeoutSeconds) * 1000;
   if (Date.now() - since.getTime() >= timeoutMs) {
-    const where = unfinished.map((s) => `${s.task ? describeTask(s.task) : 'no export started yet'} on ${s.fileSystemId}`).join('; ');
+    const where = unfinished
+      .map((s) => `${s.task ? describeTask(s.task) : 'no export started yet'} on ${s.fileSystemId}`)
+      .join('; ');
     throw new DeleteFailure(
       `The export to S3 did not finish within ${Math.round(timeoutMs / 60_000)} minutes: ${where}. ` +
         'FSx goes on with it: wait, then run `cdk destroy` again, which waits for that task if it still runs, or starts a new export ' +
@@ -113,7 +122,8 @@ async function pollExport(located: LocatedFileSystem, since: Date, clusterName: 
   if (task !== undefined) {
     logger.info('export progress', { fileSystemId, ...taskProgress(task) });
     if (task.Lifecycle === 'SUCCEEDED') return { fileSystemId, done: true, task };
-    if (task.Lifecycle === 'FAILED' || task.Lifecycle === 'CANCELED') throw new DeleteFailure(failureMessage(task, target));
+    if (task.Lifecycle === 'FAILED' || task.Lifecycle === 'CANCELED')
+      throw new DeleteFailure(failureMessage(task, target));
     return { fileSystemId, done: false, task };
   }
   const blocking = tasks.find(isRunning);
@@ -148,26 +158,37 @@ async function startExport({ fileSystemId, target }: LocatedFileSystem, clusterN
       return { fileSystemId, done: true };
     }
     if (isTransient(err)) {
-      logger.warn('FSx did not answer this poll: trying again at the next one', { fileSystemId, error: `${err.name}: ${err.message}` });
+      logger.warn('FSx did not answer this poll: trying again at the next one', {
+        fileSystemId,
+        error: `${err.name}: ${err.message}`,
+      });
       return { fileSystemId, done: false };
     }
     const hint = /AccessDenied|Unauthorized/.test(err.name)
       ? ` The export role may start tasks only on file systems tagged ${CLUSTER_NAME_TAG_KEY}=${clusterName}.`
       : '';
-    throw new DeleteFailure(`FSx CreateDataRepositoryTask on ${fileSystemId} failed (${err.name}: ${err.message}).${hint}`);
+    throw new DeleteFailure(
+      `FSx CreateDataRepositoryTask on ${fileSystemId} failed (${err.name}: ${err.message}).${hint}`,
+    );
   }
 }
 
 /** The file system's tasks; undefined when FSx did not answer this time (the next poll asks again). */
 async function listTasks(fileSystemId: string): Promise<DataRepositoryTask[] | undefined> {
   const tasks: DataRepositoryTask[] = [];
-  const pages = paginateDescribeDataRepositoryTasks({ client: fsx }, { Filters: [{ Name: 'file-system-id', Values: [fileSystemId] }] });
+  const pages = paginateDescribeDataRepositoryTasks(
+    { client: fsx },
+    { Filters: [{ Name: 'file-system-id', Values: [fileSystemId] }] },
+  );
   try {
     for await (const page of pages) tasks.push(...(page.DataRepositoryTasks ?? []));
   } catch (error) {
     const err = error as Error;
     if (isTransient(err)) {
-      logger.warn('FSx did not answer this poll: trying again at the next one', { fileSystemId, error: `${err.name}: ${err.message}` });
+      logger.warn('FSx did not answer this poll: trying again at the next one', {
+        fileSystemId,
+        error: `${err.name}: ${err.message}`,
+      });
       return undefined;
     }
     throw new DeleteFailure(`FSx DescribeDataRepositoryTasks of ${fileSystemId} failed (${err.name}: ${err.message}).`);
@@ -176,8 +197,14 @@ async function listTasks(fileSystemId: string): Promise<DataRepositoryTask[] | u
 }
 
 const TRANSIENT_ERRORS = new Set([
-  'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded',
-  'InternalServerError', 'ServiceUnavailable', 'RequestTimeout', 'TimeoutError',
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'RequestTimeout',
+  'TimeoutError',
 ]);
 
 /**
@@ -191,7 +218,8 @@ export function isTransient(error: Error): boolean {
 
 function failureMessage(task: DataRepositoryTask, target: FsxExportTarget): string {
   const details = task.FailureDetails?.Message ? `: ${task.FailureDetails.Message}` : '';
-  const report = task.Lifecycle === 'FAILED' ? ` Files it could not export are listed under ${target.ReportPath}/.` : '';
+  const report =
+    task.Lifecycle === 'FAILED' ? ` Files it could not export are listed under ${target.ReportPath}/.` : '';
   return (
     `The export to S3 of ${target.Paths.length > 0 ? target.Paths.join(', ') : 'the whole file system'} on ${task.FileSystemId} ` +
     `ended ${task.Lifecycle}: ${describeTask(task)}${details}.${report} Fix the cause, then run \`cdk destroy\` again (it starts a new export)`
@@ -211,7 +239,10 @@ async function explained<T>(event: CloudFormationCustomResourceEvent, handle: ()
     return await handle();
   } catch (error) {
     const err = error as Error;
-    const problem = err instanceof DeleteFailure || err instanceof LocateError ? err.message : `Unexpected error (${err.name}: ${err.message}).`;
+    const problem =
+      err instanceof DeleteFailure || err instanceof LocateError
+        ? err.message
+        : `Unexpected error (${err.name}: ${err.message}).`;
     if (event.RequestType !== 'Delete') throw new Error(problem);
     const stackName = event.StackId.split('/')[1] ?? event.StackId;
     throw new DeleteFailure(

@@ -66,7 +66,10 @@ export async function locateFileSystems(
 }
 
 /** The stack's resources, or undefined when there is no such stack (the cluster was never created or is gone). */
-async function stackResources(cloudformation: CloudFormationClient, stackName: string): Promise<StackResourceSummary[] | undefined> {
+async function stackResources(
+  cloudformation: CloudFormationClient,
+  stackName: string,
+): Promise<StackResourceSummary[] | undefined> {
   const resources: StackResourceSummary[] = [];
   try {
     for await (const page of paginateListStackResources({ client: cloudformation }, { StackName: stackName })) {
@@ -75,7 +78,9 @@ async function stackResources(cloudformation: CloudFormationClient, stackName: s
   } catch (error) {
     const err = error as Error;
     if (err.name === 'ValidationError' && /does not exist/i.test(err.message)) return undefined;
-    throw new LocateError(`CloudFormation ListStackResources of the cluster stack ${stackName} failed (${err.name}: ${err.message}).`);
+    throw new LocateError(
+      `CloudFormation ListStackResources of the cluster stack ${stackName} failed (${err.name}: ${err.message}).`,
+    );
   }
   return resources;
 }
@@ -91,7 +96,12 @@ async function describeFileSystem(fsx: FSxClient, fileSystemId: string): Promise
   }
 }
 
-function usable(fileSystem: FileSystem | undefined, target: FsxExportTarget, clusterName: string, logger: Logger): fileSystem is FileSystem {
+function usable(
+  fileSystem: FileSystem | undefined,
+  target: FsxExportTarget,
+  clusterName: string,
+  logger: Logger,
+): fileSystem is FileSystem {
   if (fileSystem === undefined) {
     logger.info('file system already deleted: nothing to export', { storage: target.StorageName });
     return false;

@@ -10,7 +10,13 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
-import { SCRIPT_ERROR, SCRIPT_RESULTS, scriptCommand, ScriptRequest, TrainingAction } from '../../lib/training/contract';
+import {
+  SCRIPT_ERROR,
+  SCRIPT_RESULTS,
+  scriptCommand,
+  ScriptRequest,
+  TrainingAction,
+} from '../../lib/training/contract';
 
 export const DOCUMENT_NAME = 'AWS-RunShellScript';
 /** The head node's agent must take the command within this (SSM's minimum is 30 s). */
@@ -118,14 +124,18 @@ async function waitFor(
     await clock.sleep(delay);
     delay = POLL_MS;
     try {
-      const invocation = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }));
+      const invocation = await ssm.send(
+        new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }),
+      );
       last = invocation.StatusDetails ?? invocation.Status ?? 'unknown';
       if (TERMINAL.has(invocation.Status ?? '')) return invocation;
     } catch (error) {
       const err = error as Error;
       // Right after SendCommand the invocation may not exist yet: keep asking.
       if (err.name !== 'InvocationDoesNotExist') {
-        throw new HeadNodeError(`SSM GetCommandInvocation on command ${commandId} failed (${err.name}: ${err.message}).`);
+        throw new HeadNodeError(
+          `SSM GetCommandInvocation on command ${commandId} failed (${err.name}: ${err.message}).`,
+        );
       }
     }
     if (clock.now() + delay > deadline) {
@@ -154,7 +164,9 @@ function readAnswer<A extends TrainingAction>(
 
   const scriptError = SCRIPT_ERROR.safeParse(json);
   if (scriptError.success) {
-    throw new ScriptError(`cpt-run.sh ${action} failed${code !== undefined && code !== -1 ? ` (exit ${code})` : ''}: ${scriptError.data.error}`);
+    throw new ScriptError(
+      `cpt-run.sh ${action} failed${code !== undefined && code !== -1 ? ` (exit ${code})` : ''}: ${scriptError.data.error}`,
+    );
   }
   const where = `(command ${commandId} on ${instanceId})`;
   if (status === CommandInvocationStatus.TIMED_OUT) {
@@ -163,26 +175,40 @@ function readAnswer<A extends TrainingAction>(
         `The head node did not take the command within ${DELIVERY_TIMEOUT_SECONDS} s ${where}: is it running, with its SSM agent online?`,
       );
     }
-    throw new HeadNodeError(`cpt-run.sh ${action} ran longer than ${EXECUTION_TIMEOUT_SECONDS} s and was stopped ${where}.${tail(stderr)}`);
+    throw new HeadNodeError(
+      `cpt-run.sh ${action} ran longer than ${EXECUTION_TIMEOUT_SECONDS} s and was stopped ${where}.${tail(stderr)}`,
+    );
   }
   if (status === CommandInvocationStatus.CANCELLED) throw new HeadNodeError(`The command was cancelled ${where}.`);
   if (status !== CommandInvocationStatus.SUCCESS) {
-    throw new HeadNodeError(`cpt-run.sh ${action} failed (${details}, exit ${code ?? 'unknown'}) ${where} without an error line.${tail(stderr)}`);
+    throw new HeadNodeError(
+      `cpt-run.sh ${action} failed (${details}, exit ${code ?? 'unknown'}) ${where} without an error line.${tail(stderr)}`,
+    );
   }
   if (json === undefined) {
-    const cut = stdout.length >= STDOUT_LIMIT ? ` SSM keeps only the first ${STDOUT_LIMIT} characters of stdout, and it printed that many.` : '';
-    throw new ScriptError(`cpt-run.sh ${action} did not end its output with a JSON line ${where}.${cut}${tail(stderr)}`);
+    const cut =
+      stdout.length >= STDOUT_LIMIT
+        ? ` SSM keeps only the first ${STDOUT_LIMIT} characters of stdout, and it printed that many.`
+        : '';
+    throw new ScriptError(
+      `cpt-run.sh ${action} did not end its output with a JSON line ${where}.${cut}${tail(stderr)}`,
+    );
   }
   const answer = SCRIPT_RESULTS[action].safeParse(json);
   if (!answer.success) {
-    const problems = answer.error.issues.map((i) => `${i.path.map(String).join('.') || '(line)'}: ${i.message}`).join('; ');
+    const problems = answer.error.issues
+      .map((i) => `${i.path.map(String).join('.') || '(line)'}: ${i.message}`)
+      .join('; ');
     throw new ScriptError(`cpt-run.sh ${action} answered outside the contract ${where}: ${problems}`);
   }
   return answer.data as z.infer<(typeof SCRIPT_RESULTS)[A]>;
 }
 
 function lastLine(stdout: string): string {
-  const lines = stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   return lines[lines.length - 1] ?? '';
 }
 

@@ -114,16 +114,40 @@ export function createHandler(clock: Clock = realClock) {
         case 'data-ready': {
           const jobName = env.tokenizeJobName;
           const run = await runOfJobRun(env, request.jobRunId);
-          response = { ...(await submit(env, run, undefined, false, clock, deadline)), trigger: { jobName: jobName as string, jobRunId: request.jobRunId } };
+          response = {
+            ...(await submit(env, run, undefined, false, clock, deadline)),
+            trigger: { jobName: jobName as string, jobRunId: request.jobRunId },
+          };
           break;
         }
         case 'status': {
-          const { run, jobs, neuronEnvironment, restarts, commandId } = await runScript(ssm, target, 'status', { version: REQUEST_VERSION, run: request.run }, clock, deadline);
-          response = { action: 'status', run, jobs, ...(neuronEnvironment && { neuronEnvironment }), ...(restarts && { restarts }), commandId };
+          const { run, jobs, neuronEnvironment, restarts, commandId } = await runScript(
+            ssm,
+            target,
+            'status',
+            { version: REQUEST_VERSION, run: request.run },
+            clock,
+            deadline,
+          );
+          response = {
+            action: 'status',
+            run,
+            jobs,
+            ...(neuronEnvironment && { neuronEnvironment }),
+            ...(restarts && { restarts }),
+            commandId,
+          };
           break;
         }
         case 'cancel': {
-          const { run, cancelled, commandId } = await runScript(ssm, target, 'cancel', { version: REQUEST_VERSION, run: request.run }, clock, deadline);
+          const { run, cancelled, commandId } = await runScript(
+            ssm,
+            target,
+            'cancel',
+            { version: REQUEST_VERSION, run: request.run },
+            clock,
+            deadline,
+          );
           response = { action: 'cancel', run, cancelled, commandId };
           break;
         }
@@ -151,13 +175,21 @@ async function submit(
   // The settings are checked before anything is read: a bad request costs no AWS call.
   resolveSettings(env.defaults, overrides);
   const text = await readManifest(env.datasetsBucket, run);
-  const manifest = checkManifest(text, { run, datasetsBucket: env.datasetsBucket, sequenceLength: env.defaults.sequenceLength });
+  const manifest = checkManifest(text, {
+    run,
+    datasetsBucket: env.datasetsBucket,
+    sequenceLength: env.defaults.sequenceLength,
+  });
   const plan = planRun({
     run,
     manifest,
     defaults: env.defaults,
     overrides,
-    locations: { datasetsBucket: env.datasetsBucket, checkpointsBucket: env.checkpointsBucket, hfTokenSecretArn: env.hfTokenSecretArn },
+    locations: {
+      datasetsBucket: env.datasetsBucket,
+      checkpointsBucket: env.checkpointsBucket,
+      hfTokenSecretArn: env.hfTokenSecretArn,
+    },
     resume,
   });
   logger.info('plan', { plan });
@@ -207,17 +239,23 @@ async function readManifest(bucket: string, run: string): Promise<string> {
 async function runOfJobRun(env: TrainingEnvironment, jobRunId: string): Promise<string> {
   const jobName = env.tokenizeJobName;
   if (!jobName) {
-    throw new InvalidRequestError(['action = "data-ready": automatic submission is off (autoSubmitOnDataReady is false in the deployed configuration)']);
+    throw new InvalidRequestError([
+      'action = "data-ready": automatic submission is off (autoSubmitOnDataReady is false in the deployed configuration)',
+    ]);
   }
   let jobRun;
   try {
-    ({ JobRun: jobRun } = await glue.send(new GetJobRunCommand({ JobName: jobName, RunId: jobRunId, PredecessorsIncluded: false })));
+    ({ JobRun: jobRun } = await glue.send(
+      new GetJobRunCommand({ JobName: jobName, RunId: jobRunId, PredecessorsIncluded: false }),
+    ));
   } catch (error) {
     const err = error as Error;
     throw new Error(`Glue GetJobRun on ${jobName} run ${jobRunId} failed (${err.name}: ${err.message}).`);
   }
   if (jobRun?.JobRunState !== 'SUCCEEDED') {
-    throw new InvalidRequestError([`jobRunId = ${show(jobRunId)}: the run of ${jobName} is ${jobRun?.JobRunState ?? 'unknown'}, not SUCCEEDED`]);
+    throw new InvalidRequestError([
+      `jobRunId = ${show(jobRunId)}: the run of ${jobName} is ${jobRun?.JobRunState ?? 'unknown'}, not SUCCEEDED`,
+    ]);
   }
   const run = jobRun.Arguments?.['--run'];
   if (typeof run !== 'string' || !RUN_NAME_PATTERN.test(run)) {

@@ -140,7 +140,13 @@ export interface PclusterConfig {
   }>;
   readonly Monitoring: {
     readonly DetailedMonitoring: boolean;
-    readonly Logs: { readonly CloudWatch: { readonly Enabled: boolean; readonly RetentionInDays: number; readonly DeletionPolicy: 'Delete' } };
+    readonly Logs: {
+      readonly CloudWatch: {
+        readonly Enabled: boolean;
+        readonly RetentionInDays: number;
+        readonly DeletionPolicy: 'Delete';
+      };
+    };
     readonly Dashboards: { readonly CloudWatch: { readonly Enabled: boolean } };
   };
   readonly Tags: Array<{ readonly Key: string; readonly Value: string }>;
@@ -170,11 +176,16 @@ export function buildClusterConfig(config: ClusterSettings, resources: ClusterRe
   const computeNodeConfigured: CustomActions = {
     OnNodeConfigured: { Script: script, Args: ['compute', config.neuronSdkVersion] },
   };
-  const scriptAccess: S3Access = { BucketName: resources.nodeSetupScript.bucketName, KeyName: resources.nodeSetupScript.objectKey };
+  const scriptAccess: S3Access = {
+    BucketName: resources.nodeSetupScript.bucketName,
+    KeyName: resources.nodeSetupScript.objectKey,
+  };
   // The head node fetches the node set-up script (for the Neuron environment's service), unpacks the training
   // bundle and installs the metrics agent, which publishes to CloudWatch.
   const headIam: NodeIam = {
-    AdditionalIamPolicies: [...managedPolicyArns(resources.partition), resources.headNodePolicyArn].map((Policy) => ({ Policy })),
+    AdditionalIamPolicies: [...managedPolicyArns(resources.partition), resources.headNodePolicyArn].map((Policy) => ({
+      Policy,
+    })),
     S3Access: [
       scriptAccess,
       { BucketName: resources.trainingBundle.bucketName, KeyName: resources.trainingBundle.objectKey },
@@ -183,7 +194,9 @@ export function buildClusterConfig(config: ClusterSettings, resources: ClusterRe
   };
   // The training jobs run on the Trainium nodes: prepare reads the token, export and evaluate write their results.
   const computeIam: NodeIam = {
-    AdditionalIamPolicies: [...managedPolicyArns(resources.partition), resources.trainingPolicyArn].map((Policy) => ({ Policy })),
+    AdditionalIamPolicies: [...managedPolicyArns(resources.partition), resources.trainingPolicyArn].map((Policy) => ({
+      Policy,
+    })),
     S3Access: [
       scriptAccess,
       ...[EXPORTS_S3_PREFIX, REPORTS_S3_PREFIX].map((prefix) => ({
@@ -289,14 +302,20 @@ export function buildClusterConfig(config: ClusterSettings, resources: ClusterRe
 export function checkClusterConfig(pcluster: PclusterConfig, name: string, stackNames: readonly string[]): void {
   const problems: string[] = [];
   if (!/^[a-zA-Z][a-zA-Z0-9-]{0,59}$/.test(name)) {
-    problems.push(`cluster name "${name}": must start with a letter, hold only letters, digits and hyphens, at most 60 characters`);
+    problems.push(
+      `cluster name "${name}": must start with a letter, hold only letters, digits and hyphens, at most 60 characters`,
+    );
   }
-  if (stackNames.includes(name)) problems.push(`cluster name "${name}": must differ from the stack names (${stackNames.join(', ')})`);
+  if (stackNames.includes(name))
+    problems.push(`cluster name "${name}": must differ from the stack names (${stackNames.join(', ')})`);
   for (const queue of pcluster.Scheduling.SlurmQueues) {
-    if (!/^[a-z][a-z0-9-]{0,24}$/.test(queue.Name)) problems.push(`queue "${queue.Name}": lowercase, at most 25 characters`);
+    if (!/^[a-z][a-z0-9-]{0,24}$/.test(queue.Name))
+      problems.push(`queue "${queue.Name}": lowercase, at most 25 characters`);
     const efa = queue.ComputeResources.some((r) => r.Efa.Enabled);
-    if (efa && !queue.Networking.PlacementGroup.Enabled) problems.push(`queue "${queue.Name}": EFA needs a placement group`);
-    if (efa && queue.Networking.SubnetIds.length !== 1) problems.push(`queue "${queue.Name}": EFA needs exactly one subnet`);
+    if (efa && !queue.Networking.PlacementGroup.Enabled)
+      problems.push(`queue "${queue.Name}": EFA needs a placement group`);
+    if (efa && queue.Networking.SubnetIds.length !== 1)
+      problems.push(`queue "${queue.Name}": EFA needs exactly one subnet`);
     for (const resource of queue.ComputeResources) {
       if (resource.MaxCount < 1 || resource.MinCount !== 0) {
         problems.push(`compute resource "${resource.Name}": MinCount must be 0 and MaxCount at least 1`);
@@ -308,7 +327,8 @@ export function checkClusterConfig(pcluster: PclusterConfig, name: string, stack
   }
   for (const storage of pcluster.SharedStorage) {
     const { StorageCapacity: size, DataRepositoryAssociations: associations } = storage.FsxLustreSettings;
-    if (size !== 1200 && size % 2400 !== 0) problems.push(`FSx "${storage.Name}": ${size} GiB is not 1200 or a multiple of 2400`);
+    if (size !== 1200 && size % 2400 !== 0)
+      problems.push(`FSx "${storage.Name}": ${size} GiB is not 1200 or a multiple of 2400`);
     if (associations.length > 8) problems.push(`FSx "${storage.Name}": at most 8 data repository associations`);
   }
   if (problems.length > 0) throw new Error(`Invalid ParallelCluster configuration:\n  - ${problems.join('\n  - ')}`);

@@ -82,8 +82,20 @@ export class FsxExportOnDelete extends Construct {
     const frameworkOnEventRole = roleWritingTo(this, 'FrameworkOnEventRole', providerLogs);
     const frameworkWaiterRole = roleWritingTo(this, 'FrameworkWaiterRole', providerLogs);
 
-    const locate = this.handler('Locate', 'onEvent', locateLogs, locateRole, 'Finds the cluster\'s FSx file systems on delete');
-    const exporter = this.handler('Export', 'isComplete', exportLogs, exportRole, 'Exports the cluster\'s FSx to S3 and waits for it');
+    const locate = this.handler(
+      'Locate',
+      'onEvent',
+      locateLogs,
+      locateRole,
+      "Finds the cluster's FSx file systems on delete",
+    );
+    const exporter = this.handler(
+      'Export',
+      'isComplete',
+      exportLogs,
+      exportRole,
+      "Exports the cluster's FSx to S3 and waits for it",
+    );
     this.grantLocate(locateRole, clusterName);
     this.grantExport(exportRole, clusterName);
 
@@ -113,10 +125,25 @@ export class FsxExportOnDelete extends Construct {
     // CloudFormation deletes dependants first: this resource, and so the export, before the cluster.
     this.resource.node.addDependency(props.cluster.resource);
 
-    this.acknowledgeNagFindings({ locate, exporter, locateRole, exportRole, frameworkOnEventRole, frameworkWaiterRole, provider, clusterName });
+    this.acknowledgeNagFindings({
+      locate,
+      exporter,
+      locateRole,
+      exportRole,
+      frameworkOnEventRole,
+      frameworkWaiterRole,
+      provider,
+      clusterName,
+    });
   }
 
-  private handler(id: string, handler: string, logGroup: logs.ILogGroup, role: iam.IRole, description: string): NodejsFunction {
+  private handler(
+    id: string,
+    handler: string,
+    logGroup: logs.ILogGroup,
+    role: iam.IRole,
+    description: string,
+  ): NodejsFunction {
     return new NodejsFunction(this, id, {
       entry: path.join(__dirname, '..', '..', 'lambda', 'fsx-export', 'index.ts'),
       handler,
@@ -136,7 +163,10 @@ export class FsxExportOnDelete extends Construct {
   /** onEvent reads the cluster's stack (only that stack, by name) and describes the file systems it names. */
   private grantLocate(role: iam.Role, clusterName: string): void {
     role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['cloudformation:ListStackResources'], resources: [clusterStackArn(this, clusterName)] }),
+      new iam.PolicyStatement({
+        actions: ['cloudformation:ListStackResources'],
+        resources: [clusterStackArn(this, clusterName)],
+      }),
     );
     role.addToPolicy(new iam.PolicyStatement({ actions: ['fsx:DescribeFileSystems'], resources: ['*'] }));
   }
@@ -156,7 +186,9 @@ export class FsxExportOnDelete extends Construct {
         conditions: { StringEquals: { [`aws:ResourceTag/${CLUSTER_NAME_TAG_KEY}`]: clusterName } },
       }),
     );
-    role.addToPolicy(new iam.PolicyStatement({ actions: ['fsx:CreateDataRepositoryTask'], resources: [fsxArn('task/*')] }));
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['fsx:CreateDataRepositoryTask'], resources: [fsxArn('task/*')] }),
+    );
   }
 
   private acknowledgeNagFindings(parts: {
@@ -171,29 +203,35 @@ export class FsxExportOnDelete extends Construct {
   }): void {
     const stack = Stack.of(this);
     const nagName = (arn: string) => nagResourceName(stack.resolve(arn));
-    const functionArn = (fn: lambda.Function) => `<${stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*`;
+    const functionArn = (fn: lambda.Function) =>
+      `<${stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*`;
     Validations.of(parts.locateRole).acknowledge(
       {
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-        reason: 'fsx:DescribeFileSystems supports no resource-level permissions (Service Authorization Reference); read-only.',
+        reason:
+          'fsx:DescribeFileSystems supports no resource-level permissions (Service Authorization Reference); read-only.',
       },
       {
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagName(clusterStackArn(this, parts.clusterName))}]`,
-        reason: "ParallelCluster's stack of this cluster, by name: its stack ID is unknown until ParallelCluster creates it.",
+        reason:
+          "ParallelCluster's stack of this cluster, by name: its stack ID is unknown until ParallelCluster creates it.",
       },
     );
     Validations.of(parts.exportRole).acknowledge(
       {
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-        reason: 'fsx:DescribeDataRepositoryTasks supports no resource-level permissions (Service Authorization Reference); read-only.',
+        reason:
+          'fsx:DescribeDataRepositoryTasks supports no resource-level permissions (Service Authorization Reference); read-only.',
       },
       {
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagName(fsxArn('file-system/*'))}]`,
-        reason: 'ParallelCluster creates the file system with the cluster: its ID is unknown here, so the grant requires its cluster-name tag.',
+        reason:
+          'ParallelCluster creates the file system with the cluster: its ID is unknown here, so the grant requires its cluster-name tag.',
       },
       {
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagName(fsxArn('task/*'))}]`,
-        reason: 'CreateDataRepositoryTask authorizes the task it creates, whose ID FSx assigns in that call; the file system is tag-scoped.',
+        reason:
+          'CreateDataRepositoryTask authorizes the task it creates, whose ID FSx assigns in that call; the file system is tag-scoped.',
       },
     );
     // CDK's framework functions may each invoke both handlers (Provider.addPermissions), whatever their role.
@@ -201,7 +239,8 @@ export class FsxExportOnDelete extends Construct {
       Validations.of(role).acknowledge(
         ...[parts.locate, parts.exporter].map((fn) => ({
           id: `AwsSolutions::AwsSolutions-IAM5[Resource::${functionArn(fn)}]`,
-          reason: 'The provider framework may invoke any version of this function (grantInvoke), and only this function.',
+          reason:
+            'The provider framework may invoke any version of this function (grantInvoke), and only this function.',
         })),
       );
     }
@@ -210,15 +249,18 @@ export class FsxExportOnDelete extends Construct {
     Validations.of(waiter).acknowledge(
       {
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-        reason: 'Step Functions log delivery (logs:CreateLogDelivery and the like) supports no resource-level permissions.',
+        reason:
+          'Step Functions log delivery (logs:CreateLogDelivery and the like) supports no resource-level permissions.',
       },
       ...['framework-isComplete', 'framework-onTimeout'].map((id) => ({
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::${functionArn(frameworkFunction(id))}]`,
-        reason: 'The waiter may invoke any version of the provider framework function it polls with, and only that function.',
+        reason:
+          'The waiter may invoke any version of the provider framework function it polls with, and only that function.',
       })),
       {
         id: 'AwsSolutions::AwsSolutions-SF2',
-        reason: "CDK's waiter state machine has no tracing option; it only calls two framework functions, and logs ALL events.",
+        reason:
+          "CDK's waiter state machine has no tracing option; it only calls two framework functions, and logs ALL events.",
       },
     );
   }

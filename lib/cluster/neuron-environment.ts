@@ -49,7 +49,9 @@ export class NeuronEnvironment extends Construct {
   constructor(scope: Construct, id: string, props: NeuronEnvironmentProps) {
     super(scope, id);
     if (!RELEASE_PATTERN.test(props.neuronRelease)) {
-      throw new Error(`neuronSdkVersion = ${JSON.stringify(props.neuronRelease)}: not a Neuron SDK release. Accepted: x.y.z, such as 2.28.1.`);
+      throw new Error(
+        `neuronSdkVersion = ${JSON.stringify(props.neuronRelease)}: not a Neuron SDK release. Accepted: x.y.z, such as 2.28.1.`,
+      );
     }
     this.release = props.neuronRelease;
     this.script = props.nodeSetupScript;

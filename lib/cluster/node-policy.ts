@@ -12,6 +12,10 @@ import { Construct } from 'constructs';
 export const NODE_POLICY_PATH = '/parallelcluster/';
 
 /** A managed policy for a node of the cluster: under NODE_POLICY_PATH, so that the provider may attach it. */
-export function nodePolicy(scope: Construct, id: string, props: Omit<iam.ManagedPolicyProps, 'path'>): iam.ManagedPolicy {
+export function nodePolicy(
+  scope: Construct,
+  id: string,
+  props: Omit<iam.ManagedPolicyProps, 'path'>,
+): iam.ManagedPolicy {
   return new iam.ManagedPolicy(scope, id, { ...props, path: NODE_POLICY_PATH });
 }

@@ -54,7 +54,12 @@ export class ParallelCluster extends Construct {
         'https://${AWS::Region}-aws-parallelcluster.s3.${AWS::Region}.${AWS::URLSuffix}/parallelcluster/${Version}/templates/custom_resource/cluster.yaml',
         { Version: props.version },
       ),
-      parameters: { AdditionalIamPolicies: Fn.join(',', props.providerPolicies.map((policy) => policy.managedPolicyArn)) },
+      parameters: {
+        AdditionalIamPolicies: Fn.join(
+          ',',
+          props.providerPolicies.map((policy) => policy.managedPolicyArn),
+        ),
+      },
     });
 
     this.resource = new CustomResource(this, 'Cluster', {

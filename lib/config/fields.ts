@@ -62,13 +62,20 @@ export function isIpv4Cidr(value: string): boolean {
 export const FIELDS = {
   projectName: field(z.string().regex(/^[a-z][a-z0-9-]{0,22}[a-z0-9]$/), {
     description: 'Prefix of every stack name and of the names the app gives to resources.',
-    accepted: 'lowercase letters, digits and hyphens, 2 to 24 characters, starting with a letter, not ending with a hyphen',
+    accepted:
+      'lowercase letters, digits and hyphens, 2 to 24 characters, starting with a letter, not ending with a hyphen',
   }),
-  region: field(z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/).optional(), {
-    description:
-      'AWS Region to deploy to. Unset, the stacks are environment-agnostic and `cdk deploy` uses the Region of your AWS profile.',
-    accepted: 'a Region code such as us-east-1, or unset',
-  }),
+  region: field(
+    z
+      .string()
+      .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/)
+      .optional(),
+    {
+      description:
+        'AWS Region to deploy to. Unset, the stacks are environment-agnostic and `cdk deploy` uses the Region of your AWS profile.',
+      accepted: 'a Region code such as us-east-1, or unset',
+    },
+  ),
   trainiumAz: field(z.union([z.literal('auto'), z.string().regex(/^[a-z]+[0-9]+-az[0-9]+$/)]), {
     description:
       'Availability Zone of the cluster, as a zone ID. `auto` lets a custom resource pick, at deploy time, a zone of the Region that offers the instance type; an explicit ID is checked the same way before anything is created in it.',
@@ -99,24 +106,39 @@ export const FIELDS = {
     description: 'Hugging Face model ID of the base checkpoint that training starts from.',
     accepted: 'an `owner/name` model ID',
   }),
-  domainCorpusPrefix: field(s3Prefix.refine((v) => v !== ''), {
-    description: 'Key prefix, in the raw-data bucket, of the domain corpus (JSON Lines or Parquet files).',
-    accepted: 'a non-empty S3 key prefix ending with `/`, without `s3://` or a leading `/`',
-  }),
+  domainCorpusPrefix: field(
+    s3Prefix.refine((v) => v !== ''),
+    {
+      description: 'Key prefix, in the raw-data bucket, of the domain corpus (JSON Lines or Parquet files).',
+      accepted: 'a non-empty S3 key prefix ending with `/`, without `s3://` or a leading `/`',
+    },
+  ),
   generalCorpusPrefix: field(s3Prefix, {
     description: 'Key prefix, in the raw-data bucket, of the general corpus mixed in; empty for none.',
     accepted: 'an S3 key prefix ending with `/`, or empty',
   }),
-  tokenizerS3Key: field(z.string().regex(/^(?!\/)[A-Za-z0-9!_.*'()\/-]*tokenizer\.json$/).optional(), {
-    description:
-      'Key, in the raw-data bucket, of a Hugging Face `tokenizer.json` to tokenize with. Unset, the job downloads the tokenizer of baseModelId from Hugging Face with the token in the Hugging Face secret.',
-    accepted: 'an S3 key ending with tokenizer.json, or unset',
-  }),
-  hfTokenSecretName: field(z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/).optional(), {
-    description:
-      'Name of an existing Secrets Manager secret that holds your Hugging Face token. Unset, the app creates one for you to fill.',
-    accepted: 'a Secrets Manager secret name, or unset',
-  }),
+  tokenizerS3Key: field(
+    z
+      .string()
+      .regex(/^(?!\/)[A-Za-z0-9!_.*'()\/-]*tokenizer\.json$/)
+      .optional(),
+    {
+      description:
+        'Key, in the raw-data bucket, of a Hugging Face `tokenizer.json` to tokenize with. Unset, the job downloads the tokenizer of baseModelId from Hugging Face with the token in the Hugging Face secret.',
+      accepted: 'an S3 key ending with tokenizer.json, or unset',
+    },
+  ),
+  hfTokenSecretName: field(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/)
+      .optional(),
+    {
+      description:
+        'Name of an existing Secrets Manager secret that holds your Hugging Face token. Unset, the app creates one for you to fill.',
+      accepted: 'a Secrets Manager secret name, or unset',
+    },
+  ),
   corpusFormat: field(z.enum(CORPUS_FORMATS), {
     description: 'File format of both corpora.',
     accepted: CORPUS_FORMATS.join(' | '),
@@ -137,10 +159,17 @@ export const FIELDS = {
     description: 'Share of documents of each corpus held out as evaluation sets (never trained on).',
     accepted: 'a number above 0 and at most 0.2',
   }),
-  shuffleSeed: field(z.number().int().min(0).max(2 ** 31 - 1), {
-    description: 'Seed of the held-out split and of the shuffle of training rows (the data loader does not shuffle).',
-    accepted: 'an integer from 0 to 2147483647',
-  }),
+  shuffleSeed: field(
+    z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1),
+    {
+      description: 'Seed of the held-out split and of the shuffle of training rows (the data loader does not shuffle).',
+      accepted: 'an integer from 0 to 2147483647',
+    },
+  ),
   glueWorkerType: field(z.enum(GLUE_WORKER_TYPES), {
     description: 'Glue worker type of the tokenization job.',
     accepted: GLUE_WORKER_TYPES.join(' | '),
@@ -220,7 +249,7 @@ export const FIELDS = {
   }),
   plannedTrainTokens: field(z.number().int().min(1), {
     description:
-      'Tokens of the training set (one epoch) that the plan and the cost budgets (the run budget\'s limit, the S3 share of the daily one) assume until a manifest gives the real count (`npm run plan -- --manifest FILE`).',
+      "Tokens of the training set (one epoch) that the plan and the cost budgets (the run budget's limit, the S3 share of the daily one) assume until a manifest gives the real count (`npm run plan -- --manifest FILE`).",
     accepted: 'a positive integer (88000000000 is the seed run: PubMed, 88 billion tokens)',
   }),
   measuredTokensPerSecondPerNode: field(z.number().gt(0).optional(), {
@@ -235,8 +264,9 @@ export const FIELDS = {
   }),
   stallAlarmMinutes: field(z.number().int().min(10).max(1440).optional(), {
     description:
-      'A running training job that logs no new step for this long raises the stalled-training alarm. Unset, the plan derives it: the longer of the time between two step lines with a checkpoint save in it and the time from a (re)start to the first step line (a launch, loading a checkpoint, one window), at the plan\'s slower throughput and the FSx throughput, plus 2 minutes of margin (`npm run plan` prints it; 17 minutes for the seed run).',
-    accepted: 'an integer from 10 to 1440 (a day), or unset to derive it from the plan; first steps after a start or a resume take longest',
+      "A running training job that logs no new step for this long raises the stalled-training alarm. Unset, the plan derives it: the longer of the time between two step lines with a checkpoint save in it and the time from a (re)start to the first step line (a launch, loading a checkpoint, one window), at the plan's slower throughput and the FSx throughput, plus 2 minutes of margin (`npm run plan` prints it; 17 minutes for the seed run).",
+    accepted:
+      'an integer from 10 to 1440 (a day), or unset to derive it from the plan; first steps after a start or a resume take longest',
   }),
   autoSubmitOnDataReady: field(z.boolean(), {
     description: 'Submit training automatically when the tokenization job succeeds.',

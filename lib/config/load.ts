@@ -36,7 +36,10 @@ export function loadConfig(context: Record<string, unknown>, baseDir = process.c
  * The configuration as `cdk` sees it in this repository: the defaults of its cdk.json, then `context` (the `-c`
  * flags of a command line). The CLIs use it, so they read the same values the stacks were deployed with.
  */
-export function loadProjectConfig(context: Record<string, unknown> = {}, root = path.join(__dirname, '..', '..')): CptConfig {
+export function loadProjectConfig(
+  context: Record<string, unknown> = {},
+  root = path.join(__dirname, '..', '..'),
+): CptConfig {
   const cdkJson = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8'));
   return loadConfig({ [DEFAULTS_CONTEXT_KEY]: cdkJson.context?.[DEFAULTS_CONTEXT_KEY], ...context }, root);
 }

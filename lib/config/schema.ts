@@ -66,7 +66,11 @@ export function zoneIdPrefix(region: string): string {
   const number = parts.pop();
   const [country, ...words] = parts;
   const abbreviations: Record<string, string> = {
-    gov: 'g', northeast: 'ne', northwest: 'nw', southeast: 'se', southwest: 'sw',
+    gov: 'g',
+    northeast: 'ne',
+    northwest: 'nw',
+    southeast: 'se',
+    southwest: 'sw',
   };
   return country + words.map((w) => abbreviations[w] ?? w[0]).join('') + number;
 }

@@ -17,10 +17,18 @@ export function describeConfig(config: CptConfig): Array<[string, string]> {
       ? `general corpus ${config.generalCorpusPrefix} mixed in at ${percent(config.generalDataShare)} of tokens`
       : 'no general-data mixing';
   // The run the plan assumes: plannedTrainTokens until a manifest gives the real count.
-  const steps = stepsFor(Math.max(1, rowsOfTokens(config.plannedTrainTokens, config.sequenceLength)), config.epochs, config.globalBatchSize);
+  const steps = stepsFor(
+    Math.max(1, rowsOfTokens(config.plannedTrainTokens, config.sequenceLength)),
+    config.epochs,
+    config.globalBatchSize,
+  );
   const limits = configTimeLimits(config, steps).limits;
   const warnings = memoryWarnings(
-    { tensorParallel: config.tensorParallelDegree, sequenceLength: config.sequenceLength, microBatch: config.microBatchSize },
+    {
+      tensorParallel: config.tensorParallelDegree,
+      sequenceLength: config.sequenceLength,
+      microBatch: config.microBatchSize,
+    },
     { tensorParallel: 'tensorParallelDegree', sequenceLength: 'sequenceLength', microBatch: 'microBatchSize' },
   );
   const restarts =
@@ -59,7 +67,10 @@ export function describeConfig(config: CptConfig): Array<[string, string]> {
       `domain corpus ${config.domainCorpusPrefix} (${config.corpusFormat}, field "${config.textField}"), ${general}, ` +
         `${percent(config.heldOutShare)} of documents held out, seed ${config.shuffleSeed}`,
     ],
-    ['Network', `VPC ${config.vpcCidr} in ${zone}; SSH ${config.sshKeyName ? `from ${config.sshAllowedCidr}` : 'closed (SSM Session Manager)'}`],
+    [
+      'Network',
+      `VPC ${config.vpcCidr} in ${zone}; SSH ${config.sshKeyName ? `from ${config.sshAllowedCidr}` : 'closed (SSM Session Manager)'}`,
+    ],
     ...warnings.map((w): [string, string] => ['Warning', w]),
   ];
 }

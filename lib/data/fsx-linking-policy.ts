@@ -26,7 +26,7 @@ export class FsxLinkingPolicy extends Construct {
   constructor(scope: Construct, id: string, props: FsxLinkingPolicyProps) {
     super(scope, id);
     this.policy = new iam.ManagedPolicy(this, 'Resource', {
-      description: 'Link FSx for Lustre to the datasets and checkpoints buckets (for ParallelCluster\'s provider)',
+      description: "Link FSx for Lustre to the datasets and checkpoints buckets (for ParallelCluster's provider)",
       statements: [
         new iam.PolicyStatement({
           sid: 'FsxS3ServiceLinkedRole',
@@ -40,7 +40,8 @@ export class FsxLinkingPolicy extends Construct {
         }),
       ],
     });
-    const asked = "What FSx asks of the caller that links a bucket (ParallelCluster's own FSx policy), on the linked buckets only.";
+    const asked =
+      "What FSx asks of the caller that links a bucket (ParallelCluster's own FSx policy), on the linked buckets only.";
     const stack = Stack.of(this);
     Validations.of(this.policy).acknowledge(
       { id: 'AwsSolutions::AwsSolutions-IAM5[Action::s3:Get*]', reason: asked },
@@ -51,7 +52,8 @@ export class FsxLinkingPolicy extends Construct {
       })),
       {
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:${FSX_S3_SERVICE_LINKED_ROLE_PATH}*]`,
-        reason: 'FSx makes one such role per file system, named after its ID: it exists only once the file system does.',
+        reason:
+          'FSx makes one such role per file system, named after its ID: it exists only once the file system does.',
       },
     );
   }

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { FIELDS } from '../config/fields';
-import { CONTEXT_FLAGS, HELP_FLAGS, parseContextPair, splitInline, UsageError as CommandUsageError } from '../shared/command-line';
+import {
+  CONTEXT_FLAGS,
+  HELP_FLAGS,
+  parseContextPair,
+  splitInline,
+  UsageError as CommandUsageError,
+} from '../shared/command-line';
 import { CptConfig } from '../config/schema';
 import { validateRunName } from './job-arguments';
 
@@ -49,7 +55,8 @@ function s3Uri(kind: 'prefix' | 'tokenizer', emptyMeans?: string): Override {
       if (!match) return 'not an S3 URI';
       if (!BUCKET_NAME.test(match[1])) return `${JSON.stringify(match[1])} is not a valid bucket name`;
       if (kind === 'prefix' && !value.endsWith('/')) return 'not a prefix (does not end with /)';
-      if (kind === 'tokenizer' && !(match[2] ?? '').endsWith('tokenizer.json')) return 'does not end with tokenizer.json';
+      if (kind === 'tokenizer' && !(match[2] ?? '').endsWith('tokenizer.json'))
+        return 'does not end with tokenizer.json';
       return undefined;
     },
   };
@@ -59,10 +66,15 @@ const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
 const INTEGER = /^\d+$/;
 
 /** A flag that stands for a configuration key: same rule, same words as the configuration. */
-function fromField(field: { schema: z.ZodType; accepted: string }, syntax?: RegExp, parse: (v: string) => unknown = String): Override {
+function fromField(
+  field: { schema: z.ZodType; accepted: string },
+  syntax?: RegExp,
+  parse: (v: string) => unknown = String,
+): Override {
   return {
     accepted: field.accepted,
-    check: (value) => ((syntax?.test(value) ?? true) && field.schema.safeParse(parse(value)).success ? undefined : 'not accepted'),
+    check: (value) =>
+      (syntax?.test(value) ?? true) && field.schema.safeParse(parse(value)).success ? undefined : 'not accepted',
   };
 }
 
@@ -77,14 +89,20 @@ export const OVERRIDES: Readonly<Record<string, Override>> = {
   '--held-out-share': fromField(FIELDS.heldOutShare, DECIMAL, Number),
   '--seed': fromField(FIELDS.shuffleSeed, INTEGER, Number),
   '--sequence-length': fromField(FIELDS.sequenceLength, INTEGER, Number),
-  '--add-eos': { ...fromField(FIELDS.addEos, /^(true|false)$/, (v) => v === 'true'), accepted: 'true | false (alone: true)' },
+  '--add-eos': {
+    ...fromField(FIELDS.addEos, /^(true|false)$/, (v) => v === 'true'),
+    accepted: 'true | false (alone: true)',
+  },
 };
 
 const TIMEOUT_FLAG = '--timeout-minutes';
 const ACCEPTED_FLAGS = ['--run', ...Object.keys(OVERRIDES), TIMEOUT_FLAG, '-c key=value', '--help'];
 
 const USAGE_ROWS: [string, string][] = [
-  ['--run <name>', 'the run: it writes datasets/<name>/ in the datasets bucket. 1 to 63 lowercase letters, digits, hyphens'],
+  [
+    '--run <name>',
+    'the run: it writes datasets/<name>/ in the datasets bucket. 1 to 63 lowercase letters, digits, hyphens',
+  ],
   ...Object.entries(OVERRIDES).map(([flag, o]): [string, string] => [`${flag} <value>`, o.accepted]),
   [`${TIMEOUT_FLAG} <n>`, 'stop following after n minutes (the run goes on); default: follow it to the end'],
   ['-c key=value', 'a configuration key, as for cdk (projectName, region, config=file.json, ...)'],
@@ -136,7 +154,8 @@ export function parseTokenizeArgs(argv: readonly string[]): TokenizeRequest {
         continue;
       } else value = argv[++i];
     }
-    if (given.has(flag)) problems.push(`${flag}: given twice (${JSON.stringify(given.get(flag))} and ${JSON.stringify(value)})`);
+    if (given.has(flag))
+      problems.push(`${flag}: given twice (${JSON.stringify(given.get(flag))} and ${JSON.stringify(value)})`);
     given.set(flag, value);
   }
   if (help) return { run: given.get('--run') ?? '', overrides: {}, context, help };
@@ -164,7 +183,10 @@ export function parseTokenizeArgs(argv: readonly string[]): TokenizeRequest {
   const timeout = given.get(TIMEOUT_FLAG);
   if (timeout !== undefined) {
     if (INTEGER.test(timeout) && Number(timeout) >= 1) timeoutMinutes = Number(timeout);
-    else problems.push(`${TIMEOUT_FLAG} = ${JSON.stringify(timeout)}: not accepted. Accepted: ${acceptedFor(TIMEOUT_FLAG)}`);
+    else
+      problems.push(
+        `${TIMEOUT_FLAG} = ${JSON.stringify(timeout)}: not accepted. Accepted: ${acceptedFor(TIMEOUT_FLAG)}`,
+      );
   }
 
   if (problems.length > 0) throw new UsageError(problems);
@@ -187,9 +209,15 @@ export function checkAgainstConfig(request: TokenizeRequest, config: CptConfig):
   const share = request.overrides['--general-share'] ?? String(config.generalDataShare);
   const general = request.overrides['--general-uri'] ?? config.generalCorpusPrefix;
   if (Number(share) > 0 && general === '') {
-    const shareFrom = '--general-share' in request.overrides ? `--general-share = ${share}` : `generalDataShare = ${share} (the job's default)`;
-    const noneFrom = '--general-uri' in request.overrides ? "--general-uri is ''" : "generalCorpusPrefix is empty (the job's default)";
-    problems.push(`${shareFrom} mixes in a general corpus, but ${noneFrom}. Accepted: --general-share 0, or a --general-uri`);
+    const shareFrom =
+      '--general-share' in request.overrides
+        ? `--general-share = ${share}`
+        : `generalDataShare = ${share} (the job's default)`;
+    const noneFrom =
+      '--general-uri' in request.overrides ? "--general-uri is ''" : "generalCorpusPrefix is empty (the job's default)";
+    problems.push(
+      `${shareFrom} mixes in a general corpus, but ${noneFrom}. Accepted: --general-share 0, or a --general-uri`,
+    );
   }
   if (problems.length > 0) throw new UsageError(problems);
 }

@@ -14,7 +14,9 @@ import { secretArnForPolicies } from './hugging-face-secret';
 import { DATASETS_PREFIX, SCRATCH_PREFIX, tokenizeJobArguments } from './job-arguments';
 
 const GLUE_DIR = path.join(__dirname, '..', '..', 'glue');
-const APP_VERSION: string = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version;
+const APP_VERSION: string = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'),
+).version;
 
 /** Key prefix of Glue's temporary directory in the scratch bucket. */
 export const GLUE_TEMP_PREFIX = 'glue-temp/';
@@ -199,7 +201,9 @@ export class TokenizeJob extends Construct {
         objects.push(bucket.arnForObjects(config.tokenizerS3Key));
       }
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: objects }));
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+      );
       // cdk-nag names a bucket of this stack by its logical ID; an imported bucket's findings are left to its owner.
       const cfnBucket = bucket.node.defaultChild;
       if (!(cfnBucket instanceof s3.CfnBucket)) continue;
@@ -215,7 +219,8 @@ export class TokenizeJob extends Construct {
   private acknowledgeNagFindings(): void {
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason: 'cloudwatch:PutMetricData has no resource-level permissions; a condition limits it to the Glue namespace.',
+      reason:
+        'cloudwatch:PutMetricData has no resource-level permissions; a condition limits it to the Glue namespace.',
     });
     for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*']) {
       Validations.of(this.role).acknowledge({
@@ -231,12 +236,14 @@ export class TokenizeJob extends Construct {
     });
     Validations.of(this.job).acknowledge({
       id: 'AwsSolutions::AwsSolutions-GL3',
-      reason: 'Job bookmarks are off (--job-bookmark-option job-bookmark-disable): there is no bookmark data to encrypt.',
+      reason:
+        'Job bookmarks are off (--job-bookmark-option job-bookmark-disable): there is no bookmark data to encrypt.',
     });
     // The construct flags argument names containing "token"; these hold the tokenizer's S3 URI and model ID.
     Validations.of(this.job).acknowledge({
       id: 'Annotation::@aws-cdk/aws-glue-alpha:plaintextJobArgumentSecret',
-      reason: '--tokenizer-uri and --tokenizer-model-id name a tokenizer, not a credential; the token is in Secrets Manager.',
+      reason:
+        '--tokenizer-uri and --tokenizer-model-id name a tokenizer, not a credential; the token is in Secrets Manager.',
     });
   }
 }

@@ -82,7 +82,9 @@ export async function tokenize(argv: readonly string[], deps: TokenizeDeps): Pro
     stackName,
     region,
   };
-  deps.print(`Starting run ${request.run}: ${formatArguments(jobArguments(request))} (every other argument: the job's default)`);
+  deps.print(
+    `Starting run ${request.run}: ${formatArguments(jobArguments(request))} (every other argument: the job's default)`,
+  );
   const runId = await startRun(glue, job, request);
   const started = { ...job, runId };
   deps.print(`Started ${runId}. Look at it any time with: ${getRunCommand(started)}`);
@@ -91,7 +93,10 @@ export async function tokenize(argv: readonly string[], deps: TokenizeDeps): Pro
 
 /** The message and exit code for an error of the command: one clear line, never a stack trace. */
 /** The data stack's outputs; a missing stack or output means the data stack is not (or not fully) deployed. */
-export async function resolveDataStack(cloudFormation: CloudFormationClient, stackName: string): Promise<DataStackOutputs> {
+export async function resolveDataStack(
+  cloudFormation: CloudFormationClient,
+  stackName: string,
+): Promise<DataStackOutputs> {
   const deploy = `Deploy it first: npx cdk deploy ${stackName}`;
   const where = await regionOf(cloudFormation);
   let stack;
@@ -102,7 +107,9 @@ export async function resolveDataStack(cloudFormation: CloudFormationClient, sta
     if (!/does not exist/.test((error as Error).message)) throw awsFailure('CloudFormation', 'DescribeStacks', error);
   }
   if (!stack) {
-    throw new TokenizeError(`Stack ${stackName} does not exist${where ? ` in ${where}` : ''}. ${deploy} (with the same -c flags).`);
+    throw new TokenizeError(
+      `Stack ${stackName} does not exist${where ? ` in ${where}` : ''}. ${deploy} (with the same -c flags).`,
+    );
   }
   const values = new Map((stack.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
   const missing = DATA_STACK_OUTPUTS.filter((key) => !values.get(key));
@@ -132,7 +139,9 @@ export function jobArguments(request: TokenizeRequest): Record<string, string> {
 /** Starts the run; returns its run ID. */
 export async function startRun(glue: GlueClient, job: RunRef, request: TokenizeRequest): Promise<string> {
   try {
-    const response = await glue.send(new StartJobRunCommand({ JobName: job.jobName, Arguments: jobArguments(request) }));
+    const response = await glue.send(
+      new StartJobRunCommand({ JobName: job.jobName, Arguments: jobArguments(request) }),
+    );
     if (!response.JobRunId) throw new TokenizeError(`Glue StartJobRun on ${job.jobName} returned no run ID.`);
     return response.JobRunId;
   } catch (error) {
@@ -199,8 +208,12 @@ export async function followRun(glue: GlueClient, job: RunRef, out: Output, time
       return EXIT_CODES.succeeded;
     }
     if (ENDED_BADLY.has(state)) {
-      out.print(`Run ${job.run} (${job.runId}) ended in ${state}: ${run.ErrorMessage || '(Glue gave no error message)'}`);
-      out.print(`Logs: CloudWatch Logs, streams that start with ${job.runId} under ${run.LogGroupName ?? '/aws-glue/jobs'}/`);
+      out.print(
+        `Run ${job.run} (${job.runId}) ended in ${state}: ${run.ErrorMessage || '(Glue gave no error message)'}`,
+      );
+      out.print(
+        `Logs: CloudWatch Logs, streams that start with ${job.runId} under ${run.LogGroupName ?? '/aws-glue/jobs'}/`,
+      );
       return EXIT_CODES.failed;
     }
     if (now >= deadline) {
@@ -273,8 +286,10 @@ function awsFailure(service: string, api: string, error: unknown): TokenizeError
   const err = error as Error;
   const detail = `${err.name}: ${err.message}`;
   let hint = '';
-  if (err.name === 'CredentialsProviderError') hint = ' Configure AWS credentials (aws configure, or AWS_PROFILE) and run again.';
+  if (err.name === 'CredentialsProviderError')
+    hint = ' Configure AWS credentials (aws configure, or AWS_PROFILE) and run again.';
   else if (/Region is missing/i.test(err.message)) hint = ' Set the Region: -c region=<code>, or AWS_REGION.';
-  else if (/AccessDenied|Unauthorized/.test(err.name)) hint = ` Your AWS identity needs ${service.toLowerCase()}:${api}.`;
+  else if (/AccessDenied|Unauthorized/.test(err.name))
+    hint = ` Your AWS identity needs ${service.toLowerCase()}:${api}.`;
   return new TokenizeError(`${service} ${api} failed (${detail}).${hint}`);
 }

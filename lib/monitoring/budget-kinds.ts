@@ -88,8 +88,13 @@ export function budgetName(projectName: string, kind: BudgetKind): string {
 /** The notifications of a budget as words, e.g. "actual cost > 80%, > 100% of the limit". */
 export function describeNotifications(kind: BudgetKind): string {
   const actual = kind.notifications.filter((n) => n.notificationType === 'ACTUAL').map((n) => `> ${n.threshold}%`);
-  const forecast = kind.notifications.filter((n) => n.notificationType === 'FORECASTED').map((n) => `> ${n.threshold}%`);
-  return [actual.length ? `actual cost ${actual.join(', ')}` : '', forecast.length ? `forecast ${forecast.join(', ')}` : '']
+  const forecast = kind.notifications
+    .filter((n) => n.notificationType === 'FORECASTED')
+    .map((n) => `> ${n.threshold}%`);
+  return [
+    actual.length ? `actual cost ${actual.join(', ')}` : '',
+    forecast.length ? `forecast ${forecast.join(', ')}` : '',
+  ]
     .filter(Boolean)
     .join('; ');
 }

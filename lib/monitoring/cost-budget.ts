@@ -46,14 +46,20 @@ export class CostBudget extends Construct {
       throw new Error(`limitUsd = ${props.limitUsd}: not a budget limit. Accepted: a positive number of dollars`);
     }
     if (props.notifications.length === 0) {
-      throw new Error(`${props.budgetName}: no notifications, so the budget would alert nobody. Accepted: at least one`);
+      throw new Error(
+        `${props.budgetName}: no notifications, so the budget would alert nobody. Accepted: at least one`,
+      );
     }
     for (const { notificationType, threshold } of props.notifications) {
       if (!Number.isFinite(threshold) || threshold <= 0) {
-        throw new Error(`${props.budgetName}: threshold = ${threshold}: not a percentage of the limit. Accepted: a positive number`);
+        throw new Error(
+          `${props.budgetName}: threshold = ${threshold}: not a percentage of the limit. Accepted: a positive number`,
+        );
       }
       if (notificationType === 'FORECASTED' && props.timeUnit === 'DAILY') {
-        throw new Error(`${props.budgetName}: a FORECASTED notification on a DAILY budget. Accepted: ACTUAL (AWS Budgets does not forecast a day)`);
+        throw new Error(
+          `${props.budgetName}: a FORECASTED notification on a DAILY budget. Accepted: ACTUAL (AWS Budgets does not forecast a day)`,
+        );
       }
     }
     props.alerts.allowBudgets();

@@ -87,7 +87,10 @@ export class RunAlarms extends Construct {
         'while it is silent, no alarm of a training run can fire, and the nodes may still be running. Check the head node ' +
         `${props.headNodeInstanceId} (aws ec2 describe-instance-status --include-all-instances --instance-ids ${props.headNodeInstanceId}), ` +
         `then on it (SSM Session Manager) systemctl status ${AGENT_SERVICE_NAME} and journalctl -u ${AGENT_SERVICE_NAME}.`,
-      metric: trainingMetric('failedJobs', clusterName, { statistic: cloudwatch.Stats.SAMPLE_COUNT, period: HEARTBEAT.period }),
+      metric: trainingMetric('failedJobs', clusterName, {
+        statistic: cloudwatch.Stats.SAMPLE_COUNT,
+        period: HEARTBEAT.period,
+      }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: HEARTBEAT.evaluationPeriods,

@@ -52,8 +52,10 @@ export class RunDashboard extends Construct {
         label,
       });
     const stallMinutes = props.stallAfter.toMinutes();
-    const agent = (key: TrainingMetricKey, statistic: string) => withLabel(trainingMetric(key, clusterName, { statistic }), key);
-    const fn = (name: 'Errors' | 'Invocations') => functionMetric(name, props.trainingFunctionName).with({ label: name });
+    const agent = (key: TrainingMetricKey, statistic: string) =>
+      withLabel(trainingMetric(key, clusterName, { statistic }), key);
+    const fn = (name: 'Errors' | 'Invocations') =>
+      functionMetric(name, props.trainingFunctionName).with({ label: name });
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
@@ -72,19 +74,16 @@ export class RunDashboard extends Construct {
           graph('Tokens per second', [agent('tokensPerSecond', cloudwatch.Stats.AVERAGE)]),
         ],
         [
-          graph(
-            'Minutes since the last step',
-            [agent('minutesSinceLastStep', cloudwatch.Stats.MAXIMUM)],
-            { leftAnnotations: [{ value: stallMinutes, label: `Stalled (${stallMinutes} min)`, color: cloudwatch.Color.RED }] },
-          ),
+          graph('Minutes since the last step', [agent('minutesSinceLastStep', cloudwatch.Stats.MAXIMUM)], {
+            leftAnnotations: [
+              { value: stallMinutes, label: `Stalled (${stallMinutes} min)`, color: cloudwatch.Color.RED },
+            ],
+          }),
           graph('Trainium nodes up', [agent('nodesUp', cloudwatch.Stats.MINIMUM)]),
           graph('Failed jobs', [agent('failedJobs', cloudwatch.Stats.SUM)]),
         ],
         [heading(`## Training function ${props.trainingFunctionName} (submit, status, cancel)`)],
-        [
-          graph('Invocations', [fn('Invocations')]),
-          graph('Errors', [fn('Errors')]),
-        ],
+        [graph('Invocations', [fn('Invocations')]), graph('Errors', [fn('Errors')])],
         [heading('## Alarms')],
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: props.alarms, width: 24, height: 3 })],
       ],

@@ -86,6 +86,12 @@ export class TrainiumNetwork extends Construct {
  */
 function keepNoTrafficEgressPlaceholder(group: ec2.SecurityGroup): void {
   (group.node.defaultChild as ec2.CfnSecurityGroup).addPropertyOverride('SecurityGroupEgress', [
-    { CidrIp: '255.255.255.255/32', Description: 'Disallow all traffic', IpProtocol: 'icmp', FromPort: 252, ToPort: 86 },
+    {
+      CidrIp: '255.255.255.255/32',
+      Description: 'Disallow all traffic',
+      IpProtocol: 'icmp',
+      FromPort: 252,
+      ToPort: 86,
+    },
   ]);
 }

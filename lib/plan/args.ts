@@ -22,14 +22,15 @@ export interface PlanCommandLine {
   readonly help: boolean;
 }
 
-export const TOKENS_ACCEPTED = 'a positive whole number of tokens (one epoch of the training set), such as 88000000000 or 88e9';
+export const TOKENS_ACCEPTED =
+  'a positive whole number of tokens (one epoch of the training set), such as 88000000000 or 88e9';
 const ACCEPTED_OPTIONS = '--manifest FILE, --tokens N, -c key=value, --help';
 
 export const USAGE = [
   'Usage: npm run plan [-- --manifest FILE | --tokens N] [-c key=value | -c config=file.json ...]',
   '',
   'Prints the cost and time of a training run before anything is deployed: rows, steps, hours, node-hours,',
-  'on-demand cost, a day of training, the daily and run budgets, the stall alarm\'s threshold, what stays deployed costs',
+  "on-demand cost, a day of training, the daily and run budgets, the stall alarm's threshold, what stays deployed costs",
   'per month, and every assumption with its source.',
   '',
   '  --manifest FILE   the manifest.json of a tokenization run (from S3 or .local/datasets/<run>/): its row counts',
@@ -51,7 +52,8 @@ export function parsePlanArgs(argv: readonly string[]): PlanCommandLine {
   const valueOf = (flag: string, inline: string | undefined, i: number, accepted: string): [string, number] => {
     if (inline !== undefined) return [inline, i];
     const next = argv[i + 1];
-    if (next === undefined || (next.startsWith('-') && next.length > 1)) throw new PlanUsageError(`${flag}: needs a value. Accepted: ${accepted}`);
+    if (next === undefined || (next.startsWith('-') && next.length > 1))
+      throw new PlanUsageError(`${flag}: needs a value. Accepted: ${accepted}`);
     return [next, i + 1];
   };
 
@@ -64,14 +66,20 @@ export function parsePlanArgs(argv: readonly string[]): PlanCommandLine {
     if (CONTEXT_FLAGS.includes(arg)) {
       const pair = argv[++i];
       const parsed = parseContextPair(pair);
-      if (!parsed) throw new PlanUsageError(`${arg} ${JSON.stringify(pair ?? '')}: expects key=value. Accepted: a configuration key and its value, such as -c region=us-east-2`);
+      if (!parsed)
+        throw new PlanUsageError(
+          `${arg} ${JSON.stringify(pair ?? '')}: expects key=value. Accepted: a configuration key and its value, such as -c region=us-east-2`,
+        );
       context[parsed[0]] = parsed[1];
       continue;
     }
     const [flag, inline] = splitInline(arg);
     if (flag === '--manifest') {
       const [value, next] = valueOf(flag, inline, i, 'the path of a manifest.json');
-      if (manifest !== undefined) throw new PlanUsageError(`--manifest: given twice (${JSON.stringify(manifest)} and ${JSON.stringify(value)}). Accepted: one manifest`);
+      if (manifest !== undefined)
+        throw new PlanUsageError(
+          `--manifest: given twice (${JSON.stringify(manifest)} and ${JSON.stringify(value)}). Accepted: one manifest`,
+        );
       if (value === '') throw new PlanUsageError('--manifest = "": not a file. Accepted: the path of a manifest.json');
       manifest = value;
       i = next;
@@ -79,7 +87,10 @@ export function parsePlanArgs(argv: readonly string[]): PlanCommandLine {
     }
     if (flag === '--tokens') {
       const [value, next] = valueOf(flag, inline, i, TOKENS_ACCEPTED);
-      if (tokensText !== undefined) throw new PlanUsageError(`--tokens: given twice (${JSON.stringify(tokensText)} and ${JSON.stringify(value)}). Accepted: ${TOKENS_ACCEPTED}`);
+      if (tokensText !== undefined)
+        throw new PlanUsageError(
+          `--tokens: given twice (${JSON.stringify(tokensText)} and ${JSON.stringify(value)}). Accepted: ${TOKENS_ACCEPTED}`,
+        );
       tokensText = value;
       i = next;
       continue;
@@ -91,12 +102,16 @@ export function parsePlanArgs(argv: readonly string[]): PlanCommandLine {
   if (tokensText !== undefined) {
     const value = Number(tokensText);
     if (!WHOLE.test(tokensText.trim()) || !Number.isSafeInteger(value) || value < 1) {
-      throw new PlanUsageError(`--tokens = ${JSON.stringify(tokensText)}: not a positive whole number. Accepted: ${TOKENS_ACCEPTED}`);
+      throw new PlanUsageError(
+        `--tokens = ${JSON.stringify(tokensText)}: not a positive whole number. Accepted: ${TOKENS_ACCEPTED}`,
+      );
     }
     tokens = value;
   }
   if (!help && manifest !== undefined && tokens !== undefined) {
-    throw new PlanUsageError(`--manifest ${JSON.stringify(manifest)} and --tokens ${tokensText}: give one of them, not both. Accepted: --manifest FILE or --tokens N`);
+    throw new PlanUsageError(
+      `--manifest ${JSON.stringify(manifest)} and --tokens ${tokensText}: give one of them, not both. Accepted: --manifest FILE or --tokens N`,
+    );
   }
   return { manifest, tokens, context, help };
 }

@@ -53,16 +53,24 @@ export function parseManifest(text: string, name: string): ManifestCounts {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ManifestInputError(`--manifest ${name}: not valid JSON (${(error as Error).message}). Accepted: ${MANIFEST_ACCEPTED}`);
+    throw new ManifestInputError(
+      `--manifest ${name}: not valid JSON (${(error as Error).message}). Accepted: ${MANIFEST_ACCEPTED}`,
+    );
   }
   const parsed = MANIFEST.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(top level)'}: ${i.message}`).join('; ');
-    throw new ManifestInputError(`--manifest ${name}: not a tokenization manifest (${problems}). Accepted: ${MANIFEST_ACCEPTED}`);
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.map(String).join('.') || '(top level)'}: ${i.message}`)
+      .join('; ');
+    throw new ManifestInputError(
+      `--manifest ${name}: not a tokenization manifest (${problems}). Accepted: ${MANIFEST_ACCEPTED}`,
+    );
   }
   const m = parsed.data;
   if (m.sets.train.rows === 0) {
-    throw new ManifestInputError(`--manifest ${name}: sets.train.rows = 0, no training row to plan for. Accepted: ${MANIFEST_ACCEPTED}`);
+    throw new ManifestInputError(
+      `--manifest ${name}: sets.train.rows = 0, no training row to plan for. Accepted: ${MANIFEST_ACCEPTED}`,
+    );
   }
   const corpusTokens = m.corpora
     ? Object.values(m.corpora).reduce((sum, c) => sum + Object.values(c.splits).reduce((s, sp) => s + sp.tokens, 0), 0)

@@ -184,7 +184,8 @@ function priceIn(table: PriceTable, region: string): Priced {
   const own = table.byRegion[region];
   if (own !== undefined) return { usd: own, from: region };
   const fallback = table.byRegion[DEFAULT_PRICING_REGION];
-  if (fallback === undefined) throw new Error(`${table.what}: no price on record for ${region} nor ${DEFAULT_PRICING_REGION}`);
+  if (fallback === undefined)
+    throw new Error(`${table.what}: no price on record for ${region} nor ${DEFAULT_PRICING_REGION}`);
   return { usd: fallback, from: DEFAULT_PRICING_REGION };
 }
 
@@ -217,7 +218,10 @@ function fixed(value: number): Range {
 }
 
 /** The plan of a run of this configuration on a training set (default: the configuration's plannedTrainTokens). */
-export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: config.plannedTrainTokens, source: 'plannedTrainTokens' }): RunEstimate {
+export function estimateRun(
+  config: CptConfig,
+  data: PlanData = { trainTokens: config.plannedTrainTokens, source: 'plannedTrainTokens' },
+): RunEstimate {
   const assumptions: Assumption[] = [];
   const warnings: string[] = [];
   const note = (a: Assumption) => assumptions.push(a);
@@ -244,7 +248,9 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
   note(priceAssumption('price.trainium', trainiumTable, { usd: trainiumUsd, from: region }, region));
   const headTable = EC2_ON_DEMAND[config.headNodeInstanceType];
   if (!headTable) {
-    const known = Object.keys(EC2_ON_DEMAND).filter((t) => !t.startsWith('trn')).join(', ');
+    const known = Object.keys(EC2_ON_DEMAND)
+      .filter((t) => !t.startsWith('trn'))
+      .join(', ');
     throw new PlanError(
       'headNodeInstanceType',
       config.headNodeInstanceType,
@@ -272,7 +278,9 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
   ];
   const borrowed = others.filter(([, priced]) => priced.from !== region).map(([what]) => what);
   if (borrowed.length > 0) {
-    warnings.push(`no ${region} figure on record for ${borrowed.join(', ')}: priced with ${DEFAULT_PRICING_REGION}'s (see the assumptions)`);
+    warnings.push(
+      `no ${region} figure on record for ${borrowed.join(', ')}: priced with ${DEFAULT_PRICING_REGION}'s (see the assumptions)`,
+    );
   }
 
   // The training set.
@@ -312,7 +320,12 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
     trainTokens = data.trainTokens;
     rows = rowsOfTokens(trainTokens, seq);
     if (rows < 1) {
-      throw new PlanError(source, trainTokens, `fewer tokens than one row of sequenceLength ${seq}`, `at least ${seq} tokens`);
+      throw new PlanError(
+        source,
+        trainTokens,
+        `fewer tokens than one row of sequenceLength ${seq}`,
+        `at least ${seq} tokens`,
+      );
     }
     evalRows = Math.round((rows * config.heldOutShare) / (1 - config.heldOutShare));
     tokenizedTokens = Math.round(trainTokens / (1 - config.heldOutShare));
@@ -341,7 +354,10 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
       `tokens trained = steps × ${formatCount(globalBatch)} × ${formatCount(seq)}`,
     source: 'lib/training/plan.ts (dataParallelDegree, stepsFor: what the submit function computes)',
   });
-  if (rows < globalBatch) warnings.push(`the training set (${formatCount(rows)} rows) is smaller than one global batch (${formatCount(globalBatch)}): each step repeats rows`);
+  if (rows < globalBatch)
+    warnings.push(
+      `the training set (${formatCount(rows)} rows) is smaller than one global batch (${formatCount(globalBatch)}): each step repeats rows`,
+    );
 
   // Throughput and time.
   const measured = config.measuredTokensPerSecondPerNode;
@@ -371,7 +387,10 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
       source: 'assumption',
     });
   }
-  const trainingHours = range(trainingSeconds(tokensTrained, nodes, perNode.high) / 3600, trainingSeconds(tokensTrained, nodes, perNode.low) / 3600);
+  const trainingHours = range(
+    trainingSeconds(tokensTrained, nodes, perNode.high) / 3600,
+    trainingSeconds(tokensTrained, nodes, perNode.low) / 3600,
+  );
   const nodeHours = scale(trainingHours, nodes);
   note({
     id: 'hours',
@@ -380,7 +399,11 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
       'prepare, export and evaluate (one node each), queue waits and restarts after failures are not included: the budget margin is there for them',
     source: 'assumption',
   });
-  note({ id: 'month', text: `a month is ${HOURS_PER_MONTH} hours; costs while training are the monthly ones × training hours ÷ ${HOURS_PER_MONTH}`, source: 'AWS pricing convention (365 × 24 ÷ 12 hours)' });
+  note({
+    id: 'month',
+    text: `a month is ${HOURS_PER_MONTH} hours; costs while training are the monthly ones × training hours ÷ ${HOURS_PER_MONTH}`,
+    source: 'AWS pricing convention (365 × 24 ÷ 12 hours)',
+  });
 
   // Storage.
   const bytesPerRow = rowBytes(seq);
@@ -417,7 +440,8 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
   // Glue tokenization.
   const workers = config.glueWorkerCount;
   const dpuPerWorker = GLUE_DPU_PER_WORKER[config.glueWorkerType];
-  const workDpuHours = (tokenizedTokens * GLUE_OVERHEAD_FACTOR) / (GLUE_BENCHMARK.tokensPerSecondPerCore * GLUE_VCPU_PER_DPU) / 3600;
+  const workDpuHours =
+    (tokenizedTokens * GLUE_OVERHEAD_FACTOR) / (GLUE_BENCHMARK.tokensPerSecondPerCore * GLUE_VCPU_PER_DPU) / 3600;
   const executorDpus = Math.max(1, workers - GLUE_DRIVER_WORKERS) * dpuPerWorker;
   const wallHours = Math.max(workDpuHours / executorDpus, GLUE_MINIMUM_HOURS);
   const glueDpuHours = wallHours * workers * dpuPerWorker;
@@ -457,7 +481,7 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
   note({
     id: 'excluded',
     text:
-      'not included: EBS volumes (512 GB root volume of each compute node while it runs, the head node\'s), public IPv4 addresses, data transfer and NAT data processing, ' +
+      "not included: EBS volumes (512 GB root volume of each compute node while it runs, the head node's), public IPv4 addresses, data transfer and NAT data processing, " +
       'CloudWatch, Lambda, Secrets Manager, the raw corpora you upload, exported Hugging Face models, taxes; list prices, without Savings Plans, Reserved Instances or credits',
     source: 'assumption',
   });
@@ -474,11 +498,27 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
       usd: scale(nodeHours, trainiumUsd),
       basis: ['price.trainium', 'throughput', ...(measured ? [] : ['scaling']), 'steps', 'rows', 'hours'],
     },
-    { label: `head node (${config.headNodeInstanceType})`, usd: scale(monthsTraining, headMonthly), basis: ['price.head', 'hours', 'month'] },
-    { label: `FSx for Lustre (${formatCount(config.fsxStorageGiB)} GiB)`, usd: scale(monthsTraining, fsxMonthly), basis: ['price.fsx', 'hours', 'month'] },
+    {
+      label: `head node (${config.headNodeInstanceType})`,
+      usd: scale(monthsTraining, headMonthly),
+      basis: ['price.head', 'hours', 'month'],
+    },
+    {
+      label: `FSx for Lustre (${formatCount(config.fsxStorageGiB)} GiB)`,
+      usd: scale(monthsTraining, fsxMonthly),
+      basis: ['price.fsx', 'hours', 'month'],
+    },
     { label: 'NAT gateway', usd: scale(monthsTraining, natMonthly), basis: ['price.nat', 'hours', 'month'] },
-    { label: 'S3 (datasets, checkpoints)', usd: scale(monthsTraining, s3Monthly), basis: ['price.s3', 'bytes.row', 'checkpoint', 'hours', 'month'] },
-    { label: 'Glue tokenization (once)', usd: fixed(glueUsd), basis: ['price.glue', 'glue.tokens', 'glue.rate', 'glue.overhead', 'glue.workers'] },
+    {
+      label: 'S3 (datasets, checkpoints)',
+      usd: scale(monthsTraining, s3Monthly),
+      basis: ['price.s3', 'bytes.row', 'checkpoint', 'hours', 'month'],
+    },
+    {
+      label: 'Glue tokenization (once)',
+      usd: fixed(glueUsd),
+      basis: ['price.glue', 'glue.tokens', 'glue.rate', 'glue.overhead', 'glue.workers'],
+    },
   ];
   const runTotal = sum(runCosts.map((c) => c.usd));
 
@@ -499,7 +539,11 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
   const monthlyTotal = monthly.reduce((acc, c) => acc + c.usd.high, 0);
 
   const daily = dailyWhileTraining(
-    { label: `Trainium nodes (${nodes} × ${config.instanceType})`, usdPerHour: nodes * trainiumUsd, basis: ['price.trainium'] },
+    {
+      label: `Trainium nodes (${nodes} × ${config.instanceType})`,
+      usdPerHour: nodes * trainiumUsd,
+      basis: ['price.trainium'],
+    },
     monthly,
   );
   const dailyTotal = daily.reduce((acc, c) => acc + c.usd.high, 0);
@@ -520,7 +564,7 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
   note({
     id: 'budget.run',
     text:
-      'the run budget (ANNUALLY) is the run\'s conservative cost (the high total) plus budgetMarginPercent: it catches the total, whatever ran (a hung prepare or ' +
+      "the run budget (ANNUALLY) is the run's conservative cost (the high total) plus budgetMarginPercent: it catches the total, whatever ran (a hung prepare or " +
       'compile job, an idle cluster, a slower or longer run); it counts every cost tagged project in the calendar year (UTC), so a run is measured whole unless it ' +
       'crosses 1 January, and earlier runs of the year and what stays deployed between runs count too',
     source: 'assumption; AWS Budgets ANNUALLY cost budget (lib/monitoring/budget-kinds.ts)',
@@ -531,11 +575,12 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
   note({
     id: 'time-limits',
     text:
-      'each stage\'s Slurm time limit is its estimated work × the margin (TIME_LIMIT_MARGIN) plus fixed allowances (a job\'s start, a launch, loading a checkpoint), ' +
-      'rounded up to whole minutes: training at the slower throughput and every checkpoint save; the base model\'s download and conversion; the compilation of the ' +
+      "each stage's Slurm time limit is its estimated work × the margin (TIME_LIMIT_MARGIN) plus fixed allowances (a job's start, a launch, loading a checkpoint), " +
+      "rounded up to whole minutes: training at the slower throughput and every checkpoint save; the base model's download and conversion; the compilation of the " +
       'training graphs; the conversion and upload of each checkpoint kept on FSx; the base model and those checkpoints scored on the held-out sets on the CPUs. ' +
       'The rates other than training are assumptions, not measured here; the training function sends the same limits with each run',
-    source: 'lib/plan/time-limits.ts (the constants and their bases); cluster/training/stage-*.sh (what each stage does)',
+    source:
+      'lib/plan/time-limits.ts (the constants and their bases); cluster/training/stage-*.sh (what each stage does)',
   });
   for (const stage of STAGES.filter((s) => timeLimits.stages[s].capped)) {
     warnings.push(
@@ -552,12 +597,13 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
   note({
     id: 'stall',
     text:
-      'the stalled-training alarm fires when MinutesSinceLastStep reaches its threshold: stallAlarmMinutes when set, else the plan\'s, the longer ' +
+      "the stalled-training alarm fires when MinutesSinceLastStep reaches its threshold: stallAlarmMinutes when set, else the plan's, the longer " +
       `of two healthy waits for a step line (the script prints one every ${LOGGING_INTERVAL_STEPS} steps), at the slower throughput: between two ` +
       'step lines with each checkpoint save that can fall between them (checkpoint bytes ÷ fsxThroughputPerTiB × fsxStorageGiB, MB taken as 10^6 ' +
       `bytes), or from a (re)start to the first step line (a launch of ${LAUNCH_ALLOWANCE_SECONDS / 60} minutes, an assumption not measured here, ` +
       'loading a checkpoint, one window); plus 2 minutes of margin (an agent interval and an alarm period), rounded up to whole minutes',
-    source: 'lib/plan/stall-threshold.ts; cluster/training/cpt_lib.py (--logging_interval 10); lib/monitoring/metrics.ts (the agent publishes every 60 s)',
+    source:
+      'lib/plan/stall-threshold.ts; cluster/training/cpt_lib.py (--logging_interval 10); lib/monitoring/metrics.ts (the agent publishes every 60 s)',
   });
 
   return {
@@ -580,7 +626,14 @@ export function estimateRun(config: CptConfig, data: PlanData = { trainTokens: c
     throughput: { tokensPerSecondPerNode: perNode, measured: measured !== undefined },
     trainingHours,
     nodeHours,
-    glue: { tokens: tokenizedTokens, workers, workerType: config.glueWorkerType, wallHours, dpuHours: glueDpuHours, usd: glueUsd },
+    glue: {
+      tokens: tokenizedTokens,
+      workers,
+      workerType: config.glueWorkerType,
+      wallHours,
+      dpuHours: glueDpuHours,
+      usd: glueUsd,
+    },
     storage: { datasetBytes, checkpoints, checkpointBytes: oneCheckpoint, s3Bytes, fsxNeededBytes, fsxCapacityBytes },
     prices: {
       trainiumPerHour: trainiumUsd,

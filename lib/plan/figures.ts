@@ -60,7 +60,8 @@ export function trainingSeconds(tokens: number, nodes: number, tokensPerSecondPe
 export const GLUE_BENCHMARK = {
   tokensPerSecondPerCore: 1_093_302,
   measuredOn: '2026-11-28',
-  source: 'glue/benchmark.py (.venv/bin/python glue/benchmark.py --tokenizer .local/tokenizer/tokenizer.json: job core path, one core)',
+  source:
+    'glue/benchmark.py (.venv/bin/python glue/benchmark.py --tokenizer .local/tokenizer/tokenizer.json: job core path, one core)',
 } as const;
 
 /** A DPU is 4 vCPUs and 16 GB; Spark runs one task per vCPU. */
@@ -72,7 +73,8 @@ export const GLUE_DPU_PER_WORKER: Readonly<Record<(typeof GLUE_WORKER_TYPES)[num
   'G.4X': 4,
   'G.8X': 8,
 };
-export const GLUE_WORKER_SOURCE = 'https://docs.aws.amazon.com/glue/latest/dg/worker-types.html (G.1X = 1 DPU, G.2X = 2, G.4X = 4, G.8X = 8; 1 DPU = 4 vCPUs, 16 GB)';
+export const GLUE_WORKER_SOURCE =
+  'https://docs.aws.amazon.com/glue/latest/dg/worker-types.html (G.1X = 1 DPU, G.2X = 2, G.4X = 4, G.8X = 8; 1 DPU = 4 vCPUs, 16 GB)';
 /**
  * Our assumption: the whole job takes this many times the benchmark's tokenizing time — reading the corpus from S3,
  * the seeded shuffle of every row, writing the datasets, and a Glue vCPU that may be slower than the benchmark's core.
@@ -89,7 +91,8 @@ export const GLUE_MINIMUM_HOURS = 1 / 60;
  */
 export const ROW_BYTES_PER_TOKEN = 9;
 export const ROW_OFFSET_BYTES = 3 * 4;
-export const ROW_BYTES_SOURCE = 'glue/src/cpt_data/hf_dataset.py (input_ids int32, attention_mask int8, labels int32, Arrow list columns)';
+export const ROW_BYTES_SOURCE =
+  'glue/src/cpt_data/hf_dataset.py (input_ids int32, attention_mask int8, labels int32, Arrow list columns)';
 
 /** Bytes of one stored row of `sequenceLength` tokens. */
 export function rowBytes(sequenceLength: number): number {

@@ -15,14 +15,20 @@ import { describeSavedSteps } from '../training/saved-steps';
 type Align = 'left' | 'right';
 
 /** Rows of cells as aligned text; `align` gives each column's alignment (default left). */
-export function renderTable(rows: readonly (readonly string[])[], align: readonly Align[] = [], indent = '  '): string[] {
+export function renderTable(
+  rows: readonly (readonly string[])[],
+  align: readonly Align[] = [],
+  indent = '  ',
+): string[] {
   const columns = Math.max(0, ...rows.map((r) => r.length));
   const widths = Array.from({ length: columns }, (_, i) => Math.max(0, ...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((row) =>
     (
       indent +
       row
-        .map((cell, i) => (align[i] === 'right' ? cell.padStart(widths[i]) : i === row.length - 1 ? cell : cell.padEnd(widths[i])))
+        .map((cell, i) =>
+          align[i] === 'right' ? cell.padStart(widths[i]) : i === row.length - 1 ? cell : cell.padEnd(widths[i]),
+        )
         .join('  ')
     ).trimEnd(),
   );
@@ -86,31 +92,61 @@ export function formatPlan(e: RunEstimate, width = 118): string {
   out.push(
     ...renderTable(
       [
-        ['data-parallel degree', formatCount(p.dataParallel), r('steps'), `${e.nodes} nodes × 32 NeuronCores ÷ TP ${p.tensorParallel}`],
-        ['gradient accumulation', formatCount(p.gradientAccumulation), '', `global batch ${formatCount(p.globalBatch)} ÷ (${formatCount(p.dataParallel)} × micro batch ${p.microBatch})`],
+        [
+          'data-parallel degree',
+          formatCount(p.dataParallel),
+          r('steps'),
+          `${e.nodes} nodes × 32 NeuronCores ÷ TP ${p.tensorParallel}`,
+        ],
+        [
+          'gradient accumulation',
+          formatCount(p.gradientAccumulation),
+          '',
+          `global batch ${formatCount(p.globalBatch)} ÷ (${formatCount(p.dataParallel)} × micro batch ${p.microBatch})`,
+        ],
         ['steps per epoch', formatCount(e.steps.perEpoch), r('steps')],
         [`total steps (${e.steps.epochs} epochs)`, formatCount(e.steps.total), r('steps')],
         ['tokens trained', formatCount(e.tokensTrained), r('steps')],
-        ['tokens/s per node', between(e.throughput.tokensPerSecondPerNode, formatCount), r('throughput', 'scaling'), e.throughput.measured ? 'measured' : 'published range'],
+        [
+          'tokens/s per node',
+          between(e.throughput.tokensPerSecondPerNode, formatCount),
+          r('throughput', 'scaling'),
+          e.throughput.measured ? 'measured' : 'published range',
+        ],
         ['training time (h)', hoursText, r('hours', 'throughput', 'scaling'), `${days} days`],
         ['node-hours', between(e.nodeHours, hours), r('hours')],
-        ['Glue tokenization (h)', formatNumber(e.glue.wallHours, 2), r('glue.tokens', 'glue.rate', 'glue.overhead', 'glue.workers'), `${formatNumber(e.glue.dpuHours, 1)} DPU-hours on ${e.glue.workers} × ${e.glue.workerType}`],
+        [
+          'Glue tokenization (h)',
+          formatNumber(e.glue.wallHours, 2),
+          r('glue.tokens', 'glue.rate', 'glue.overhead', 'glue.workers'),
+          `${formatNumber(e.glue.dpuHours, 1)} DPU-hours on ${e.glue.workers} × ${e.glue.workerType}`,
+        ],
       ],
       ['left', 'right', 'left', 'left'],
     ),
   );
-  out.push(...hanging('  ', `checkpoints at steps ${describeSavedSteps(e.checkpoints.savedSteps, e.checkpoints.kept)} ${r('checkpoint')}`, width));
+  out.push(
+    ...hanging(
+      '  ',
+      `checkpoints at steps ${describeSavedSteps(e.checkpoints.savedSteps, e.checkpoints.kept)} ${r('checkpoint')}`,
+      width,
+    ),
+  );
 
   const two = e.runTotal.low !== e.runTotal.high;
   const costRow = (line: CostLine): string[] =>
-    two ? [line.label, formatUsd(line.usd.low), formatUsd(line.usd.high), refs(line.basis, numbers)] : [line.label, formatUsd(line.usd.high), refs(line.basis, numbers)];
+    two
+      ? [line.label, formatUsd(line.usd.low), formatUsd(line.usd.high), refs(line.basis, numbers)]
+      : [line.label, formatUsd(line.usd.high), refs(line.basis, numbers)];
   out.push('', `Cost of the run (USD): while training, and the tokenization`);
   out.push(
     ...renderTable(
       [
         two ? ['', 'low', 'high'] : ['', 'cost'],
         ...e.runCosts.map(costRow),
-        two ? ['total', formatUsd(e.runTotal.low), formatUsd(e.runTotal.high), r('excluded')] : ['total', formatUsd(e.runTotal.high), r('excluded')],
+        two
+          ? ['total', formatUsd(e.runTotal.low), formatUsd(e.runTotal.high), r('excluded')]
+          : ['total', formatUsd(e.runTotal.high), r('excluded')],
       ],
       two ? ['left', 'right', 'right', 'left'] : ['left', 'right', 'left'],
     ),
@@ -120,7 +156,10 @@ export function formatPlan(e: RunEstimate, width = 118): string {
   out.push('', 'A day of training (USD)');
   out.push(
     ...renderTable(
-      [...e.daily.map((line) => [line.label, formatUsd(line.usd.high), refs(line.basis, numbers)]), ['total', formatUsd(e.dailyTotal), r('day', 'excluded')]],
+      [
+        ...e.daily.map((line) => [line.label, formatUsd(line.usd.high), refs(line.basis, numbers)]),
+        ['total', formatUsd(e.dailyTotal), r('day', 'excluded')],
+      ],
       ['left', 'right', 'left'],
     ),
   );
@@ -151,7 +190,7 @@ export function formatPlan(e: RunEstimate, width = 118): string {
     ...hanging(
       '  ',
       `Alerts: daily at ${describeNotifications(DAILY_BUDGET)}; run at ${describeNotifications(RUN_BUDGET)}. ` +
-        'The daily budget catches a rate of spending well above the plan (another cluster, more nodes) within AWS Budgets\' refresh lag ' +
+        "The daily budget catches a rate of spending well above the plan (another cluster, more nodes) within AWS Budgets' refresh lag " +
         '(up to three updates a day, 8 to 12 hours apart); the run budget catches the total (a hung prepare or compile job, an idle cluster, ' +
         'a longer run), counted over the calendar year. Both see costs only once the cost allocation tag project is activated ' +
         '(README, "The cost budgets").',
@@ -168,16 +207,24 @@ export function formatPlan(e: RunEstimate, width = 118): string {
   out.push(...hanging('  ', stallHead, width));
   out.push(...hanging('      ', describeStallDerivation(stall.derived), width));
 
-  out.push('', `Time limits of the chain's jobs (sbatch --time), as the training function sets them ${r('time-limits', 'throughput', 'checkpoint')}`);
+  out.push(
+    '',
+    `Time limits of the chain's jobs (sbatch --time), as the training function sets them ${r('time-limits', 'throughput', 'checkpoint')}`,
+  );
   for (const stage of STAGES) {
     const time = e.timeLimits.stages[stage];
-    out.push(...hanging(`  ${stage.padEnd(10)}${formatLimit(time.minutes).padEnd(25)}`, describeStageTime(time), width));
+    out.push(
+      ...hanging(`  ${stage.padEnd(10)}${formatLimit(time.minutes).padEnd(25)}`, describeStageTime(time), width),
+    );
   }
 
   out.push('', `While deployed, per month of ${HOURS_PER_MONTH} hours (USD), trained or not`);
   out.push(
     ...renderTable(
-      [...e.monthly.map((line) => [line.label, formatUsd(line.usd.high), refs(line.basis, numbers)]), ['total', formatUsd(e.monthlyTotal), r('excluded')]],
+      [
+        ...e.monthly.map((line) => [line.label, formatUsd(line.usd.high), refs(line.basis, numbers)]),
+        ['total', formatUsd(e.monthlyTotal), r('excluded')],
+      ],
       ['left', 'right', 'left'],
     ),
   );

@@ -128,4 +128,3 @@ export const GLUE_DPU_HOUR: PriceTable = {
   readOn: PRICES_READ_ON,
   byRegion: { 'us-east-1': 0.44 },
 };
-

@@ -98,7 +98,8 @@ export function deriveStallThreshold(config: StallConfig): StallDerivation {
   const checkpointSaveSeconds = savesPerWindow * checkpointLoadSeconds;
   const steadySeconds = loggingWindowSeconds + checkpointSaveSeconds;
   const startupSeconds = LAUNCH_ALLOWANCE_SECONDS + checkpointLoadSeconds + loggingWindowSeconds;
-  const exactMinutes = (Math.max(steadySeconds, startupSeconds) + PUBLISH_INTERVAL_SECONDS + STALL_ALARM_PERIOD_SECONDS) / 60;
+  const exactMinutes =
+    (Math.max(steadySeconds, startupSeconds) + PUBLISH_INTERVAL_SECONDS + STALL_ALARM_PERIOD_SECONDS) / 60;
   return {
     tokensPerSecondPerNode: perNode,
     loggingWindowSeconds,

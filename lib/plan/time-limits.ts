@@ -33,7 +33,8 @@ export const STAGE_START_MINUTES = 5;
  * (3.50 GB) of meta-llama/Llama-2-7b-hf, 16-bit weights; the sharded copies the stages write hold the same bytes.
  */
 export const MODEL_BYTES = 13.5e9;
-export const MODEL_BYTES_SOURCE = 'https://huggingface.co/meta-llama/Llama-2-7b-hf/tree/main (two safetensors files, 9.98 GB + 3.50 GB)';
+export const MODEL_BYTES_SOURCE =
+  'https://huggingface.co/meta-llama/Llama-2-7b-hf/tree/main (two safetensors files, 9.98 GB + 3.50 GB)';
 /** Assumption: the prepare stage downloads the base model from the Hugging Face Hub, through the NAT gateway, at 25 MB/s or faster. */
 export const HUB_DOWNLOAD_BYTES_PER_SECOND = 25e6;
 /**
@@ -121,7 +122,12 @@ function stage(parts: TimePart[]): StageTime {
   const exactMinutes = work * TIME_LIMIT_MARGIN + allowances;
   // A hair of floating point above a whole minute does not cost a minute.
   const rounded = Math.max(1, Math.ceil(exactMinutes - 1e-9));
-  return { parts, exactMinutes, minutes: Math.min(rounded, MAX_TIME_LIMIT_MINUTES), capped: rounded > MAX_TIME_LIMIT_MINUTES };
+  return {
+    parts,
+    exactMinutes,
+    minutes: Math.min(rounded, MAX_TIME_LIMIT_MINUTES),
+    capped: rounded > MAX_TIME_LIMIT_MINUTES,
+  };
 }
 
 /** The time limit of every stage of a run with these settings. */
@@ -137,7 +143,11 @@ export function deriveTimeLimits(input: TimeLimitInput): TimeLimits {
   const modelThroughFsx = MODEL_BYTES / fsxBytesPerSecond / MINUTE;
   const conversion = CONVERSION_PASSES * modelThroughFsx + CONVERSION_CPU_MINUTES;
   const start: TimePart = { what: 'job start', minutes: STAGE_START_MINUTES, margin: false };
-  const launch: TimePart = { what: 'launch (torchrun, the Neuron runtime)', minutes: LAUNCH_ALLOWANCE_SECONDS / MINUTE, margin: false };
+  const launch: TimePart = {
+    what: 'launch (torchrun, the Neuron runtime)',
+    minutes: LAUNCH_ALLOWANCE_SECONDS / MINUTE,
+    margin: false,
+  };
   const evalTokens = input.evalSets * EVAL_ROWS_PER_SET * input.sequenceLength;
 
   const stages: Record<Stage, StageTime> = {
@@ -156,8 +166,16 @@ export function deriveTimeLimits(input: TimeLimitInput): TimeLimits {
     ]),
     export: stage([
       start,
-      { what: `${exported} conversion${exported === 1 ? '' : 's'} to Hugging Face format`, minutes: exported * conversion, margin: true },
-      { what: `${exported} upload${exported === 1 ? '' : 's'} to S3`, minutes: (exported * MODEL_BYTES) / S3_UPLOAD_BYTES_PER_SECOND / MINUTE, margin: true },
+      {
+        what: `${exported} conversion${exported === 1 ? '' : 's'} to Hugging Face format`,
+        minutes: exported * conversion,
+        margin: true,
+      },
+      {
+        what: `${exported} upload${exported === 1 ? '' : 's'} to S3`,
+        minutes: (exported * MODEL_BYTES) / S3_UPLOAD_BYTES_PER_SECOND / MINUTE,
+        margin: true,
+      },
     ]),
     evaluate: stage([
       start,

@@ -53,7 +53,8 @@ export class CommandError extends Error {
 
 /** The message and exit code of a command's error. */
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
-  if (error instanceof UsageError) return { message: `${error.message}\nSee: npm run ${error.command} -- --help`, exitCode: EXIT_CODES.usage };
+  if (error instanceof UsageError)
+    return { message: `${error.message}\nSee: npm run ${error.command} -- --help`, exitCode: EXIT_CODES.usage };
   if (error instanceof ConfigError) return { message: error.message, exitCode: EXIT_CODES.usage };
   if (error instanceof CommandError) return { message: error.message, exitCode: error.exitCode };
   return { message: String(error), exitCode: EXIT_CODES.failed };

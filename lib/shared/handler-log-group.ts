@@ -10,7 +10,12 @@ import { Construct, IConstruct } from 'constructs';
  * @param providerId id of CDK's provider in the stack, such as `Custom::S3AutoDeleteObjectsCustomResourceProvider`
  * @param user the custom resource whose first call runs the handler
  */
-export function ownHandlerLogGroup(scope: Construct, id: string, providerId: string, user: IConstruct | undefined): void {
+export function ownHandlerLogGroup(
+  scope: Construct,
+  id: string,
+  providerId: string,
+  user: IConstruct | undefined,
+): void {
   const provider = Stack.of(scope).node.tryFindChild(providerId);
   const handler = provider?.node.tryFindChild('Handler') as CfnResource | undefined;
   if (!handler || !user) return;

@@ -52,7 +52,10 @@ export class ClusterStack extends Stack {
     const trainingPolicy = nodePolicy(this, 'TrainingNodePolicy', {
       description: 'Trainium nodes of the cluster: read the Hugging Face token for the prepare stage',
       statements: [
-        new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArnForPolicies(props.hfTokenSecret)] }),
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [secretArnForPolicies(props.hfTokenSecret)],
+        }),
       ],
     });
     const name = clusterName(config);
@@ -85,11 +88,16 @@ export class ClusterStack extends Stack {
     bundle.unpackOn(this.cluster.headNodeInstanceId);
     agent.installOn(this.cluster.headNodeInstanceId);
     // After creation, not in the head node's bootstrap: the custom resource must finish within the hour.
-    new NeuronEnvironment(this, 'NeuronEnvironment', { neuronRelease: config.neuronSdkVersion, nodeSetupScript: script.asset })
-      .buildOn(this.cluster.headNodeInstanceId);
+    new NeuronEnvironment(this, 'NeuronEnvironment', {
+      neuronRelease: config.neuronSdkVersion,
+      nodeSetupScript: script.asset,
+    }).buildOn(this.cluster.headNodeInstanceId);
     this.trainingBundleDir = bundle.dir;
 
-    new CfnOutput(this, 'ClusterName', { value: name, description: 'ParallelCluster cluster name (pcluster commands)' });
+    new CfnOutput(this, 'ClusterName', {
+      value: name,
+      description: 'ParallelCluster cluster name (pcluster commands)',
+    });
     new CfnOutput(this, 'HeadNodeInstanceId', { value: this.cluster.headNodeInstanceId });
     new CfnOutput(this, 'SsmSessionCommand', {
       value: `aws ssm start-session --target ${this.cluster.headNodeInstanceId} --region ${region}`,

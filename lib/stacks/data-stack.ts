@@ -45,7 +45,9 @@ export class DataStack extends Stack {
     this.checkpointsBucket = buckets.checkpoints;
     this.hfTokenSecret = hfToken.secret;
     this.tokenizeJob = tokenize.job;
-    this.fsxLinkingPolicy = new FsxLinkingPolicy(this, 'FsxLinking', { buckets: [buckets.datasets, buckets.checkpoints] }).policy;
+    this.fsxLinkingPolicy = new FsxLinkingPolicy(this, 'FsxLinking', {
+      buckets: [buckets.datasets, buckets.checkpoints],
+    }).policy;
 
     const corpusPrefixes = [config.domainCorpusPrefix, config.generalCorpusPrefix].filter((p) => p !== '');
     new CfnOutput(this, 'RawBucketName', {
@@ -64,7 +66,10 @@ export class DataStack extends Stack {
       value: buckets.scratch.bucketName,
       description: 'Temporary files; emptied by cdk destroy',
     });
-    new CfnOutput(this, 'TokenizeJobName', { value: tokenize.job.jobName, description: 'Glue job that tokenizes the corpora' });
+    new CfnOutput(this, 'TokenizeJobName', {
+      value: tokenize.job.jobName,
+      description: 'Glue job that tokenizes the corpora',
+    });
     new CfnOutput(this, 'HfTokenSecretArn', {
       value: hfToken.secret.secretArn,
       description: 'Secret that holds the Hugging Face token',

@@ -55,7 +55,10 @@ export class MonitoringStack extends Stack {
     const glueJobName = stackOutput(this, props.dataStack, 'TokenizeJobName');
     const trainingFunctionName = stackOutput(this, props.trainingStack, 'TrainingFunctionName');
 
-    this.alerts = new AlertsTopic(this, 'Alerts', { topicName: `${config.projectName}-alerts`, email: config.notificationEmail });
+    this.alerts = new AlertsTopic(this, 'Alerts', {
+      topicName: `${config.projectName}-alerts`,
+      email: config.notificationEmail,
+    });
     this.alarms = new RunAlarms(this, 'Alarms', {
       namePrefix: config.projectName,
       clusterName: cluster,

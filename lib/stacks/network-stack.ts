@@ -34,13 +34,22 @@ export class NetworkStack extends Stack {
     this.zoneId = zone.zoneId;
 
     new CfnOutput(this, 'VpcId', { value: network.vpc.vpcId, description: 'VPC of the cluster' });
-    new CfnOutput(this, 'PublicSubnetId', { value: network.publicSubnet.subnetId, description: 'Subnet of the head node' });
+    new CfnOutput(this, 'PublicSubnetId', {
+      value: network.publicSubnet.subnetId,
+      description: 'Subnet of the head node',
+    });
     new CfnOutput(this, 'PrivateSubnetId', {
       value: network.privateSubnet.subnetId,
       description: 'Subnet of the Trainium compute nodes and FSx for Lustre',
     });
     new CfnOutput(this, 'EfaSecurityGroupId', { value: network.efaSecurityGroup.securityGroupId });
-    new CfnOutput(this, 'TrainiumAzId', { value: zone.zoneId, description: `Zone ID that offers ${config.instanceType}` });
-    new CfnOutput(this, 'TrainiumAzName', { value: zone.zoneName, description: 'The same zone, by its name in this account' });
+    new CfnOutput(this, 'TrainiumAzId', {
+      value: zone.zoneId,
+      description: `Zone ID that offers ${config.instanceType}`,
+    });
+    new CfnOutput(this, 'TrainiumAzName', {
+      value: zone.zoneName,
+      description: 'The same zone, by its name in this account',
+    });
   }
 }

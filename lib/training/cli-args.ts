@@ -1,4 +1,10 @@
-import { CONTEXT_FLAGS, HELP_FLAGS, parseContextPair, splitInline, UsageError as CommandUsageError } from '../shared/command-line';
+import {
+  CONTEXT_FLAGS,
+  HELP_FLAGS,
+  parseContextPair,
+  splitInline,
+  UsageError as CommandUsageError,
+} from '../shared/command-line';
 import { TRAINING_ACTIONS, TrainingAction } from './contract';
 import { OVERRIDE_RULES, OverrideKey, Overrides, RUN_NAME_ACCEPTED } from './requests';
 import { RUN_NAME_PATTERN } from '../data/job-arguments';
@@ -65,8 +71,12 @@ const SUMMARY: Record<TrainingAction, string> = {
 export function usage(action: TrainingAction): string {
   const rows: [string, string][] = [['--run <name>', `the run, as tokenized (npm run tokenize): ${RUN_NAME_ACCEPTED}`]];
   if (action === 'submit') {
-    rows.push([RESUME_FLAG, 'continue the run from its newest checkpoint, after a failed or cancelled chain; it keeps its settings: no option below with it']);
-    for (const [key, { flag }] of Object.entries(OVERRIDE_FLAGS)) rows.push([`${flag} <n>`, OVERRIDE_RULES[key as OverrideKey].accepted]);
+    rows.push([
+      RESUME_FLAG,
+      'continue the run from its newest checkpoint, after a failed or cancelled chain; it keeps its settings: no option below with it',
+    ]);
+    for (const [key, { flag }] of Object.entries(OVERRIDE_FLAGS))
+      rows.push([`${flag} <n>`, OVERRIDE_RULES[key as OverrideKey].accepted]);
   }
   rows.push(['--json', "print the function's answer as JSON"]);
   rows.push(['-c key=value', 'a configuration key, as for cdk (projectName, region, config=file.json, ...)']);
@@ -78,7 +88,10 @@ export function usage(action: TrainingAction): string {
     '',
     ...rows.map(([flag, text]) => `  ${flag.padEnd(width)}${text}`),
     ...(action === 'submit'
-      ? ['', 'Options not given keep the deployed configuration (nodeCount, tensorParallelDegree, globalBatchSize, ...).']
+      ? [
+          '',
+          'Options not given keep the deployed configuration (nodeCount, tensorParallelDegree, globalBatchSize, ...).',
+        ]
       : []),
   ].join('\n');
 }
@@ -87,7 +100,9 @@ export function usage(action: TrainingAction): string {
 export function parseTrainingArgs(argv: readonly string[]): TrainingCommandLine {
   const [first, ...rest] = argv;
   if (!TRAINING_ACTIONS.includes(first as TrainingAction)) {
-    throw new UsageError('submit', [`${JSON.stringify(first ?? '')}: not an action. Accepted: ${TRAINING_ACTIONS.join(', ')}`]);
+    throw new UsageError('submit', [
+      `${JSON.stringify(first ?? '')}: not an action. Accepted: ${TRAINING_ACTIONS.join(', ')}`,
+    ]);
   }
   const action = first as TrainingAction;
   const problems: string[] = [];
@@ -125,10 +140,15 @@ export function parseTrainingArgs(argv: readonly string[]): TrainingCommandLine 
     if (!accepted) {
       const also = action === 'submit' ? [RESUME_FLAG, ...KEY_OF_FLAG.keys()] : [];
       const forSubmit =
-        action !== 'submit' && (KEY_OF_FLAG.has(flag) || flag === RESUME_FLAG) ? ` (${flag} is an option of npm run submit)` : '';
-      problems.push(`${JSON.stringify(arg)}: not an option${forSubmit}. Accepted: ${['--run', ...also, '--json', '-c key=value', '--help'].join(', ')}`);
+        action !== 'submit' && (KEY_OF_FLAG.has(flag) || flag === RESUME_FLAG)
+          ? ` (${flag} is an option of npm run submit)`
+          : '';
+      problems.push(
+        `${JSON.stringify(arg)}: not an option${forSubmit}. Accepted: ${['--run', ...also, '--json', '-c key=value', '--help'].join(', ')}`,
+      );
       // Its value, if it has one, is not a second problem.
-      if (flag.startsWith('--') && inline === undefined && rest[i + 1] !== undefined && !rest[i + 1].startsWith('-')) i++;
+      if (flag.startsWith('--') && inline === undefined && rest[i + 1] !== undefined && !rest[i + 1].startsWith('-'))
+        i++;
       continue;
     }
     let value = inline;
@@ -139,14 +159,16 @@ export function parseTrainingArgs(argv: readonly string[]): TrainingCommandLine 
       }
       value = rest[++i];
     }
-    if (given.has(flag)) problems.push(`${flag}: given twice (${JSON.stringify(given.get(flag))} and ${JSON.stringify(value)})`);
+    if (given.has(flag))
+      problems.push(`${flag}: given twice (${JSON.stringify(given.get(flag))} and ${JSON.stringify(value)})`);
     given.set(flag, value);
   }
   if (help) return { action, run: given.get('--run') ?? '', overrides: {}, resume, json, context, help };
 
   const run = given.get('--run');
   if (run === undefined) problems.push(`--run: missing. Accepted: ${RUN_NAME_ACCEPTED}`);
-  else if (!RUN_NAME_PATTERN.test(run)) problems.push(`--run = ${JSON.stringify(run)}: not a valid run name. Accepted: ${RUN_NAME_ACCEPTED}`);
+  else if (!RUN_NAME_PATTERN.test(run))
+    problems.push(`--run = ${JSON.stringify(run)}: not a valid run name. Accepted: ${RUN_NAME_ACCEPTED}`);
 
   const overrides: Overrides = {};
   for (const [flag, text] of given) {
@@ -170,11 +192,16 @@ export function parseTrainingArgs(argv: readonly string[]): TrainingCommandLine 
 
 /** A problem of plan.ts (worded with override keys) in the words of the command line (flags). */
 export function inFlags(problem: string): string {
-  return problem.replace(/^(\w+) = (\S+) \((override|default)\)/, (whole, key: string, value: string, source: string) => {
-    const flag = OVERRIDE_FLAGS[key as OverrideKey]?.flag;
-    if (!flag) return whole;
-    return source === 'override' ? `${flag} = ${value}` : `${key} = ${value} (the deployed configuration's, no ${flag} given)`;
-  });
+  return problem.replace(
+    /^(\w+) = (\S+) \((override|default)\)/,
+    (whole, key: string, value: string, source: string) => {
+      const flag = OVERRIDE_FLAGS[key as OverrideKey]?.flag;
+      if (!flag) return whole;
+      return source === 'override'
+        ? `${flag} = ${value}`
+        : `${key} = ${value} (the deployed configuration's, no ${flag} given)`;
+    },
+  );
 }
 
 function acceptedFor(flag: string): string {

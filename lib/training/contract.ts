@@ -22,9 +22,12 @@ export const REQUEST_VERSION = 1;
 export const TRAINING_ROOT = `${FSX_MOUNT_DIR}/trainium-cpt/training`;
 export const SCRIPT_NAME = 'cpt-run.sh';
 /** A bundle folder: directly under TRAINING_ROOT, a name of safe characters (no space, no quote, no `..`). */
-export const BUNDLE_DIR_PATTERN = new RegExp(`^${TRAINING_ROOT.replace(/\//g, '\\/')}\\/(?!\\.{1,2}$)[A-Za-z0-9._-]{1,128}$`);
+export const BUNDLE_DIR_PATTERN = new RegExp(
+  `^${TRAINING_ROOT.replace(/\//g, '\\/')}\\/(?!\\.{1,2}$)[A-Za-z0-9._-]{1,128}$`,
+);
 /** Every command the Lambda can send matches this (the tests hold it to that). */
-export const COMMAND_PATTERN = /^bash \/fsx\/trainium-cpt\/training\/[^ ]+\/cpt-run\.sh (submit|status|cancel) [A-Za-z0-9+/=]+$/;
+export const COMMAND_PATTERN =
+  /^bash \/fsx\/trainium-cpt\/training\/[^ ]+\/cpt-run\.sh (submit|status|cancel) [A-Za-z0-9+/=]+$/;
 
 /**
  * The head node's systemd service that builds the Neuron environment (lib/cluster/neuron-environment.ts): cpt_lib.py
@@ -102,9 +105,12 @@ export function encodeRequest(request: ScriptRequest): string {
  */
 export function scriptCommand(bundleDir: string, action: TrainingAction, request: ScriptRequest): string {
   if (!BUNDLE_DIR_PATTERN.test(bundleDir)) {
-    throw new Error(`training bundle folder ${JSON.stringify(bundleDir)} is not a folder directly under ${TRAINING_ROOT}/`);
+    throw new Error(
+      `training bundle folder ${JSON.stringify(bundleDir)} is not a folder directly under ${TRAINING_ROOT}/`,
+    );
   }
-  if (!TRAINING_ACTIONS.includes(action)) throw new Error(`action ${JSON.stringify(action)} is not one of ${TRAINING_ACTIONS.join(', ')}`);
+  if (!TRAINING_ACTIONS.includes(action))
+    throw new Error(`action ${JSON.stringify(action)} is not one of ${TRAINING_ACTIONS.join(', ')}`);
   const command = `bash ${bundleDir}/${SCRIPT_NAME} ${action} ${encodeRequest(request)}`;
   if (!COMMAND_PATTERN.test(command)) throw new Error('internal error: the command does not match the contract');
   return command;
@@ -122,7 +128,10 @@ const jobId = z.union([z.string().min(1), z.number().int().nonnegative()]).trans
  *   failed       `step` failed with `exitCode` at `since` (or `message` says what is wrong): chains are refused.
  */
 export const NEURON_ENVIRONMENT_STATES = ['ready', 'building', 'not-started', 'failed'] as const;
-const optionalText = z.string().nullish().transform((t) => t ?? undefined);
+const optionalText = z
+  .string()
+  .nullish()
+  .transform((t) => t ?? undefined);
 export const NEURON_ENVIRONMENT = z.looseObject({
   release: z.string(),
   state: z.enum(NEURON_ENVIRONMENT_STATES),
@@ -131,7 +140,11 @@ export const NEURON_ENVIRONMENT = z.looseObject({
   started: optionalText,
   /** The build's log, on the head node. */
   log: optionalText,
-  exitCode: z.number().int().nullish().transform((c) => c ?? undefined),
+  exitCode: z
+    .number()
+    .int()
+    .nullish()
+    .transform((c) => c ?? undefined),
   message: optionalText,
   /** The head node's systemd service that builds it. */
   service: optionalText,
@@ -185,7 +198,10 @@ export const SCRIPT_RESULTS = {
       z.looseObject({
         id: jobId,
         state: z.string(),
-        reason: z.string().nullish().transform((r) => r ?? ''),
+        reason: z
+          .string()
+          .nullish()
+          .transform((r) => r ?? ''),
         /** Set on the first job while it is held for the Neuron environment. */
         waitsFor: waitsFor.optional(),
       }),

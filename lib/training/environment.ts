@@ -20,7 +20,9 @@ export const ENV = {
 /** The function's settings are wrong (a deployment problem, not the caller's). */
 export class ConfigurationError extends Error {
   constructor(readonly problems: readonly string[]) {
-    super(`The training function is misconfigured (redeploy the training stack):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(
+      `The training function is misconfigured (redeploy the training stack):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
     this.name = 'ConfigurationError';
   }
 }
@@ -42,7 +44,10 @@ const RULES: Record<Exclude<keyof TrainingEnvironment, 'defaults'>, z.ZodType<st
   datasetsBucket: BUCKET,
   checkpointsBucket: BUCKET,
   hfTokenSecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/),
-  tokenizeJobName: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/).optional(),
+  tokenizeJobName: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,255}$/)
+    .optional(),
 };
 
 export function readEnvironment(env: NodeJS.ProcessEnv): TrainingEnvironment {
@@ -57,7 +62,10 @@ export function readEnvironment(env: NodeJS.ProcessEnv): TrainingEnvironment {
   try {
     const parsed = TRAINING_DEFAULTS_SCHEMA.safeParse(JSON.parse(env[ENV.defaults] ?? ''));
     if (parsed.success) values.defaults = parsed.data;
-    else problems.push(`${ENV.defaults}: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+    else
+      problems.push(
+        `${ENV.defaults}: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+      );
   } catch {
     problems.push(`${ENV.defaults}: not JSON`);
   }

@@ -10,7 +10,10 @@ import { DATASETS_PREFIX } from '../data/job-arguments';
 
 /** A manifest that cannot be trained from; lists every problem. */
 export class ManifestError extends Error {
-  constructor(readonly uri: string, readonly problems: readonly string[]) {
+  constructor(
+    readonly uri: string,
+    readonly problems: readonly string[],
+  ) {
     super(`The manifest ${uri} cannot be trained from:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ManifestError';
   }
@@ -60,12 +63,16 @@ export function checkManifest(text: string, expected: ManifestExpectations): Man
   if (!parsed.success) {
     throw new ManifestError(
       uri,
-      parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(top level)'}: ${i.message} (not a manifest of the tokenization job?)`),
+      parsed.error.issues.map(
+        (i) =>
+          `${i.path.map(String).join('.') || '(top level)'}: ${i.message} (not a manifest of the tokenization job?)`,
+      ),
     );
   }
   const manifest = parsed.data;
   const problems: string[] = [];
-  if (manifest.run !== expected.run) problems.push(`run = ${JSON.stringify(manifest.run)}: the manifest of another run`);
+  if (manifest.run !== expected.run)
+    problems.push(`run = ${JSON.stringify(manifest.run)}: the manifest of another run`);
   if (manifest.parameters.sequenceLength !== expected.sequenceLength) {
     problems.push(
       `parameters.sequenceLength = ${manifest.parameters.sequenceLength}: the configuration's sequenceLength is ${expected.sequenceLength}; ` +
@@ -74,13 +81,21 @@ export function checkManifest(text: string, expected: ManifestExpectations): Man
   }
   if (manifest.sets.train.rows <= 0) problems.push('sets.train.rows = 0: no training row');
   if (manifest.sets.eval_domain.rows <= 0) {
-    problems.push('sets.eval_domain.rows = 0: no held-out domain row to evaluate on; tokenize with a larger heldOutShare');
+    problems.push(
+      'sets.eval_domain.rows = 0: no held-out domain row to evaluate on; tokenize with a larger heldOutShare',
+    );
   }
   const runPrefix = `s3://${expected.datasetsBucket}/${DATASETS_PREFIX}${expected.run}/${manifest.attempt}/`;
-  const named = { train: manifest.sets.train, eval_domain: manifest.sets.eval_domain, eval_general: manifest.sets.eval_general };
+  const named = {
+    train: manifest.sets.train,
+    eval_domain: manifest.sets.eval_domain,
+    eval_general: manifest.sets.eval_general,
+  };
   for (const [name, found] of Object.entries(named)) {
     if (found && found.path !== `${runPrefix}${name}`) {
-      problems.push(`sets.${name}.path = ${JSON.stringify(found.path)}: not ${runPrefix}${name}, the set of this run's attempt`);
+      problems.push(
+        `sets.${name}.path = ${JSON.stringify(found.path)}: not ${runPrefix}${name}, the set of this run's attempt`,
+      );
     }
   }
   if (problems.length > 0) throw new ManifestError(uri, problems);

@@ -39,9 +39,12 @@ export function memoryWarnings(settings: MemorySettings, names: MemoryNames): st
   const ref = REFERENCE_LLAMA2_7B;
   const issues: string[] = [];
   if (settings.tensorParallel < ref.tensorParallel && settings.sequenceLength >= ref.sequenceLength) {
-    issues.push(`${names.tensorParallel} ${settings.tensorParallel} (below ${ref.tensorParallel}) at ${names.sequenceLength} ${COUNT.format(settings.sequenceLength)}`);
+    issues.push(
+      `${names.tensorParallel} ${settings.tensorParallel} (below ${ref.tensorParallel}) at ${names.sequenceLength} ${COUNT.format(settings.sequenceLength)}`,
+    );
   }
-  if (settings.microBatch > ref.microBatch) issues.push(`${names.microBatch} ${settings.microBatch} (above ${ref.microBatch})`);
+  if (settings.microBatch > ref.microBatch)
+    issues.push(`${names.microBatch} ${settings.microBatch} (above ${ref.microBatch})`);
   if (issues.length === 0) return [];
   return [
     `${issues.join(' and ')} ${issues.length > 1 ? 'are' : 'is'} unlikely to fit a NeuronCore's ${NEURONCORE_MEMORY_GIB} GiB of memory: ` +

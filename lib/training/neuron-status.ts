@@ -28,7 +28,9 @@ export function describeNeuronEnvironment(env: NeuronEnvironmentState): string {
     case 'ready':
       return `${name}: ready${since}.`;
     case 'building': {
-      const details = [env.started ? `build started ${utcMinute(env.started)}` : undefined, log].filter(Boolean).join('; ');
+      const details = [env.started ? `build started ${utcMinute(env.started)}` : undefined, log]
+        .filter(Boolean)
+        .join('; ');
       return `${name}: building, step '${env.step ?? 'unknown'}'${since}${details ? ` (${details})` : ''}.`;
     }
     case 'not-started':
@@ -39,7 +41,8 @@ export function describeNeuronEnvironment(env: NeuronEnvironmentState): string {
     case 'failed': {
       // The script's own words ("step '…' failed (exit N)", "stopped by SIGTERM during step '…'") when it left them.
       const message = env.message?.replace(/^node-setup: /, '');
-      const composed = env.step && env.exitCode !== undefined ? `step '${env.step}' failed (exit ${env.exitCode})` : undefined;
+      const composed =
+        env.step && env.exitCode !== undefined ? `step '${env.step}' failed (exit ${env.exitCode})` : undefined;
       const what = `${message ?? composed ?? 'no details'}${env.step && env.since ? ` at ${utcMinute(env.since)}` : ''}`;
       return `${name}: FAILED, ${what}${log ? `; ${log}` : ''}. Build it again on the head node: sudo systemctl start ${service}.`;
     }

@@ -6,7 +6,14 @@ import { MAX_TIME_LIMIT_MINUTES, REQUEST_VERSION, STAGES, SubmitRequest } from '
 import { datasetPathOnCluster, ManifestFacts } from './manifest';
 import { memoryWarnings } from './memory-fit';
 import { savedSteps } from './saved-steps';
-import { InvalidRequestError, OVERRIDE_KEYS, OVERRIDE_RULES, OverrideKey, Overrides, TrainingDefaults } from './requests';
+import {
+  InvalidRequestError,
+  OVERRIDE_KEYS,
+  OVERRIDE_RULES,
+  OverrideKey,
+  Overrides,
+  TrainingDefaults,
+} from './requests';
 
 /**
  * The plan of a training run, worked out from the configuration, the run's overrides and its manifest: the
@@ -40,7 +47,9 @@ export function trainingDefaults(config: CptConfig): TrainingDefaults {
     neuronRelease: config.neuronSdkVersion,
     partition: QUEUE_NAME,
     maxTrainRestarts: config.maxTrainRestarts,
-    ...(config.measuredTokensPerSecondPerNode !== undefined && { measuredTokensPerSecondPerNode: config.measuredTokensPerSecondPerNode }),
+    ...(config.measuredTokensPerSecondPerNode !== undefined && {
+      measuredTokensPerSecondPerNode: config.measuredTokensPerSecondPerNode,
+    }),
     fsxThroughputPerTiB: config.fsxThroughputPerTiB,
     fsxStorageGiB: config.fsxStorageGiB,
   };
@@ -99,7 +108,8 @@ export function resolveSettings(defaults: TrainingDefaults, overrides: Overrides
   const settings: Settings = {
     ...merged,
     // 12 significant digits: 3e-4 ÷ 10 is 3e-5 in the request, not 2.9999999999999997e-5.
-    minLearningRate: overrides.minLearningRate ?? Number((merged.learningRate / MIN_LEARNING_RATE_DIVISOR).toPrecision(12)),
+    minLearningRate:
+      overrides.minLearningRate ?? Number((merged.learningRate / MIN_LEARNING_RATE_DIVISOR).toPrecision(12)),
   };
   const source = (key: OverrideKey) => (overrides[key] !== undefined ? 'override' : 'default');
   const at = (key: OverrideKey, value: number) => `${key} = ${value} (${source(key)})`;
@@ -135,7 +145,9 @@ export function resolveSettings(defaults: TrainingDefaults, overrides: Overrides
     );
   }
   if (overrides.steps !== undefined && overrides.epochs !== undefined) {
-    problems.push(`steps = ${overrides.steps} and epochs = ${overrides.epochs} (overrides): give one of them, not both`);
+    problems.push(
+      `steps = ${overrides.steps} and epochs = ${overrides.epochs} (overrides): give one of them, not both`,
+    );
   }
   if (problems.length > 0) throw new InvalidRequestError(problems);
   return settings;
@@ -201,14 +213,19 @@ export function planRun(input: PlanInput): TrainingPlan {
   const steps = settings.steps ?? stepsFor(rows, settings.epochs, settings.globalBatch);
 
   if (settings.warmupSteps > 0 && settings.warmupSteps >= steps) {
-    const from = settings.steps !== undefined ? 'the steps override' : `${settings.epochs} epochs of ${rows} rows at a global batch of ${settings.globalBatch}`;
+    const from =
+      settings.steps !== undefined
+        ? 'the steps override'
+        : `${settings.epochs} epochs of ${rows} rows at a global batch of ${settings.globalBatch}`;
     throw new InvalidRequestError([
       `warmupSteps = ${settings.warmupSteps} (${overrides.warmupSteps !== undefined ? 'override' : 'default'}): not below the run's ${steps} steps (${from}). Accepted: an integer from 0 to ${steps - 1}`,
     ]);
   }
   const warnings: string[] = [];
   if (rows < settings.globalBatch) {
-    warnings.push(`the training set (${rows} rows) is smaller than one global batch (${settings.globalBatch}): each step repeats rows`);
+    warnings.push(
+      `the training set (${rows} rows) is smaller than one global batch (${settings.globalBatch}): each step repeats rows`,
+    );
   }
   if (settings.checkpointEvery > steps) {
     warnings.push(
@@ -216,7 +233,13 @@ export function planRun(input: PlanInput): TrainingPlan {
         'a failure before it restarts training from the base model',
     );
   }
-  warnings.push(...memoryWarnings(settings, { tensorParallel: 'tensorParallel', sequenceLength: 'sequenceLength', microBatch: 'microBatch' }));
+  warnings.push(
+    ...memoryWarnings(settings, {
+      tensorParallel: 'tensorParallel',
+      sequenceLength: 'sequenceLength',
+      microBatch: 'microBatch',
+    }),
+  );
 
   const dataParallel = dataParallelDegree(settings.nodes, settings.tensorParallel);
   const timeLimits = deriveTimeLimits({
@@ -282,7 +305,9 @@ export function planRun(input: PlanInput): TrainingPlan {
     evalDomainRows: manifest.evalDomain.rows,
     evalGeneralRows: manifest.evalGeneral?.rows ?? 0,
     attempt: manifest.attempt,
-    overrides: Object.fromEntries(OVERRIDE_KEYS.filter((k) => overrides[k] !== undefined).map((k) => [k, overrides[k]])),
+    overrides: Object.fromEntries(
+      OVERRIDE_KEYS.filter((k) => overrides[k] !== undefined).map((k) => [k, overrides[k]]),
+    ),
     savedSteps: savedSteps(steps, settings.checkpointEvery),
   };
   return { request, summary, timeLimits, warnings };

@@ -35,13 +35,19 @@ const tensorParallel = FIELDS.tensorParallelDegree.schema.refine((d) => VALID_TE
  * batch split, the queue's size, the warm-up within the run) are checked in plan.ts.
  */
 export const OVERRIDE_RULES = {
-  nodes: { schema: FIELDS.nodeCount.schema, accepted: `${FIELDS.nodeCount.accepted}, at most nodeCount (the queue's size)` },
+  nodes: {
+    schema: FIELDS.nodeCount.schema,
+    accepted: `${FIELDS.nodeCount.accepted}, at most nodeCount (the queue's size)`,
+  },
   tensorParallel: { schema: tensorParallel, accepted: FIELDS.tensorParallelDegree.accepted },
   globalBatch: FIELDS.globalBatchSize,
   microBatch: FIELDS.microBatchSize,
   learningRate: FIELDS.learningRate,
   minLearningRate: {
-    schema: z.number().min(0).lt(FIELDS.learningRate.schema.maxValue as number),
+    schema: z
+      .number()
+      .min(0)
+      .lt(FIELDS.learningRate.schema.maxValue as number),
     accepted: 'a number from 0, below the learning rate (default: the learning rate ÷ 10)',
   },
   warmupSteps: { schema: FIELDS.warmupSteps.schema, accepted: `${FIELDS.warmupSteps.accepted}, below the run's steps` },
@@ -69,7 +75,12 @@ export type Overrides = { -readonly [K in OverrideKey]?: number };
 /** The events the Lambda serves: one of these objects, and nothing else in them. */
 const EVENT_SCHEMAS = {
   /** `resume: true` continues the run (its newest checkpoint); it keeps the run's settings, so it takes no overrides. */
-  submit: z.strictObject({ action: z.literal('submit'), run: runName, overrides: overridesSchema.optional(), resume: z.boolean().optional() }),
+  submit: z.strictObject({
+    action: z.literal('submit'),
+    run: runName,
+    overrides: overridesSchema.optional(),
+    resume: z.boolean().optional(),
+  }),
   status: z.strictObject({ action: z.literal('status'), run: runName }),
   cancel: z.strictObject({ action: z.literal('cancel'), run: runName }),
   /** From the EventBridge rule on the tokenization job: its run succeeded; `--run` is read from Glue. */
@@ -101,11 +112,15 @@ function acceptedAt(path: readonly PropertyKey[]): string {
 /** Validates an event; throws an InvalidRequestError naming each field, its value and what is accepted. */
 export function parseEvent(event: unknown): TrainingEvent {
   if (!isPlainObject(event)) {
-    throw new InvalidRequestError([`the event = ${show(event)}: not a plain object. Accepted: an object with "action" (${EVENT_ACTIONS.join(' | ')})`]);
+    throw new InvalidRequestError([
+      `the event = ${show(event)}: not a plain object. Accepted: an object with "action" (${EVENT_ACTIONS.join(' | ')})`,
+    ]);
   }
   const overrides = (event as Record<string, unknown>).overrides;
   if (typeof overrides === 'object' && overrides !== null && !Array.isArray(overrides) && !isPlainObject(overrides)) {
-    throw new InvalidRequestError([`overrides = ${show(overrides)}: not a plain object. Accepted: ${acceptedAt(['overrides'])}`]);
+    throw new InvalidRequestError([
+      `overrides = ${show(overrides)}: not a plain object. Accepted: ${acceptedAt(['overrides'])}`,
+    ]);
   }
   const action = (event as Record<string, unknown>).action;
   if (typeof action !== 'string' || !Object.prototype.hasOwnProperty.call(EVENT_SCHEMAS, action)) {
@@ -174,7 +189,12 @@ export function describeIssues(
       return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => show(k)).join(', ')}. Accepted: ${allowed.join(', ')}`;
     }
     const value = valueAt(input, path);
-    const why = value === undefined ? 'missing' : issue.code === 'invalid_type' ? `not ${article(issue.expected)}` : 'not accepted';
+    const why =
+      value === undefined
+        ? 'missing'
+        : issue.code === 'invalid_type'
+          ? `not ${article(issue.expected)}`
+          : 'not accepted';
     return `${path.map(String).join('.')} = ${value === undefined ? '(none)' : show(value)}: ${why}. Accepted: ${accepted(path)}`;
   });
 }
@@ -193,7 +213,8 @@ function article(type: string): string {
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let value = input;
   for (const key of path) {
-    if (typeof value !== 'object' || value === null || !Object.prototype.hasOwnProperty.call(value, key)) return undefined;
+    if (typeof value !== 'object' || value === null || !Object.prototype.hasOwnProperty.call(value, key))
+      return undefined;
     value = (value as Record<PropertyKey, unknown>)[key];
   }
   return value;

@@ -33,6 +33,7 @@ export function describeSavedSteps(steps: readonly number[], kept: number): stri
   const list = listed.length === 1 ? listed[0] : `${listed.slice(0, -1).join(', ')} and ${listed[listed.length - 1]}`;
   const n = steps.length;
   if (n === 1) return `${list}: 1 checkpoint, the final one, kept on FSx`;
-  const where = kept >= n ? `all ${n} kept on FSx` : kept === 1 ? 'the newest one kept on FSx' : `the newest ${kept} kept on FSx`;
+  const where =
+    kept >= n ? `all ${n} kept on FSx` : kept === 1 ? 'the newest one kept on FSx' : `the newest ${kept} kept on FSx`;
   return `${list}: ${COUNT.format(n)} checkpoints, ${where}`;
 }

@@ -85,7 +85,8 @@ async function resolveFunction(cloudFormation: CloudFormationClient, stackName: 
   } catch (error) {
     if (!/does not exist/.test((error as Error).message)) throw awsFailure('CloudFormation', 'DescribeStacks', error);
   }
-  if (!stack) throw new TrainingCommandError(`Stack ${stackName} does not exist${await where(cloudFormation)}. ${deploy}`);
+  if (!stack)
+    throw new TrainingCommandError(`Stack ${stackName} does not exist${await where(cloudFormation)}. ${deploy}`);
   const name = stack.Outputs?.find((o) => o.OutputKey === FUNCTION_NAME_OUTPUT)?.OutputValue;
   if (!name) {
     throw new TrainingCommandError(
@@ -98,10 +99,17 @@ async function resolveFunction(cloudFormation: CloudFormationClient, stackName: 
 /** Error types of the function that mean "refused as asked": nothing reached the cluster. */
 const REFUSED = new Set(['InvalidRequest']);
 
-async function invoke(lambda: LambdaClient, functionName: string, event: object, action: string): Promise<Record<string, unknown>> {
+async function invoke(
+  lambda: LambdaClient,
+  functionName: string,
+  event: object,
+  action: string,
+): Promise<Record<string, unknown>> {
   let response;
   try {
-    response = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode(JSON.stringify(event)) }));
+    response = await lambda.send(
+      new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode(JSON.stringify(event)) }),
+    );
   } catch (error) {
     throw awsFailure('Lambda', 'Invoke', error);
   }
@@ -110,16 +118,23 @@ async function invoke(lambda: LambdaClient, functionName: string, event: object,
   try {
     payload = text === '' ? {} : JSON.parse(text);
   } catch {
-    throw new TrainingCommandError(`The training function ${functionName} answered with something that is not JSON: ${text.slice(0, 500)}`);
+    throw new TrainingCommandError(
+      `The training function ${functionName} answered with something that is not JSON: ${text.slice(0, 500)}`,
+    );
   }
   if (response.FunctionError) {
     const type = String(payload.errorType ?? response.FunctionError);
     const message = String(payload.errorMessage ?? '(no message)');
     const logs = `Its logs: CloudWatch Logs of the function ${functionName}.`;
     if (/Task timed out/.test(message)) {
-      throw new TrainingCommandError(`npm run ${action}: the training function timed out (${message}). ${logs} Run the command again: submitting is idempotent.`);
+      throw new TrainingCommandError(
+        `npm run ${action}: the training function timed out (${message}). ${logs} Run the command again: submitting is idempotent.`,
+      );
     }
-    throw new TrainingCommandError(`npm run ${action} failed: ${type}: ${message}${REFUSED.has(type) ? '' : `\n${logs}`}`, REFUSED.has(type) ? EXIT_CODES.usage : EXIT_CODES.failed);
+    throw new TrainingCommandError(
+      `npm run ${action} failed: ${type}: ${message}${REFUSED.has(type) ? '' : `\n${logs}`}`,
+      REFUSED.has(type) ? EXIT_CODES.usage : EXIT_CODES.failed,
+    );
   }
   return payload;
 }
@@ -137,7 +152,11 @@ export function describeAnswer(action: string, answer: Record<string, unknown>):
   }
   if (action === 'cancel') {
     const cancelled = (answer.cancelled as string[]) ?? [];
-    return [cancelled.length > 0 ? `Run ${run}: cancelled job${cancelled.length > 1 ? 's' : ''} ${cancelled.join(', ')}.` : `Run ${run}: no job left to cancel.`];
+    return [
+      cancelled.length > 0
+        ? `Run ${run}: cancelled job${cancelled.length > 1 ? 's' : ''} ${cancelled.join(', ')}.`
+        : `Run ${run}: no job left to cancel.`,
+    ];
   }
   return describeSubmit(run, answer);
 }
@@ -165,7 +184,9 @@ function describeSubmit(run: string, answer: Record<string, unknown>): string[] 
     ? `It waits for ${describeWaitsFor(held.waitsFor)}: ${held.stage} (job ${held.id}) is held, and the chain starts by itself when the environment is ready.`
     : undefined;
   if (answer.created === false) {
-    lines.push(`Run ${run} was submitted before: these are its jobs. This request changed nothing (its options were not applied).`);
+    lines.push(
+      `Run ${run} was submitted before: these are its jobs. This request changed nothing (its options were not applied).`,
+    );
     if (typeof answer.message === 'string') lines.push(`  ${oneLine(answer.message)}`);
     if (resumeLine) lines.push(resumeLine);
     if (waiting) lines.push(waiting);
@@ -177,15 +198,23 @@ function describeSubmit(run: string, answer: Record<string, unknown>): string[] 
       plan.stepsFrom === 'steps'
         ? `set by --steps: ${plan.epochs.toFixed(3)} epochs`
         : `${request.steps} step${request.steps === 1 ? '' : 's'} cover ${plan.epochs.toFixed(3)} epochs of ${n(plan.trainRows)} rows`;
-    lines.push(`Run ${run}: ${request.resume === true ? 'submitted again, to continue it' : 'submitted'}.${waiting ? ` ${waiting}` : ''}`);
+    lines.push(
+      `Run ${run}: ${request.resume === true ? 'submitted again, to continue it' : 'submitted'}.${waiting ? ` ${waiting}` : ''}`,
+    );
     if (resumeLine) lines.push(resumeLine);
-    lines.push(`  Data         ${plan.attempt}: ${n(plan.trainRows)} training rows; evaluation on ${n(plan.evalDomainRows)} domain and ${n(plan.evalGeneralRows)} general rows`);
-    lines.push(`  Parallelism  ${request.nodes} nodes, tensor parallel ${request.tensorParallel}, data parallel ${plan.dataParallel}`);
+    lines.push(
+      `  Data         ${plan.attempt}: ${n(plan.trainRows)} training rows; evaluation on ${n(plan.evalDomainRows)} domain and ${n(plan.evalGeneralRows)} general rows`,
+    );
+    lines.push(
+      `  Parallelism  ${request.nodes} nodes, tensor parallel ${request.tensorParallel}, data parallel ${plan.dataParallel}`,
+    );
     lines.push(
       `  Batch        ${n(request.globalBatch as number)} rows a step = ${plan.dataParallel} replicas × micro-batch ${request.microBatch} × ${plan.gradientAccumulation} accumulated; ${n(plan.tokensPerStep)} tokens`,
     );
     lines.push(`  Steps        ${n(request.steps as number)} (${stepsFrom}); ${n(plan.trainTokens)} tokens in all`);
-    lines.push(`  Schedule     ${request.warmupSteps} warm-up steps to ${request.learningRate}, then decay to ${request.minLearningRate}`);
+    lines.push(
+      `  Schedule     ${request.warmupSteps} warm-up steps to ${request.learningRate}, then decay to ${request.minLearningRate}`,
+    );
     const saved = plan.savedSteps;
     lines.push(
       saved
@@ -212,7 +241,10 @@ function describeSubmit(run: string, answer: Record<string, unknown>): string[] 
 
 /** Text from the cluster on one line of a terminal: runs of white space as one space, other control characters as `?`. */
 function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').trim();
+  return text
+    .replace(/\s+/g, ' ')
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+    .trim();
 }
 
 /** What the script answered a resume: the checkpoint training continues from, or that there was none. */
@@ -254,16 +286,26 @@ function describeStatus(
   environment: NeuronEnvironmentState | undefined,
   restarts: TrainRestarts | undefined,
 ): string[] {
-  const stages = [...STAGES.filter((s) => s in jobs), ...Object.keys(jobs).filter((s) => !(STAGES as readonly string[]).includes(s))];
+  const stages = [
+    ...STAGES.filter((s) => s in jobs),
+    ...Object.keys(jobs).filter((s) => !(STAGES as readonly string[]).includes(s)),
+  ];
   const neuron = environment ? [describeNeuronEnvironment(environment)] : [];
   if (stages.length === 0) return [`Run ${run}: no job.`, ...neuron];
   const reason = (job: StageStatus) =>
-    job.waitsFor ? `${job.reason ? `${job.reason}: ` : ''}held until ${describeWaitsFor(job.waitsFor)} is ready` : (job.reason ?? '');
-  const rows = [['STAGE', 'JOB', 'STATE', 'REASON'], ...stages.map((s) => [s, jobs[s].id, jobs[s].state, reason(jobs[s])])];
+    job.waitsFor
+      ? `${job.reason ? `${job.reason}: ` : ''}held until ${describeWaitsFor(job.waitsFor)} is ready`
+      : (job.reason ?? '');
+  const rows = [
+    ['STAGE', 'JOB', 'STATE', 'REASON'],
+    ...stages.map((s) => [s, jobs[s].id, jobs[s].state, reason(jobs[s])]),
+  ];
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)) + 2);
   return [
     `Run ${run}:`,
-    ...rows.map((r) => `  ${r[0].padEnd(widths[0])}${r[1].padEnd(widths[1])}${r[2].padEnd(widths[2])}${r[3]}`.trimEnd()),
+    ...rows.map((r) =>
+      `  ${r[0].padEnd(widths[0])}${r[1].padEnd(widths[1])}${r[2].padEnd(widths[2])}${r[3]}`.trimEnd(),
+    ),
     ...(restarts ? describeRestarts(restarts) : []),
     ...neuron,
   ];
@@ -282,8 +324,10 @@ async function where(client: CloudFormationClient): Promise<string> {
 function awsFailure(service: string, api: string, error: unknown): TrainingCommandError {
   const err = error as Error;
   let hint = '';
-  if (err.name === 'CredentialsProviderError') hint = ' Configure AWS credentials (aws configure, or AWS_PROFILE) and run again.';
+  if (err.name === 'CredentialsProviderError')
+    hint = ' Configure AWS credentials (aws configure, or AWS_PROFILE) and run again.';
   else if (/Region is missing/i.test(err.message)) hint = ' Set the Region: -c region=<code>, or AWS_REGION.';
-  else if (/AccessDenied|Unauthorized/.test(err.name)) hint = ` Your AWS identity needs ${service.toLowerCase()}:${api}.`;
+  else if (/AccessDenied|Unauthorized/.test(err.name))
+    hint = ` Your AWS identity needs ${service.toLowerCase()}:${api}.`;
   return new TrainingCommandError(`${service} ${api} failed (${err.name}: ${err.message}).${hint}`);
 }

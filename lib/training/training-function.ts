@@ -62,7 +62,9 @@ export class TrainingFunction extends Construct {
     const stack = Stack.of(this);
     const bundleDir = props.bundleDir;
     if (!BUNDLE_DIR_PATTERN.test(bundleDir)) {
-      throw new Error(`Training bundle folder ${JSON.stringify(bundleDir)}: must be a folder directly under ${TRAINING_ROOT}/`);
+      throw new Error(
+        `Training bundle folder ${JSON.stringify(bundleDir)}: must be a folder directly under ${TRAINING_ROOT}/`,
+      );
     }
     const auto = config.autoSubmitOnDataReady;
 
@@ -111,16 +113,27 @@ export class TrainingFunction extends Construct {
         ],
       }),
     );
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ssm:GetCommandInvocation'], resources: ['*'] }));
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['ssm:GetCommandInvocation'], resources: ['*'] }),
+    );
     const manifestObjects = `arn:${Aws.PARTITION}:s3:::${props.datasetsBucketName}/${MANIFEST_OBJECTS}`;
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [manifestObjects] }));
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [manifestObjects] }),
+    );
 
     if (auto) {
       const jobName = props.tokenizeJobName;
       this.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['glue:GetJobRun'],
-          resources: [stack.formatArn({ service: 'glue', resource: 'job', resourceName: jobName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
+          resources: [
+            stack.formatArn({
+              service: 'glue',
+              resource: 'job',
+              resourceName: jobName,
+              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+            }),
+          ],
         }),
       );
       // The Glue event carries the job run's ID, not its arguments: the function reads `--run` from Glue.

@@ -11,6 +11,7 @@ torch_neuronx.utils.get_platform_target, which answers "trn1" (the cluster's ins
 libneuronxla.libneuronpjrt_path, which stays absent, so that torch_xla finds no Neuron PJRT plugin and uses its CPU
 client. Every name that a process looked up is appended to NXD_STUB_LOG (when set) at exit.
 """
+
 import atexit
 import importlib.abc
 import importlib.machinery

@@ -1,9 +1,4 @@
-import {
-  buildClusterConfig,
-  checkClusterConfig,
-  clusterName,
-  PclusterConfig,
-} from '../../lib/cluster/cluster-config';
+import { buildClusterConfig, checkClusterConfig, clusterName, PclusterConfig } from '../../lib/cluster/cluster-config';
 import { CptConfig } from '../../lib/config/schema';
 import { defaultConfig } from '../support/app';
 import { RESOURCES } from '../support/cluster-resources';
@@ -23,7 +18,9 @@ describe('head node', () => {
   });
 
   test('reachable by SSM Session Manager; SSH needs no key and stays inside the VPC', () => {
-    expect(HeadNode.Iam.AdditionalIamPolicies).toContainEqual({ Policy: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' });
+    expect(HeadNode.Iam.AdditionalIamPolicies).toContainEqual({
+      Policy: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore',
+    });
     expect(HeadNode.Ssh).toEqual({ AllowedIps: '10.0.0.0/16' });
   });
 
@@ -45,7 +42,16 @@ describe('head node', () => {
   // head node's bootstrap, and no longer bootstrap timeout than ParallelCluster's default.
   test.each([
     ['the defaults', {}],
-    ['trn1.32xlarge × 1, SSH', { instanceType: 'trn1.32xlarge', nodeCount: 1, globalBatchSize: 64, sshKeyName: 'ops', sshAllowedCidr: '198.51.100.0/24' }],
+    [
+      'trn1.32xlarge × 1, SSH',
+      {
+        instanceType: 'trn1.32xlarge',
+        nodeCount: 1,
+        globalBatchSize: 64,
+        sshKeyName: 'ops',
+        sshAllowedCidr: '198.51.100.0/24',
+      },
+    ],
   ] as const)('%s: the head node runs no custom action and keeps the default bootstrap timeout', (_name, overrides) => {
     const built = build(overrides) as unknown as Record<string, any>;
     expect(built.HeadNode).not.toHaveProperty('CustomActions');
@@ -114,7 +120,8 @@ describe('the Trainium queue', () => {
     ['trn1.32xlarge', 1],
     ['trn1n.32xlarge', 64],
   ] as const)('follows the config: %s × %i', (instanceType, nodeCount) => {
-    const [resource] = build({ instanceType, nodeCount, globalBatchSize: nodeCount * 4 * 16 }).Scheduling.SlurmQueues[0].ComputeResources;
+    const [resource] = build({ instanceType, nodeCount, globalBatchSize: nodeCount * 4 * 16 }).Scheduling.SlurmQueues[0]
+      .ComputeResources;
     expect(resource).toMatchObject({ InstanceType: instanceType, MaxCount: nodeCount });
   });
 });
@@ -165,7 +172,10 @@ test('CloudWatch logs and the dashboard are on; the tags do not change with the 
 
 describe('checkClusterConfig refuses what ParallelCluster would', () => {
   const stacks = ['trainium-cpt-network', 'trainium-cpt-data', 'trainium-cpt-cluster'];
-  const problemsOf = (edit: (c: PclusterConfig) => PclusterConfig, name = clusterName({ projectName: 'trainium-cpt' })) => {
+  const problemsOf = (
+    edit: (c: PclusterConfig) => PclusterConfig,
+    name = clusterName({ projectName: 'trainium-cpt' }),
+  ) => {
     try {
       checkClusterConfig(edit(build()), name, stacks);
       return '';
@@ -186,14 +196,49 @@ describe('checkClusterConfig refuses what ParallelCluster would', () => {
   test.each([
     ['a cluster name starting with a digit', (c: PclusterConfig) => c, '1cluster', 'must start with a letter'],
     ['a cluster name of 61 characters', (c: PclusterConfig) => c, `a${'b'.repeat(60)}`, 'at most 60 characters'],
-    ['a cluster name equal to a stack name', (c: PclusterConfig) => c, 'trainium-cpt-cluster', 'must differ from the stack names'],
-    ['a queue name with capitals', withQueue({ Name: 'Trn' }), undefined, 'queue "Trn": lowercase, at most 25 characters'],
-    ['EFA without a placement group', withQueue({ Networking: { SubnetIds: ['s'], PlacementGroup: { Enabled: false }, AdditionalSecurityGroups: [] } }), undefined, 'EFA needs a placement group'],
-    ['EFA over two subnets', withQueue({ Networking: { SubnetIds: ['a', 'b'], PlacementGroup: { Enabled: true }, AdditionalSecurityGroups: [] } }), undefined, 'EFA needs exactly one subnet'],
-    ['a small root volume', withQueue({ ComputeSettings: { LocalStorage: { RootVolume: { Size: 100, Encrypted: true } } } }), undefined, 'at least 512 GB'],
+    [
+      'a cluster name equal to a stack name',
+      (c: PclusterConfig) => c,
+      'trainium-cpt-cluster',
+      'must differ from the stack names',
+    ],
+    [
+      'a queue name with capitals',
+      withQueue({ Name: 'Trn' }),
+      undefined,
+      'queue "Trn": lowercase, at most 25 characters',
+    ],
+    [
+      'EFA without a placement group',
+      withQueue({ Networking: { SubnetIds: ['s'], PlacementGroup: { Enabled: false }, AdditionalSecurityGroups: [] } }),
+      undefined,
+      'EFA needs a placement group',
+    ],
+    [
+      'EFA over two subnets',
+      withQueue({
+        Networking: { SubnetIds: ['a', 'b'], PlacementGroup: { Enabled: true }, AdditionalSecurityGroups: [] },
+      }),
+      undefined,
+      'EFA needs exactly one subnet',
+    ],
+    [
+      'a small root volume',
+      withQueue({ ComputeSettings: { LocalStorage: { RootVolume: { Size: 100, Encrypted: true } } } }),
+      undefined,
+      'at least 512 GB',
+    ],
     [
       'an FSx size FSx does not offer',
-      (c: PclusterConfig) => ({ ...c, SharedStorage: [{ ...c.SharedStorage[0], FsxLustreSettings: { ...c.SharedStorage[0].FsxLustreSettings, StorageCapacity: 3600 } }] }),
+      (c: PclusterConfig) => ({
+        ...c,
+        SharedStorage: [
+          {
+            ...c.SharedStorage[0],
+            FsxLustreSettings: { ...c.SharedStorage[0].FsxLustreSettings, StorageCapacity: 3600 },
+          },
+        ],
+      }),
       undefined,
       '3600 GiB is not 1200 or a multiple of 2400',
     ],

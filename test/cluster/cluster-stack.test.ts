@@ -6,7 +6,7 @@ const template = Template.fromStack(stacks.cluster);
 const [clusterResource] = Object.values(template.findResources('Custom::PclusterCluster'));
 
 describe('the ParallelCluster provider', () => {
-  test("is the official template of the configured version, as a nested stack of this stack", () => {
+  test('is the official template of the configured version, as a nested stack of this stack', () => {
     template.hasResourceProperties('AWS::CloudFormation::Stack', {
       TemplateURL: {
         'Fn::Sub': [
@@ -21,14 +21,20 @@ describe('the ParallelCluster provider', () => {
     const [provider] = Object.values(template.findResources('AWS::CloudFormation::Stack'));
     expect(provider.Properties.Parameters).toEqual({
       AdditionalIamPolicies: {
-        'Fn::GetStackOutput': expect.objectContaining({ StackName: 'trainium-cpt-data', OutputName: expect.stringMatching(/FsxLinking/) }),
+        'Fn::GetStackOutput': expect.objectContaining({
+          StackName: 'trainium-cpt-data',
+          OutputName: expect.stringMatching(/FsxLinking/),
+        }),
       },
     });
   });
 
   test('node policies live under /parallelcluster/, the only customer policies its provider may attach', () => {
     const nodePolicies = Object.entries(template.findResources('AWS::IAM::ManagedPolicy'));
-    expect(nodePolicies.map(([id]) => id).sort()).toEqual([expect.stringMatching(/^MetricsAgentPolicy/), expect.stringMatching(/^TrainingNodePolicy/)]);
+    expect(nodePolicies.map(([id]) => id).sort()).toEqual([
+      expect.stringMatching(/^MetricsAgentPolicy/),
+      expect.stringMatching(/^TrainingNodePolicy/),
+    ]);
     for (const [, policy] of nodePolicies) expect(policy.Properties.Path).toBe('/parallelcluster/');
   });
 
@@ -70,20 +76,28 @@ describe('the cluster resource', () => {
     );
   });
 
-  test('places nodes in the network stack\'s subnets and links FSx to the data stack\'s buckets', () => {
+  test("places nodes in the network stack's subnets and links FSx to the data stack's buckets", () => {
     const configuration = JSON.stringify(clusterResource.Properties.ClusterConfiguration);
     const fromStack = (stack: string, output: string) =>
-      new RegExp(`\\{"Fn::GetStackOutput":\\{"StackName":"${stack}","Region":\\{"Ref":"AWS::Region"\\},"OutputName":"[^"]*${output}`);
+      new RegExp(
+        `\\{"Fn::GetStackOutput":\\{"StackName":"${stack}","Region":\\{"Ref":"AWS::Region"\\},"OutputName":"[^"]*${output}`,
+      );
     expect(configuration).toMatch(new RegExp(`"SubnetId":${fromStack('trainium-cpt-network', 'headSubnet').source}`));
-    expect(configuration).toMatch(new RegExp(`"SubnetIds":\\[${fromStack('trainium-cpt-network', 'computeSubnet').source}`));
-    expect(configuration).toMatch(new RegExp(`"AdditionalSecurityGroups":\\[${fromStack('trainium-cpt-network', 'EfaSecurityGroup').source}`));
+    expect(configuration).toMatch(
+      new RegExp(`"SubnetIds":\\[${fromStack('trainium-cpt-network', 'computeSubnet').source}`),
+    );
+    expect(configuration).toMatch(
+      new RegExp(`"AdditionalSecurityGroups":\\[${fromStack('trainium-cpt-network', 'EfaSecurityGroup').source}`),
+    );
     expect(configuration).toMatch(new RegExp(`"s3://",${fromStack('trainium-cpt-data', 'BucketsDatasets').source}`));
     expect(configuration).toMatch(new RegExp(`"s3://",${fromStack('trainium-cpt-data', 'BucketsCheckpoints').source}`));
   });
 
   test('runs the node set-up script from the assets bucket on the Trainium nodes, and nothing on the head node', () => {
     const { HeadNode, Scheduling } = clusterResource.Properties.ClusterConfiguration;
-    expect(JSON.stringify(Scheduling.SlurmQueues[0].CustomActions.OnNodeConfigured.Script)).toMatch(/s3:\/\/.*cdk-hnb659fds-assets.*\.sh/);
+    expect(JSON.stringify(Scheduling.SlurmQueues[0].CustomActions.OnNodeConfigured.Script)).toMatch(
+      /s3:\/\/.*cdk-hnb659fds-assets.*\.sh/,
+    );
     expect(HeadNode).not.toHaveProperty('CustomActions');
     expect(clusterResource.Properties.ClusterConfiguration).not.toHaveProperty('DevSettings');
   });
@@ -91,7 +105,12 @@ describe('the cluster resource', () => {
 
 test('outputs the cluster name, the head node, an SSM session command and the FSx mount point', () => {
   const outputs = template.findOutputs('*');
-  expect(Object.keys(outputs).sort()).toEqual(['ClusterName', 'FsxMountPoint', 'HeadNodeInstanceId', 'SsmSessionCommand']);
+  expect(Object.keys(outputs).sort()).toEqual([
+    'ClusterName',
+    'FsxMountPoint',
+    'HeadNodeInstanceId',
+    'SsmSessionCommand',
+  ]);
   expect(outputs.HeadNodeInstanceId.Value).toEqual({
     'Fn::GetAtt': [expect.stringMatching(/^ParallelCluster[0-9A-F]{8}$/), 'headNode.instanceId'],
   });
@@ -109,7 +128,9 @@ test('a Neuron release without tested pins fails synthesis, naming the key and t
 test('the checkpoints bucket is kept by cdk destroy', () => {
   Template.fromStack(stacks.data).hasResource('AWS::S3::Bucket', {
     DeletionPolicy: 'Retain',
-    Properties: Match.objectLike({ LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'checkpoints/' } }),
+    Properties: Match.objectLike({
+      LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'checkpoints/' },
+    }),
   });
 });
 
@@ -122,7 +143,12 @@ describe('the training bundle', () => {
   test('is unpacked on the head node by an association that the deployment waits for', () => {
     expect(association.Properties).toMatchObject({
       Name: 'AWS-RunShellScript',
-      Targets: [{ Key: 'InstanceIds', Values: [{ 'Fn::GetAtt': [expect.stringMatching(/^ParallelCluster/), 'headNode.instanceId'] }] }],
+      Targets: [
+        {
+          Key: 'InstanceIds',
+          Values: [{ 'Fn::GetAtt': [expect.stringMatching(/^ParallelCluster/), 'headNode.instanceId'] }],
+        },
+      ],
       WaitForSuccessTimeoutSeconds: 600,
     });
     expect(dir).toMatch(/^\/fsx\/trainium-cpt\/training\/[0-9a-f]{20}$/);
@@ -131,7 +157,9 @@ describe('the training bundle', () => {
   test('into a folder of its own content, which appears whole by one rename, and only once', () => {
     const commands: unknown[] = association.Properties.Parameters.commands;
     expect(commands[1]).toBe(`if [ -f ${dir}/cpt-run.sh ]; then exit 0; fi`);
-    expect(JSON.stringify(commands[3])).toMatch(/"aws s3 cp ",\{"Fn::Sub":"s3:\/\/cdk-hnb659fds-assets-[^"]*\/[0-9a-f]{64}\.zip"\}," [^ ]+\.partial\/bundle\.zip/);
+    expect(JSON.stringify(commands[3])).toMatch(
+      /"aws s3 cp ",\{"Fn::Sub":"s3:\/\/cdk-hnb659fds-assets-[^"]*\/[0-9a-f]{64}\.zip"\}," [^ ]+\.partial\/bundle\.zip/,
+    );
     expect(commands[commands.length - 1]).toBe(`mv -T ${dir}.partial ${dir}`);
   });
 

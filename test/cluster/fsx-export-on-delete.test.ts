@@ -48,7 +48,12 @@ describe('the export on delete', () => {
               '',
               [
                 's3://',
-                { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'trainium-cpt-data', OutputName: Match.stringLikeRegexp('BucketsCheckpoints') }) },
+                {
+                  'Fn::GetStackOutput': Match.objectLike({
+                    StackName: 'trainium-cpt-data',
+                    OutputName: Match.stringLikeRegexp('BucketsCheckpoints'),
+                  }),
+                },
                 '/checkpoints/_fsx-export-reports',
               ],
             ],
@@ -58,7 +63,7 @@ describe('the export on delete', () => {
     });
   });
 
-  test('fits in CloudFormation\'s hour: its own deadline < the provider\'s timeout < ServiceTimeout <= 3,600 s', () => {
+  test("fits in CloudFormation's hour: its own deadline < the provider's timeout < ServiceTimeout <= 3,600 s", () => {
     const serviceTimeout = Number(exportResource.Properties.ServiceTimeout);
     expect(serviceTimeout).toBe(3480);
     expect(serviceTimeout).toBeLessThanOrEqual(3600);
@@ -78,7 +83,9 @@ describe('the export on delete', () => {
     expect(handlers.map((fn) => fn.Properties.Handler).sort()).toEqual(['index.isComplete', 'index.onEvent']);
     for (const fn of handlers) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Timeout: 60 });
-      expect(fn.Properties.LoggingConfig.LogGroup).toEqual({ Ref: expect.stringMatching(/^FsxExportOnDelete(Locate|Export)Logs/) });
+      expect(fn.Properties.LoggingConfig.LogGroup).toEqual({
+        Ref: expect.stringMatching(/^FsxExportOnDelete(Locate|Export)Logs/),
+      });
     }
   });
 
@@ -86,37 +93,61 @@ describe('the export on delete', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       LoggingConfiguration: Match.objectLike({
         Level: 'ALL',
-        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FsxExportOnDeleteWaiterLogs'), 'Arn'] } } }],
+        Destinations: [
+          {
+            CloudWatchLogsLogGroup: {
+              LogGroupArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FsxExportOnDeleteWaiterLogs'), 'Arn'] },
+            },
+          },
+        ],
       }),
     });
   });
 });
 
 describe('least privilege', () => {
-  test('the locate role lists the resources of the cluster\'s own stack only, and describes file systems', () => {
+  test("the locate role lists the resources of the cluster's own stack only, and describes file systems", () => {
     const statements = statementsOf('FsxExportOnDeleteLocateRole');
     const list = onlyStatementWith(statements, 'cloudformation:ListStackResources');
     expect(list.Resource).toEqual({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudformation:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':stack/trainium-cpt-pcluster/*']],
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':cloudformation:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':stack/trainium-cpt-pcluster/*',
+        ],
+      ],
     });
     expect(onlyStatementWith(statements, 'fsx:DescribeFileSystems').Resource).toBe('*');
-    expect(statements.flatMap((s) => [s.Action].flat()).filter((a) => !String(a).startsWith('logs:')).sort()).toEqual([
-      'cloudformation:ListStackResources',
-      'fsx:DescribeFileSystems',
-    ]);
+    expect(
+      statements
+        .flatMap((s) => [s.Action].flat())
+        .filter((a) => !String(a).startsWith('logs:'))
+        .sort(),
+    ).toEqual(['cloudformation:ListStackResources', 'fsx:DescribeFileSystems']);
   });
 
-  test('the export role starts tasks only on file systems tagged with the cluster\'s name', () => {
+  test("the export role starts tasks only on file systems tagged with the cluster's name", () => {
     const statements = statementsOf('FsxExportOnDeleteExportRole');
     const onFileSystems = onlyStatementWith(statements, 'fsx:CreateDataRepositoryTask', /file-system\/\*/);
-    expect(onFileSystems.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/parallelcluster:cluster-name': 'trainium-cpt-pcluster' } });
-    expect(JSON.stringify(onlyStatementWith(statements, 'fsx:CreateDataRepositoryTask', /task\/\*/).Resource)).toContain(':task/*');
+    expect(onFileSystems.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/parallelcluster:cluster-name': 'trainium-cpt-pcluster' },
+    });
+    expect(
+      JSON.stringify(onlyStatementWith(statements, 'fsx:CreateDataRepositoryTask', /task\/\*/).Resource),
+    ).toContain(':task/*');
     expect(onlyStatementWith(statements, 'fsx:DescribeDataRepositoryTasks').Resource).toBe('*');
-    expect(statements.flatMap((s) => [s.Action].flat()).filter((a) => !String(a).startsWith('logs:')).sort()).toEqual([
-      'fsx:CreateDataRepositoryTask',
-      'fsx:CreateDataRepositoryTask',
-      'fsx:DescribeDataRepositoryTasks',
-    ]);
+    expect(
+      statements
+        .flatMap((s) => [s.Action].flat())
+        .filter((a) => !String(a).startsWith('logs:'))
+        .sort(),
+    ).toEqual(['fsx:CreateDataRepositoryTask', 'fsx:CreateDataRepositoryTask', 'fsx:DescribeDataRepositoryTasks']);
     // Neither role may cancel, delete or change anything.
     const all = JSON.stringify([...statements, ...statementsOf('FsxExportOnDeleteLocateRole')]);
     expect(all).not.toMatch(/fsx:(Cancel|Delete|Update|Tag|\*)/);
@@ -158,20 +189,49 @@ describe('what to export, from the configuration', () => {
       FileSystemPath,
       AutoExportPolicy: ['NEW'],
     });
-    const withTwo = { ...configuration, SharedStorage: [{ ...storage, FsxLustreSettings: { ...settings, DataRepositoryAssociations: [...settings.DataRepositoryAssociations, exporting('/exports')] } }] };
+    const withTwo = {
+      ...configuration,
+      SharedStorage: [
+        {
+          ...storage,
+          FsxLustreSettings: {
+            ...settings,
+            DataRepositoryAssociations: [...settings.DataRepositoryAssociations, exporting('/exports')],
+          },
+        },
+      ],
+    };
     expect(fsxExportTargets(withTwo)[0].Paths).toEqual(['checkpoints', 'exports']);
-    const atRoot = { ...configuration, SharedStorage: [{ ...storage, FsxLustreSettings: { ...settings, DataRepositoryAssociations: [exporting('/')] } }] };
+    const atRoot = {
+      ...configuration,
+      SharedStorage: [{ ...storage, FsxLustreSettings: { ...settings, DataRepositoryAssociations: [exporting('/')] } }],
+    };
     expect(fsxExportTargets(atRoot)[0].Paths).toEqual([]);
-    const none = { ...configuration, SharedStorage: [{ ...storage, FsxLustreSettings: { ...settings, DataRepositoryAssociations: [settings.DataRepositoryAssociations[0]] } }] };
+    const none = {
+      ...configuration,
+      SharedStorage: [
+        {
+          ...storage,
+          FsxLustreSettings: { ...settings, DataRepositoryAssociations: [settings.DataRepositoryAssociations[0]] },
+        },
+      ],
+    };
     expect(fsxExportTargets(none)).toEqual([]);
   });
 
-  test('an export timeout that does not fit in CloudFormation\'s hour fails synthesis', () => {
+  test("an export timeout that does not fit in CloudFormation's hour fails synthesis", () => {
     const stack = new Stack();
-    const cluster = { clusterName: 'c', resource: new CustomResource(stack, 'Cluster', { serviceToken: 'arn:aws:lambda:us-east-1:123456789012:function:x' }) };
-    expect(() => new FsxExportOnDelete(stack, 'Fits', { cluster, configuration, exportTimeout: Duration.minutes(52) })).not.toThrow();
-    expect(() => new FsxExportOnDelete(stack, 'TooLong', { cluster, configuration, exportTimeout: Duration.minutes(53) })).toThrow(
-      /exportTimeout 53 min leaves no room within CloudFormation's 60 min.*at most 52 min/,
-    );
+    const cluster = {
+      clusterName: 'c',
+      resource: new CustomResource(stack, 'Cluster', {
+        serviceToken: 'arn:aws:lambda:us-east-1:123456789012:function:x',
+      }),
+    };
+    expect(
+      () => new FsxExportOnDelete(stack, 'Fits', { cluster, configuration, exportTimeout: Duration.minutes(52) }),
+    ).not.toThrow();
+    expect(
+      () => new FsxExportOnDelete(stack, 'TooLong', { cluster, configuration, exportTimeout: Duration.minutes(53) }),
+    ).toThrow(/exportTimeout 53 min leaves no room within CloudFormation's 60 min.*at most 52 min/);
   });
 });

@@ -47,7 +47,12 @@ const UNIT_LINES = [
 test('runs on the head node, and the deployment waits only for the launch, not for the build', () => {
   expect(association.Properties).toMatchObject({
     Name: 'AWS-RunShellScript',
-    Targets: [{ Key: 'InstanceIds', Values: [{ 'Fn::GetAtt': [expect.stringMatching(/^ParallelCluster/), 'headNode.instanceId'] }] }],
+    Targets: [
+      {
+        Key: 'InstanceIds',
+        Values: [{ 'Fn::GetAtt': [expect.stringMatching(/^ParallelCluster/), 'headNode.instanceId'] }],
+      },
+    ],
     WaitForSuccessTimeoutSeconds: 300,
   });
   expect(NEURON_ENVIRONMENT_LAUNCH_TIMEOUT_SECONDS).toBeLessThan(600);
@@ -56,7 +61,9 @@ test('runs on the head node, and the deployment waits only for the launch, not f
   // The build runs only in the unit (written by printf), never in the association itself.
   const run = commands.filter((c) => !c.startsWith('printf '));
   expect(run.join('\n')).not.toMatch(/node-setup\.sh head|\bwait\b|is-active|journalctl/);
-  expect(commands.join('\n')).toContain('ExecStart=/bin/bash /opt/trainium-cpt/neuron-environment/node-setup.sh head 2.28.1');
+  expect(commands.join('\n')).toContain(
+    'ExecStart=/bin/bash /opt/trainium-cpt/neuron-environment/node-setup.sh head 2.28.1',
+  );
 });
 
 test('copies the node set-up script with the release’s pins to a fixed place, whole (one rename)', () => {
@@ -92,12 +99,18 @@ describe('run by dash, as SSM runs it (aws and systemctl recorded, paths moved i
   const record = path.join(root, 'record.txt');
   fs.mkdirSync(bin);
   fs.mkdirSync(path.join(root, 'etc', 'systemd', 'system'), { recursive: true });
-  fs.writeFileSync(path.join(bin, 'aws'), `#!/bin/sh\necho "aws $*" >> ${record}\nprintf '#!/bin/bash\\n# node-setup.sh\\n' > "$4"\n`, { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(bin, 'aws'),
+    `#!/bin/sh\necho "aws $*" >> ${record}\nprintf '#!/bin/bash\\n# node-setup.sh\\n' > "$4"\n`,
+    { mode: 0o755 },
+  );
   fs.writeFileSync(path.join(bin, 'systemctl'), `#!/bin/sh\necho "systemctl $*" >> ${record}\n`, { mode: 0o755 });
   const moved = (lines: string[]) =>
     lines
       .map((l) => l.replace(/\$\{AWS::AccountId\}/g, '123456789012').replace(/\$\{AWS::Region\}/g, 'us-east-1'))
-      .map((l) => l.replaceAll('/opt/trainium-cpt', `${root}/opt/trainium-cpt`).replaceAll('/etc/systemd', `${root}/etc/systemd`));
+      .map((l) =>
+        l.replaceAll('/opt/trainium-cpt', `${root}/opt/trainium-cpt`).replaceAll('/etc/systemd', `${root}/etc/systemd`),
+      );
   const run = (lines: string[]) => {
     fs.rmSync(record, { force: true });
     execFileSync(dash, ['-c', moved(lines).join('\n')], { env: { PATH: `${bin}:/usr/bin:/bin` } });
@@ -108,7 +121,11 @@ describe('run by dash, as SSM runs it (aws and systemctl recorded, paths moved i
 
   test('the first time: the script in place, the unit written, enabled and started without waiting', () => {
     expect(run(commands)).toEqual([
-      expect.stringMatching(new RegExp(`^aws s3 cp s3://cdk-hnb659fds-assets-123456789012-us-east-1/[0-9a-f]{64}\\.sh ${root}${SCRIPT}\\.partial --only-show-errors$`)),
+      expect.stringMatching(
+        new RegExp(
+          `^aws s3 cp s3://cdk-hnb659fds-assets-123456789012-us-east-1/[0-9a-f]{64}\\.sh ${root}${SCRIPT}\\.partial --only-show-errors$`,
+        ),
+      ),
       'systemctl daemon-reload',
       `systemctl enable ${NEURON_ENVIRONMENT_SERVICE}.service`,
       `systemctl restart --no-block ${NEURON_ENVIRONMENT_SERVICE}.service`,
@@ -143,7 +160,13 @@ test('only a release of digits and dots reaches the commands', () => {
   const stack = new Stack();
   const asset = new s3assets.Asset(stack, 'Script', { path: path.join(REPO_ROOT, 'cluster', 'node-setup.sh') });
   for (const release of ['2.28.1; reboot', "2.28.1' && id '", '2.28', '$(id)']) {
-    expect(() => new NeuronEnvironment(stack, `Env${release.length}${release.charCodeAt(5)}`, { neuronRelease: release, nodeSetupScript: asset })).toThrow(
+    expect(
+      () =>
+        new NeuronEnvironment(stack, `Env${release.length}${release.charCodeAt(5)}`, {
+          neuronRelease: release,
+          nodeSetupScript: asset,
+        }),
+    ).toThrow(
       `neuronSdkVersion = ${JSON.stringify(release)}: not a Neuron SDK release. Accepted: x.y.z, such as 2.28.1.`,
     );
   }
@@ -151,7 +174,7 @@ test('only a release of digits and dots reaches the commands', () => {
   expect(env.unitLines).toContain(`ExecStart=/bin/bash ${SCRIPT} head 2.27.3`);
 });
 
-test("the training chain names the same service in its errors, and knows how long the service lets a build run", () => {
+test('the training chain names the same service in its errors, and knows how long the service lets a build run', () => {
   const cptLib = fs.readFileSync(path.join(REPO_ROOT, 'cluster', 'training', 'cpt_lib.py'), 'utf8');
   expect(cptLib).toContain(`NEURON_SERVICE = "${NEURON_ENVIRONMENT_SERVICE}"`);
   expect(NEURON_ENVIRONMENT_BUILD_TIMEOUT).toBe('2h');

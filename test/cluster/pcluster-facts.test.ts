@@ -10,21 +10,34 @@ import { REPO_ROOT } from '../support/app';
 
 const STORAGE_NAMES = ['fsx', 'scratch', 'Data-1', 'HeadNode'];
 const facts = JSON.parse(
-  execFileSync(path.join(REPO_ROOT, '.venv-pcluster', 'bin', 'python'), [path.join(__dirname, 'pcluster_facts.py'), ...STORAGE_NAMES], {
-    encoding: 'utf8',
-  }),
+  execFileSync(
+    path.join(REPO_ROOT, '.venv-pcluster', 'bin', 'python'),
+    [path.join(__dirname, 'pcluster_facts.py'), ...STORAGE_NAMES],
+    {
+      encoding: 'utf8',
+    },
+  ),
 );
-const rules = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'parallelcluster-provider-rules.json'), 'utf8'));
+const rules = JSON.parse(
+  fs.readFileSync(path.join(__dirname, 'fixtures', 'parallelcluster-provider-rules.json'), 'utf8'),
+);
 
-test.each(STORAGE_NAMES)("the FSx export finds storage %s under the logical ID ParallelCluster's stack gives it", (name) => {
-  expect(pclusterFsxLogicalId(name)).toBe(facts.fsxLogicalIds[name]);
-});
+test.each(STORAGE_NAMES)(
+  "the FSx export finds storage %s under the logical ID ParallelCluster's stack gives it",
+  (name) => {
+    expect(pclusterFsxLogicalId(name)).toBe(facts.fsxLogicalIds[name]);
+  },
+);
 
 test("the export's tag condition names the tag ParallelCluster puts on its stack", () => {
   expect(CLUSTER_NAME_TAG_KEY).toBe(facts.clusterNameTag);
 });
 
 test("the permission rules' node role and added policy are ParallelCluster's", () => {
-  expect(rules.nodeRoleArn).toMatch(new RegExp(`^arn:\\$\\{Partition\\}:iam::\\$\\{AccountId\\}:role${facts.iamRolePath}\\$\\{ClusterName\\}/`));
-  expect(rules.attachedByParallelCluster.whenCloudWatchLogsEnabled).toEqual([facts.cloudWatchAgentPolicyArn.replace(':aws:', ':${Partition}:')]);
+  expect(rules.nodeRoleArn).toMatch(
+    new RegExp(`^arn:\\$\\{Partition\\}:iam::\\$\\{AccountId\\}:role${facts.iamRolePath}\\$\\{ClusterName\\}/`),
+  );
+  expect(rules.attachedByParallelCluster.whenCloudWatchLogsEnabled).toEqual([
+    facts.cloudWatchAgentPolicyArn.replace(':aws:', ':${Partition}:'),
+  ]);
 });

@@ -32,7 +32,10 @@ const variants: Array<[string, Partial<CptConfig>]> = [
   ['2 nodes', { nodeCount: 2, globalBatchSize: 128 }],
   ['16 nodes', { nodeCount: 16, globalBatchSize: 1024 }],
   ['64 nodes', { nodeCount: 64, globalBatchSize: 4096 }],
-  ['SSH from one range, FSx 4800 GiB at 500 MB/s/TiB', { sshKeyName: 'ops', sshAllowedCidr: '198.51.100.0/24', fsxStorageGiB: 4800, fsxThroughputPerTiB: 500 }],
+  [
+    'SSH from one range, FSx 4800 GiB at 500 MB/s/TiB',
+    { sshKeyName: 'ops', sshAllowedCidr: '198.51.100.0/24', fsxStorageGiB: 4800, fsxThroughputPerTiB: 500 },
+  ],
 ];
 
 test('the ParallelCluster validator is installed (npm test runs scripts/pcluster-env.sh)', () => {
@@ -54,15 +57,24 @@ test('every variant passes the official schema, as built and as CloudFormation p
   });
   let output: string;
   try {
-    output = execFileSync(PYTHON, [VALIDATOR, '--cluster-name', clusterName(defaultConfig()), ...files.map((f) => f.file)], {
-      encoding: 'utf8',
-    });
+    output = execFileSync(
+      PYTHON,
+      [VALIDATOR, '--cluster-name', clusterName(defaultConfig()), ...files.map((f) => f.file)],
+      {
+        encoding: 'utf8',
+      },
+    );
   } catch (error) {
     output = (error as { stdout: string }).stdout;
   }
-  const results = output.trim().split('\n').map((line) => JSON.parse(line));
+  const results = output
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   expect(results).toHaveLength(files.length);
-  const failures = results.filter((r) => !r.ok).map((r) => `${files.find((f) => f.file === r.file)?.name}: ${JSON.stringify(r.errors)}`);
+  const failures = results
+    .filter((r) => !r.ok)
+    .map((r) => `${files.find((f) => f.file === r.file)?.name}: ${JSON.stringify(r.errors)}`);
   expect(failures).toEqual([]);
 });
 
@@ -72,7 +84,9 @@ test('the schema checked is the one of the version the app deploys', () => {
 });
 
 test("the head node keeps ParallelCluster's default bootstrap timeout, the 2,100 s the README and comments give", () => {
-  const constants = execFileSync(PYTHON, ['-c', 'import pcluster.constants as c; print(c.NODE_BOOTSTRAP_TIMEOUT)'], { encoding: 'utf8' });
+  const constants = execFileSync(PYTHON, ['-c', 'import pcluster.constants as c; print(c.NODE_BOOTSTRAP_TIMEOUT)'], {
+    encoding: 'utf8',
+  });
   expect(Number(constants.trim())).toBe(2100);
   expect(buildClusterConfig(defaultConfig(), RESOURCES)).not.toHaveProperty('DevSettings');
 });

@@ -6,6 +6,7 @@ pcluster/templates/cdk_builder_utils.py imports AWS CDK v1, which that environme
 build templates): a stand-in module answers every CDK name with a dummy class, so that the module's own functions,
 which use no CDK, run as they are.
 """
+
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -47,14 +48,18 @@ from pcluster.config.common import SharedStorageType  # noqa: E402
 from pcluster.templates.cdk_builder_utils import create_hash_suffix  # noqa: E402
 from pcluster.utils import policy_name_to_arn  # noqa: E402
 
-print(json.dumps({
-    # cluster_stack.py _add_shared_storage: cfn_resource_id = "{0}{1}".format(type name, create_hash_suffix(name))
-    "fsxLogicalIds": {name: f"{SharedStorageType.FSX.name}{create_hash_suffix(name)}" for name in sys.argv[1:]},
-    # cdk_builder_utils.py _cluster_scoped_iam_path: node roles under IAM_ROLE_PATH + the cluster's stack name
-    "iamRolePath": constants.IAM_ROLE_PATH,
-    # cdk_builder_utils.py _add_node_role: added to every node role when CloudWatch logs are on
-    "cloudWatchAgentPolicyArn": policy_name_to_arn("CloudWatchAgentServerPolicy"),
-    # models/cluster.py _add_tags: the tag ParallelCluster puts on the cluster's stack
-    "clusterNameTag": constants.PCLUSTER_CLUSTER_NAME_TAG,
-    "nodeBootstrapTimeout": constants.NODE_BOOTSTRAP_TIMEOUT,
-}))
+print(
+    json.dumps(
+        {
+            # cluster_stack.py _add_shared_storage: cfn_resource_id = "{0}{1}".format(type name, create_hash_suffix(name))
+            "fsxLogicalIds": {name: f"{SharedStorageType.FSX.name}{create_hash_suffix(name)}" for name in sys.argv[1:]},
+            # cdk_builder_utils.py _cluster_scoped_iam_path: node roles under IAM_ROLE_PATH + the cluster's stack name
+            "iamRolePath": constants.IAM_ROLE_PATH,
+            # cdk_builder_utils.py _add_node_role: added to every node role when CloudWatch logs are on
+            "cloudWatchAgentPolicyArn": policy_name_to_arn("CloudWatchAgentServerPolicy"),
+            # models/cluster.py _add_tags: the tag ParallelCluster puts on the cluster's stack
+            "clusterNameTag": constants.PCLUSTER_CLUSTER_NAME_TAG,
+            "nodeBootstrapTimeout": constants.NODE_BOOTSTRAP_TIMEOUT,
+        }
+    )
+)

@@ -14,7 +14,9 @@ import { CfnResolver, CfnTemplate, Templates } from '../support/cfn-resolve';
 import { defaultConfig, testApp } from '../support/app';
 import { evaluate, IamRequest, Statement } from '../support/iam-policy-check';
 
-const RULES = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'parallelcluster-provider-rules.json'), 'utf8'));
+const RULES = JSON.parse(
+  fs.readFileSync(path.join(__dirname, 'fixtures', 'parallelcluster-provider-rules.json'), 'utf8'),
+);
 const FSX_S3_SERVICE = 's3.data-source.lustre.fsx.amazonaws.com';
 
 interface Synthesized {
@@ -27,7 +29,9 @@ function synthesize(edit?: (app: ReturnType<typeof testApp>) => void): Synthesiz
   const stacks = buildApp(app, defaultConfig());
   edit?.(app);
   const all: Stack[] = [stacks.network, stacks.data, stacks.cluster, stacks.training, stacks.monitoring];
-  const templates = Object.fromEntries(all.map((stack) => [stack.stackName, Template.fromStack(stack).toJSON() as CfnTemplate]));
+  const templates = Object.fromEntries(
+    all.map((stack) => [stack.stackName, Template.fromStack(stack).toJSON() as CfnTemplate]),
+  );
   return { templates, clusterStack: stacks.cluster.stackName };
 }
 
@@ -43,7 +47,8 @@ function fill<T>(value: T, cluster: string): T {
 
 /** A policy document's statements with their Resource and Condition values resolved. */
 function resolvedStatements(resolver: CfnResolver, document: { Statement: any[] }): Statement[] {
-  const strings = (value: unknown) => (Array.isArray(value) ? value.map((v) => resolver.resolve(v)) : resolver.resolve(value));
+  const strings = (value: unknown) =>
+    Array.isArray(value) ? value.map((v) => resolver.resolve(v)) : resolver.resolve(value);
   return document.Statement.map((statement) => ({
     ...statement,
     Resource: strings(statement.Resource),
@@ -105,14 +110,20 @@ function providerView({ templates, clusterStack }: Synthesized): ProviderView {
   const addedByParallelCluster: string[] = config.Monitoring?.Logs?.CloudWatch?.Enabled
     ? fill(RULES.attachedByParallelCluster.whenCloudWatchLogsEnabled, clusterName)
     : [];
-  const nodes: [string, any][] = [['HeadNode', config.HeadNode], ...config.Scheduling.SlurmQueues.map((q: any) => [`queue ${q.Name}`, q])];
+  const nodes: [string, any][] = [
+    ['HeadNode', config.HeadNode],
+    ...config.Scheduling.SlurmQueues.map((q: any) => [`queue ${q.Name}`, q]),
+  ];
   const nodePolicies = nodes.flatMap(([node, settings]) =>
-    [...settings.Iam.AdditionalIamPolicies.map((p: { Policy: unknown }) => resolver.resolve(p.Policy)), ...addedByParallelCluster].map(
-      (arn: string) => ({ node, arn }),
-    ),
+    [
+      ...settings.Iam.AdditionalIamPolicies.map((p: { Policy: unknown }) => resolver.resolve(p.Policy)),
+      ...addedByParallelCluster,
+    ].map((arn: string) => ({ node, arn })),
   );
   const linkedPaths = config.SharedStorage.flatMap((storage: any) =>
-    (storage.FsxLustreSettings?.DataRepositoryAssociations ?? []).map((a: any) => resolver.resolve(a.DataRepositoryPath)),
+    (storage.FsxLustreSettings?.DataRepositoryAssociations ?? []).map((a: any) =>
+      resolver.resolve(a.DataRepositoryPath),
+    ),
   );
   return { clusterName, providerStatements, additionalPolicyArns, nodePolicies, policies, linkedPaths };
 }
@@ -127,9 +138,17 @@ function refusedCalls(view: ProviderView): string[] {
   const nodeRole = fill(RULES.nodeRoleArn as string, view.clusterName);
   for (const action of RULES.nodeRoleCalls.onRole) check('create the node roles', { action, resource: nodeRole });
   const { action: passRole, service } = RULES.nodeRoleCalls.passRole;
-  check('launch the nodes with their roles', { action: passRole, resource: nodeRole, context: { 'iam:PassedToService': service } });
+  check('launch the nodes with their roles', {
+    action: passRole,
+    resource: nodeRole,
+    context: { 'iam:PassedToService': service },
+  });
   for (const { node, arn } of view.nodePolicies) {
-    check(`attach ${arn} to the ${node} role`, { action: 'iam:AttachRolePolicy', resource: nodeRole, context: { 'iam:PolicyARN': arn } });
+    check(`attach ${arn} to the ${node} role`, {
+      action: 'iam:AttachRolePolicy',
+      resource: nodeRole,
+      context: { 'iam:PolicyARN': arn },
+    });
     check(`validate ${arn} (IamPolicyValidator)`, { action: 'iam:GetPolicy', resource: arn });
   }
   const association = fill(RULES.dataRepositoryAssociation, view.clusterName);
@@ -137,9 +156,13 @@ function refusedCalls(view: ProviderView): string[] {
     const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(repository);
     if (!match) throw new Error(`DataRepositoryPath ${repository} is not an s3:// path`);
     const [, bucket, prefix] = match;
-    for (const action of association.onBucket) check(`link ${repository}`, { action, resource: `arn:aws:s3:::${bucket}` });
+    for (const action of association.onBucket)
+      check(`link ${repository}`, { action, resource: `arn:aws:s3:::${bucket}` });
     for (const action of association.onObjects) {
-      check(`link ${repository}`, { action, resource: `arn:aws:s3:::${bucket}/${prefix ? `${prefix}/` : ''}example-object` });
+      check(`link ${repository}`, {
+        action,
+        resource: `arn:aws:s3:::${bucket}/${prefix ? `${prefix}/` : ''}example-object`,
+      });
     }
     for (const action of association.onServiceLinkedRole.actions) {
       check(`link ${repository}`, {
@@ -159,7 +182,9 @@ function nodeRightsGivenToProvider(view: ProviderView): string[] {
   return [...nodeArns].flatMap((arn) =>
     (view.policies.get(arn) ?? []).flatMap((statement) =>
       [statement.Action].flat().flatMap((action) =>
-        [statement.Resource].flat().filter((resource) => evaluate(ours, { action, resource }) === 'allowed')
+        [statement.Resource]
+          .flat()
+          .filter((resource) => evaluate(ours, { action, resource }) === 'allowed')
           .map((resource) => `${action} on ${resource} (from ${arn})`),
       ),
     ),
@@ -173,8 +198,12 @@ test("ParallelCluster's provider may create every node role, pass it to EC2, and
     expect.arrayContaining([
       'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore',
       'arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy',
-      expect.stringMatching(/^arn:aws:iam::123456789012:policy\/parallelcluster\/trainium-cpt-cluster-MetricsAgentPolicy/),
-      expect.stringMatching(/^arn:aws:iam::123456789012:policy\/parallelcluster\/trainium-cpt-cluster-TrainingNodePolicy/),
+      expect.stringMatching(
+        /^arn:aws:iam::123456789012:policy\/parallelcluster\/trainium-cpt-cluster-MetricsAgentPolicy/,
+      ),
+      expect.stringMatching(
+        /^arn:aws:iam::123456789012:policy\/parallelcluster\/trainium-cpt-cluster-TrainingNodePolicy/,
+      ),
     ]),
   );
   expect(refusedCalls(view)).toEqual([]);
@@ -194,7 +223,9 @@ test('the provider can link FSx to each bucket of the configuration: the dataset
 });
 
 test("the provider gets one policy of ours, for linking FSx, which grants none of the nodes' rights", () => {
-  expect(view.additionalPolicyArns).toEqual([expect.stringMatching(/^arn:aws:iam::123456789012:policy\/trainium-cpt-data-FsxLinking/)]);
+  expect(view.additionalPolicyArns).toEqual([
+    expect.stringMatching(/^arn:aws:iam::123456789012:policy\/trainium-cpt-data-FsxLinking/),
+  ]);
   // The node policies have rights (else this would prove nothing): reading the token, publishing metrics.
   expect(view.nodePolicies.filter(({ arn }) => (view.policies.get(arn) ?? []).length > 0)).toHaveLength(2);
   expect(nodeRightsGivenToProvider(view)).toEqual([]);
@@ -203,7 +234,11 @@ test("the provider gets one policy of ours, for linking FSx, which grants none o
 test('a node policy outside the /parallelcluster/ path is refused, named in the finding', () => {
   class MoveTrainingNodePolicy implements IAspect {
     visit(node: IConstruct): void {
-      if (node instanceof CfnResource && node.cfnResourceType === 'AWS::IAM::ManagedPolicy' && node.node.path.includes('TrainingNodePolicy')) {
+      if (
+        node instanceof CfnResource &&
+        node.cfnResourceType === 'AWS::IAM::ManagedPolicy' &&
+        node.node.path.includes('TrainingNodePolicy')
+      ) {
         node.addPropertyOverride('Path', '/');
       }
     }
@@ -237,12 +272,22 @@ describe('the IAM check itself', () => {
   });
 
   test('a role outside role/parallelcluster/ is refused; an explicit Deny wins; unknown operators throw', () => {
-    expect(evaluate(statements, { ...request('arn:aws:iam::123456789012:policy/parallelcluster/x'), resource: 'arn:aws:iam::123456789012:role/r' })).toBe(
-      'implicitly denied',
-    );
+    expect(
+      evaluate(statements, {
+        ...request('arn:aws:iam::123456789012:policy/parallelcluster/x'),
+        resource: 'arn:aws:iam::123456789012:role/r',
+      }),
+    ).toBe('implicitly denied');
     const deny: Statement = { Effect: 'Deny', Action: 'iam:*', Resource: '*' };
-    expect(evaluate([...statements, deny], request('arn:aws:iam::123456789012:policy/parallelcluster/x'))).toBe('denied');
-    const odd: Statement = { Effect: 'Allow', Action: '*', Resource: '*', Condition: { NumericLessThan: { 'aws:x': '1' } } };
+    expect(evaluate([...statements, deny], request('arn:aws:iam::123456789012:policy/parallelcluster/x'))).toBe(
+      'denied',
+    );
+    const odd: Statement = {
+      Effect: 'Allow',
+      Action: '*',
+      Resource: '*',
+      Condition: { NumericLessThan: { 'aws:x': '1' } },
+    };
     expect(() => evaluate([odd], request('x'))).toThrow('condition operator NumericLessThan is not supported');
   });
 });

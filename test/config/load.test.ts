@@ -1,7 +1,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CONFIG_FILE_CONTEXT_KEY, ConfigError, DEFAULTS_CONTEXT_KEY, loadConfig, loadProjectConfig } from '../../lib/config/load';
+import {
+  CONFIG_FILE_CONTEXT_KEY,
+  ConfigError,
+  DEFAULTS_CONTEXT_KEY,
+  loadConfig,
+  loadProjectConfig,
+} from '../../lib/config/load';
 import { cdkJsonContext } from '../support/app';
 
 const defaults = () => cdkJsonContext()[DEFAULTS_CONTEXT_KEY] as Record<string, unknown>;
@@ -57,9 +63,9 @@ describe('layers', () => {
 
   test('an error names the layer the bad value came from', () => {
     const file = tempConfigFile(JSON.stringify({ nodeCount: 0 }));
-    expect(messageOf(() => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), [CONFIG_FILE_CONTEXT_KEY]: file }))).toContain(
-      `nodeCount = 0 (from file ${file})`,
-    );
+    expect(
+      messageOf(() => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), [CONFIG_FILE_CONTEXT_KEY]: file })),
+    ).toContain(`nodeCount = 0 (from file ${file})`);
     expect(messageOf(() => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), nodeCount: '0' }))).toContain(
       'nodeCount = 0 (from -c)',
     );
@@ -77,7 +83,10 @@ describe('-c values, which arrive as strings', () => {
   ])('%s=%s becomes %p', (key, text, value) => {
     const overrides: Record<string, unknown> = { [key]: text };
     if (key === 'nodeCount') overrides.globalBatchSize = '512';
-    const config = loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), ...overrides }) as unknown as Record<string, unknown>;
+    const config = loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), ...overrides }) as unknown as Record<
+      string,
+      unknown
+    >;
     expect(config[key]).toBe(value);
   });
 
@@ -90,7 +99,9 @@ describe('-c values, which arrive as strings', () => {
   });
 
   test('text where a number belongs is refused, not turned into NaN or 0', () => {
-    expect(messageOf(() => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), nodeCount: '' }))).toContain('nodeCount = ""');
+    expect(messageOf(() => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), nodeCount: '' }))).toContain(
+      'nodeCount = ""',
+    );
     expect(messageOf(() => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), epochs: 'three' }))).toContain(
       'epochs = "three" (from -c): Invalid input: expected number, received string',
     );
@@ -125,28 +136,34 @@ describe('-c values, which arrive as strings', () => {
 describe('broken inputs', () => {
   test('an unknown key in a config file lists the accepted keys when nothing is close', () => {
     const file = tempConfigFile(JSON.stringify({ favouriteColour: 'blue' }));
-    const message = messageOf(() => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), [CONFIG_FILE_CONTEXT_KEY]: file }));
-    expect(message).toContain(`favouriteColour (from file ${file}): not a configuration key; accepted keys: projectName, region`);
+    const message = messageOf(() =>
+      loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), [CONFIG_FILE_CONTEXT_KEY]: file }),
+    );
+    expect(message).toContain(
+      `favouriteColour (from file ${file}): not a configuration key; accepted keys: projectName, region`,
+    );
   });
 
   test('a missing config file', () => {
-    expect(messageOf(() => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), [CONFIG_FILE_CONTEXT_KEY]: '/nonexistent/run.json' }))).toContain(
-      'config = "/nonexistent/run.json": cannot read',
-    );
+    expect(
+      messageOf(() =>
+        loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), [CONFIG_FILE_CONTEXT_KEY]: '/nonexistent/run.json' }),
+      ),
+    ).toContain('config = "/nonexistent/run.json": cannot read');
   });
 
   test('a config file that is not JSON', () => {
     const file = tempConfigFile('nodeCount: 4');
-    expect(messageOf(() => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), [CONFIG_FILE_CONTEXT_KEY]: file }))).toContain(
-      'not valid JSON',
-    );
+    expect(
+      messageOf(() => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), [CONFIG_FILE_CONTEXT_KEY]: file })),
+    ).toContain('not valid JSON');
   });
 
   test('a config file that holds an array', () => {
     const file = tempConfigFile('[1, 2]');
-    expect(messageOf(() => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), [CONFIG_FILE_CONTEXT_KEY]: file }))).toContain(
-      'must hold a JSON object of config keys',
-    );
+    expect(
+      messageOf(() => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), [CONFIG_FILE_CONTEXT_KEY]: file })),
+    ).toContain('must hold a JSON object of config keys');
   });
 
   test('cdk.json without its defaults', () => {

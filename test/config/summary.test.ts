@@ -36,18 +36,29 @@ test('the time limits of the planned run, and the restarts', () => {
     'prepare 46 min, compile 190 min (3.2 h), train 20,436 min (14.2 days), export 107 min (1.8 h), evaluate 272 min (4.5 h) ' +
       '(sbatch --time, on plannedTrainTokens: npm run plan shows how)',
   );
-  expect(lines().Restarts).toBe('a failed train job requeues itself from its newest checkpoint up to 3 times, draining the nodes that fail their checks (maxTrainRestarts)');
+  expect(lines().Restarts).toBe(
+    'a failed train job requeues itself from its newest checkpoint up to 3 times, draining the nodes that fail their checks (maxTrainRestarts)',
+  );
   expect(lines({ maxTrainRestarts: 1 }).Restarts).toMatch(/up to 1 time, draining/);
-  expect(lines({ maxTrainRestarts: 0 }).Restarts).toBe('a failed train job is not requeued (maxTrainRestarts 0): the chain fails with it');
+  expect(lines({ maxTrainRestarts: 0 }).Restarts).toBe(
+    'a failed train job is not requeued (maxTrainRestarts 0): the chain fails with it',
+  );
 });
 
 test('warns of settings unlikely to fit a NeuronCore, and only of those', () => {
-  const rows = (overrides = {}) => describeConfig(defaultConfig(overrides)).filter(([label]) => label === 'Warning').map(([, text]) => text);
+  const rows = (overrides = {}) =>
+    describeConfig(defaultConfig(overrides))
+      .filter(([label]) => label === 'Warning')
+      .map(([, text]) => text);
   expect(rows()).toEqual([]);
   expect(rows({ tensorParallelDegree: 16 })).toEqual([]);
   const low = rows({ tensorParallelDegree: 4, globalBatchSize: 2048 });
   expect(low).toHaveLength(1);
-  expect(low[0]).toMatch(/^tensorParallelDegree 4 \(below 8\) at sequenceLength 4,096 is unlikely to fit a NeuronCore's 16 GiB of memory: /);
+  expect(low[0]).toMatch(
+    /^tensorParallelDegree 4 \(below 8\) at sequenceLength 4,096 is unlikely to fit a NeuronCore's 16 GiB of memory: /,
+  );
   expect(low[0]).toContain('tp_zero1_llama2_7B_hf_pretrain.sh at tag v2.28.0 of aws-neuron/neuronx-distributed');
-  expect(rows({ microBatchSize: 2, globalBatchSize: 2048 })[0]).toMatch(/^microBatchSize 2 \(above 1\) is unlikely to fit/);
+  expect(rows({ microBatchSize: 2, globalBatchSize: 2048 })[0]).toMatch(
+    /^microBatchSize 2 \(above 1\) is unlikely to fit/,
+  );
 });

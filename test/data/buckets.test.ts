@@ -8,7 +8,13 @@ const idOf = (name: string) => {
   expect(ids).toHaveLength(1);
   return ids[0];
 };
-const [raw, datasets, checkpoints, scratch, accessLogs] = ['Raw', 'Datasets', 'Checkpoints', 'Scratch', 'AccessLogs'].map(idOf);
+const [raw, datasets, checkpoints, scratch, accessLogs] = [
+  'Raw',
+  'Datasets',
+  'Checkpoints',
+  'Scratch',
+  'AccessLogs',
+].map(idOf);
 
 test('the stack has five buckets: raw corpora, datasets, checkpoints, scratch and access logs', () => {
   expect(Object.keys(buckets).sort()).toEqual([raw, datasets, checkpoints, scratch, accessLogs].sort());
@@ -50,7 +56,8 @@ test('the corpora and the datasets are versioned', () => {
     expect(buckets[id].Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
   }
   // Checkpoints are written once, as new objects; versions would only double their cost.
-  for (const id of [checkpoints, scratch, accessLogs]) expect(buckets[id].Properties.VersioningConfiguration).toBeUndefined();
+  for (const id of [checkpoints, scratch, accessLogs])
+    expect(buckets[id].Properties.VersioningConfiguration).toBeUndefined();
 });
 
 test('every bucket is encrypted with S3-managed keys, private, and without ACLs', () => {

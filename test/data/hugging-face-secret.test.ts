@@ -40,7 +40,15 @@ describe('with -c hfTokenSecretName=..., the stack uses that secret', () => {
   const arnOf = (name: string) => ({
     'Fn::Join': [
       '',
-      ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, name],
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':secretsmanager:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        name,
+      ],
     ],
   });
   const partialArn = arnOf(':secret:team/hf-token');

@@ -39,7 +39,9 @@ function stagedAssets(libraryPath: string) {
     .map(({ source }) => ({
       packaging: source.packaging,
       extension: path.extname(source.path),
-      files: fs.statSync(path.join(outdir, source.path)).isDirectory() ? filesUnder(path.join(outdir, source.path)) : [],
+      files: fs.statSync(path.join(outdir, source.path)).isDirectory()
+        ? filesUnder(path.join(outdir, source.path))
+        : [],
     }));
 }
 

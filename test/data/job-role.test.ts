@@ -6,7 +6,10 @@ function roleOf(template: Template) {
   const roles = template.findResources('AWS::IAM::Role');
   const [roleId] = Object.keys(roles).filter((id) => id.startsWith('TokenizeRole'));
   const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
-  return { role: roles[roleId], statements: Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement) };
+  return {
+    role: roles[roleId],
+    statements: Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement),
+  };
 }
 
 const bucketArn = (name: string) => ({
@@ -58,7 +61,11 @@ describe("the tokenization job's role", () => {
       {
         Effect: 'Allow',
         Action: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'],
-        Resource: [objects('Datasets', 'datasets/*'), objects('Scratch', 'glue-temp/*'), objects('Scratch', 'tokenize/*')],
+        Resource: [
+          objects('Datasets', 'datasets/*'),
+          objects('Scratch', 'glue-temp/*'),
+          objects('Scratch', 'tokenize/*'),
+        ],
       },
       {
         Effect: 'Allow',

@@ -5,11 +5,15 @@ import * as path from 'path';
 const root = path.join(__dirname, '..', '..');
 
 function tokenizeCli(...args: string[]) {
-  const result = spawnSync(path.join(root, 'node_modules', '.bin', 'ts-node'), ['--transpile-only', 'cli/tokenize.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-  });
+  const result = spawnSync(
+    path.join(root, 'node_modules', '.bin', 'ts-node'),
+    ['--transpile-only', 'cli/tokenize.ts', ...args],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    },
+  );
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -125,6 +125,8 @@ describe('pythonRequirementPins', () => {
 
   test('refuses a requirement that is not an exact pin, with its file and line', () => {
     const file = write('tokenizers==0.23.3\nnumpy>=1.26,<2\n');
-    expect(() => pythonRequirementPins(file)).toThrow(`${file}:2: "numpy>=1.26,<2" is not an exact pin (name==version)`);
+    expect(() => pythonRequirementPins(file)).toThrow(
+      `${file}:2: "numpy>=1.26,<2" is not an exact pin (name==version)`,
+    );
   });
 });

@@ -1,8 +1,4 @@
-import {
-  CloudFormationClient,
-  DescribeStacksCommand,
-  Output as StackOutput,
-} from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, Output as StackOutput } from '@aws-sdk/client-cloudformation';
 import {
   BatchStopJobRunCommand,
   ConcurrentRunsExceededException,
@@ -23,7 +19,9 @@ import { describeFailure, EXIT_CODES, tokenize, TokenizeDeps, TokenizeError } fr
 const cloudFormation = mockClient(CloudFormationClient);
 const glue = mockClient(GlueClient);
 
-const defaults = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context[DEFAULTS_CONTEXT_KEY];
+const defaults = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context[
+  DEFAULTS_CONTEXT_KEY
+];
 
 const JOB = 'trainium-cpt-tokenize';
 const RUN_ID = 'jr_0123456789abcdef';
@@ -35,7 +33,10 @@ const OUTPUTS: StackOutput[] = [
   { OutputKey: 'DatasetsBucketName', OutputValue: DATASETS },
   { OutputKey: 'ScratchBucketName', OutputValue: 'trainium-cpt-data-scratch-1a2b3c' },
   { OutputKey: 'TokenizeJobName', OutputValue: JOB },
-  { OutputKey: 'HfTokenSecretArn', OutputValue: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-token-AbCdEf' },
+  {
+    OutputKey: 'HfTokenSecretArn',
+    OutputValue: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-token-AbCdEf',
+  },
 ];
 
 /** A fake clock: sleeping moves it forward, so following a run of hours takes no time. */
@@ -75,7 +76,9 @@ beforeEach(() => {
   cloudFormation.reset();
   glue.reset();
   cloudFormation.on(DescribeStacksCommand).resolves({
-    Stacks: [{ StackName: 'trainium-cpt-data', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(0), Outputs: OUTPUTS }],
+    Stacks: [
+      { StackName: 'trainium-cpt-data', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(0), Outputs: OUTPUTS },
+    ],
   });
   glue.on(StartJobRunCommand).resolves({ JobRunId: RUN_ID });
 });
@@ -118,11 +121,9 @@ describe('a run that succeeds', () => {
   });
 
   test('progress lines come at most once a minute, however often it polls', async () => {
-    runStates(
-      { JobRunState: 'RUNNING' },
-      ...Array.from({ length: 10 }, () => ({ JobRunState: 'RUNNING' as const })),
-      { JobRunState: 'SUCCEEDED' },
-    );
+    runStates({ JobRunState: 'RUNNING' }, ...Array.from({ length: 10 }, () => ({ JobRunState: 'RUNNING' as const })), {
+      JobRunState: 'SUCCEEDED',
+    });
     const { deps, lines } = harness();
     deps.pollSeconds = 20;
     await tokenize(['--run', 'r1'], deps);
@@ -140,16 +141,24 @@ describe('a run that succeeds', () => {
     runStates({ JobRunState: 'SUCCEEDED' });
     const { deps, lines } = harness();
     const argv = [
-      '--run', 'law-v2',
-      '--domain-uri', 's3://my-corpora/law/2024/',
+      '--run',
+      'law-v2',
+      '--domain-uri',
+      's3://my-corpora/law/2024/',
       '--general-uri=s3://my-corpora/web/',
-      '--format', 'parquet',
-      '--text-field', 'body_text',
-      '--tokenizer-uri', 's3://my-corpora/tokenizers/llama2/tokenizer.json',
-      '--general-share', '0.050',
+      '--format',
+      'parquet',
+      '--text-field',
+      'body_text',
+      '--tokenizer-uri',
+      's3://my-corpora/tokenizers/llama2/tokenizer.json',
+      '--general-share',
+      '0.050',
       '--held-out-share=.002',
-      '--seed', '7',
-      '--sequence-length', '2048',
+      '--seed',
+      '7',
+      '--sequence-length',
+      '2048',
       '--add-eos',
     ];
     await expect(tokenize(argv, deps)).resolves.toBe(0);
@@ -177,13 +186,22 @@ describe('a run that succeeds', () => {
     );
   });
 
-  test("empty URIs turn off mixing and the S3 tokenizer; --add-eos false is kept", async () => {
+  test('empty URIs turn off mixing and the S3 tokenizer; --add-eos false is kept', async () => {
     runStates({ JobRunState: 'SUCCEEDED' });
     const { deps, lines } = harness();
-    await tokenize(['--run', 'solo', '--general-uri', '', '--general-share', '0', '--tokenizer-uri=', '--add-eos', 'false'], deps);
+    await tokenize(
+      ['--run', 'solo', '--general-uri', '', '--general-share', '0', '--tokenizer-uri=', '--add-eos', 'false'],
+      deps,
+    );
     expect(glue).toHaveReceivedCommandWith(StartJobRunCommand, {
       JobName: JOB,
-      Arguments: { '--run': 'solo', '--general-uri': '', '--general-share': '0', '--tokenizer-uri': '', '--add-eos': 'false' },
+      Arguments: {
+        '--run': 'solo',
+        '--general-uri': '',
+        '--general-share': '0',
+        '--tokenizer-uri': '',
+        '--add-eos': 'false',
+      },
     });
     expect(lines[1]).toContain("--general-uri '' --general-share 0 --tokenizer-uri '' --add-eos false");
   });
@@ -302,7 +320,9 @@ describe('the local follow timeout', () => {
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     const { deps } = harness();
     await expect(tokenize(['--run', 'r1'], deps)).rejects.toThrow(
-      new TokenizeError(`Glue GetJobRun failed (ThrottlingException: Rate exceeded). The run goes on; look at it with: ${GET_RUN}`),
+      new TokenizeError(
+        `Glue GetJobRun failed (ThrottlingException: Rate exceeded). The run goes on; look at it with: ${GET_RUN}`,
+      ),
     );
   });
 });
@@ -397,7 +417,9 @@ describe('the data stack', () => {
   test('other CloudFormation errors are passed on with the API name', async () => {
     cloudFormation
       .on(DescribeStacksCommand)
-      .rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+      .rejects(
+        Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }),
+      );
     const { deps } = harness();
     await expect(tokenize(['--run', 'r1'], deps)).rejects.toThrow(
       'CloudFormation DescribeStacks failed (CredentialsProviderError: Could not load credentials from any providers). Configure AWS credentials (aws configure, or AWS_PROFILE) and run again.',
@@ -443,29 +465,41 @@ describe('refused before any AWS call', () => {
 
   test('every bad value at once, each with the flag, the value and what is accepted', async () => {
     const error = await refused([
-      '--run', 'r1',
-      '--domain-uri', 'my-corpora/law/',
-      '--general-uri', 's3://my-corpora/web',
-      '--tokenizer-uri', 's3://my-corpora/tok/vocab.json',
-      '--format', 'csv',
-      '--text-field', '1text',
-      '--general-share', '1',
-      '--held-out-share', '0',
-      '--seed', '4.5',
-      '--sequence-length', '8192',
-      '--add-eos', 'yes',
-      '--timeout-minutes', '0',
+      '--run',
+      'r1',
+      '--domain-uri',
+      'my-corpora/law/',
+      '--general-uri',
+      's3://my-corpora/web',
+      '--tokenizer-uri',
+      's3://my-corpora/tok/vocab.json',
+      '--format',
+      'csv',
+      '--text-field',
+      '1text',
+      '--general-share',
+      '1',
+      '--held-out-share',
+      '0',
+      '--seed',
+      '4.5',
+      '--sequence-length',
+      '8192',
+      '--add-eos',
+      'yes',
+      '--timeout-minutes',
+      '0',
     ]);
     expect(error.problems).toEqual([
       '--domain-uri = "my-corpora/law/": not an S3 URI. Accepted: s3://bucket/prefix/ (ending with /)',
-      "--general-uri = \"s3://my-corpora/web\": not a prefix (does not end with /). Accepted: s3://bucket/prefix/ (ending with /), or '' for no general corpus",
-      "--tokenizer-uri = \"s3://my-corpora/tok/vocab.json\": does not end with tokenizer.json. Accepted: s3://bucket/key ending with tokenizer.json, or '' for the tokenizer of baseModelId from Hugging Face",
+      '--general-uri = "s3://my-corpora/web": not a prefix (does not end with /). Accepted: s3://bucket/prefix/ (ending with /), or \'\' for no general corpus',
+      '--tokenizer-uri = "s3://my-corpora/tok/vocab.json": does not end with tokenizer.json. Accepted: s3://bucket/key ending with tokenizer.json, or \'\' for the tokenizer of baseModelId from Hugging Face',
       '--format = "csv": not accepted. Accepted: jsonl | parquet',
       '--text-field = "1text": not accepted. Accepted: an identifier: letters, digits and underscores, not starting with a digit',
       '--general-share = "1": not accepted. Accepted: a number from 0 (no mixing) up to, not including, 1',
       '--held-out-share = "0": not accepted. Accepted: a number above 0 and at most 0.2',
       '--seed = "4.5": not accepted. Accepted: an integer from 0 to 2147483647',
-      "--sequence-length = \"8192\": not accepted. Accepted: an integer from 1 to 4096 (Llama 2's context), divisible by tensorParallelDegree",
+      '--sequence-length = "8192": not accepted. Accepted: an integer from 1 to 4096 (Llama 2\'s context), divisible by tensorParallelDegree',
       '--add-eos = "yes": not accepted. Accepted: true | false (alone: true)',
       '--timeout-minutes = "0": not accepted. Accepted: a whole number of minutes, at least 1',
     ]);
@@ -473,10 +507,14 @@ describe('refused before any AWS call', () => {
 
   test('S3 URIs: a valid bucket name, a prefix for corpora, a key for the tokenizer', async () => {
     const error = await refused([
-      '--run', 'r1',
-      '--domain-uri', 's3://My_Corpora/law/',
-      '--general-uri', 's3://my-corpora',
-      '--tokenizer-uri', 's3://my-tokenizer.json',
+      '--run',
+      'r1',
+      '--domain-uri',
+      's3://My_Corpora/law/',
+      '--general-uri',
+      's3://my-corpora',
+      '--tokenizer-uri',
+      's3://my-tokenizer.json',
     ]);
     expect(error.problems.map((p) => p.split('. Accepted')[0])).toEqual([
       '--domain-uri = "s3://My_Corpora/law/": "My_Corpora" is not a valid bucket name',
@@ -506,7 +544,7 @@ describe('refused before any AWS call', () => {
   test('a sequence length that tensor parallelism cannot split (tensorParallelDegree of the configuration)', async () => {
     const error = await refused(['--run', 'r1', '--sequence-length', '1000', '-c', 'tensorParallelDegree=16']);
     expect(error.problems).toEqual([
-      "--sequence-length = \"1000\": not divisible by tensorParallelDegree 16 of the configuration (sequence parallelism splits each row over it). Accepted: an integer from 1 to 4096 (Llama 2's context), divisible by tensorParallelDegree",
+      '--sequence-length = "1000": not divisible by tensorParallelDegree 16 of the configuration (sequence parallelism splits each row over it). Accepted: an integer from 1 to 4096 (Llama 2\'s context), divisible by tensorParallelDegree',
     ]);
   });
 
@@ -532,14 +570,18 @@ describe('refused before any AWS call', () => {
     const { deps, lines } = harness();
     await expect(tokenize(['--help'], deps)).resolves.toBe(0);
     expect(lines[0]).toBe('Usage: npm run tokenize -- --run <name> [options]');
-    expect(lines.join('\n')).toContain('--general-share <value>    a number from 0 (no mixing) up to, not including, 1');
+    expect(lines.join('\n')).toContain(
+      '--general-share <value>    a number from 0 (no mixing) up to, not including, 1',
+    );
     expectNoAwsCall();
   });
 });
 
 describe('parseTokenizeArgs', () => {
   test('collects -c pairs for the configuration and keeps only the overrides given', () => {
-    expect(parseTokenizeArgs(['-c', 'region=us-east-2', '--run', 'r1', '--context', 'config=my-run.json', '--seed', '0'])).toEqual({
+    expect(
+      parseTokenizeArgs(['-c', 'region=us-east-2', '--run', 'r1', '--context', 'config=my-run.json', '--seed', '0']),
+    ).toEqual({
       run: 'r1',
       overrides: { '--seed': '0' },
       timeoutMinutes: undefined,
@@ -560,14 +602,18 @@ describe('parseTokenizeArgs', () => {
 describe('describeFailure', () => {
   test('usage errors exit 2 and point at --help; AWS failures exit 1; neither has a stack trace', () => {
     expect(describeFailure(new UsageError(['--seed = "x": not accepted']))).toEqual({
-      message: 'Invalid arguments to npm run tokenize:\n  - --seed = "x": not accepted\nSee: npm run tokenize -- --help',
+      message:
+        'Invalid arguments to npm run tokenize:\n  - --seed = "x": not accepted\nSee: npm run tokenize -- --help',
       exitCode: 2,
     });
     expect(describeFailure(new ConfigError(['nodeCount = 0 (from -c): too small']))).toEqual({
       message: 'Invalid trainium-cpt configuration:\n  - nodeCount = 0 (from -c): too small',
       exitCode: 2,
     });
-    expect(describeFailure(new TokenizeError('Stack x does not exist.'))).toEqual({ message: 'Stack x does not exist.', exitCode: 1 });
+    expect(describeFailure(new TokenizeError('Stack x does not exist.'))).toEqual({
+      message: 'Stack x does not exist.',
+      exitCode: 1,
+    });
     expect(describeFailure(new Error('boom'))).toEqual({ message: 'Error: boom', exitCode: 1 });
   });
 });

@@ -19,7 +19,11 @@ function localManifest(dir: string, trainRows: number): string {
       run: 'demo',
       attempt,
       parameters: { sequenceLength: 256 },
-      sets: { train: set('train', trainRows), eval_domain: set('eval_domain', 13), eval_general: set('eval_general', 2) },
+      sets: {
+        train: set('train', trainRows),
+        eval_domain: set('eval_domain', 13),
+        eval_general: set('eval_general', 2),
+      },
     }),
   );
   return file;
@@ -34,13 +38,25 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const overrides = { globalBatch: 64, warmupSteps: 2, checkpointEvery: 10 };
 
 test('the real cpt-run.sh submits five chained jobs, as the function would ask it to', () => {
-  const preview = previewChain({ config: defaultConfig(), manifestFile: localManifest(dir, 464), run: 'demo', overrides, python });
+  const preview = previewChain({
+    config: defaultConfig(),
+    manifestFile: localManifest(dir, 464),
+    run: 'demo',
+    overrides,
+    python,
+  });
 
   expect(preview.command).toMatch(COMMAND_PATTERN);
   const sent = JSON.parse(Buffer.from(preview.command.split(' ').pop() as string, 'base64').toString('utf8'));
   expect(sent).toEqual(preview.request);
   // ceil(464 rows × 3 epochs ÷ 64) = 22 steps; the compile stage stays below checkpointEvery.
-  expect(preview.request).toMatchObject({ steps: 22, globalBatch: 64, sequenceLength: 256, nodes: 16, compileSteps: 9 });
+  expect(preview.request).toMatchObject({
+    steps: 22,
+    globalBatch: 64,
+    sequenceLength: 256,
+    nodes: 16,
+    compileSteps: 9,
+  });
   expect(preview.request.trainPath).toBe('/fsx/datasets/demo/attempt-20261128T000000Z-abc123/train');
   // The three fields after partition, accepted by the real script; and the plan's saved steps and limits in words.
   expect(preview.request).toMatchObject({ maxTrainRestarts: 3, resume: false });
@@ -48,7 +64,11 @@ test('the real cpt-run.sh submits five chained jobs, as the function would ask i
   expect(preview.summary.savedSteps).toEqual([10, 20, 22]);
   const described = describeChain(preview);
   expect(described).toContain('checkpoints at steps 10, 20 and 22: 3 checkpoints, all 3 kept on FSx');
-  expect(described).toContainEqual(expect.stringMatching(/^time limits: prepare \d+ min, compile .*; a failed train job requeues itself up to 3 times$/));
+  expect(described).toContainEqual(
+    expect.stringMatching(
+      /^time limits: prepare \d+ min, compile .*; a failed train job requeues itself up to 3 times$/,
+    ),
+  );
 
   expect(preview.jobs.map((j) => j.stage)).toEqual(['prepare', 'compile', 'train', 'export', 'evaluate']);
   const option = (argv: readonly string[], name: string) => argv[argv.indexOf(name) + 1];
@@ -59,10 +79,15 @@ test('the real cpt-run.sh submits five chained jobs, as the function would ask i
     if (i === 0) expect(job.argv).not.toContain('--dependency');
     else expect(option(job.argv, '--dependency')).toBe(`afterok:${preview.jobs[i - 1].id}`);
     // Paths as on the cluster, none of the scratch folder's.
-    expect(job.argv.slice(-2)).toEqual([`/fsx/trainium-cpt/runs/demo/scripts/stage-${job.stage}.sh`, '/fsx/trainium-cpt/runs/demo/request.json']);
+    expect(job.argv.slice(-2)).toEqual([
+      `/fsx/trainium-cpt/runs/demo/scripts/stage-${job.stage}.sh`,
+      '/fsx/trainium-cpt/runs/demo/request.json',
+    ]);
   });
   expect(preview.jobs.filter((j) => j.argv.includes('--requeue')).map((j) => j.stage)).toEqual(['compile', 'train']);
-  expect(preview.jobs.map((j) => option(j.argv, '--time'))).toEqual(STAGES.map((stage) => String(preview.request.timeLimits[stage])));
+  expect(preview.jobs.map((j) => option(j.argv, '--time'))).toEqual(
+    STAGES.map((stage) => String(preview.request.timeLimits[stage])),
+  );
 
   // The run's copy of the example, patched by the prepare stage; fused q/k/v, from the base model, the last step saved.
   const args = preview.trainArguments;
@@ -81,10 +106,10 @@ test('the real cpt-run.sh submits five chained jobs, as the function would ask i
 
 test('a run the function would refuse is refused here too, before anything runs', () => {
   const manifestFile = localManifest(dir, 464);
-  expect(() => previewChain({ config: defaultConfig(), manifestFile, run: 'demo', overrides: { globalBatch: 64 }, python })).toThrow(
-    InvalidRequestError,
-  );
-  expect(() => previewChain({ config: defaultConfig(), manifestFile, run: 'demo', overrides: { globalBatch: 64 }, python })).toThrow(
-    /warmupSteps = 100 \(default\): not below the run's 22 steps/,
-  );
+  expect(() =>
+    previewChain({ config: defaultConfig(), manifestFile, run: 'demo', overrides: { globalBatch: 64 }, python }),
+  ).toThrow(InvalidRequestError);
+  expect(() =>
+    previewChain({ config: defaultConfig(), manifestFile, run: 'demo', overrides: { globalBatch: 64 }, python }),
+  ).toThrow(/warmupSteps = 100 \(default\): not below the run's 22 steps/);
 });

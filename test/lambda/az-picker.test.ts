@@ -38,7 +38,12 @@ function event(
   };
   if (requestType === 'Create') return { ...base, RequestType: 'Create' };
   if (requestType === 'Update') {
-    return { ...base, RequestType: 'Update', PhysicalResourceId: physicalId, OldResourceProperties: base.ResourceProperties };
+    return {
+      ...base,
+      RequestType: 'Update',
+      PhysicalResourceId: physicalId,
+      OldResourceProperties: base.ResourceProperties,
+    };
   }
   return { ...base, RequestType: 'Delete', PhysicalResourceId: physicalId };
 }
@@ -46,7 +51,9 @@ function event(
 function offeredIn(...zoneIds: string[]) {
   ec2
     .on(DescribeInstanceTypeOfferingsCommand, { LocationType: 'availability-zone-id' })
-    .resolves({ InstanceTypeOfferings: zoneIds.map((Location) => ({ Location, LocationType: 'availability-zone-id' })) });
+    .resolves({
+      InstanceTypeOfferings: zoneIds.map((Location) => ({ Location, LocationType: 'availability-zone-id' })),
+    });
 }
 
 beforeEach(() => {
@@ -188,9 +195,9 @@ describe('EC2 errors', () => {
   });
 
   test('access denied: names the permission the role lacks', async () => {
-    ec2.on(DescribeInstanceTypeOfferingsCommand).rejects(
-      awsError('UnauthorizedOperation', 'You are not authorized to perform this operation.'),
-    );
+    ec2
+      .on(DescribeInstanceTypeOfferingsCommand)
+      .rejects(awsError('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
     await expect(handler(event('Create'))).rejects.toThrow(
       'EC2 DescribeInstanceTypeOfferings failed (UnauthorizedOperation: You are not authorized to perform this operation.). The role of this function needs ec2:DescribeInstanceTypeOfferings.',
     );

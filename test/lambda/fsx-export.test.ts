@@ -43,7 +43,12 @@ function event(requestType: 'Create' | 'Update' | 'Delete'): CloudFormationCusto
   } as const;
   if (requestType === 'Create') return { ...base, RequestType: 'Create' };
   if (requestType === 'Update') {
-    return { ...base, RequestType: 'Update', PhysicalResourceId: PHYSICAL_ID, OldResourceProperties: base.ResourceProperties };
+    return {
+      ...base,
+      RequestType: 'Update',
+      PhysicalResourceId: PHYSICAL_ID,
+      OldResourceProperties: base.ResourceProperties,
+    };
   }
   return { ...base, RequestType: 'Delete', PhysicalResourceId: PHYSICAL_ID };
 }
@@ -83,7 +88,10 @@ function fileSystem(lifecycle = 'AVAILABLE', clusterTag: string | null = CLUSTER
         FileSystemId: FS_ID,
         FileSystemType: 'LUSTRE',
         Lifecycle: lifecycle as 'AVAILABLE',
-        Tags: clusterTag === null ? [{ Key: 'Name', Value: 'fsx' }] : [{ Key: 'parallelcluster:cluster-name', Value: clusterTag }],
+        Tags:
+          clusterTag === null
+            ? [{ Key: 'Name', Value: 'fsx' }]
+            : [{ Key: 'parallelcluster:cluster-name', Value: clusterTag }],
       },
     ],
   });
@@ -109,7 +117,18 @@ function tasksAre(...tasks: DataRepositoryTask[]) {
 function clockAt(time: Date) {
   jest.useFakeTimers({
     now: time,
-    doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'],
+    doNotFake: [
+      'hrtime',
+      'nextTick',
+      'performance',
+      'queueMicrotask',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout',
+    ],
   });
 }
 
@@ -124,7 +143,9 @@ afterAll(() => jest.useRealTimers());
 describe('Create and Update', () => {
   test.each(['Create', 'Update'] as const)('%s succeeds at once and sends nothing', async (type) => {
     await expect(onEvent(event(type))).resolves.toEqual({ PhysicalResourceId: PHYSICAL_ID });
-    await expect(isComplete({ ...event(type), PhysicalResourceId: PHYSICAL_ID })).resolves.toEqual({ IsComplete: true });
+    await expect(isComplete({ ...event(type), PhysicalResourceId: PHYSICAL_ID })).resolves.toEqual({
+      IsComplete: true,
+    });
     expect(cloudformation.calls()).toHaveLength(0);
     expect(fsx.calls()).toHaveLength(0);
   });
@@ -155,7 +176,10 @@ describe('Delete: finding the file system', () => {
 
   test.each([
     ['no file system in the stack', [HEAD_NODE]],
-    ['its creation failed', [HEAD_NODE, { ...FSX_RESOURCE, ResourceStatus: 'CREATE_FAILED', PhysicalResourceId: undefined }]],
+    [
+      'its creation failed',
+      [HEAD_NODE, { ...FSX_RESOURCE, ResourceStatus: 'CREATE_FAILED', PhysicalResourceId: undefined }],
+    ],
     ['already deleted', [HEAD_NODE, { ...FSX_RESOURCE, ResourceStatus: 'DELETE_COMPLETE' }]],
   ])('%s: nothing to export', async (_name, resources) => {
     clusterStack(resources as StackResourceSummary[]);
@@ -167,7 +191,9 @@ describe('Delete: finding the file system', () => {
 
   test('a file system FSx no longer knows, or one that failed: nothing to export', async () => {
     clusterStack([FSX_RESOURCE]);
-    fsx.on(DescribeFileSystemsCommand).rejects(new FileSystemNotFound({ $metadata: {}, message: 'File system not found' }));
+    fsx
+      .on(DescribeFileSystemsCommand)
+      .rejects(new FileSystemNotFound({ $metadata: {}, message: 'File system not found' }));
     expect((await onEvent(event('Delete'))).Data?.FileSystems).toBe('');
     fsx.reset();
     fileSystem('FAILED');
@@ -193,7 +219,9 @@ describe('Delete: finding the file system', () => {
   test('a MISCONFIGURED file system fails the delete: its data may not be in S3 yet', async () => {
     clusterStack([FSX_RESOURCE]);
     fileSystem('MISCONFIGURED');
-    await expect(onEvent(event('Delete'))).rejects.toThrow(/fs-0123456789abcdef0 \(storage "fsx"\) is MISCONFIGURED: FSx cannot export from it now/);
+    await expect(onEvent(event('Delete'))).rejects.toThrow(
+      /fs-0123456789abcdef0 \(storage "fsx"\) is MISCONFIGURED: FSx cannot export from it now/,
+    );
   });
 });
 
@@ -220,7 +248,13 @@ describe('Delete: exporting and waiting', () => {
       tasksAre(task({ Lifecycle, Status: { TotalCount: 40, SucceededCount: 12, FailedCount: 0 } }));
       await expect(isComplete(poll(DELETE_STATE))).resolves.toEqual({ IsComplete: false });
     }
-    tasksAre(task({ Lifecycle: 'SUCCEEDED', EndTime: minutes(7), Status: { TotalCount: 40, SucceededCount: 40, FailedCount: 0 } }));
+    tasksAre(
+      task({
+        Lifecycle: 'SUCCEEDED',
+        EndTime: minutes(7),
+        Status: { TotalCount: 40, SucceededCount: 40, FailedCount: 0 },
+      }),
+    );
     await expect(isComplete(poll(DELETE_STATE))).resolves.toEqual({ IsComplete: true });
     expect(fsx).not.toHaveReceivedCommand(CreateDataRepositoryTaskCommand);
   });
@@ -244,19 +278,31 @@ describe('Delete: exporting and waiting', () => {
   });
 
   test.each([
-    ['FAILED', { FailureDetails: { Message: 'Export of 2 files failed: see the report' }, Status: { TotalCount: 10, SucceededCount: 8, FailedCount: 2 } }],
+    [
+      'FAILED',
+      {
+        FailureDetails: { Message: 'Export of 2 files failed: see the report' },
+        Status: { TotalCount: 10, SucceededCount: 8, FailedCount: 2 },
+      },
+    ],
     ['CANCELED', { FailureDetails: { Message: 'Task canceled by user' } }],
-  ] as const)('an export that ended %s fails the delete with the task, its details and what to do', async (Lifecycle, details) => {
-    tasksAre(task({ Lifecycle, EndTime: minutes(3), ...details }));
-    const failure = isComplete(poll(DELETE_STATE));
-    await expect(failure).rejects.toThrow(`task task-0aaaaaaaaaaaaaaa1 (${Lifecycle}`);
-    await expect(failure).rejects.toThrow(details.FailureDetails.Message);
-    await expect(failure).rejects.toThrow('run `cdk destroy` again');
-    await expect(failure).rejects.toThrow(
-      'aws cloudformation delete-stack --stack-name trainium-cpt-cluster --retain-resources FsxExportOnDelete2F6A8C1D',
-    );
-    if (Lifecycle === 'FAILED') await expect(failure).rejects.toThrow(`8 of 10 files exported, 2 failed): Export of 2 files failed: see the report. Files it could not export are listed under ${REPORT_PATH}/`);
-  });
+  ] as const)(
+    'an export that ended %s fails the delete with the task, its details and what to do',
+    async (Lifecycle, details) => {
+      tasksAre(task({ Lifecycle, EndTime: minutes(3), ...details }));
+      const failure = isComplete(poll(DELETE_STATE));
+      await expect(failure).rejects.toThrow(`task task-0aaaaaaaaaaaaaaa1 (${Lifecycle}`);
+      await expect(failure).rejects.toThrow(details.FailureDetails.Message);
+      await expect(failure).rejects.toThrow('run `cdk destroy` again');
+      await expect(failure).rejects.toThrow(
+        'aws cloudformation delete-stack --stack-name trainium-cpt-cluster --retain-resources FsxExportOnDelete2F6A8C1D',
+      );
+      if (Lifecycle === 'FAILED')
+        await expect(failure).rejects.toThrow(
+          `8 of 10 files exported, 2 failed): Export of 2 files failed: see the report. Files it could not export are listed under ${REPORT_PATH}/`,
+        );
+    },
+  );
 
   test('waits for the export an earlier destroy left running instead of starting another', async () => {
     const earlier = task({ TaskId: 'task-0earlier00000000', CreationTime: minutes(-40) });
@@ -276,7 +322,7 @@ describe('Delete: exporting and waiting', () => {
     expect(coversPaths(task({ Type: 'IMPORT_METADATA_FROM_REPOSITORY', Paths: [] }), ['checkpoints'])).toBe(false);
   });
 
-  test('an export that failed before this delete began is not this delete\'s: a new one starts', async () => {
+  test("an export that failed before this delete began is not this delete's: a new one starts", async () => {
     tasksAre(task({ TaskId: 'task-0old', Lifecycle: 'FAILED', CreationTime: minutes(-90), EndTime: minutes(-60) }));
     fsx.on(CreateDataRepositoryTaskCommand).resolves({ DataRepositoryTask: task({ Lifecycle: 'PENDING' }) });
     await expect(isComplete(poll(DELETE_STATE))).resolves.toEqual({ IsComplete: false });
@@ -284,11 +330,22 @@ describe('Delete: exporting and waiting', () => {
   });
 
   test('waits for another running task (FSx runs one at a time), then starts the export', async () => {
-    tasksAre(task({ TaskId: 'task-0import', Type: 'IMPORT_METADATA_FROM_REPOSITORY', Paths: [], CreationTime: minutes(-5) }));
+    tasksAre(
+      task({ TaskId: 'task-0import', Type: 'IMPORT_METADATA_FROM_REPOSITORY', Paths: [], CreationTime: minutes(-5) }),
+    );
     await expect(isComplete(poll(DELETE_STATE))).resolves.toEqual({ IsComplete: false });
     expect(fsx).not.toHaveReceivedCommand(CreateDataRepositoryTaskCommand);
 
-    tasksAre(task({ TaskId: 'task-0import', Type: 'IMPORT_METADATA_FROM_REPOSITORY', Paths: [], Lifecycle: 'SUCCEEDED', CreationTime: minutes(-5), EndTime: minutes(1) }));
+    tasksAre(
+      task({
+        TaskId: 'task-0import',
+        Type: 'IMPORT_METADATA_FROM_REPOSITORY',
+        Paths: [],
+        Lifecycle: 'SUCCEEDED',
+        CreationTime: minutes(-5),
+        EndTime: minutes(1),
+      }),
+    );
     fsx.on(CreateDataRepositoryTaskCommand).resolves({ DataRepositoryTask: task({ Lifecycle: 'PENDING' }) });
     await expect(isComplete(poll(DELETE_STATE))).resolves.toEqual({ IsComplete: false });
     expect(fsx).toHaveReceivedCommandTimes(CreateDataRepositoryTaskCommand, 1);
@@ -296,32 +353,49 @@ describe('Delete: exporting and waiting', () => {
 
   test('a task that starts between the listing and the export is waited for, not an error', async () => {
     tasksAre();
-    fsx.on(CreateDataRepositoryTaskCommand).rejects(new DataRepositoryTaskExecuting({ $metadata: {}, message: 'An existing task is executing' }));
+    fsx
+      .on(CreateDataRepositoryTaskCommand)
+      .rejects(new DataRepositoryTaskExecuting({ $metadata: {}, message: 'An existing task is executing' }));
     await expect(isComplete(poll(DELETE_STATE))).resolves.toEqual({ IsComplete: false });
   });
 
   test('a throttled or failing FSx API is a poll that learnt nothing, not a failed delete; access errors still fail it', async () => {
-    const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+    const throttled = () =>
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
     fsx.on(DescribeDataRepositoryTasksCommand).rejects(throttled());
     await expect(isComplete(poll(DELETE_STATE))).resolves.toEqual({ IsComplete: false });
 
     tasksAre();
-    fsx.on(CreateDataRepositoryTaskCommand).rejects(Object.assign(new Error('internal'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }));
+    fsx
+      .on(CreateDataRepositoryTaskCommand)
+      .rejects(
+        Object.assign(new Error('internal'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }),
+      );
     await expect(isComplete(poll(DELETE_STATE))).resolves.toEqual({ IsComplete: false });
 
-    fsx.on(DescribeDataRepositoryTasksCommand).rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
-    await expect(isComplete(poll(DELETE_STATE))).rejects.toThrow('DescribeDataRepositoryTasks of fs-0123456789abcdef0 failed (AccessDeniedException: no)');
+    fsx
+      .on(DescribeDataRepositoryTasksCommand)
+      .rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    await expect(isComplete(poll(DELETE_STATE))).rejects.toThrow(
+      'DescribeDataRepositoryTasks of fs-0123456789abcdef0 failed (AccessDeniedException: no)',
+    );
   });
 
   test('throttling until the deadline still ends the wait, saying no export could be started', async () => {
     clockAt(new Date(minutes(50).getTime() + 1_000));
-    fsx.on(DescribeDataRepositoryTasksCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    await expect(isComplete(poll(DELETE_STATE))).rejects.toThrow('did not finish within 50 minutes: no export started yet on fs-0123456789abcdef0');
+    fsx
+      .on(DescribeDataRepositoryTasksCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(isComplete(poll(DELETE_STATE))).rejects.toThrow(
+      'did not finish within 50 minutes: no export started yet on fs-0123456789abcdef0',
+    );
   });
 
   test('a refused export fails the delete with the API error and the permission it needs', async () => {
     tasksAre();
-    fsx.on(CreateDataRepositoryTaskCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    fsx
+      .on(CreateDataRepositoryTaskCommand)
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
     await expect(isComplete(poll(DELETE_STATE))).rejects.toThrow(
       /CreateDataRepositoryTask on fs-0123456789abcdef0 failed \(AccessDeniedException: not authorized\)\. The export role may start tasks only on file systems tagged parallelcluster:cluster-name=trainium-cpt-pcluster/,
     );
@@ -350,6 +424,8 @@ describe('Delete: exporting and waiting', () => {
     const older = task({ TaskId: 'task-older', Lifecycle: 'FAILED', CreationTime: minutes(1), EndTime: minutes(2) });
     const newer = task({ TaskId: 'task-newer', Lifecycle: 'EXECUTING', CreationTime: minutes(3) });
     expect(exportTaskOfThisDelete([older, newer], ['checkpoints'], SINCE)?.TaskId).toBe('task-newer');
-    expect(exportTaskOfThisDelete([task({ Lifecycle: 'CANCELING', CreationTime: minutes(-3) })], ['checkpoints'], SINCE)).toBeUndefined();
+    expect(
+      exportTaskOfThisDelete([task({ Lifecycle: 'CANCELING', CreationTime: minutes(-3) })], ['checkpoints'], SINCE),
+    ).toBeUndefined();
   });
 });

@@ -23,7 +23,11 @@ function description(properties: { AlarmDescription: unknown }): string {
   if (typeof value === 'string') return value;
   const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
   return parts
-    .map((part) => (typeof part === 'string' ? part : `<${(part as { 'Fn::GetStackOutput': { OutputName: string } })['Fn::GetStackOutput'].OutputName}>`))
+    .map((part) =>
+      typeof part === 'string'
+        ? part
+        : `<${(part as { 'Fn::GetStackOutput': { OutputName: string } })['Fn::GetStackOutput'].OutputName}>`,
+    )
     .join(separator);
 }
 
@@ -64,7 +68,9 @@ describe('training stalled', () => {
   test("unset stallAlarmMinutes: the plan's 17 minutes for the seed run, and the description says how they come about", () => {
     expect(defaultConfig().stallAlarmMinutes).toBeUndefined();
     expect(stalled.Threshold).toBe(deriveStallThreshold(defaultConfig()).minutes);
-    expect(stalled.AlarmDescription).toContain('no new step for 17 minutes or more (derived by the plan: the longer wait for a step line, after a (re)start 5.0 min launch (assumed)');
+    expect(stalled.AlarmDescription).toContain(
+      'no new step for 17 minutes or more (derived by the plan: the longer wait for a step line, after a (re)start 5.0 min launch (assumed)',
+    );
     expect(stalled.AlarmDescription).toContain('+ 5.6 min for a checkpoint save');
     expect(stalled.AlarmDescription.length).toBeLessThanOrEqual(1024);
   });
@@ -119,10 +125,14 @@ describe('metrics agent silent (the heartbeat)', () => {
   test("names the head node and what to check on it: the instance's state, then the agent's service", () => {
     const text = description(silent);
     expect(text).toContain('has published nothing for 10 minutes');
-    expect(text).toContain('aws ec2 describe-instance-status --include-all-instances --instance-ids <HeadNodeInstanceId>');
+    expect(text).toContain(
+      'aws ec2 describe-instance-status --include-all-instances --instance-ids <HeadNodeInstanceId>',
+    );
     expect(text).toContain('systemctl status trainium-cpt-metrics');
     expect(text).toContain('journalctl -u trainium-cpt-metrics');
-    expect(silent.AlarmDescription['Fn::Join'][1]).toContainEqual(fromStack('trainium-cpt-cluster', 'HeadNodeInstanceId'));
+    expect(silent.AlarmDescription['Fn::Join'][1]).toContainEqual(
+      fromStack('trainium-cpt-cluster', 'HeadNodeInstanceId'),
+    );
   });
 });
 

@@ -4,7 +4,9 @@ import { monitoringTemplate, resource } from './support';
 const template = monitoringTemplate();
 const TOPIC = { Ref: expect.stringMatching(/^AlertsTopic[0-9A-F]{8}$/) };
 const ACCOUNT = { Ref: 'AWS::AccountId' };
-const alarmArn = (prefix: string) => ({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^Alarms${prefix}[0-9A-F]{8}$`)), 'Arn'] });
+const alarmArn = (prefix: string) => ({
+  'Fn::GetAtt': [expect.stringMatching(new RegExp(`^Alarms${prefix}[0-9A-F]{8}$`)), 'Arn'],
+});
 
 describe('the alerts topic', () => {
   test('is <projectName>-alerts, encrypted with the key of its own, and output as AlertsTopicArn', () => {
@@ -30,10 +32,17 @@ describe('the alerts topic', () => {
     const key = resource(template, 'AWS::KMS::Key', 'AlertsKey');
     const statements: Array<Record<string, any>> = key.Properties.KeyPolicy.Statement;
     expect(statements).toHaveLength(4);
-    expect(statements[0]).toMatchObject({ Action: 'kms:*', Principal: { AWS: expect.objectContaining({ 'Fn::Join': expect.anything() }) } });
+    expect(statements[0]).toMatchObject({
+      Action: 'kms:*',
+      Principal: { AWS: expect.objectContaining({ 'Fn::Join': expect.anything() }) },
+    });
     for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com', 'budgets.amazonaws.com']) {
       const statement = statements.find((s) => s.Principal.Service === service);
-      expect(statement).toMatchObject({ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*' });
+      expect(statement).toMatchObject({
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+      });
       // EventBridge passes no source keys to KMS: a condition here would drop its events silently.
       expect(statement?.Condition).toBeUndefined();
     }
@@ -45,7 +54,7 @@ describe('the topic policy', () => {
   const statements: Array<Record<string, any>> = policy.Properties.PolicyDocument.Statement;
   const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
 
-  test('is the topic\'s, and refuses publishing without TLS', () => {
+  test("is the topic's, and refuses publishing without TLS", () => {
     expect(policy.Properties.Topics).toEqual([TOPIC]);
     expect(bySid('AllowPublishThroughSSLOnly')).toEqual({
       Sid: 'AllowPublishThroughSSLOnly',
@@ -66,7 +75,12 @@ describe('the topic policy', () => {
       Resource: TOPIC,
       Condition: {
         ArnLike: {
-          'aws:SourceArn': [alarmArn('TrainingFailed'), alarmArn('TrainingStalled'), alarmArn('AgentSilent'), alarmArn('FunctionErrors')],
+          'aws:SourceArn': [
+            alarmArn('TrainingFailed'),
+            alarmArn('TrainingStalled'),
+            alarmArn('AgentSilent'),
+            alarmArn('FunctionErrors'),
+          ],
         },
         StringEquals: { 'aws:SourceAccount': ACCOUNT },
       },
@@ -81,7 +95,9 @@ describe('the topic policy', () => {
       Principal: { Service: 'events.amazonaws.com' },
       Action: 'sns:Publish',
       Resource: TOPIC,
-      Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [expect.stringMatching(/^GlueFailuresRule/), 'Arn'] } } },
+      Condition: {
+        ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [expect.stringMatching(/^GlueFailuresRule/), 'Arn'] } },
+      },
     });
   });
 
@@ -94,7 +110,9 @@ describe('the topic policy', () => {
       Resource: TOPIC,
       Condition: {
         StringEquals: { 'aws:SourceAccount': ACCOUNT },
-        ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':budgets::', ACCOUNT, ':*']] } },
+        ArnLike: {
+          'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':budgets::', ACCOUNT, ':*']] },
+        },
       },
     });
   });

@@ -13,22 +13,36 @@ const daily = resource(template, 'AWS::Budgets::Budget', 'Budget');
 const run = resource(template, 'AWS::Budgets::Budget', 'RunBudget');
 const TOPIC = { Ref: expect.stringMatching(/^AlertsTopic[0-9A-F]{8}$/) };
 const notification = (threshold: number) => ({
-  Notification: { NotificationType: 'ACTUAL', ComparisonOperator: 'GREATER_THAN', Threshold: threshold, ThresholdType: 'PERCENTAGE' },
+  Notification: {
+    NotificationType: 'ACTUAL',
+    ComparisonOperator: 'GREATER_THAN',
+    Threshold: threshold,
+    ThresholdType: 'PERCENTAGE',
+  },
   Subscribers: [{ SubscriptionType: 'SNS', Address: TOPIC }],
 });
 
 test('two cost budgets: <projectName>-daily-cost (DAILY) and <projectName>-run-cost (ANNUALLY), neither with a fixed TimePeriod', () => {
   template.resourceCountIs('AWS::Budgets::Budget', 2);
-  expect(daily.Properties.Budget).toMatchObject({ BudgetName: 'trainium-cpt-daily-cost', BudgetType: 'COST', TimeUnit: 'DAILY' });
-  expect(run.Properties.Budget).toMatchObject({ BudgetName: 'trainium-cpt-run-cost', BudgetType: 'COST', TimeUnit: 'ANNUALLY' });
+  expect(daily.Properties.Budget).toMatchObject({
+    BudgetName: 'trainium-cpt-daily-cost',
+    BudgetType: 'COST',
+    TimeUnit: 'DAILY',
+  });
+  expect(run.Properties.Budget).toMatchObject({
+    BudgetName: 'trainium-cpt-run-cost',
+    BudgetType: 'COST',
+    TimeUnit: 'ANNUALLY',
+  });
   // A start date fixed at synthesis would change the template at every synth.
   expect(daily.Properties.Budget.TimePeriod).toBeUndefined();
   expect(run.Properties.Budget.TimePeriod).toBeUndefined();
   const med = monitoringTemplate({ projectName: 'med' });
-  expect(Object.values(med.findResources('AWS::Budgets::Budget')).map((b) => b.Properties.Budget.BudgetName).sort()).toEqual([
-    'med-daily-cost',
-    'med-run-cost',
-  ]);
+  expect(
+    Object.values(med.findResources('AWS::Budgets::Budget'))
+      .map((b) => b.Properties.Budget.BudgetName)
+      .sort(),
+  ).toEqual(['med-daily-cost', 'med-run-cost']);
 });
 
 test("the daily limit is the plan's day of training plus budgetMarginPercent: $9,546 + 20% = $11,456 for the seed run", () => {
@@ -56,8 +70,12 @@ test("the run limit is the plan's conservative run cost plus budgetMarginPercent
   expect(noMargin.Properties.Budget.BudgetLimit.Amount).toBe(87_928);
   // More tokens, a longer run: the run limit follows, the daily one barely moves (only S3 grows).
   const twice = monitoringTemplate({ plannedTrainTokens: 176e9 });
-  expect(resource(twice, 'AWS::Budgets::Budget', 'RunBudget').Properties.Budget.BudgetLimit.Amount).toBeGreaterThan(2 * 105_513 - 100);
-  expect(resource(twice, 'AWS::Budgets::Budget', 'Budget').Properties.Budget.BudgetLimit.Amount).toBeLessThan(11_456 + 20);
+  expect(resource(twice, 'AWS::Budgets::Budget', 'RunBudget').Properties.Budget.BudgetLimit.Amount).toBeGreaterThan(
+    2 * 105_513 - 100,
+  );
+  expect(resource(twice, 'AWS::Budgets::Budget', 'Budget').Properties.Budget.BudgetLimit.Amount).toBeLessThan(
+    11_456 + 20,
+  );
 });
 
 test("the stack's budgetLimits, each rounded up to whole dollars", () => {
@@ -71,8 +89,14 @@ test("the stack's budgetLimits, each rounded up to whole dollars", () => {
     budgetLimits: { dailyUsd: 1234.01, runUsd: 5678 },
   });
   const t = Template.fromStack(other);
-  expect(resource(t, 'AWS::Budgets::Budget', 'Budget').Properties.Budget.BudgetLimit).toEqual({ Amount: 1235, Unit: 'USD' });
-  expect(resource(t, 'AWS::Budgets::Budget', 'RunBudget').Properties.Budget.BudgetLimit).toEqual({ Amount: 5678, Unit: 'USD' });
+  expect(resource(t, 'AWS::Budgets::Budget', 'Budget').Properties.Budget.BudgetLimit).toEqual({
+    Amount: 1235,
+    Unit: 'USD',
+  });
+  expect(resource(t, 'AWS::Budgets::Budget', 'RunBudget').Properties.Budget.BudgetLimit).toEqual({
+    Amount: 5678,
+    Unit: 'USD',
+  });
   expect(budgetLimits(defaultConfig())).toEqual({ marginPercent: 20, dailyUsd: 11_456, runUsd: 105_513 });
 });
 
@@ -81,10 +105,15 @@ test('a Region the plan cannot price gets no budget, and a synth warning that sa
   const template = Template.fromStack(stacks.monitoring);
   template.resourceCountIs('AWS::Budgets::Budget', 0);
   expect(stacks.monitoring.budgets).toBeUndefined();
-  Annotations.fromStack(stacks.monitoring).hasWarning('*', Match.stringLikeRegexp('No cost budget: the plan has no prices for Region eu-west-1'));
+  Annotations.fromStack(stacks.monitoring).hasWarning(
+    '*',
+    Match.stringLikeRegexp('No cost budget: the plan has no prices for Region eu-west-1'),
+  );
   // No budget, so no statement for AWS Budgets in the topic policy either.
   const [policy] = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
-  expect(policy.Properties.PolicyDocument.Statement.map((s: { Sid?: string }) => s.Sid)).not.toContain('BudgetsPublish');
+  expect(policy.Properties.PolicyDocument.Statement.map((s: { Sid?: string }) => s.Sid)).not.toContain(
+    'BudgetsPublish',
+  );
 });
 
 test('a priced Region gives no such warning', () => {
@@ -114,16 +143,16 @@ describe('the CostBudget construct refuses, naming the prop and what is accepted
 
   test('no notification, or a threshold that is not a positive percentage', () => {
     expect(() => new CostBudget(stack, 'None', { ...base, notifications: [] })).toThrow('b: no notifications');
-    expect(() => new CostBudget(stack, 'Zero', { ...base, notifications: [{ notificationType: 'ACTUAL', threshold: 0 }] })).toThrow(
-      'b: threshold = 0: not a percentage of the limit',
-    );
+    expect(
+      () => new CostBudget(stack, 'Zero', { ...base, notifications: [{ notificationType: 'ACTUAL', threshold: 0 }] }),
+    ).toThrow('b: threshold = 0: not a percentage of the limit');
   });
 
   test('a FORECASTED notification on a DAILY budget; on an ANNUALLY one it is accepted', () => {
     const forecast = [{ notificationType: 'FORECASTED' as const, threshold: 100 }];
-    expect(() => new CostBudget(stack, 'DailyForecast', { ...base, timeUnit: 'DAILY', notifications: forecast })).toThrow(
-      'b: a FORECASTED notification on a DAILY budget. Accepted: ACTUAL',
-    );
+    expect(
+      () => new CostBudget(stack, 'DailyForecast', { ...base, timeUnit: 'DAILY', notifications: forecast }),
+    ).toThrow('b: a FORECASTED notification on a DAILY budget. Accepted: ACTUAL');
     expect(() => new CostBudget(stack, 'AnnualForecast', { ...base, notifications: forecast })).not.toThrow();
   });
 });
@@ -132,8 +161,12 @@ test('counts only the costs tagged project = <projectName> (the cost allocation 
   expect(daily.Properties.Budget.CostFilters).toEqual({ TagKeyValue: ['user:project$trainium-cpt'] });
   expect(run.Properties.Budget.CostFilters).toEqual({ TagKeyValue: ['user:project$trainium-cpt'] });
   const med = monitoringTemplate({ projectName: 'med' });
-  expect(resource(med, 'AWS::Budgets::Budget', 'Budget').Properties.Budget.CostFilters).toEqual({ TagKeyValue: ['user:project$med'] });
-  expect(resource(med, 'AWS::Budgets::Budget', 'RunBudget').Properties.Budget.CostFilters).toEqual({ TagKeyValue: ['user:project$med'] });
+  expect(resource(med, 'AWS::Budgets::Budget', 'Budget').Properties.Budget.CostFilters).toEqual({
+    TagKeyValue: ['user:project$med'],
+  });
+  expect(resource(med, 'AWS::Budgets::Budget', 'RunBudget').Properties.Budget.CostFilters).toEqual({
+    TagKeyValue: ['user:project$med'],
+  });
 });
 
 test('the daily budget notifies the topic at actual cost > 100% only: no forecast for a day, no 80% (a normal day is 83%)', () => {
@@ -158,7 +191,9 @@ test('both budgets are created after the topic policy that lets AWS Budgets publ
     expect(budget.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^AlertsTopicPolicy/)]));
   }
   const [policy] = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
-  const statements = policy.Properties.PolicyDocument.Statement.filter((s: { Sid?: string }) => s.Sid === 'BudgetsPublish');
+  const statements = policy.Properties.PolicyDocument.Statement.filter(
+    (s: { Sid?: string }) => s.Sid === 'BudgetsPublish',
+  );
   expect(statements).toHaveLength(1);
   expect(statements[0].Principal).toEqual({ Service: 'budgets.amazonaws.com' });
 });

@@ -36,29 +36,62 @@ test("the Glue job: records read and ETL time, under the job's name, every run (
     ['glue.driver.aggregate.elapsedTime', 'ETL time (ms)'],
   ]) {
     expect(line('Glue', name)).toEqual([
-      'Glue', name, 'JobName', '<TokenizeJobName>', 'JobRunId', 'ALL', 'Type', 'count', { label, stat: 'Sum' },
+      'Glue',
+      name,
+      'JobName',
+      '<TokenizeJobName>',
+      'JobRunId',
+      'ALL',
+      'Type',
+      'count',
+      { label, stat: 'Sum' },
     ]);
   }
 });
 
 test("the Glue job's failed runs: TriggeredRules of the failure rule", () => {
   expect(line('AWS/Events', 'TriggeredRules')).toEqual([
-    'AWS/Events', 'TriggeredRules', 'RuleName', expect.stringMatching(/^<GlueFailuresRule[0-9A-F]{8}>$/), { label: 'Failed runs', stat: 'Sum' },
+    'AWS/Events',
+    'TriggeredRules',
+    'RuleName',
+    expect.stringMatching(/^<GlueFailuresRule[0-9A-F]{8}>$/),
+    { label: 'Failed runs', stat: 'Sum' },
   ]);
 });
 
 test("every metric of the head-node agent, under the cluster's name", () => {
   // CloudWatch's default statistic (Average) is left out of the body.
-  expect(line('TrainiumCpt', 'TrainingStep')).toEqual(['TrainiumCpt', 'TrainingStep', ...CLUSTER, { label: 'Step', stat: 'Maximum' }]);
+  expect(line('TrainiumCpt', 'TrainingStep')).toEqual([
+    'TrainiumCpt',
+    'TrainingStep',
+    ...CLUSTER,
+    { label: 'Step', stat: 'Maximum' },
+  ]);
   expect(line('TrainiumCpt', 'TrainingLoss')).toEqual(['TrainiumCpt', 'TrainingLoss', ...CLUSTER, { label: 'Loss' }]);
   expect(line('TrainiumCpt', 'TrainingTokensPerSecond')).toEqual([
-    'TrainiumCpt', 'TrainingTokensPerSecond', ...CLUSTER, { label: 'Tokens per second' },
+    'TrainiumCpt',
+    'TrainingTokensPerSecond',
+    ...CLUSTER,
+    { label: 'Tokens per second' },
   ]);
   expect(line('TrainiumCpt', 'MinutesSinceLastStep')).toEqual([
-    'TrainiumCpt', 'MinutesSinceLastStep', ...CLUSTER, { label: 'Minutes since the last step', stat: 'Maximum' },
+    'TrainiumCpt',
+    'MinutesSinceLastStep',
+    ...CLUSTER,
+    { label: 'Minutes since the last step', stat: 'Maximum' },
   ]);
-  expect(line('TrainiumCpt', 'NodesUp')).toEqual(['TrainiumCpt', 'NodesUp', ...CLUSTER, { label: 'Trainium nodes up', stat: 'Minimum' }]);
-  expect(line('TrainiumCpt', 'FailedJobs')).toEqual(['TrainiumCpt', 'FailedJobs', ...CLUSTER, { label: 'Failed jobs', stat: 'Sum' }]);
+  expect(line('TrainiumCpt', 'NodesUp')).toEqual([
+    'TrainiumCpt',
+    'NodesUp',
+    ...CLUSTER,
+    { label: 'Trainium nodes up', stat: 'Minimum' },
+  ]);
+  expect(line('TrainiumCpt', 'FailedJobs')).toEqual([
+    'TrainiumCpt',
+    'FailedJobs',
+    ...CLUSTER,
+    { label: 'Failed jobs', stat: 'Sum' },
+  ]);
 });
 
 test("the stall threshold (the plan's 17 minutes for the seed run) is drawn on the minutes-since-last-step graph", () => {
@@ -71,7 +104,11 @@ test("the stall threshold (the plan's 17 minutes for the seed run) is drawn on t
 test("the training function's invocations and errors", () => {
   for (const name of ['Invocations', 'Errors']) {
     expect(line('AWS/Lambda', name)).toEqual([
-      'AWS/Lambda', name, 'FunctionName', '<TrainingFunctionName>', { label: name, stat: 'Sum' },
+      'AWS/Lambda',
+      name,
+      'FunctionName',
+      '<TrainingFunctionName>',
+      { label: name, stat: 'Sum' },
     ]);
   }
 });
@@ -84,6 +121,8 @@ test('an alarm status widget of the four alarms, the heartbeat among them, last'
   const last = body.widgets[body.widgets.length - 1];
   expect(last.type).toBe('alarm');
   expect(last.properties.alarms).toEqual(
-    ['TrainingFailed', 'TrainingStalled', 'AgentSilent', 'FunctionErrors'].map((id) => expect.stringMatching(new RegExp(`^<Alarms${id}[0-9A-F]{8}\\.Arn>$`))),
+    ['TrainingFailed', 'TrainingStalled', 'AgentSilent', 'FunctionErrors'].map((id) =>
+      expect.stringMatching(new RegExp(`^<Alarms${id}[0-9A-F]{8}\\.Arn>$`)),
+    ),
   );
 });

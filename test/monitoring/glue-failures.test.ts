@@ -14,7 +14,7 @@ test('a rule on the tokenization job ending FAILED, TIMEOUT or ERROR, and only t
   expect(rule.Properties.State).toBe('ENABLED');
 });
 
-test('sends the alerts topic one readable line: job name, run ID, state and Glue\'s message', () => {
+test("sends the alerts topic one readable line: job name, run ID, state and Glue's message", () => {
   expect(rule.Properties.Targets).toEqual([
     {
       Id: 'Target0',

@@ -46,7 +46,10 @@ describe('the agent', () => {
   test('is an asset of cluster/monitoring that the head node may read, that object only', () => {
     const { S3Access } = HeadNode.Iam;
     const agentObject = S3Access[S3Access.length - 1];
-    expect(agentObject).toEqual({ BucketName: expect.anything(), KeyName: expect.stringMatching(/^[0-9a-f]{64}\.zip$/) });
+    expect(agentObject).toEqual({
+      BucketName: expect.anything(),
+      KeyName: expect.stringMatching(/^[0-9a-f]{64}\.zip$/),
+    });
     expect(JSON.stringify(commands)).toContain(agentObject.KeyName);
     expect(fs.existsSync(`${METRICS_AGENT_DIR}/install-agent.sh`)).toBe(true);
   });
@@ -54,7 +57,12 @@ describe('the agent', () => {
   test('is installed on the head node by an association that the deployment waits for', () => {
     expect(association.Properties).toMatchObject({
       Name: 'AWS-RunShellScript',
-      Targets: [{ Key: 'InstanceIds', Values: [{ 'Fn::GetAtt': [expect.stringMatching(/^ParallelCluster/), 'headNode.instanceId'] }] }],
+      Targets: [
+        {
+          Key: 'InstanceIds',
+          Values: [{ 'Fn::GetAtt': [expect.stringMatching(/^ParallelCluster/), 'headNode.instanceId'] }],
+        },
+      ],
       WaitForSuccessTimeoutSeconds: 600,
     });
   });
@@ -63,7 +71,9 @@ describe('the agent', () => {
     expect(script).toEqual([
       'set -eu',
       'dir=$(mktemp -d /tmp/cpt-metrics-agent.XXXXXX)',
-      expect.stringMatching(/^aws s3 cp s3:\/\/cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.zip "\$dir\/agent\.zip" --only-show-errors$/),
+      expect.stringMatching(
+        /^aws s3 cp s3:\/\/cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.zip "\$dir\/agent\.zip" --only-show-errors$/,
+      ),
       'python3 -m zipfile -e "$dir/agent.zip" "$dir"',
       'bash "$dir/install-agent.sh" --cluster-name trainium-cpt-pcluster --region <AWS::Region> --namespace TrainiumCpt ' +
         '--interval 60 --runs-dir /fsx/trainium-cpt/runs',
@@ -74,7 +84,9 @@ describe('the agent', () => {
   test('the region is the configured one when there is one', () => {
     const other = Template.fromStack(synthApp({ region: 'us-west-2', trainiumAz: 'usw2-az4' }).stacks.cluster);
     const install = resource(other, 'AWS::SSM::Association', 'MetricsAgentInstall');
-    expect(install.Properties.Parameters.commands.map(flatten)).toContainEqual(expect.stringContaining(' --region us-west-2 '));
+    expect(install.Properties.Parameters.commands.map(flatten)).toContainEqual(
+      expect.stringContaining(' --region us-west-2 '),
+    );
   });
 });
 
@@ -87,13 +99,18 @@ describe("the head node's associations", () => {
 
   // SSM's AWS-RunShellScript runs its commands with `sh` (amazon-ssm-agent: shellCommand "sh"), which is dash on
   // Ubuntu: bash-only options such as `set -o pipefail` stop the script before it starts.
-  test.each(['TrainingBundleUnpack', 'MetricsAgentInstall', 'NeuronEnvironmentBuild'])('%s runs under dash', (prefix) => {
-    const lines: string[] = resource(template, 'AWS::SSM::Association', prefix).Properties.Parameters.commands.map(flatten);
-    expect(lines[0]).toBe('set -eu');
-    expect(lines.join('\n')).not.toMatch(/pipefail|\[\[|shopt/);
-    if (fs.existsSync('/usr/bin/dash')) {
-      execFileSync('/usr/bin/dash', ['-n', '-c', lines.join('\n')]);
-      execFileSync('/usr/bin/dash', ['-c', lines[0]]);
-    }
-  });
+  test.each(['TrainingBundleUnpack', 'MetricsAgentInstall', 'NeuronEnvironmentBuild'])(
+    '%s runs under dash',
+    (prefix) => {
+      const lines: string[] = resource(template, 'AWS::SSM::Association', prefix).Properties.Parameters.commands.map(
+        flatten,
+      );
+      expect(lines[0]).toBe('set -eu');
+      expect(lines.join('\n')).not.toMatch(/pipefail|\[\[|shopt/);
+      if (fs.existsSync('/usr/bin/dash')) {
+        execFileSync('/usr/bin/dash', ['-n', '-c', lines.join('\n')]);
+        execFileSync('/usr/bin/dash', ['-c', lines[0]]);
+      }
+    },
+  );
 });

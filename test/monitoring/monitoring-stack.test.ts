@@ -3,7 +3,13 @@ import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { METRICS_AGENT_DIR } from '../../lib/cluster/metrics-agent';
-import { CLUSTER_NAME_DIMENSION, METRICS_NAMESPACE, PUBLISH_INTERVAL_SECONDS, RUNS_DIR, TRAINING_METRICS } from '../../lib/monitoring/metrics';
+import {
+  CLUSTER_NAME_DIMENSION,
+  METRICS_NAMESPACE,
+  PUBLISH_INTERVAL_SECONDS,
+  RUNS_DIR,
+  TRAINING_METRICS,
+} from '../../lib/monitoring/metrics';
 import { synthApp } from '../support/app';
 
 describe('the monitoring stack', () => {
@@ -12,15 +18,23 @@ describe('the monitoring stack', () => {
     expect(stacks.monitoring.stackName).toBe('med-monitoring');
     // On the cluster directly: the heartbeat alarm exists only while the cluster does (cdk destroy of the cluster
     // stack destroys the stacks that depend on it first).
-    expect(stacks.monitoring.dependencies.map((s) => s.stackName).sort()).toEqual(['med-cluster', 'med-data', 'med-training']);
+    expect(stacks.monitoring.dependencies.map((s) => s.stackName).sort()).toEqual([
+      'med-cluster',
+      'med-data',
+      'med-training',
+    ]);
   });
 
   test("adds no output to the other stacks' templates", () => {
     const { app, stacks } = synthApp();
     app.synth();
-    const published = (stack: Stack) => Object.keys(Template.fromStack(stack).findOutputs('*')).filter((id) => id.startsWith('Publish'));
+    const published = (stack: Stack) =>
+      Object.keys(Template.fromStack(stack).findOutputs('*')).filter((id) => id.startsWith('Publish'));
     expect(published(stacks.training)).toEqual([]);
-    expect(Object.keys(Template.fromStack(stacks.monitoring).findOutputs('*')).sort()).toEqual(['AlertsTopicArn', 'DashboardName']);
+    expect(Object.keys(Template.fromStack(stacks.monitoring).findOutputs('*')).sort()).toEqual([
+      'AlertsTopicArn',
+      'DashboardName',
+    ]);
   });
 });
 

@@ -23,7 +23,15 @@ test('the EFA group allows all traffic to itself and has no other way out', () =
   // Without an inline egress rule EC2 would add its default allow-all egress: the deny-all placeholder must stay.
   template.hasResourceProperties('AWS::EC2::SecurityGroup', {
     GroupDescription: Match.stringLikeRegexp('EFA'),
-    SecurityGroupEgress: [{ CidrIp: '255.255.255.255/32', Description: 'Disallow all traffic', IpProtocol: 'icmp', FromPort: 252, ToPort: 86 }],
+    SecurityGroupEgress: [
+      {
+        CidrIp: '255.255.255.255/32',
+        Description: 'Disallow all traffic',
+        IpProtocol: 'icmp',
+        FromPort: 252,
+        ToPort: 86,
+      },
+    ],
   });
 });
 

@@ -84,7 +84,10 @@ describe('the zone picker custom resource', () => {
   test("CDK's default-security-group handler logs to a group the stack owns, created before it runs", () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', {
       LogGroupName: {
-        'Fn::Join': ['', ['/aws/lambda/', { Ref: Match.stringLikeRegexp('^CustomVpcRestrictDefaultSGCustomResourceProviderHandler') }]],
+        'Fn::Join': [
+          '',
+          ['/aws/lambda/', { Ref: Match.stringLikeRegexp('^CustomVpcRestrictDefaultSGCustomResourceProviderHandler') }],
+        ],
       },
     });
     template.hasResource('Custom::VpcRestrictDefaultSG', {

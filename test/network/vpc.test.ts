@@ -48,7 +48,9 @@ describe('VPC of the cluster', () => {
   });
 
   test('takes its range from the config', () => {
-    networkTemplate({ vpcCidr: '172.20.0.0/18' }).hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '172.20.0.0/18' });
+    networkTemplate({ vpcCidr: '172.20.0.0/18' }).hasResourceProperties('AWS::EC2::VPC', {
+      CidrBlock: '172.20.0.0/18',
+    });
   });
 
   test('strips every rule from the default security group', () => {

@@ -31,7 +31,15 @@ describe('npm run plan (the command, with its files and output captured)', () =>
     expect(code).toBe(EXIT.ok);
     expect(stderr).toBe('');
     const e = estimateRun(defaultConfig());
-    for (const figure of ['88,000,000,000', '21,484,375', '10,491', '31,472', '264,006,270,976', '20,736 – 25,933', '176.7 – 221.0']) {
+    for (const figure of [
+      '88,000,000,000',
+      '21,484,375',
+      '10,491',
+      '31,472',
+      '264,006,270,976',
+      '20,736 – 25,933',
+      '176.7 – 221.0',
+    ]) {
       expect(stdout).toContain(figure);
     }
     expect(stdout).toContain('16 × trn1n.32xlarge in us-east-1 (region unset: assumed)');
@@ -40,9 +48,13 @@ describe('npm run plan (the command, with its files and output captured)', () =>
     expect(stdout).toMatch(/\n {2}total +\$9,546 /);
     const limits = budgetLimits(defaultConfig());
     const line = (start: string) => stdout.split('\n').find((l) => l.trimStart().startsWith(start));
-    expect(line('<projectName>-daily-cost (DAILY)')).toMatch(/ \$11,456 {2}\[\d+\] {2}a day of training \$9,546 \+ 20%, rounded up$/);
+    expect(line('<projectName>-daily-cost (DAILY)')).toMatch(
+      / \$11,456 {2}\[\d+\] {2}a day of training \$9,546 \+ 20%, rounded up$/,
+    );
     expect(line('<projectName>-daily-cost (DAILY)')).toContain(formatUsd(limits.dailyUsd));
-    expect(line('<projectName>-run-cost (ANNUALLY)')).toMatch(/ \$105,513 {2}\[\d+\] {2}the run's high total \$87,927 \+ 20%, rounded up$/);
+    expect(line('<projectName>-run-cost (ANNUALLY)')).toMatch(
+      / \$105,513 {2}\[\d+\] {2}the run's high total \$87,927 \+ 20%, rounded up$/,
+    );
     expect(line('<projectName>-run-cost (ANNUALLY)')).toContain(formatUsd(limits.runUsd));
     expect(stdout).toContain('stalled training: after 17 minutes without a new step line, derived by the plan');
     expect(stdout).toContain('$24.78 per instance-hour in us-east-1');
@@ -80,10 +92,16 @@ describe('npm run plan (the command, with its files and output captured)', () =>
   });
 
   test.each([
-    [['--manifest', 'missing.json'], /^--manifest "missing\.json": cannot read it \(ENOENT: no such file or directory, open 'missing\.json'\)\. Accepted: the manifest\.json of a tokenization run/],
+    [
+      ['--manifest', 'missing.json'],
+      /^--manifest "missing\.json": cannot read it \(ENOENT: no such file or directory, open 'missing\.json'\)\. Accepted: the manifest\.json of a tokenization run/,
+    ],
     [['--manifest', 'bad.json'], /^--manifest "bad\.json": not valid JSON/],
     [['--tokens', 'lots'], /^--tokens = "lots": not a positive whole number\. Accepted:/],
-    [['--tokens', '4095'], /^--tokens = 4095: fewer tokens than one row of sequenceLength 4096\. Accepted: at least 4096 tokens$/],
+    [
+      ['--tokens', '4095'],
+      /^--tokens = 4095: fewer tokens than one row of sequenceLength 4096\. Accepted: at least 4096 tokens$/,
+    ],
     [['--frobnicate'], /^"--frobnicate": not an option of npm run plan/],
   ])('%j: one line on stderr, exit code 2, nothing on stdout', (argv, expected) => {
     const { code, stdout, stderr } = run(argv, { 'bad.json': '{oops' });
@@ -97,13 +115,17 @@ describe('npm run plan (the command, with its files and output captured)', () =>
     const { code, stdout, stderr } = run(['-c', 'epochs=0', '-c', 'nodecount=3']);
     expect(code).toBe(EXIT.config);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/^Invalid trainium-cpt configuration:\n {2}- epochs = 0 \(from -c\): .*\n {2}- nodecount \(from -c\): not a configuration key; did you mean nodeCount\?$/);
+    expect(stderr).toMatch(
+      /^Invalid trainium-cpt configuration:\n {2}- epochs = 0 \(from -c\): .*\n {2}- nodecount \(from -c\): not a configuration key; did you mean nodeCount\?$/,
+    );
   });
 
   test('a Region without prices exits 1 and names region, its value and the Regions with prices', () => {
     const { code, stderr } = run(['-c', 'region=ap-northeast-1']);
     expect(code).toBe(EXIT.config);
-    expect(stderr).toMatch(/^region = "ap-northeast-1": no trn1n\.32xlarge On-Demand price on record .*Accepted: a Region with a sourced trn1n\.32xlarge price: us-east-1, us-east-2, us-west-2/);
+    expect(stderr).toMatch(
+      /^region = "ap-northeast-1": no trn1n\.32xlarge On-Demand price on record .*Accepted: a Region with a sourced trn1n\.32xlarge price: us-east-1, us-east-2, us-west-2/,
+    );
   });
 
   test('--help prints the usage and exits 0', () => {
@@ -116,7 +138,11 @@ describe('npm run plan (the command, with its files and output captured)', () =>
 describe('cli/plan.ts through ts-node, as npm runs it', () => {
   const tsNode = path.join(REPO_ROOT, 'node_modules', '.bin', 'ts-node');
   const spawn = (args: string[]) =>
-    spawnSync(tsNode, ['--transpile-only', 'cli/plan.ts', ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, INIT_CWD: REPO_ROOT } });
+    spawnSync(tsNode, ['--transpile-only', 'cli/plan.ts', ...args], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, INIT_CWD: REPO_ROOT },
+    });
 
   test('prints the plan and exits 0', () => {
     const result = spawn([]);

@@ -79,7 +79,10 @@ describe('the seed run: 88e9 tokens, 16 × trn1n.32xlarge, TP 8, global batch 2,
     expect(line(e, 'S3').usd.high).toBeCloseTo((e.storage.s3Bytes / GIB) * 0.023 * months, 9);
     const glue = line(e, 'Glue');
     expect(glue.usd.low).toBe(glue.usd.high);
-    expect(e.runTotal.high).toBeCloseTo(e.runCosts.reduce((s, c) => s + c.usd.high, 0), 9);
+    expect(e.runTotal.high).toBeCloseTo(
+      e.runCosts.reduce((s, c) => s + c.usd.high, 0),
+      9,
+    );
     expect(e.runTotal.low).toBeLessThan(e.runTotal.high);
   });
 
@@ -100,7 +103,10 @@ describe('the seed run: 88e9 tokens, 16 × trn1n.32xlarge, TP 8, global batch 2,
     expect(byLabel['head node']).toBeCloseTo(730 * 0.68, 9); // $496.40
     expect(byLabel['FSx for Lustre']).toBeCloseTo(1200 * 0.21, 9); // $252.00
     expect(byLabel['NAT gateway']).toBeCloseTo(730 * 0.045, 9); // $32.85
-    expect(e.monthlyTotal).toBeCloseTo(e.monthly.reduce((s, m) => s + m.usd.high, 0), 9);
+    expect(e.monthlyTotal).toBeCloseTo(
+      e.monthly.reduce((s, m) => s + m.usd.high, 0),
+      9,
+    );
   });
 
   test('bills the Glue job from the benchmark rate, the overhead factor and the workers, with a 1-minute minimum', () => {
@@ -121,7 +127,8 @@ describe('the seed run: 88e9 tokens, 16 × trn1n.32xlarge, TP 8, global batch 2,
       expect(c.basis.length).toBeGreaterThan(0);
       for (const id of c.basis) expect(ids).toContain(id);
     }
-    for (const a of e.assumptions) expect(a.source).toMatch(/^(https:\/\/|assumption|configuration key|glue\/|lib\/|AWS pricing convention)/);
+    for (const a of e.assumptions)
+      expect(a.source).toMatch(/^(https:\/\/|assumption|configuration key|glue\/|lib\/|AWS pricing convention)/);
   });
 });
 
@@ -132,7 +139,9 @@ describe('the throughput', () => {
     expect(e.trainingHours.low).toBe(e.trainingHours.high);
     expect(e.trainingHours.high).toBeCloseTo(264_006_270_976 / (16 * 23_500) / 3600, 9);
     expect(e.runTotal.low).toBe(e.runTotal.high);
-    expect(e.assumptions.find((a) => a.id === 'throughput')?.source).toBe('configuration key measuredTokensPerSecondPerNode');
+    expect(e.assumptions.find((a) => a.id === 'throughput')?.source).toBe(
+      'configuration key measuredTokensPerSecondPerNode',
+    );
     expect(e.assumptions.some((a) => a.id === 'scaling')).toBe(false);
   });
 
@@ -173,7 +182,10 @@ describe('the cost scales', () => {
   test('with the FSx throughput tier', () => {
     for (const tier of [125, 250, 500, 1000] as const) {
       const e = estimateRun(defaultConfig({ fsxThroughputPerTiB: tier, fsxStorageGiB: 2400 }));
-      expect(e.monthly.find((m) => m.label.startsWith('FSx'))?.usd.high).toBeCloseTo(2400 * FSX_PERSISTENT_2[tier].byRegion['us-east-1'], 9);
+      expect(e.monthly.find((m) => m.label.startsWith('FSx'))?.usd.high).toBeCloseTo(
+        2400 * FSX_PERSISTENT_2[tier].byRegion['us-east-1'],
+        9,
+      );
     }
   });
 });
@@ -203,7 +215,9 @@ describe('a manifest', () => {
   test('of rows of another length is refused, naming sequenceLength and the way out', () => {
     const error = planError(() => estimateRun(SEED, { manifest: { ...counts, sequenceLength: 256 } }));
     expect(error.field).toBe('sequenceLength');
-    expect(error.message).toMatch(/^sequenceLength = 4096: the manifest's rows have 256 tokens .*Accepted: 256 for this manifest \(-c sequenceLength=256\)/);
+    expect(error.message).toMatch(
+      /^sequenceLength = 4096: the manifest's rows have 256 tokens .*Accepted: 256 for this manifest \(-c sequenceLength=256\)/,
+    );
   });
 });
 
@@ -224,9 +238,13 @@ describe('the Region', () => {
     expect(e.region).toBe('us-west-2');
     expect(e.regionFromConfig).toBe(true);
     expect(e.prices.trainiumPerHour).toBe(EC2_ON_DEMAND['trn1n.32xlarge'].byRegion['us-west-2']);
-    expect(e.assumptions.find((a) => a.id === 'price.head')?.text).toMatch(/in us-east-1: no figure on record for us-west-2 .*so us-east-1's is used/);
+    expect(e.assumptions.find((a) => a.id === 'price.head')?.text).toMatch(
+      /in us-east-1: no figure on record for us-west-2 .*so us-east-1's is used/,
+    );
     expect(e.assumptions.find((a) => a.id === 'price.trainium')?.text).toMatch(/in us-west-2$/);
-    expect(e.warnings).toContain("no us-west-2 figure on record for head node, FSx, NAT gateway, S3, Glue: priced with us-east-1's (see the assumptions)");
+    expect(e.warnings).toContain(
+      "no us-west-2 figure on record for head node, FSx, NAT gateway, S3, Glue: priced with us-east-1's (see the assumptions)",
+    );
   });
 
   test('us-east-2 uses its own figures where there are some', () => {
@@ -239,7 +257,9 @@ describe('the Region', () => {
   test('a head-node type without a price on record is refused, naming headNodeInstanceType', () => {
     const error = planError(() => estimateRun(defaultConfig({ headNodeInstanceType: 'm7i.large' })));
     expect(error.field).toBe('headNodeInstanceType');
-    expect(error.message).toMatch(/^headNodeInstanceType = "m7i.large": no On-Demand price on record .*Accepted: an instance type with a sourced price: c5.4xlarge/);
+    expect(error.message).toMatch(
+      /^headNodeInstanceType = "m7i.large": no On-Demand price on record .*Accepted: an instance type with a sourced price: c5.4xlarge/,
+    );
   });
 });
 
@@ -252,13 +272,22 @@ describe('a day of training and the daily budget', () => {
   };
 
   test('is every Trainium node for 24 hours, and a day (24 ÷ 730 of a month) of the head node, FSx, the NAT gateway and S3', () => {
-    expect(e.daily.map((c) => c.label.split(' (')[0])).toEqual(['Trainium nodes', 'head node', 'FSx for Lustre', 'NAT gateway', 'S3']);
+    expect(e.daily.map((c) => c.label.split(' (')[0])).toEqual([
+      'Trainium nodes',
+      'head node',
+      'FSx for Lustre',
+      'NAT gateway',
+      'S3',
+    ]);
     expect(day('Trainium nodes')).toBeCloseTo(16 * 24.78 * 24, 9); // $9,515.52
     expect(day('head node')).toBeCloseTo(0.68 * 24, 9); // $16.32
     expect(day('FSx')).toBeCloseTo((1200 * 0.21 * 24) / 730, 9); // $8.28
     expect(day('NAT gateway')).toBeCloseTo(0.045 * 24, 9); // $1.08
     expect(day('S3')).toBeCloseTo(((e.storage.s3Bytes / GIB) * 0.023 * 24) / 730, 9); // $4.91: the run's S3 at its end
-    expect(e.dailyTotal).toBeCloseTo(e.daily.reduce((s, c) => s + c.usd.high, 0), 9);
+    expect(e.dailyTotal).toBeCloseTo(
+      e.daily.reduce((s, c) => s + c.usd.high, 0),
+      9,
+    );
     expect(e.dailyTotal).toBeCloseTo(9546.1, 1);
     for (const c of e.daily) expect(c.usd.low).toBe(c.usd.high); // a day does not depend on the throughput
   });
@@ -290,7 +319,11 @@ describe('a day of training and the daily budget', () => {
     ]);
     expect(lines).toEqual([
       { label: 'nodes', usd: { low: 240, high: 240 }, basis: ['price.trainium', 'day'] },
-      { label: 'thing', usd: { low: expect.closeTo(24, 9), high: expect.closeTo(24, 9) }, basis: ['price.head', 'month', 'day'] },
+      {
+        label: 'thing',
+        usd: { low: expect.closeTo(24, 9), high: expect.closeTo(24, 9) },
+        basis: ['price.head', 'month', 'day'],
+      },
     ]);
     for (const m of e.monthly) {
       expect(e.daily.find((c) => c.label === m.label)?.usd.high).toBeCloseTo((m.usd.high * 24) / 730, 9);
@@ -302,12 +335,18 @@ describe('warnings', () => {
   test('a training set smaller than one global batch', () => {
     const e = estimateRun(defaultConfig(), { trainTokens: 1000 * 4096 });
     expect(e.steps.total).toBe(2); // ceil(1,000 × 3 ÷ 2,048)
-    expect(e.warnings).toContain('the training set (1,000 rows) is smaller than one global batch (2,048): each step repeats rows');
+    expect(e.warnings).toContain(
+      'the training set (1,000 rows) is smaller than one global batch (2,048): each step repeats rows',
+    );
   });
 
   test('an FSx file system too small for the datasets and the kept checkpoints', () => {
     const e = estimateRun(defaultConfig({ checkpointsKept: 10 }));
-    expect(e.warnings.some((w) => /^FSx: the datasets and 10 kept checkpoints need \d[\d,]* GiB, more than fsxStorageGiB 1,200/.test(w))).toBe(true);
+    expect(
+      e.warnings.some((w) =>
+        /^FSx: the datasets and 10 kept checkpoints need \d[\d,]* GiB, more than fsxStorageGiB 1,200/.test(w),
+      ),
+    ).toBe(true);
     expect(estimateRun(defaultConfig({ checkpointsKept: 10, fsxStorageGiB: 2400 })).warnings).toEqual([]);
   });
 
@@ -319,7 +358,9 @@ describe('warnings', () => {
   test('fewer tokens than one row is refused', () => {
     const error = planError(() => estimateRun(defaultConfig(), { trainTokens: 4095, source: '--tokens' }));
     expect(error.field).toBe('--tokens');
-    expect(error.message).toBe('--tokens = 4095: fewer tokens than one row of sequenceLength 4096. Accepted: at least 4096 tokens');
+    expect(error.message).toBe(
+      '--tokens = 4095: fewer tokens than one row of sequenceLength 4096. Accepted: at least 4096 tokens',
+    );
   });
 });
 

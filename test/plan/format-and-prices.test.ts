@@ -1,7 +1,14 @@
 import { estimateRun } from '../../lib/plan/estimate';
 import { formatPlan, formatSummary, renderTable } from '../../lib/plan/format';
 import { formatCount, formatNumber, formatPrice, formatUsd } from '../../lib/plan/numbers';
-import { EC2_ON_DEMAND, FSX_PERSISTENT_2, GLUE_DPU_HOUR, NAT_GATEWAY, PriceTable, S3_STANDARD } from '../../lib/plan/prices';
+import {
+  EC2_ON_DEMAND,
+  FSX_PERSISTENT_2,
+  GLUE_DPU_HOUR,
+  NAT_GATEWAY,
+  PriceTable,
+  S3_STANDARD,
+} from '../../lib/plan/prices';
 import { defaultConfig } from '../support/app';
 
 describe('number formats', () => {
@@ -18,7 +25,15 @@ describe('number formats', () => {
   });
 
   test('tables align their columns: numbers to the right', () => {
-    expect(renderTable([['a', '1', 'x'], ['longer', '1,000', 'y']], ['left', 'right'])).toEqual(['  a           1  x', '  longer  1,000  y']);
+    expect(
+      renderTable(
+        [
+          ['a', '1', 'x'],
+          ['longer', '1,000', 'y'],
+        ],
+        ['left', 'right'],
+      ),
+    ).toEqual(['  a           1  x', '  longer  1,000  y']);
   });
 });
 
@@ -51,17 +66,25 @@ describe('the printed plan', () => {
     const numberOf = (id: string) => e.assumptions.findIndex((a) => a.id === id) + 1;
     const lines = section.split('\n');
     expect(lines[0]).toBe('Cost budgets (USD): AWS Budgets of the costs tagged project = <projectName>');
-    expect(lines[1]).toBe(`  <projectName>-daily-cost (DAILY)    $11,456  [${numberOf('day')}]  a day of training $9,546 + 20%, rounded up`);
-    expect(lines[2]).toBe(`  <projectName>-run-cost (ANNUALLY)  $105,513  [${numberOf('budget.run')}]  the run's high total $87,927 + 20%, rounded up`);
+    expect(lines[1]).toBe(
+      `  <projectName>-daily-cost (DAILY)    $11,456  [${numberOf('day')}]  a day of training $9,546 + 20%, rounded up`,
+    );
+    expect(lines[2]).toBe(
+      `  <projectName>-run-cost (ANNUALLY)  $105,513  [${numberOf('budget.run')}]  the run's high total $87,927 + 20%, rounded up`,
+    );
     const flat = section.replace(/\s+/g, ' ');
     expect(flat).toContain('Alerts: daily at actual cost > 100%; run at actual cost > 80%, > 100%.');
-    expect(flat).toContain('the run budget catches the total (a hung prepare or compile job, an idle cluster, a longer run)');
+    expect(flat).toContain(
+      'the run budget catches the total (a hung prepare or compile job, an idle cluster, a longer run)',
+    );
     expect(flat).toContain('cost allocation tag project is activated');
   });
 
   test('a measured throughput: the run budget rests on the one total', () => {
     const measured = formatPlan(estimateRun(defaultConfig({ measuredTokensPerSecondPerNode: 30_000 })));
-    expect(measured).toMatch(/<projectName>-run-cost \(ANNUALLY\) +\$[\d,]+ {2}\[\d+\] {2}the run's total \$[\d,]+ \+ 20%, rounded up\n/);
+    expect(measured).toMatch(
+      /<projectName>-run-cost \(ANNUALLY\) +\$[\d,]+ {2}\[\d+\] {2}the run's total \$[\d,]+ \+ 20%, rounded up\n/,
+    );
   });
 
   test('ends with every assumption, numbered, each with its source', () => {
@@ -77,19 +100,32 @@ describe('the printed plan', () => {
   });
 
   test('shows the saved steps and each stage’s time limit with its derivation', () => {
-    expect(text).toMatch(/\n {2}checkpoints at steps 500, 1,000, …, 31,000 and 31,472: 63 checkpoints, the newest 3 kept on FSx \[\d+\]\n/);
+    expect(text).toMatch(
+      /\n {2}checkpoints at steps 500, 1,000, …, 31,000 and 31,472: 63 checkpoints, the newest 3 kept on FSx \[\d+\]\n/,
+    );
     const section = text.slice(text.indexOf("Time limits of the chain's jobs"));
-    expect(section).toMatch(/^Time limits of the chain's jobs \(sbatch --time\), as the training function sets them \[[\d,]+\]\n/);
-    expect(section).toMatch(/\n {2}prepare {3}46 min {19}\(base model download 9\.0 \+ conversion to shards 18\.1\) × 1\.5/);
-    expect(section).toMatch(/\n {2}train {5}20,436 min \(14\.2 days\) {3}\(training at the slower throughput 13,262\.3/);
-    for (const stage of ['compile   190 min (3.2 h)', 'export    107 min (1.8 h)', 'evaluate  272 min (4.5 h)']) expect(section).toContain(`\n  ${stage}`);
+    expect(section).toMatch(
+      /^Time limits of the chain's jobs \(sbatch --time\), as the training function sets them \[[\d,]+\]\n/,
+    );
+    expect(section).toMatch(
+      /\n {2}prepare {3}46 min {19}\(base model download 9\.0 \+ conversion to shards 18\.1\) × 1\.5/,
+    );
+    expect(section).toMatch(
+      /\n {2}train {5}20,436 min \(14\.2 days\) {3}\(training at the slower throughput 13,262\.3/,
+    );
+    for (const stage of ['compile   190 min (3.2 h)', 'export    107 min (1.8 h)', 'evaluate  272 min (4.5 h)'])
+      expect(section).toContain(`\n  ${stage}`);
     const note = e.assumptions.find((a) => a.id === 'time-limits');
     expect(note?.source).toContain('lib/plan/time-limits.ts');
   });
 
   test('memory warnings of the configuration: tensorParallelDegree below 8, microBatchSize above 1', () => {
     const low = estimateRun(defaultConfig({ tensorParallelDegree: 4, globalBatchSize: 2048 }));
-    expect(low.warnings).toContainEqual(expect.stringMatching(/^tensorParallelDegree 4 \(below 8\) at sequenceLength 4,096 is unlikely to fit a NeuronCore's 16 GiB/));
+    expect(low.warnings).toContainEqual(
+      expect.stringMatching(
+        /^tensorParallelDegree 4 \(below 8\) at sequenceLength 4,096 is unlikely to fit a NeuronCore's 16 GiB/,
+      ),
+    );
     expect(formatPlan(low)).toMatch(/\nWarnings\n {2}- tensorParallelDegree 4/);
     expect(e.warnings).toEqual([]);
   });
@@ -100,7 +136,9 @@ describe('the printed plan', () => {
 
   test('prints warnings when there are some', () => {
     expect(text).not.toContain('Warnings');
-    expect(formatPlan(estimateRun(defaultConfig({ region: 'us-west-2' })))).toMatch(/\nWarnings\n {2}- no us-west-2 figure on record for head node/);
+    expect(formatPlan(estimateRun(defaultConfig({ region: 'us-west-2' })))).toMatch(
+      /\nWarnings\n {2}- no us-west-2 figure on record for head node/,
+    );
   });
 
   test('for cdk synth: two lines with the steps, the hours, the cost, both budgets and the stall threshold', () => {
@@ -127,16 +165,19 @@ describe('the price tables', () => {
     ['Glue', GLUE_DPU_HOUR],
   ];
 
-  test.each(tables)('%s: an AWS pricing page, where it was read, the date, positive prices by Region code', (_name, table) => {
-    expect(table.source).toMatch(/^https:\/\/aws\.amazon\.com\/[a-z0-9/-]+\/pricing\//);
-    expect(table.readVia.length).toBeGreaterThan(20);
-    expect(table.readOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    expect(Object.keys(table.byRegion)).toContain('us-east-1');
-    for (const [region, usd] of Object.entries(table.byRegion)) {
-      expect(region).toMatch(/^[a-z]{2}-[a-z]+-\d$/);
-      expect(usd).toBeGreaterThan(0);
-    }
-  });
+  test.each(tables)(
+    '%s: an AWS pricing page, where it was read, the date, positive prices by Region code',
+    (_name, table) => {
+      expect(table.source).toMatch(/^https:\/\/aws\.amazon\.com\/[a-z0-9/-]+\/pricing\//);
+      expect(table.readVia.length).toBeGreaterThan(20);
+      expect(table.readOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(Object.keys(table.byRegion)).toContain('us-east-1');
+      for (const [region, usd] of Object.entries(table.byRegion)) {
+        expect(region).toMatch(/^[a-z]{2}-[a-z]+-\d$/);
+        expect(usd).toBeGreaterThan(0);
+      }
+    },
+  );
 
   test('both Trainium types are priced in the same Regions, at least us-east-1, us-east-2 and us-west-2', () => {
     const regions = Object.keys(EC2_ON_DEMAND['trn1.32xlarge'].byRegion).sort();

@@ -32,7 +32,9 @@ describe('parseManifest', () => {
 
   test('plans the demo run the way the submit function would count its steps', () => {
     const counts = parseManifest(DEMO_MANIFEST, 'demo-manifest.json');
-    const e = estimateRun(defaultConfig({ sequenceLength: 256, nodeCount: 1, globalBatchSize: 64 }), { manifest: counts });
+    const e = estimateRun(defaultConfig({ sequenceLength: 256, nodeCount: 1, globalBatchSize: 64 }), {
+      manifest: counts,
+    });
     // 1 node × 32 ÷ TP 8 = 4 replicas; ceil(464 × 3 ÷ 64) = ceil(21.75) = 22 steps.
     expect(e.parallel.dataParallel).toBe(4);
     expect(e.steps.total).toBe(22);
@@ -40,14 +42,26 @@ describe('parseManifest', () => {
   });
 
   test.each([
-    ['not JSON', '{"run": ', /^--manifest m\.json: not valid JSON \(.+\)\. Accepted: the manifest\.json of a tokenization run/],
-    ['no sets', JSON.stringify({ run: 'r', parameters: { sequenceLength: 4096 } }), /^--manifest m\.json: not a tokenization manifest \(sets: .+\)\. Accepted:/],
+    [
+      'not JSON',
+      '{"run": ',
+      /^--manifest m\.json: not valid JSON \(.+\)\. Accepted: the manifest\.json of a tokenization run/,
+    ],
+    [
+      'no sets',
+      JSON.stringify({ run: 'r', parameters: { sequenceLength: 4096 } }),
+      /^--manifest m\.json: not a tokenization manifest \(sets: .+\)\. Accepted:/,
+    ],
     [
       'a negative row count',
       JSON.stringify({ run: 'r', parameters: { sequenceLength: 4096 }, sets: { train: { rows: -1 } } }),
       /^--manifest m\.json: not a tokenization manifest \(sets\.train\.rows: .+\)/,
     ],
-    ['no training row', JSON.stringify({ run: 'r', parameters: { sequenceLength: 4096 }, sets: { train: { rows: 0 } } }), /sets\.train\.rows = 0, no training row to plan for/],
+    [
+      'no training row',
+      JSON.stringify({ run: 'r', parameters: { sequenceLength: 4096 }, sets: { train: { rows: 0 } } }),
+      /sets\.train\.rows = 0, no training row to plan for/,
+    ],
     ['an array', '[]', /not a tokenization manifest \(\(top level\): /],
   ])('refuses %s in one line', (_what, text, expected) => {
     let message = '';
@@ -75,26 +89,58 @@ describe('parsePlanArgs', () => {
       help: false,
     });
     expect(parsePlanArgs(['--tokens=88e9']).tokens).toBe(88e9);
-    expect(parsePlanArgs(['--manifest', 'a/manifest.json', '--context', 'sshKeyName=']).manifest).toBe('a/manifest.json');
+    expect(parsePlanArgs(['--manifest', 'a/manifest.json', '--context', 'sshKeyName=']).manifest).toBe(
+      'a/manifest.json',
+    );
     expect(parsePlanArgs(['--manifest=b.json']).manifest).toBe('b.json');
     expect(parsePlanArgs(['-h']).help).toBe(true);
   });
 
   test.each([
-    [['--tokens', 'abc'], '--tokens = "abc": not a positive whole number. Accepted: a positive whole number of tokens (one epoch of the training set), such as 88000000000 or 88e9'],
-    [['--tokens', '0'], '--tokens = "0": not a positive whole number. Accepted: a positive whole number of tokens (one epoch of the training set), such as 88000000000 or 88e9'],
-    [['--tokens', '1.5e9'], '--tokens = "1.5e9": not a positive whole number. Accepted: a positive whole number of tokens (one epoch of the training set), such as 88000000000 or 88e9'],
-    [['--tokens', '-5'], '--tokens: needs a value. Accepted: a positive whole number of tokens (one epoch of the training set), such as 88000000000 or 88e9'],
-    [['--tokens', '1e30'], '--tokens = "1e30": not a positive whole number. Accepted: a positive whole number of tokens (one epoch of the training set), such as 88000000000 or 88e9'],
-    [['--tokens'], '--tokens: needs a value. Accepted: a positive whole number of tokens (one epoch of the training set), such as 88000000000 or 88e9'],
+    [
+      ['--tokens', 'abc'],
+      '--tokens = "abc": not a positive whole number. Accepted: a positive whole number of tokens (one epoch of the training set), such as 88000000000 or 88e9',
+    ],
+    [
+      ['--tokens', '0'],
+      '--tokens = "0": not a positive whole number. Accepted: a positive whole number of tokens (one epoch of the training set), such as 88000000000 or 88e9',
+    ],
+    [
+      ['--tokens', '1.5e9'],
+      '--tokens = "1.5e9": not a positive whole number. Accepted: a positive whole number of tokens (one epoch of the training set), such as 88000000000 or 88e9',
+    ],
+    [
+      ['--tokens', '-5'],
+      '--tokens: needs a value. Accepted: a positive whole number of tokens (one epoch of the training set), such as 88000000000 or 88e9',
+    ],
+    [
+      ['--tokens', '1e30'],
+      '--tokens = "1e30": not a positive whole number. Accepted: a positive whole number of tokens (one epoch of the training set), such as 88000000000 or 88e9',
+    ],
+    [
+      ['--tokens'],
+      '--tokens: needs a value. Accepted: a positive whole number of tokens (one epoch of the training set), such as 88000000000 or 88e9',
+    ],
     [['--manifest'], '--manifest: needs a value. Accepted: the path of a manifest.json'],
     [['--manifest='], '--manifest = "": not a file. Accepted: the path of a manifest.json'],
-    [['--nodes', '4'], '"--nodes": not an option of npm run plan. Accepted: --manifest FILE, --tokens N, -c key=value, --help'],
+    [
+      ['--nodes', '4'],
+      '"--nodes": not an option of npm run plan. Accepted: --manifest FILE, --tokens N, -c key=value, --help',
+    ],
     [['extra'], '"extra": not an option of npm run plan. Accepted: --manifest FILE, --tokens N, -c key=value, --help'],
-    [['-c', 'region'], '-c "region": expects key=value. Accepted: a configuration key and its value, such as -c region=us-east-2'],
+    [
+      ['-c', 'region'],
+      '-c "region": expects key=value. Accepted: a configuration key and its value, such as -c region=us-east-2',
+    ],
     [['-c'], '-c "": expects key=value. Accepted: a configuration key and its value, such as -c region=us-east-2'],
-    [['--tokens', '5', '--tokens', '6'], '--tokens: given twice ("5" and "6"). Accepted: a positive whole number of tokens (one epoch of the training set), such as 88000000000 or 88e9'],
-    [['--manifest', 'm.json', '--tokens', '88e9'], '--manifest "m.json" and --tokens 88e9: give one of them, not both. Accepted: --manifest FILE or --tokens N'],
+    [
+      ['--tokens', '5', '--tokens', '6'],
+      '--tokens: given twice ("5" and "6"). Accepted: a positive whole number of tokens (one epoch of the training set), such as 88000000000 or 88e9',
+    ],
+    [
+      ['--manifest', 'm.json', '--tokens', '88e9'],
+      '--manifest "m.json" and --tokens 88e9: give one of them, not both. Accepted: --manifest FILE or --tokens N',
+    ],
   ])('%j is refused in one line naming the argument, the value and what is accepted', (argv, message) => {
     expect(usageError(argv)).toBe(message);
   });

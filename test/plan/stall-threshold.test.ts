@@ -4,7 +4,12 @@ import { ConfigError, DEFAULTS_CONTEXT_KEY, loadConfig } from '../../lib/config/
 import { AGENT_SERVICE_NAME } from '../../lib/monitoring/metrics';
 import { estimateRun } from '../../lib/plan/estimate';
 import { formatPlan } from '../../lib/plan/format';
-import { deriveStallThreshold, LAUNCH_ALLOWANCE_SECONDS, LOGGING_INTERVAL_STEPS, stallThreshold } from '../../lib/plan/stall-threshold';
+import {
+  deriveStallThreshold,
+  LAUNCH_ALLOWANCE_SECONDS,
+  LOGGING_INTERVAL_STEPS,
+  stallThreshold,
+} from '../../lib/plan/stall-threshold';
 import { cdkJsonContext, defaultConfig, REPO_ROOT } from '../support/app';
 
 const SEED = defaultConfig();
@@ -44,7 +49,8 @@ describe('the derived stall threshold', () => {
   });
 
   test('falls with faster FSx: more throughput per TiB, or more TiB', () => {
-    const minutes = (overrides: Parameters<typeof defaultConfig>[0]) => deriveStallThreshold(defaultConfig(overrides)).minutes;
+    const minutes = (overrides: Parameters<typeof defaultConfig>[0]) =>
+      deriveStallThreshold(defaultConfig(overrides)).minutes;
     // After a (re)start, 5 + load + 4.21 (window), + 2:
     expect(minutes({ fsxThroughputPerTiB: 125 })).toBe(23); // 5 + 11.15 + 4.21 + 2 = 22.36
     expect(minutes({ fsxThroughputPerTiB: 500 })).toBe(15); // 5 + 2.79 + 4.21 + 2 = 14.002: up to 15
@@ -53,7 +59,9 @@ describe('the derived stall threshold', () => {
   });
 
   test('follows the window: half the nodes and half the batch, the same; half the nodes, longer; a measured throughput, its own', () => {
-    expect(deriveStallThreshold(defaultConfig({ nodeCount: 8, globalBatchSize: 1024 })).loggingWindowSeconds).toBeCloseTo(252.84, 2);
+    expect(
+      deriveStallThreshold(defaultConfig({ nodeCount: 8, globalBatchSize: 1024 })).loggingWindowSeconds,
+    ).toBeCloseTo(252.84, 2);
     expect(deriveStallThreshold(defaultConfig({ nodeCount: 8 })).minutes).toBe(22); // 5 + 5.58 + 8.43 + 2 = 21.003
     expect(deriveStallThreshold(defaultConfig({ measuredTokensPerSecondPerNode: 10_000 })).minutes).toBe(22); // 5 + 5.58 + 8.74 + 2
     expect(deriveStallThreshold(defaultConfig({ measuredTokensPerSecondPerNode: 40_000 })).minutes).toBe(15); // 5 + 5.58 + 2.18 + 2
@@ -100,7 +108,10 @@ describe('stallAlarmMinutes', () => {
 
   test('-c stallAlarmMinutes= (empty) unsets it: back to the derived threshold', () => {
     const defaults = cdkJsonContext()[DEFAULTS_CONTEXT_KEY] as Record<string, unknown>;
-    const config = loadConfig({ [DEFAULTS_CONTEXT_KEY]: { ...defaults, stallAlarmMinutes: 30 }, stallAlarmMinutes: '' });
+    const config = loadConfig({
+      [DEFAULTS_CONTEXT_KEY]: { ...defaults, stallAlarmMinutes: 30 },
+      stallAlarmMinutes: '',
+    });
     expect(config.stallAlarmMinutes).toBeUndefined();
     expect(stallThreshold(config).from).toBe('plan');
   });
@@ -109,19 +120,23 @@ describe('stallAlarmMinutes', () => {
 describe('npm run plan', () => {
   test('prints the threshold and its derivation', () => {
     const text = formatPlan(estimateRun(SEED)).replace(/\s+/g, ' ');
-    expect(text).toContain('stalled training: after 17 minutes without a new step line, derived by the plan (stallAlarmMinutes unset)');
+    expect(text).toContain(
+      'stalled training: after 17 minutes without a new step line, derived by the plan (stallAlarmMinutes unset)',
+    );
     expect(text).toContain(
       'the longer wait for a step line, after a (re)start 5.0 min launch (assumed) + 5.6 min loading a checkpoint + one window = 14.8 ' +
         '(steady state 4.2 min between two step lines (10 steps at 20,736 tokens/s per node) + 5.6 min for a checkpoint save (98 GB each at 293 MB/s of FSx) = 9.8), ' +
         '+ 2.0 min margin (an agent interval and an alarm period) = 16.8, rounded up to 17',
     );
     const set = formatPlan(estimateRun(defaultConfig({ stallAlarmMinutes: 45 }))).replace(/\s+/g, ' ');
-    expect(set).toContain('stalled training: after 45 minutes without a new step line (stallAlarmMinutes); the plan would derive 17');
+    expect(set).toContain(
+      'stalled training: after 45 minutes without a new step line (stallAlarmMinutes); the plan would derive 17',
+    );
   });
 });
 
 describe('the figures it rests on match the cluster side', () => {
-  test("LOGGING_INTERVAL_STEPS is the --logging_interval that cpt_lib.py passes to the training script", () => {
+  test('LOGGING_INTERVAL_STEPS is the --logging_interval that cpt_lib.py passes to the training script', () => {
     const source = fs.readFileSync(path.join(REPO_ROOT, 'cluster', 'training', 'cpt_lib.py'), 'utf8');
     expect(source).toMatch(new RegExp(`"--logging_interval",\\s*"${LOGGING_INTERVAL_STEPS}"`));
   });

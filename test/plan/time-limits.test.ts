@@ -47,7 +47,12 @@ describe('the time limits of the seed run', () => {
     expect(limits.stages.export.exactMinutes).toBeCloseTo(exportMinutes, 6);
     expect(limits.stages.evaluate.exactMinutes).toBeCloseTo(evaluate, 6);
     expect(limits.limits).toEqual({ prepare: 46, compile: 190, train: 20_436, export: 107, evaluate: 272 });
-    expect(limits.basis).toMatchObject({ tokensPerSecondPerNode: 20_736, savedCheckpoints: 63, exportedCheckpoints: 3, evaluatedModels: 4 });
+    expect(limits.basis).toMatchObject({
+      tokensPerSecondPerNode: 20_736,
+      savedCheckpoints: 63,
+      exportedCheckpoints: 3,
+      evaluatedModels: 4,
+    });
     expect(limits.basis.trainingHours).toBeCloseTo(221.04, 2);
     expect(TIME_LIMIT_MARGIN).toBe(1.5);
   });
@@ -100,7 +105,8 @@ describe('what the limits follow', () => {
   });
 
   test('whole minutes from 1 to 43,200; beyond, capped and said so', () => {
-    for (const stage of Object.values(base)) expect(Number.isInteger(stage) && stage >= 1 && stage <= MAX_TIME_LIMIT_MINUTES).toBe(true);
+    for (const stage of Object.values(base))
+      expect(Number.isInteger(stage) && stage >= 1 && stage <= MAX_TIME_LIMIT_MINUTES).toBe(true);
     const huge = deriveTimeLimits({ ...SEED, nodes: 1 });
     expect(huge.limits.train).toBe(43_200);
     expect(huge.stages.train.capped).toBe(true);

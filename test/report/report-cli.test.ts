@@ -38,7 +38,11 @@ function failure(argv: string[], python?: string): { message: string; exitCode: 
 describe('arguments', () => {
   test('the input, and --output in both spellings', () => {
     expect(parseReportArgs(['p.json'])).toEqual({ input: 'p.json', output: undefined, help: false });
-    expect(parseReportArgs(['p.json', '--output', 'o.html'])).toEqual({ input: 'p.json', output: 'o.html', help: false });
+    expect(parseReportArgs(['p.json', '--output', 'o.html'])).toEqual({
+      input: 'p.json',
+      output: 'o.html',
+      help: false,
+    });
     expect(parseReportArgs(['--output=o.html', 'p.json'])).toEqual({ input: 'p.json', output: 'o.html', help: false });
     expect(parseReportArgs(['--help']).help).toBe(true);
   });
@@ -54,7 +58,10 @@ describe('arguments', () => {
   });
 
   test('no input is a usage error', () => {
-    expect(failure([])).toEqual({ message: 'give the perplexity.json to render\nSee: npm run report -- --help', exitCode: 2 });
+    expect(failure([])).toEqual({
+      message: 'give the perplexity.json to render\nSee: npm run report -- --help',
+      exitCode: 2,
+    });
   });
 
   test('--help prints the usage', () => {
@@ -86,7 +93,9 @@ describe('rendering', () => {
     const missing = path.join(dir, 'nope.json');
     const { message, exitCode } = failure([missing]);
     expect(exitCode).toBe(2);
-    expect(message).toBe(`No such file: ${missing} (give the perplexity.json of a run, e.g. data/sample/evaluation/perplexity.json)`);
+    expect(message).toBe(
+      `No such file: ${missing} (give the perplexity.json of a run, e.g. data/sample/evaluation/perplexity.json)`,
+    );
   });
 
   test('a folder that does not exist for the output', () => {
@@ -111,7 +120,9 @@ describe('rendering', () => {
   test('no Python to run the renderer', () => {
     const { message, exitCode } = failure([SAMPLE, '--output', path.join(dir, 'r.html')], path.join(dir, 'no-python'));
     expect(exitCode).toBe(1);
-    expect(message).toBe(`Cannot run the renderer with ${path.join(dir, 'no-python')}: not found (it needs Python 3.10 or later)`);
+    expect(message).toBe(
+      `Cannot run the renderer with ${path.join(dir, 'no-python')}: not found (it needs Python 3.10 or later)`,
+    );
   });
 
   test('the errors are ReportErrors, not crashes', () => {
@@ -123,9 +134,19 @@ describe('rendering', () => {
 test('npm run report runs cli/report.ts end to end: stdout the path, stderr one line on failure', () => {
   const tsNode = path.join(ROOT, 'node_modules', '.bin', 'ts-node');
   const output = path.join(dir, 'r.html');
-  const ok = spawnSync(tsNode, ['--transpile-only', 'cli/report.ts', SAMPLE, '--output', output], { cwd: ROOT, encoding: 'utf8' });
-  expect({ status: ok.status, stdout: ok.stdout, stderr: ok.stderr }).toEqual({ status: 0, stdout: `${output}\n`, stderr: '' });
-  const bad = spawnSync(tsNode, ['--transpile-only', 'cli/report.ts', SAMPLE, '--out', output], { cwd: ROOT, encoding: 'utf8' });
+  const ok = spawnSync(tsNode, ['--transpile-only', 'cli/report.ts', SAMPLE, '--output', output], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  expect({ status: ok.status, stdout: ok.stdout, stderr: ok.stderr }).toEqual({
+    status: 0,
+    stdout: `${output}\n`,
+    stderr: '',
+  });
+  const bad = spawnSync(tsNode, ['--transpile-only', 'cli/report.ts', SAMPLE, '--out', output], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   expect({ status: bad.status, stdout: bad.stdout, stderr: bad.stderr }).toEqual({
     status: 2,
     stdout: '',

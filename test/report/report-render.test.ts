@@ -114,7 +114,12 @@ function chartGeometry(page: Page): Promise<ChartGeometry[]> {
         line: box(line),
         points: Array.from(svg.querySelectorAll('circle.point')).map((circle: any) => {
           const r = circle.getBoundingClientRect();
-          return { model: circle.getAttribute('data-model'), x: r.left + r.width / 2, y: r.top + r.height / 2, width: r.width };
+          return {
+            model: circle.getAttribute('data-model'),
+            x: r.left + r.width / 2,
+            y: r.top + r.height / 2,
+            width: r.width,
+          };
         }),
       };
     });
@@ -122,7 +127,11 @@ function chartGeometry(page: Page): Promise<ChartGeometry[]> {
 }
 
 /** How many pixels of the PNG are each colour (within `tolerance` per channel), decoded by a canvas of a blank page. */
-async function countColours(png: Buffer, colours: string[], tolerance = 3): Promise<{ width: number; height: number; counts: number[] }> {
+async function countColours(
+  png: Buffer,
+  colours: string[],
+  tolerance = 3,
+): Promise<{ width: number; height: number; counts: number[] }> {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
@@ -143,7 +152,12 @@ async function countColours(png: Buffer, colours: string[], tolerance = 3): Prom
         for (let i = 0; i < pixels.length; i += 4) {
           for (let k = 0; k < targets.length; k++) {
             const [r, gr, b] = targets[k];
-            if (Math.abs(pixels[i] - r) <= tol && Math.abs(pixels[i + 1] - gr) <= tol && Math.abs(pixels[i + 2] - b) <= tol) counts[k]++;
+            if (
+              Math.abs(pixels[i] - r) <= tol &&
+              Math.abs(pixels[i + 1] - gr) <= tol &&
+              Math.abs(pixels[i + 2] - b) <= tol
+            )
+              counts[k]++;
           }
         }
         return { width: canvas.width as number, height: canvas.height as number, counts };

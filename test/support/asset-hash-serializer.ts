@@ -7,7 +7,10 @@ const ASSET_HASH = /[0-9a-f]{64}/g;
 const BUNDLE_DIR = /(\/fsx\/trainium-cpt\/training\/)[0-9a-f]{20}\b/g;
 
 export function test(value: unknown): boolean {
-  return typeof value === 'string' && (new RegExp(ASSET_HASH.source).test(value) || new RegExp(BUNDLE_DIR.source).test(value));
+  return (
+    typeof value === 'string' &&
+    (new RegExp(ASSET_HASH.source).test(value) || new RegExp(BUNDLE_DIR.source).test(value))
+  );
 }
 
 export function serialize(value: string): string {

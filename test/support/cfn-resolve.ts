@@ -105,7 +105,8 @@ export class CfnResolver {
 
   private getAtt(id: string, attribute: string): string {
     const resource = this.resource(id);
-    if (resource.Type === 'AWS::S3::Bucket' && attribute === 'Arn') return `arn:${PARTITION}:s3:::${this.bucketName(id)}`;
+    if (resource.Type === 'AWS::S3::Bucket' && attribute === 'Arn')
+      return `arn:${PARTITION}:s3:::${this.bucketName(id)}`;
     if (resource.Type === 'AWS::IAM::Role' && attribute === 'Arn') {
       return `arn:${PARTITION}:iam::${ACCOUNT}:role${resource.Properties?.Path ?? '/'}${this.generatedName(id)}`;
     }

@@ -24,7 +24,10 @@ export interface IamRequest {
 const list = (value: string | readonly string[]): readonly string[] => (typeof value === 'string' ? [value] : value);
 
 function wildcard(pattern: string, flags = ''): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, flags);
 }
 
@@ -50,14 +53,16 @@ const OPERATORS: Record<string, (values: readonly string[], actual: string | und
 function conditionsHold(statement: Statement, request: IamRequest): boolean {
   return Object.entries(statement.Condition ?? {}).every(([operator, keys]) => {
     const test = OPERATORS[operator];
-    if (!test) throw new Error(`statement ${statement.Sid ?? ''}: condition operator ${operator} is not supported here`);
+    if (!test)
+      throw new Error(`statement ${statement.Sid ?? ''}: condition operator ${operator} is not supported here`);
     return Object.entries(keys).every(([key, values]) => test(list(values), request.context?.[key]));
   });
 }
 
 function applies(statement: Statement, request: IamRequest): boolean {
   for (const unsupported of ['NotAction', 'NotResource', 'NotPrincipal']) {
-    if (unsupported in statement) throw new Error(`statement ${statement.Sid ?? ''}: ${unsupported} is not supported here`);
+    if (unsupported in statement)
+      throw new Error(`statement ${statement.Sid ?? ''}: ${unsupported} is not supported here`);
   }
   return (
     list(statement.Action).some((action) => wildcard(action, 'i').test(request.action)) &&
@@ -67,7 +72,10 @@ function applies(statement: Statement, request: IamRequest): boolean {
 }
 
 /** 'allowed', 'denied' (an explicit Deny) or 'implicitly denied' (no statement allows it). */
-export function evaluate(statements: readonly Statement[], request: IamRequest): 'allowed' | 'denied' | 'implicitly denied' {
+export function evaluate(
+  statements: readonly Statement[],
+  request: IamRequest,
+): 'allowed' | 'denied' | 'implicitly denied' {
   const matching = statements.filter((statement) => applies(statement, request));
   if (matching.some((statement) => statement.Effect === 'Deny')) return 'denied';
   return matching.some((statement) => statement.Effect === 'Allow') ? 'allowed' : 'implicitly denied';

@@ -110,7 +110,10 @@ const REFUSED: Array<[string, unknown]> = [
   ['run missing', { action: 'submit' }],
   // Overrides: prototype pollution, wrong types, out of range, unknown keys.
   ['overrides with __proto__', json('{"action":"submit","run":"r1","overrides":{"__proto__":{"nodes":1}}}')],
-  ['overrides with constructor.prototype', json('{"action":"submit","run":"r1","overrides":{"constructor":{"prototype":{"nodes":1}}}}')],
+  [
+    'overrides with constructor.prototype',
+    json('{"action":"submit","run":"r1","overrides":{"constructor":{"prototype":{"nodes":1}}}}'),
+  ],
   ['overrides with prototype', json('{"action":"submit","run":"r1","overrides":{"prototype":{}}}')],
   ['nodes as a string with a command', submit('r1', { overrides: { nodes: '1; reboot' } })],
   ['nodes as a numeric string', submit('r1', { overrides: { nodes: '8' } })],
@@ -165,7 +168,12 @@ describe('refused by validation before any AWS call', () => {
     // The message names the problem without echoing control characters, and stays short whatever the input.
     const message = (error as Error).message;
     expect(message.split('\n')[0]).toBe('Invalid training request:');
-    expect(message.split('\n').slice(1).every((line) => line.startsWith('  - '))).toBe(true);
+    expect(
+      message
+        .split('\n')
+        .slice(1)
+        .every((line) => line.startsWith('  - ')),
+    ).toBe(true);
     expect(message).not.toMatch(/[\u0000\r\t\u202e\uff1b]/);
     expect(message.length).toBeLessThan(1500);
   });
@@ -176,7 +184,7 @@ describe('refused by validation before any AWS call', () => {
     );
     await expect(handler(submit('r1', { overrides: { nodes: '8', learningRate: 1 } }))).rejects.toThrow(
       'Invalid training request:\n' +
-        "  - overrides.nodes = \"8\": not a number. Accepted: an integer of at least 1, at most nodeCount (the queue's size)\n" +
+        '  - overrides.nodes = "8": not a number. Accepted: an integer of at least 1, at most nodeCount (the queue\'s size)\n' +
         '  - overrides.learningRate = 1: not accepted. Accepted: a number above 0 and at most 0.01',
     );
     await expect(handler(json('{"action":"submit","run":"r1","overrides":{"__proto__":{}}}'))).rejects.toThrow(
@@ -189,13 +197,17 @@ describe('refused by validation before any AWS call', () => {
       'Invalid training request:\n  - unknown key "command". Accepted: action, run, overrides, resume',
     );
     await expect(handler(submit('r1\u0000\u202e'))).rejects.toThrow('run = "r1\\u0000\\u202e": not accepted.');
-    await expect(handler(submit('a'.repeat(100_000)))).rejects.toThrow(`run = "${'a'.repeat(79)}… (100002 characters): not accepted.`);
+    await expect(handler(submit('a'.repeat(100_000)))).rejects.toThrow(
+      `run = "${'a'.repeat(79)}… (100002 characters): not accepted.`,
+    );
     await expect(handler(submit({ a: 1 }))).rejects.toThrow('run = an object: not a string.');
     await expect(handler({ action: 'submit' })).rejects.toThrow('run = (none): missing.');
   });
 
   test('the prototype of objects is untouched by a refused __proto__ key', async () => {
-    await handler(json('{"action":"submit","run":"r1","overrides":{"__proto__":{"polluted":true}}}')).catch(() => undefined);
+    await handler(json('{"action":"submit","run":"r1","overrides":{"__proto__":{"polluted":true}}}')).catch(
+      () => undefined,
+    );
     await handler(json('{"action":"submit","run":"r1","__proto__":{"polluted":true}}')).catch(() => undefined);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('polluted');
@@ -249,9 +261,26 @@ describe('accepted, and unable to change the command', () => {
 
   test.each([
     ['the smallest learning rates', { learningRate: 1e-300, minLearningRate: 5e-324 }],
-    ['the largest safe step count', { steps: Number.MAX_SAFE_INTEGER, warmupSteps: 0, checkpointEvery: Number.MAX_SAFE_INTEGER }],
+    [
+      'the largest safe step count',
+      { steps: Number.MAX_SAFE_INTEGER, warmupSteps: 0, checkpointEvery: Number.MAX_SAFE_INTEGER },
+    ],
     ['a huge global batch', { globalBatch: 64 * 2 ** 40, warmupSteps: 0 }],
-    ['every override at once', { nodes: 1, tensorParallel: 32, globalBatch: 8, microBatch: 8, learningRate: 0.01, minLearningRate: 0, warmupSteps: 1, epochs: 100, checkpointEvery: 2, checkpointsKept: 1000 }],
+    [
+      'every override at once',
+      {
+        nodes: 1,
+        tensorParallel: 32,
+        globalBatch: 8,
+        microBatch: 8,
+        learningRate: 0.01,
+        minLearningRate: 0,
+        warmupSteps: 1,
+        epochs: 100,
+        checkpointEvery: 2,
+        checkpointsKept: 1000,
+      },
+    ],
   ])('overrides: %s', async (_name, overrides) => {
     s3.on(GetObjectCommand).resolves(objectBody(JSON.stringify(manifest('r1'))));
     await handler(submit('r1', { overrides }));
@@ -289,21 +318,25 @@ describe('accepted, and unable to change the command', () => {
     ['an object', { toString: 'r1' }],
   ])('a Glue --run argument with %s is refused before any command', async (_name, run) => {
     glue.on(GetJobRunCommand).resolves({ JobRun: { JobRunState: 'SUCCEEDED', Arguments: { '--run': run as string } } });
-    await expect(handler({ action: 'data-ready', jobRunId: 'jr_0123abcd' })).rejects.toMatchObject({ name: 'InvalidRequest' });
+    await expect(handler({ action: 'data-ready', jobRunId: 'jr_0123abcd' })).rejects.toMatchObject({
+      name: 'InvalidRequest',
+    });
     expect(s3.calls()).toHaveLength(0);
     expect(ssm.calls()).toHaveLength(0);
   });
 });
 
 describe('a seeded fuzz of run names from shell metacharacters', () => {
-  const ALPHABET = "ab09-;&|$()`'\"\n\r\t *?[]{}~/\\.<>#!%=,:@^+ü\u0000\u202e";
+  const ALPHABET = 'ab09-;&|$()`\'"\n\r\t *?[]{}~/\\.<>#!%=,:@^+ü\u0000\u202e';
   let seed = 20260101;
   const random = () => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     return seed / 2 ** 31;
   };
   const names = Array.from({ length: 300 }, () =>
-    Array.from({ length: 1 + Math.floor(random() * 12) }, () => ALPHABET[Math.floor(random() * ALPHABET.length)]).join(''),
+    Array.from({ length: 1 + Math.floor(random() * 12) }, () => ALPHABET[Math.floor(random() * ALPHABET.length)]).join(
+      '',
+    ),
   );
 
   test('each name is refused without an AWS call, or is a valid run name sent only inside the blob', async () => {

@@ -43,7 +43,9 @@ test('no general held-out rows: no general evaluation set', () => {
 });
 
 test('a training set without rows, or no held-out domain rows to evaluate on, is refused', () => {
-  expect(problemsOf(JSON.stringify(manifest('r1', { trainRows: 0 })))).toEqual(['sets.train.rows = 0: no training row']);
+  expect(problemsOf(JSON.stringify(manifest('r1', { trainRows: 0 })))).toEqual([
+    'sets.train.rows = 0: no training row',
+  ]);
   expect(problemsOf(JSON.stringify(manifest('r1', { domainRows: 0 })))).toEqual([
     'sets.eval_domain.rows = 0: no held-out domain row to evaluate on; tokenize with a larger heldOutShare',
   ]);
@@ -63,7 +65,9 @@ test('not JSON, or not a manifest of the tokenization job', () => {
   expect(problemsOf('{"run": ')[0]).toMatch(/^not valid JSON \(/);
   expect(problemsOf('[]')[0]).toMatch(/not a manifest of the tokenization job\?/);
   expect(problemsOf(edited((m) => delete (m.sets as Partial<typeof m.sets>).train))[0]).toMatch(/^sets\.train: /);
-  expect(problemsOf(edited((m) => ((m.sets.train as { rows: unknown }).rows = '100')))[0]).toMatch(/^sets\.train\.rows: /);
+  expect(problemsOf(edited((m) => ((m.sets.train as { rows: unknown }).rows = '100')))[0]).toMatch(
+    /^sets\.train\.rows: /,
+  );
   expect(problemsOf(edited((m) => ((m.sets.train as { rows: unknown }).rows = -1)))[0]).toMatch(/^sets\.train\.rows: /);
 });
 
@@ -100,5 +104,7 @@ describe('set paths must be the sets of this run’s attempt, in the datasets bu
 
 test('S3 objects of datasets/ are read on the cluster under /fsx/datasets/', () => {
   expect(datasetPathOnCluster(setUri('r1', 'train'), DATASETS)).toBe(`/fsx/datasets/r1/${ATTEMPT}/train`);
-  expect(() => datasetPathOnCluster('s3://other/datasets/r1/x', DATASETS)).toThrow(`s3://other/datasets/r1/x is not under s3://${DATASETS}/datasets/`);
+  expect(() => datasetPathOnCluster('s3://other/datasets/r1/x', DATASETS)).toThrow(
+    `s3://other/datasets/r1/x is not under s3://${DATASETS}/datasets/`,
+  );
 });

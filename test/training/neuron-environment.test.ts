@@ -28,10 +28,25 @@ const STEP = 'install torch-neuronx, neuronx-cc and neuronx-distributed';
 const BASE = '/fsx/trainium-cpt/neuron-2.28.1';
 const SERVICE = 'trainium-cpt-neuron-environment';
 const environment = (state: string, more: Record<string, unknown> = {}) => ({
-  release: '2.28.1', state, step: null, since: null, started: null, log: null, exitCode: null, message: null,
-  path: BASE, stateFile: `${BASE}.state.json`, service: SERVICE, ...more,
+  release: '2.28.1',
+  state,
+  step: null,
+  since: null,
+  started: null,
+  log: null,
+  exitCode: null,
+  message: null,
+  path: BASE,
+  stateFile: `${BASE}.state.json`,
+  service: SERVICE,
+  ...more,
 });
-const BUILDING = environment('building', { step: STEP, since: '2026-01-01T12:03:41Z', started: '2026-01-01T11:58:02Z', log: LOG });
+const BUILDING = environment('building', {
+  step: STEP,
+  since: '2026-01-01T12:03:41Z',
+  started: '2026-01-01T11:58:02Z',
+  log: LOG,
+});
 const HELD = { stage: 'prepare', id: '101', waitsFor: 'neuron-2.28.1' };
 
 beforeEach(() => {
@@ -48,18 +63,38 @@ describe('the training function passes the state on', () => {
   const handler = () => createHandler(fakeClock().clock);
 
   test('submit: a chain held until the environment is ready, with the state and the held job', async () => {
-    const line = { run: 'r1', created: true, jobs: JOBS, runDir: '/fsx/trainium-cpt/runs/r1', neuronEnvironment: BUILDING, heldJob: HELD };
+    const line = {
+      run: 'r1',
+      created: true,
+      jobs: JOBS,
+      runDir: '/fsx/trainium-cpt/runs/r1',
+      neuronEnvironment: BUILDING,
+      heldJob: HELD,
+    };
     ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify(line)));
     const response = await handler()({ action: 'submit', run: 'r1' });
     expect(response).toMatchObject({ action: 'submit', run: 'r1', created: true, heldJob: HELD });
     expect(response).toHaveProperty('neuronEnvironment', {
-      release: '2.28.1', state: 'building', step: STEP, since: '2026-01-01T12:03:41Z', started: '2026-01-01T11:58:02Z',
-      log: LOG, path: BASE, stateFile: `${BASE}.state.json`, service: SERVICE,
+      release: '2.28.1',
+      state: 'building',
+      step: STEP,
+      since: '2026-01-01T12:03:41Z',
+      started: '2026-01-01T11:58:02Z',
+      log: LOG,
+      path: BASE,
+      stateFile: `${BASE}.state.json`,
+      service: SERVICE,
     });
   });
 
   test('submit: a ready environment and no held job', async () => {
-    const line = { run: 'r1', created: true, jobs: JOBS, runDir: '/fsx/trainium-cpt/runs/r1', neuronEnvironment: environment('ready') };
+    const line = {
+      run: 'r1',
+      created: true,
+      jobs: JOBS,
+      runDir: '/fsx/trainium-cpt/runs/r1',
+      neuronEnvironment: environment('ready'),
+    };
     ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify(line)));
     const response = await handler()({ action: 'submit', run: 'r1' });
     expect(response).toHaveProperty('neuronEnvironment.state', 'ready');
@@ -88,34 +123,55 @@ describe('the training function passes the state on', () => {
 
   test.each([
     ['an unknown state', { neuronEnvironment: environment('half-done') }, 'neuronEnvironment.state'],
-    ['a held job waiting for something else', { heldJob: { ...HELD, waitsFor: 'anything; reboot' } }, 'heldJob.waitsFor'],
+    [
+      'a held job waiting for something else',
+      { heldJob: { ...HELD, waitsFor: 'anything; reboot' } },
+      'heldJob.waitsFor',
+    ],
   ])('an answer with %s is outside the contract', async (_name, extra, field) => {
     const line = { run: 'r1', created: true, jobs: JOBS, runDir: '/fsx/trainium-cpt/runs/r1', ...extra };
     ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify(line)));
-    await expect(handler()({ action: 'submit', run: 'r1' })).rejects.toThrow(new RegExp(`answered outside the contract .*${field.replace('.', '\\.')}`));
+    await expect(handler()({ action: 'submit', run: 'r1' })).rejects.toThrow(
+      new RegExp(`answered outside the contract .*${field.replace('.', '\\.')}`),
+    );
   });
 
   test("a failed build: the script's refusal reaches the caller as it is", async () => {
     const error = `the Neuron 2.28.1 environment failed to build: step '${STEP}' failed (exit 2) at 2026-01-01T12:10:00Z; its log is ${LOG} on the head node. Build it again on the head node (sudo systemctl start ${SERVICE}), then submit again`;
     ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify({ error }), 'Failed'));
-    await expect(handler()({ action: 'submit', run: 'r1' })).rejects.toThrow(`cpt-run.sh submit failed (exit 1): ${error}`);
+    await expect(handler()({ action: 'submit', run: 'r1' })).rejects.toThrow(
+      `cpt-run.sh submit failed (exit 1): ${error}`,
+    );
   });
 });
 
 describe('npm run submit and npm run status print it', () => {
   const root = path.join(__dirname, '..', '..');
   const defaults = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')).context[DEFAULTS_CONTEXT_KEY];
-  const payload = (value: unknown) => ({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(value)) as never });
+  const payload = (value: unknown) => ({
+    StatusCode: 200,
+    Payload: new TextEncoder().encode(JSON.stringify(value)) as never,
+  });
 
   async function run(answer: unknown, ...argv: string[]) {
     cloudFormation.on(DescribeStacksCommand).resolves({
-      Stacks: [{ StackName: 'trainium-cpt-training', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(0), Outputs: [{ OutputKey: 'TrainingFunctionName', OutputValue: 'fn' }] }],
+      Stacks: [
+        {
+          StackName: 'trainium-cpt-training',
+          StackStatus: 'CREATE_COMPLETE',
+          CreationTime: new Date(0),
+          Outputs: [{ OutputKey: 'TrainingFunctionName', OutputValue: 'fn' }],
+        },
+      ],
     });
     lambda.on(InvokeCommand).resolves(payload(answer));
     const lines: string[] = [];
     const deps: TrainingCommandDeps = {
       loadConfig: (context) => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults, ...context }),
-      clients: () => ({ cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), lambda: new LambdaClient({ region: 'us-east-1' }) }),
+      clients: () => ({
+        cloudFormation: new CloudFormationClient({ region: 'us-east-1' }),
+        lambda: new LambdaClient({ region: 'us-east-1' }),
+      }),
       print: (line) => lines.push(...line.split('\n')),
     };
     expect(await trainingCommand(argv, deps)).toBe(0);
@@ -131,7 +187,12 @@ describe('npm run submit and npm run status print it', () => {
   });
 
   test('status while building: the held prepare job waits for the environment, whose step, time and log are shown', async () => {
-    const lines = await run(statusAnswer(BUILDING, { state: 'PENDING', reason: 'JobHeldUser', waitsFor: 'neuron-2.28.1' }), 'status', '--run', 'r1');
+    const lines = await run(
+      statusAnswer(BUILDING, { state: 'PENDING', reason: 'JobHeldUser', waitsFor: 'neuron-2.28.1' }),
+      'status',
+      '--run',
+      'r1',
+    );
     expect(lines).toEqual([
       'Run r1:',
       '  STAGE    JOB  STATE    REASON',
@@ -153,9 +214,18 @@ describe('npm run submit and npm run status print it', () => {
 
   test('status after a failed build: the step, the exit code, the log and how to build it again', async () => {
     const failed = environment('failed', {
-      step: STEP, since: '2026-01-01T12:10:00Z', log: LOG, exitCode: 2, message: `node-setup: step '${STEP}' failed (exit 2)`,
+      step: STEP,
+      since: '2026-01-01T12:10:00Z',
+      log: LOG,
+      exitCode: 2,
+      message: `node-setup: step '${STEP}' failed (exit 2)`,
     });
-    const lines = await run(statusAnswer(failed, { state: 'PENDING', reason: 'JobHeldUser', waitsFor: 'neuron-2.28.1' }), 'status', '--run', 'r1');
+    const lines = await run(
+      statusAnswer(failed, { state: 'PENDING', reason: 'JobHeldUser', waitsFor: 'neuron-2.28.1' }),
+      'status',
+      '--run',
+      'r1',
+    );
     expect(lines[lines.length - 1]).toBe(
       `Neuron environment 2.28.1: FAILED, step '${STEP}' failed (exit 2) at 2026-01-01 12:10 UTC; log ${LOG} on the head node. ` +
         `Build it again on the head node: sudo systemctl start ${SERVICE}.`,
@@ -163,14 +233,25 @@ describe('npm run submit and npm run status print it', () => {
   });
 
   test('status of a run from before environments were reported: no environment line', async () => {
-    const lines = await run({ ...statusAnswer(undefined, { state: 'COMPLETED', reason: '' }) }, 'status', '--run', 'r1');
+    const lines = await run(
+      { ...statusAnswer(undefined, { state: 'COMPLETED', reason: '' }) },
+      'status',
+      '--run',
+      'r1',
+    );
     expect(lines.join('\n')).not.toContain('Neuron environment');
   });
 
   test('submit while building: the chain is submitted, its first job held, and the environment shown', async () => {
     const answer = {
-      action: 'submit', run: 'r1', created: false, jobs: JOBS, runDir: '/fsx/trainium-cpt/runs/r1', commandId: COMMAND_ID,
-      neuronEnvironment: BUILDING, heldJob: HELD,
+      action: 'submit',
+      run: 'r1',
+      created: false,
+      jobs: JOBS,
+      runDir: '/fsx/trainium-cpt/runs/r1',
+      commandId: COMMAND_ID,
+      neuronEnvironment: BUILDING,
+      heldJob: HELD,
     };
     expect(await run(answer, 'submit', '--run', 'r1')).toEqual([
       'Run r1 was submitted before: these are its jobs. This request changed nothing (its options were not applied).',
@@ -192,9 +273,20 @@ describe('the environment in words', () => {
   });
 
   test("a stopped build is told in the script's words; a broken one by its message", () => {
-    const stopped = { ...environment('failed'), step: STEP, exitCode: 143, since: '2026-01-01T13:58:02Z', message: `node-setup: stopped by SIGTERM during step '${STEP}'` };
-    expect(describeNeuronEnvironment(stopped as never)).toContain(`FAILED, stopped by SIGTERM during step '${STEP}' at 2026-01-01 13:58 UTC. Build it again`);
-    const broken = { ...environment('failed'), message: `${BASE}.state.json says ready, but ${BASE}/venv/bin/python3 is missing` };
+    const stopped = {
+      ...environment('failed'),
+      step: STEP,
+      exitCode: 143,
+      since: '2026-01-01T13:58:02Z',
+      message: `node-setup: stopped by SIGTERM during step '${STEP}'`,
+    };
+    expect(describeNeuronEnvironment(stopped as never)).toContain(
+      `FAILED, stopped by SIGTERM during step '${STEP}' at 2026-01-01 13:58 UTC. Build it again`,
+    );
+    const broken = {
+      ...environment('failed'),
+      message: `${BASE}.state.json says ready, but ${BASE}/venv/bin/python3 is missing`,
+    };
     expect(describeNeuronEnvironment(broken as never)).toBe(
       `Neuron environment 2.28.1: FAILED, ${BASE}.state.json says ready, but ${BASE}/venv/bin/python3 is missing. Build it again on the head node: sudo systemctl start ${SERVICE}.`,
     );

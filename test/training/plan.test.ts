@@ -1,18 +1,40 @@
 import { checkManifest, ManifestFacts } from '../../lib/training/manifest';
-import { COMPILE_STEPS, dataParallelDegree, planRun, PlanInput, resolveSettings, stepsFor, trainingDefaults } from '../../lib/training/plan';
-import { InvalidRequestError, Overrides, TRAINING_DEFAULTS_SCHEMA, TrainingDefaults } from '../../lib/training/requests';
+import {
+  COMPILE_STEPS,
+  dataParallelDegree,
+  planRun,
+  PlanInput,
+  resolveSettings,
+  stepsFor,
+  trainingDefaults,
+} from '../../lib/training/plan';
+import {
+  InvalidRequestError,
+  Overrides,
+  TRAINING_DEFAULTS_SCHEMA,
+  TrainingDefaults,
+} from '../../lib/training/requests';
 import { ATTEMPT, CHECKPOINTS, configWith, DATASETS, defaultSubmitRequest, manifest, SECRET_ARN } from './support';
 
 const DEFAULTS: TrainingDefaults = trainingDefaults(configWith());
 const LOCATIONS = { datasetsBucket: DATASETS, checkpointsBucket: CHECKPOINTS, hfTokenSecretArn: SECRET_ARN };
 
-function facts(rows: { trainRows?: number; domainRows?: number; generalRows?: number } = {}, run = 'r1'): ManifestFacts {
+function facts(
+  rows: { trainRows?: number; domainRows?: number; generalRows?: number } = {},
+  run = 'r1',
+): ManifestFacts {
   return checkManifest(JSON.stringify(manifest(run, rows)), { run, datasetsBucket: DATASETS, sequenceLength: 4096 });
 }
 
 function plan(input: Partial<PlanInput> & { rows?: number } = {}) {
   const { rows, ...rest } = input;
-  return planRun({ run: 'r1', manifest: facts({ trainRows: rows }), defaults: DEFAULTS, locations: LOCATIONS, ...rest });
+  return planRun({
+    run: 'r1',
+    manifest: facts({ trainRows: rows }),
+    defaults: DEFAULTS,
+    locations: LOCATIONS,
+    ...rest,
+  });
 }
 
 function problemsOf(fn: () => unknown): readonly string[] {
@@ -51,15 +73,29 @@ describe('the defaults the stack gives the function', () => {
   });
 
   test('carry maxTrainRestarts and what the time limits rest on (a measured throughput when there is one)', () => {
-    const other = trainingDefaults(configWith({ maxTrainRestarts: 0, measuredTokensPerSecondPerNode: 23_500, fsxStorageGiB: 2400, fsxThroughputPerTiB: 500 }));
-    expect(other).toMatchObject({ maxTrainRestarts: 0, measuredTokensPerSecondPerNode: 23_500, fsxStorageGiB: 2400, fsxThroughputPerTiB: 500 });
+    const other = trainingDefaults(
+      configWith({
+        maxTrainRestarts: 0,
+        measuredTokensPerSecondPerNode: 23_500,
+        fsxStorageGiB: 2400,
+        fsxThroughputPerTiB: 500,
+      }),
+    );
+    expect(other).toMatchObject({
+      maxTrainRestarts: 0,
+      measuredTokensPerSecondPerNode: 23_500,
+      fsxStorageGiB: 2400,
+      fsxThroughputPerTiB: 500,
+    });
     expect(TRAINING_DEFAULTS_SCHEMA.safeParse(other).success).toBe(true);
     expect(TRAINING_DEFAULTS_SCHEMA.safeParse({ ...other, maxTrainRestarts: 11 }).success).toBe(false);
     expect(TRAINING_DEFAULTS_SCHEMA.safeParse({ ...other, maxTrainRestarts: 1.5 }).success).toBe(false);
   });
 
   test('follow the configuration', () => {
-    const other = trainingDefaults(configWith({ nodeCount: 4, tensorParallelDegree: 32, globalBatchSize: 64, epochs: 0.5, learningRate: 3e-4 }));
+    const other = trainingDefaults(
+      configWith({ nodeCount: 4, tensorParallelDegree: 32, globalBatchSize: 64, epochs: 0.5, learningRate: 3e-4 }),
+    );
     expect(other).toMatchObject({ nodes: 4, tensorParallel: 32, globalBatch: 64, epochs: 0.5, learningRate: 3e-4 });
   });
 });
@@ -70,10 +106,31 @@ describe('the request of the default plan', () => {
     // ceil(1,000,000 rows × 3 epochs ÷ 2,048) = ceil(1,464.84) = 1,465 steps.
     expect(request).toEqual(defaultSubmitRequest(1465));
     expect(Object.keys(request)).toEqual([
-      'version', 'run', 'nodes', 'tensorParallel', 'sequenceLength', 'globalBatch', 'microBatch', 'steps', 'warmupSteps',
-      'learningRate', 'minLearningRate', 'checkpointEvery', 'checkpointsKept', 'compileSteps', 'trainPath', 'evalPaths',
-      'baseModel', 'hfTokenSecretArn', 'exportS3Uri', 'reportS3Uri', 'neuronRelease', 'partition',
-      'maxTrainRestarts', 'timeLimits', 'resume',
+      'version',
+      'run',
+      'nodes',
+      'tensorParallel',
+      'sequenceLength',
+      'globalBatch',
+      'microBatch',
+      'steps',
+      'warmupSteps',
+      'learningRate',
+      'minLearningRate',
+      'checkpointEvery',
+      'checkpointsKept',
+      'compileSteps',
+      'trainPath',
+      'evalPaths',
+      'baseModel',
+      'hfTokenSecretArn',
+      'exportS3Uri',
+      'reportS3Uri',
+      'neuronRelease',
+      'partition',
+      'maxTrainRestarts',
+      'timeLimits',
+      'resume',
     ]);
     expect(Object.keys(request.timeLimits)).toEqual(['prepare', 'compile', 'train', 'export', 'evaluate']);
     expect(request.minLearningRate).toBeCloseTo(0.000015, 12);
@@ -100,12 +157,23 @@ describe('the request of the default plan', () => {
     expect(none.request.evalPaths).toEqual({ domain: `/fsx/datasets/r1/${ATTEMPT}/eval_domain`, general: null });
     const withoutSet = manifest('r1');
     delete (withoutSet.sets as Partial<typeof withoutSet.sets>).eval_general;
-    const absent = checkManifest(JSON.stringify(withoutSet), { run: 'r1', datasetsBucket: DATASETS, sequenceLength: 4096 });
-    expect(planRun({ run: 'r1', manifest: absent, defaults: DEFAULTS, locations: LOCATIONS }).request.evalPaths.general).toBeNull();
+    const absent = checkManifest(JSON.stringify(withoutSet), {
+      run: 'r1',
+      datasetsBucket: DATASETS,
+      sequenceLength: 4096,
+    });
+    expect(
+      planRun({ run: 'r1', manifest: absent, defaults: DEFAULTS, locations: LOCATIONS }).request.evalPaths.general,
+    ).toBeNull();
   });
 
   test('outputs go to the checkpoints bucket under exports/<run>/ and reports/<run>/', () => {
-    const other = planRun({ run: 'pubmed-v2', manifest: facts({}, 'pubmed-v2'), defaults: DEFAULTS, locations: LOCATIONS });
+    const other = planRun({
+      run: 'pubmed-v2',
+      manifest: facts({}, 'pubmed-v2'),
+      defaults: DEFAULTS,
+      locations: LOCATIONS,
+    });
     expect(other.request.exportS3Uri).toBe(`s3://${CHECKPOINTS}/exports/pubmed-v2/`);
     expect(other.request.reportS3Uri).toBe(`s3://${CHECKPOINTS}/reports/pubmed-v2/`);
     expect(other.request.trainPath).toBe(`/fsx/datasets/pubmed-v2/${ATTEMPT}/train`);
@@ -165,7 +233,13 @@ describe('parallelism and the global batch', () => {
     const small = plan({ rows: 100_000, overrides: { nodes: 4, globalBatch: 512, microBatch: 2 } });
     expect(small.summary.dataParallel).toBe(16);
     expect(small.summary.gradientAccumulation).toBe(16);
-    expect(small.request).toMatchObject({ nodes: 4, tensorParallel: 8, globalBatch: 512, microBatch: 2, steps: Math.ceil(300_000 / 512) });
+    expect(small.request).toMatchObject({
+      nodes: 4,
+      tensorParallel: 8,
+      globalBatch: 512,
+      microBatch: 2,
+      steps: Math.ceil(300_000 / 512),
+    });
     const tp32 = plan({ rows: 100_000, overrides: { nodes: 1, tensorParallel: 32, globalBatch: 64 } });
     expect(tp32.summary).toMatchObject({ dataParallel: 1, gradientAccumulation: 64 });
   });
@@ -174,8 +248,12 @@ describe('parallelism and the global batch', () => {
     expect(problemsOf(() => resolveSettings(DEFAULTS, { nodes: 3 }))).toEqual([
       'globalBatch = 2048 (default): not a multiple of 12 = data-parallel degree 12 (3 nodes × 32 cores ÷ TP 8) × microBatch 1. Accepted: a positive multiple of the data-parallel degree × microBatchSize',
     ]);
-    expect(problemsOf(() => resolveSettings(DEFAULTS, { microBatch: 3 }))[0]).toMatch(/^globalBatch = 2048 \(default\): not a multiple of 192 = /);
-    expect(problemsOf(() => resolveSettings(DEFAULTS, { globalBatch: 1000 }))[0]).toMatch(/^globalBatch = 1000 \(override\): not a multiple of 64 = /);
+    expect(problemsOf(() => resolveSettings(DEFAULTS, { microBatch: 3 }))[0]).toMatch(
+      /^globalBatch = 2048 \(default\): not a multiple of 192 = /,
+    );
+    expect(problemsOf(() => resolveSettings(DEFAULTS, { globalBatch: 1000 }))[0]).toMatch(
+      /^globalBatch = 1000 \(override\): not a multiple of 64 = /,
+    );
   });
 
   test('more nodes than the queue has, a TP that does not divide the sequence length: refused', () => {
@@ -191,17 +269,25 @@ describe('parallelism and the global batch', () => {
 
 describe('the schedule', () => {
   test('minLearningRate is the learning rate ÷ 10 unless given; never above the learning rate', () => {
-    expect(plan({ rows: 100_000, overrides: { learningRate: 3e-4 } }).request).toMatchObject({ learningRate: 3e-4, minLearningRate: 3e-5 });
+    expect(plan({ rows: 100_000, overrides: { learningRate: 3e-4 } }).request).toMatchObject({
+      learningRate: 3e-4,
+      minLearningRate: 3e-5,
+    });
     expect(plan({ rows: 100_000, overrides: { minLearningRate: 1e-6 } }).request.minLearningRate).toBe(1e-6);
     expect(problemsOf(() => resolveSettings(DEFAULTS, { minLearningRate: 1e-3 }))).toEqual([
       'minLearningRate = 0.001 (override): not below learningRate 0.00015 (default), from which it decays. Accepted: a number from 0, below the learning rate (default: the learning rate ÷ 10)',
     ]);
-    expect(problemsOf(() => resolveSettings(DEFAULTS, { minLearningRate: 0.00015 }))[0]).toMatch(/^minLearningRate = 0.00015 \(override\): not below/);
+    expect(problemsOf(() => resolveSettings(DEFAULTS, { minLearningRate: 0.00015 }))[0]).toMatch(
+      /^minLearningRate = 0.00015 \(override\): not below/,
+    );
     expect(plan({ rows: 100_000, overrides: { minLearningRate: 0 } }).request.minLearningRate).toBe(0);
   });
 
   test('the compile stage stays below checkpointEvery, so that it writes no checkpoint; checkpointEvery 1 is refused', () => {
-    expect(plan({ rows: 100_000, overrides: { checkpointEvery: 5 } }).request).toMatchObject({ checkpointEvery: 5, compileSteps: 4 });
+    expect(plan({ rows: 100_000, overrides: { checkpointEvery: 5 } }).request).toMatchObject({
+      checkpointEvery: 5,
+      compileSteps: 4,
+    });
     expect(plan({ rows: 100_000, overrides: { checkpointEvery: 11 } }).request.compileSteps).toBe(10);
     expect(problemsOf(() => resolveSettings(DEFAULTS, { checkpointEvery: 1 }))).toEqual([
       'checkpointEvery = 1 (override): the compile stage runs at least one step and stays below checkpointEvery, so that it never writes a checkpoint training would resume from. Accepted: an integer of at least 2',
@@ -215,11 +301,16 @@ describe('the schedule', () => {
     expect(problemsOf(() => plan({ rows: 20_000, overrides: { steps: 5, warmupSteps: 5 } }))[0]).toMatch(
       /^warmupSteps = 5 \(override\): not below the run's 5 steps \(the steps override\)/,
     );
-    expect(plan({ rows: 2048, overrides: { epochs: 1, warmupSteps: 0 } }).request).toMatchObject({ steps: 1, warmupSteps: 0 });
+    expect(plan({ rows: 2048, overrides: { epochs: 1, warmupSteps: 0 } }).request).toMatchObject({
+      steps: 1,
+      warmupSteps: 0,
+    });
   });
 
   test('steps and epochs together are refused; every problem is reported at once', () => {
-    const problems = problemsOf(() => resolveSettings(DEFAULTS, { nodes: 32, globalBatch: 100, minLearningRate: 0.005, steps: 10, epochs: 2 }));
+    const problems = problemsOf(() =>
+      resolveSettings(DEFAULTS, { nodes: 32, globalBatch: 100, minLearningRate: 0.005, steps: 10, epochs: 2 }),
+    );
     expect(problems).toHaveLength(4);
     expect(problems[0]).toMatch(/^nodes = 32 \(override\)/);
     expect(problems[1]).toMatch(/^globalBatch = 100 \(override\)/);
@@ -251,7 +342,9 @@ describe('the request’s new fields', () => {
     expect(plan({ rows: 100_000 }).request).toMatchObject({ maxTrainRestarts: 3, resume: false });
     expect(plan({ rows: 100_000, resume: true }).request.resume).toBe(true);
     const none = trainingDefaults(configWith({ maxTrainRestarts: 0 }));
-    expect(planRun({ run: 'r1', manifest: facts(), defaults: none, locations: LOCATIONS }).request.maxTrainRestarts).toBe(0);
+    expect(
+      planRun({ run: 'r1', manifest: facts(), defaults: none, locations: LOCATIONS }).request.maxTrainRestarts,
+    ).toBe(0);
   });
 
   test('time limits follow the run: more steps, a longer train limit; more checkpoints kept, longer export and evaluate', () => {
@@ -264,17 +357,30 @@ describe('the request’s new fields', () => {
     expect(kept.export).toBeLessThan(base.export);
     expect(kept.evaluate).toBeLessThan(base.evaluate);
     // More nodes: the same tokens in less time.
-    expect(plan({ rows: 1_000_000, defaults: { ...DEFAULTS, nodes: 32 }, overrides: { nodes: 32, globalBatch: 2048 } }).request.timeLimits.train).toBeLessThan(base.train);
+    expect(
+      plan({ rows: 1_000_000, defaults: { ...DEFAULTS, nodes: 32 }, overrides: { nodes: 32, globalBatch: 2048 } })
+        .request.timeLimits.train,
+    ).toBeLessThan(base.train);
   });
 
   test('no general held-out set: one set fewer to evaluate', () => {
-    const general = planRun({ run: 'r1', manifest: facts({ generalRows: 0 }), defaults: DEFAULTS, locations: LOCATIONS });
+    const general = planRun({
+      run: 'r1',
+      manifest: facts({ generalRows: 0 }),
+      defaults: DEFAULTS,
+      locations: LOCATIONS,
+    });
     expect(general.request.timeLimits.evaluate).toBeLessThan(plan({ rows: 100_000 }).request.timeLimits.evaluate);
   });
 
   test('a measured throughput replaces the published low figure', () => {
     const measured = { ...DEFAULTS, measuredTokensPerSecondPerNode: 20_736 / 2 };
-    const slow = planRun({ run: 'r1', manifest: facts({ trainRows: 1_000_000 }), defaults: measured, locations: LOCATIONS });
+    const slow = planRun({
+      run: 'r1',
+      manifest: facts({ trainRows: 1_000_000 }),
+      defaults: measured,
+      locations: LOCATIONS,
+    });
     // 617.35 min of training at half the rate: 1,234.7; (1,234.7 + 3 saves × 5.58) × 1.5 + 15.58 = 1,892.7.
     expect(slow.request.timeLimits.train).toBe(1893);
   });
@@ -288,7 +394,11 @@ describe('the request’s new fields', () => {
       locations: LOCATIONS,
     });
     expect(request.timeLimits.train).toBe(43_200);
-    expect(warnings).toContainEqual(expect.stringMatching(/^the train stage would need about .* more than the longest time limit a request may set \(43,200 min/));
+    expect(warnings).toContainEqual(
+      expect.stringMatching(
+        /^the train stage would need about .* more than the longest time limit a request may set \(43,200 min/,
+      ),
+    );
     expect(warnings.join('\n')).toContain('npm run submit -- --run r1 --resume');
   });
 });
@@ -303,23 +413,36 @@ describe('memory warnings (the reference Llama 2 7B run: TP 8, micro batch 1, se
   test('tensor parallel below 8 at 4,096 tokens: unlikely to fit 16 GiB, with both sources', () => {
     const { warnings } = plan({ rows: 1_000_000, overrides: { tensorParallel: 4, globalBatch: 2048 } });
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^tensorParallel 4 \(below 8\) at sequenceLength 4,096 is unlikely to fit a NeuronCore's 16 GiB of memory: /);
+    expect(warnings[0]).toMatch(
+      /^tensorParallel 4 \(below 8\) at sequenceLength 4,096 is unlikely to fit a NeuronCore's 16 GiB of memory: /,
+    );
     expect(warnings[0]).toContain('TP_DEGREE=8, MBS=1, SEQ_LEN=4096, GBS=1024');
     expect(warnings[0]).toContain(REFERENCE);
     expect(warnings[0]).toContain('32 GiB of device memory per Trainium chip, 2 NeuronCore-v2 per chip');
   });
 
   test('micro batch above 1: warned; both at once: one warning naming both', () => {
-    expect(plan({ rows: 1_000_000, overrides: { microBatch: 2 } }).warnings[0]).toMatch(/^microBatch 2 \(above 1\) is unlikely to fit/);
+    expect(plan({ rows: 1_000_000, overrides: { microBatch: 2 } }).warnings[0]).toMatch(
+      /^microBatch 2 \(above 1\) is unlikely to fit/,
+    );
     const both = plan({ rows: 1_000_000, overrides: { tensorParallel: 2, microBatch: 2, globalBatch: 2048 } }).warnings;
     expect(both).toHaveLength(1);
-    expect(both[0]).toMatch(/^tensorParallel 2 \(below 8\) at sequenceLength 4,096 and microBatch 2 \(above 1\) are unlikely to fit/);
+    expect(both[0]).toMatch(
+      /^tensorParallel 2 \(below 8\) at sequenceLength 4,096 and microBatch 2 \(above 1\) are unlikely to fit/,
+    );
   });
 
   test('tensor parallel 16 or 32: no warning; below 8 at a shorter sequence: none either', () => {
     expect(plan({ rows: 1_000_000, overrides: { tensorParallel: 16, globalBatch: 2048 } }).warnings).toEqual([]);
     const short = { ...DEFAULTS, sequenceLength: 2048 };
-    const m = checkManifest(JSON.stringify(manifest('r1', { sequenceLength: 2048, trainRows: 1_000_000 })), { run: 'r1', datasetsBucket: DATASETS, sequenceLength: 2048 });
-    expect(planRun({ run: 'r1', manifest: m, defaults: short, overrides: { tensorParallel: 4 }, locations: LOCATIONS }).warnings).toEqual([]);
+    const m = checkManifest(JSON.stringify(manifest('r1', { sequenceLength: 2048, trainRows: 1_000_000 })), {
+      run: 'r1',
+      datasetsBucket: DATASETS,
+      sequenceLength: 2048,
+    });
+    expect(
+      planRun({ run: 'r1', manifest: m, defaults: short, overrides: { tensorParallel: 4 }, locations: LOCATIONS })
+        .warnings,
+    ).toEqual([]);
   });
 });

@@ -19,7 +19,13 @@ describe('the steps a run saves', () => {
   });
 
   test('the count agrees with the list', () => {
-    for (const [steps, every] of [[31_472, 500], [1500, 500], [22, 500], [7, 2], [1, 1]]) {
+    for (const [steps, every] of [
+      [31_472, 500],
+      [1500, 500],
+      [22, 500],
+      [7, 2],
+      [1, 1],
+    ]) {
       expect(savedStepCount(steps, every)).toBe(savedSteps(steps, every).length);
     }
   });
@@ -33,7 +39,9 @@ describe('the steps a run saves', () => {
 
 describe('in words', () => {
   test('many: the first two, the last two, how many, how many stay on FSx', () => {
-    expect(describeSavedSteps(savedSteps(31_472, 500), 3)).toBe('500, 1,000, …, 31,000 and 31,472: 63 checkpoints, the newest 3 kept on FSx');
+    expect(describeSavedSteps(savedSteps(31_472, 500), 3)).toBe(
+      '500, 1,000, …, 31,000 and 31,472: 63 checkpoints, the newest 3 kept on FSx',
+    );
   });
 
   test('up to four: all of them', () => {

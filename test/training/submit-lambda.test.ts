@@ -10,7 +10,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createHandler, DEFAULT_BUDGET_MS, RESERVE_MS, SubmitResponse } from '../../lambda/submit';
-import { DELIVERY_TIMEOUT_SECONDS, EXECUTION_TIMEOUT_SECONDS, FIRST_POLL_MS, POLL_MS } from '../../lambda/submit/head-node';
+import {
+  DELIVERY_TIMEOUT_SECONDS,
+  EXECUTION_TIMEOUT_SECONDS,
+  FIRST_POLL_MS,
+  POLL_MS,
+} from '../../lambda/submit/head-node';
 import { encodeRequest } from '../../lib/training/contract';
 import { ENV } from '../../lib/training/environment';
 import {
@@ -87,7 +92,10 @@ describe('submit', () => {
     // Standard base64 on one line, of the JSON's UTF-8.
     expect(command.split(' ')[3]).toBe(Buffer.from(JSON.stringify(SUBMIT_REQUEST), 'utf8').toString('base64'));
 
-    expect(ssm).toHaveReceivedCommandWith(GetCommandInvocationCommand, { CommandId: COMMAND_ID, InstanceId: INSTANCE_ID });
+    expect(ssm).toHaveReceivedCommandWith(GetCommandInvocationCommand, {
+      CommandId: COMMAND_ID,
+      InstanceId: INSTANCE_ID,
+    });
     expect(result).toMatchObject({
       action: 'submit',
       run: 'r1',
@@ -100,7 +108,13 @@ describe('submit', () => {
       ],
       request: SUBMIT_REQUEST,
     });
-    expect(result.plan).toMatchObject({ dataParallel: 64, gradientAccumulation: 32, steps: 147, trainRows: 100_000, savedSteps: [147] });
+    expect(result.plan).toMatchObject({
+      dataParallel: 64,
+      gradientAccumulation: 32,
+      steps: 147,
+      trainRows: 100_000,
+      savedSteps: [147],
+    });
     // The three fields after partition: the configuration's restarts, the derived limits, and no resume.
     expect(request).toMatchObject({
       maxTrainRestarts: 3,
@@ -114,7 +128,16 @@ describe('submit', () => {
 
   test('overrides change the request, within the configuration’s rules', async () => {
     ssm.on(GetCommandInvocationCommand).resolves(invocation(submitLine()));
-    const overrides = { nodes: 4, globalBatch: 512, microBatch: 2, learningRate: 3e-4, steps: 50, warmupSteps: 5, checkpointEvery: 25, checkpointsKept: 2 };
+    const overrides = {
+      nodes: 4,
+      globalBatch: 512,
+      microBatch: 2,
+      learningRate: 3e-4,
+      steps: 50,
+      warmupSteps: 5,
+      checkpointEvery: 25,
+      checkpointsKept: 2,
+    };
     const result = (await handler({ action: 'submit', run: 'r1', overrides })) as SubmitResponse;
     expect(sentCommand().request).toEqual({
       ...SUBMIT_REQUEST,
@@ -130,8 +153,16 @@ describe('submit', () => {
       // 50 steps on 4 nodes, checkpoints at 25 and 50, both exported: 3 models evaluated.
       timeLimits: { prepare: 46, compile: 190, train: 64, export: 73, evaluate: 206 },
     });
-    expect(result.plan).toMatchObject({ dataParallel: 16, gradientAccumulation: 16, stepsFrom: 'steps', overrides, savedSteps: [25, 50] });
-    expect(result.warnings).toEqual([expect.stringMatching(/^microBatch 2 \(above 1\) is unlikely to fit a NeuronCore's 16 GiB of memory/)]);
+    expect(result.plan).toMatchObject({
+      dataParallel: 16,
+      gradientAccumulation: 16,
+      stepsFrom: 'steps',
+      overrides,
+      savedSteps: [25, 50],
+    });
+    expect(result.warnings).toEqual([
+      expect.stringMatching(/^microBatch 2 \(above 1\) is unlikely to fit a NeuronCore's 16 GiB of memory/),
+    ]);
   });
 
   test('resume: true goes into the request; the script’s resumed and resumeFrom come back', async () => {
@@ -143,14 +174,18 @@ describe('submit', () => {
   });
 
   test('resume: false is the same as no resume; a resume with nothing to resume from says null', async () => {
-    ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify({ ...JSON.parse(submitLine()), resumed: true, resumeFrom: null })));
+    ssm
+      .on(GetCommandInvocationCommand)
+      .resolves(invocation(JSON.stringify({ ...JSON.parse(submitLine()), resumed: true, resumeFrom: null })));
     const result = (await handler({ action: 'submit', run: 'r1', resume: false })) as SubmitResponse;
     expect(sentCommand().request).toEqual(SUBMIT_REQUEST);
     expect(result.resumeFrom).toBeNull();
   });
 
   test('resume with overrides: refused before anything is read or sent, naming both', async () => {
-    await expect(handler({ action: 'submit', run: 'r1', resume: true, overrides: { nodes: 8, steps: 100 } })).rejects.toMatchObject({
+    await expect(
+      handler({ action: 'submit', run: 'r1', resume: true, overrides: { nodes: 8, steps: 100 } }),
+    ).rejects.toMatchObject({
       name: 'InvalidRequest',
       message:
         'Invalid training request:\n  - resume = true and overrides (nodes, steps): a resumed run keeps the settings it was first submitted with. ' +
@@ -169,7 +204,9 @@ describe('submit', () => {
   });
 
   test('a resumed answer that breaks the contract (resumeFrom a number) is an error', async () => {
-    ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify({ ...JSON.parse(submitLine()), resumed: true, resumeFrom: 1500 })));
+    ssm
+      .on(GetCommandInvocationCommand)
+      .resolves(invocation(JSON.stringify({ ...JSON.parse(submitLine()), resumed: true, resumeFrom: 1500 })));
     await expect(handler({ action: 'submit', run: 'r1', resume: true })).rejects.toThrow(/resumeFrom/);
   });
 
@@ -188,21 +225,38 @@ describe('submit', () => {
 
   test("a chain that ended: the script's message on how to continue it is passed on", async () => {
     const message = 'the chain of run r1 ended FAILED at train; `npm run submit -- --run r1 --resume` continues it';
-    const line = JSON.stringify({ ...JSON.parse(submitLine('r1', false)), resumed: false, resumeFrom: 'step_500', message });
+    const line = JSON.stringify({
+      ...JSON.parse(submitLine('r1', false)),
+      resumed: false,
+      resumeFrom: 'step_500',
+      message,
+    });
     ssm.on(GetCommandInvocationCommand).resolves(invocation(line));
     const answer = (await handler({ action: 'submit', run: 'r1' })) as SubmitResponse;
-    expect([answer.created, answer.resumed, answer.resumeFrom, answer.message]).toEqual([false, false, 'step_500', message]);
+    expect([answer.created, answer.resumed, answer.resumeFrom, answer.message]).toEqual([
+      false,
+      false,
+      'step_500',
+      message,
+    ]);
   });
 
   test('job IDs printed as numbers are kept as strings', async () => {
-    const numeric = JSON.stringify({ run: 'r1', created: true, jobs: { prepare: 1, compile: 2, train: 3, export: 4, evaluate: 5 }, runDir: '/x' });
+    const numeric = JSON.stringify({
+      run: 'r1',
+      created: true,
+      jobs: { prepare: 1, compile: 2, train: 3, export: 4, evaluate: 5 },
+      runDir: '/x',
+    });
     ssm.on(GetCommandInvocationCommand).resolves(invocation(numeric));
     const result = (await handler({ action: 'submit', run: 'r1' })) as SubmitResponse;
     expect(result.jobs).toEqual({ prepare: '1', compile: '2', train: '3', export: '4', evaluate: '5' });
   });
 
   test('no manifest: says to tokenize first (S3 answers AccessDenied to a role that may not list), sends nothing', async () => {
-    s3.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: {}, message: 'Access Denied' }));
+    s3.on(GetObjectCommand).rejects(
+      new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: {}, message: 'Access Denied' }),
+    );
     await expect(handler({ action: 'submit', run: 'r9' })).rejects.toThrow(
       `The manifest s3://${DATASETS}/datasets/r9/manifest.json cannot be trained from:\n  - no manifest (S3 AccessDenied): run r9 has not been tokenized, or its tokenization has not succeeded yet. Tokenize it first: npm run tokenize -- --run r9`,
     );
@@ -231,7 +285,9 @@ describe('submit', () => {
 
   test('a warm-up longer than the run is refused after the manifest, before any command', async () => {
     s3.on(GetObjectCommand).resolves(objectBody(JSON.stringify(manifest('r1', { trainRows: 2048 }))));
-    await expect(handler({ action: 'submit', run: 'r1' })).rejects.toThrow(/warmupSteps = 100 \(default\): not below the run's 3 steps/);
+    await expect(handler({ action: 'submit', run: 'r1' })).rejects.toThrow(
+      /warmupSteps = 100 \(default\): not below the run's 3 steps/,
+    );
     expect(ssm.calls()).toHaveLength(0);
   });
 });
@@ -251,7 +307,9 @@ describe('status and cancel', () => {
     const { input, request, action } = sentCommand();
     expect(action).toBe('status');
     expect(request).toEqual({ version: 1, run: 'r1' });
-    expect(input.Parameters?.commands).toEqual([`bash ${BUNDLE_DIR}/cpt-run.sh status ${Buffer.from('{"version":1,"run":"r1"}').toString('base64')}`]);
+    expect(input.Parameters?.commands).toEqual([
+      `bash ${BUNDLE_DIR}/cpt-run.sh status ${Buffer.from('{"version":1,"run":"r1"}').toString('base64')}`,
+    ]);
     expect(input.InstanceIds).toEqual([INSTANCE_ID]);
     expect(input.DocumentName).toBe('AWS-RunShellScript');
     expect(result).toEqual({
@@ -273,30 +331,59 @@ describe('status and cancel', () => {
       count: 2,
       max: 3,
       history: [
-        { attempt: 1, jobId: 103, exitCode: 1, reason: 'NonZeroExitCode', drainedNodes: ['ip-10-0-1-5'], time: '2026-01-02T03:04:05Z' },
-        { attempt: 2, jobId: '103', exitCode: null, reason: 'NodeFail', drainedNodes: [], time: '2026-01-03T00:00:00Z' },
+        {
+          attempt: 1,
+          jobId: 103,
+          exitCode: 1,
+          reason: 'NonZeroExitCode',
+          drainedNodes: ['ip-10-0-1-5'],
+          time: '2026-01-02T03:04:05Z',
+        },
+        {
+          attempt: 2,
+          jobId: '103',
+          exitCode: null,
+          reason: 'NodeFail',
+          drainedNodes: [],
+          time: '2026-01-03T00:00:00Z',
+        },
       ],
     };
-    const line = JSON.stringify({ run: 'r1', jobs: { train: { id: '103', state: 'PENDING', reason: 'BeginTime' } }, restarts });
+    const line = JSON.stringify({
+      run: 'r1',
+      jobs: { train: { id: '103', state: 'PENDING', reason: 'BeginTime' } },
+      restarts,
+    });
     ssm.on(GetCommandInvocationCommand).resolves(invocation(line));
     const result = await handler({ action: 'status', run: 'r1' });
-    expect(result).toMatchObject({ action: 'status', restarts: { ...restarts, history: [{ ...restarts.history[0], jobId: '103' }, restarts.history[1]] } });
+    expect(result).toMatchObject({
+      action: 'status',
+      restarts: { ...restarts, history: [{ ...restarts.history[0], jobId: '103' }, restarts.history[1]] },
+    });
     // Without restarts in the answer: none in the response.
     ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify({ run: 'r1', jobs: {} })));
     expect(await handler({ action: 'status', run: 'r1' })).not.toHaveProperty('restarts');
   });
 
   test('restarts outside the contract (a history entry without its reason) are an error', async () => {
-    const restarts = { count: 1, max: 3, history: [{ attempt: 1, jobId: '103', exitCode: 1, drainedNodes: [], time: 't' }] };
+    const restarts = {
+      count: 1,
+      max: 3,
+      history: [{ attempt: 1, jobId: '103', exitCode: 1, drainedNodes: [], time: 't' }],
+    };
     ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify({ run: 'r1', jobs: {}, restarts })));
     await expect(handler({ action: 'status', run: 'r1' })).rejects.toThrow(/restarts/);
   });
 
   test('cancel sends {"version":1,"run"} and returns the cancelled jobs', async () => {
-    ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify({ run: 'r1', cancelled: ['103', 104, '105'] })));
+    ssm
+      .on(GetCommandInvocationCommand)
+      .resolves(invocation(JSON.stringify({ run: 'r1', cancelled: ['103', 104, '105'] })));
     const result = await handler({ action: 'cancel', run: 'r1' });
     const { input, request } = sentCommand();
-    expect(input.Parameters?.commands).toEqual([`bash ${BUNDLE_DIR}/cpt-run.sh cancel ${Buffer.from('{"version":1,"run":"r1"}').toString('base64')}`]);
+    expect(input.Parameters?.commands).toEqual([
+      `bash ${BUNDLE_DIR}/cpt-run.sh cancel ${Buffer.from('{"version":1,"run":"r1"}').toString('base64')}`,
+    ]);
     expect(request).toEqual({ version: 1, run: 'r1' });
     expect(result).toEqual({ action: 'cancel', run: 'r1', cancelled: ['103', '104', '105'], commandId: COMMAND_ID });
   });
@@ -318,7 +405,9 @@ describe('waiting for the head node', () => {
 
   test('Failed with the script’s {"error"} line: that error, with the exit code', async () => {
     const stdout = 'checking the run\n{"error":"partition trn has no node that can start: check sinfo"}\n';
-    ssm.on(GetCommandInvocationCommand).resolves(invocation(stdout, 'Failed', { ResponseCode: 3, StandardErrorContent: 'sbatch: error' }));
+    ssm
+      .on(GetCommandInvocationCommand)
+      .resolves(invocation(stdout, 'Failed', { ResponseCode: 3, StandardErrorContent: 'sbatch: error' }));
     await expect(handler({ action: 'submit', run: 'r1' })).rejects.toMatchObject({
       name: 'ScriptError',
       message: 'cpt-run.sh submit failed (exit 3): partition trn has no node that can start: check sinfo',
@@ -327,29 +416,39 @@ describe('waiting for the head node', () => {
 
   test('an {"error"} line is an error even when the exit code is 0', async () => {
     ssm.on(GetCommandInvocationCommand).resolves(invocation('{"error":"no such run: r1"}'));
-    await expect(handler({ action: 'status', run: 'r1' })).rejects.toThrow('cpt-run.sh status failed (exit 0): no such run: r1');
+    await expect(handler({ action: 'status', run: 'r1' })).rejects.toThrow(
+      'cpt-run.sh status failed (exit 0): no such run: r1',
+    );
   });
 
   test('Failed without an error line: the status, the exit code and the end of stderr', async () => {
     const stderr = `${'x'.repeat(3000)}\nbash: /fsx/trainium-cpt/training/b/cpt-run.sh: No such file or directory`;
-    ssm.on(GetCommandInvocationCommand).resolves(invocation('', 'Failed', { ResponseCode: 127, StandardErrorContent: stderr }));
+    ssm
+      .on(GetCommandInvocationCommand)
+      .resolves(invocation('', 'Failed', { ResponseCode: 127, StandardErrorContent: stderr }));
     const error = await handler({ action: 'status', run: 'r1' }).catch((e: Error) => e);
     expect(error).toMatchObject({ name: 'HeadNodeError' });
     expect((error as Error).message).toMatch(
-      new RegExp(`^cpt-run\\.sh status failed \\(Failed, exit 127\\) \\(command ${COMMAND_ID} on ${INSTANCE_ID}\\) without an error line\\. Its stderr ends with: …x+\\nbash: .*No such file or directory$`),
+      new RegExp(
+        `^cpt-run\\.sh status failed \\(Failed, exit 127\\) \\(command ${COMMAND_ID} on ${INSTANCE_ID}\\) without an error line\\. Its stderr ends with: …x+\\nbash: .*No such file or directory$`,
+      ),
     );
     expect((error as Error).message.length).toBeLessThan(1700);
   });
 
   test('TimedOut while running: the script ran past the execution timeout', async () => {
-    ssm.on(GetCommandInvocationCommand).resolves(invocation('', 'TimedOut', { StatusDetails: 'ExecutionTimedOut', ResponseCode: -1 }));
+    ssm
+      .on(GetCommandInvocationCommand)
+      .resolves(invocation('', 'TimedOut', { StatusDetails: 'ExecutionTimedOut', ResponseCode: -1 }));
     await expect(handler({ action: 'cancel', run: 'r1' })).rejects.toThrow(
       `cpt-run.sh cancel ran longer than ${EXECUTION_TIMEOUT_SECONDS} s and was stopped (command ${COMMAND_ID} on ${INSTANCE_ID}).`,
     );
   });
 
   test('TimedOut before delivery: the head node is down or its agent offline', async () => {
-    ssm.on(GetCommandInvocationCommand).resolves(invocation('', 'TimedOut', { StatusDetails: 'DeliveryTimedOut', ResponseCode: -1 }));
+    ssm
+      .on(GetCommandInvocationCommand)
+      .resolves(invocation('', 'TimedOut', { StatusDetails: 'DeliveryTimedOut', ResponseCode: -1 }));
     await expect(handler({ action: 'status', run: 'r1' })).rejects.toThrow(
       `The head node did not take the command within ${DELIVERY_TIMEOUT_SECONDS} s (command ${COMMAND_ID} on ${INSTANCE_ID}): is it running, with its SSM agent online?`,
     );
@@ -357,7 +456,9 @@ describe('waiting for the head node', () => {
 
   test('Cancelled', async () => {
     ssm.on(GetCommandInvocationCommand).resolves(invocation('', 'Cancelled', { ResponseCode: -1 }));
-    await expect(handler({ action: 'status', run: 'r1' })).rejects.toThrow(`The command was cancelled (command ${COMMAND_ID} on ${INSTANCE_ID}).`);
+    await expect(handler({ action: 'status', run: 'r1' })).rejects.toThrow(
+      `The command was cancelled (command ${COMMAND_ID} on ${INSTANCE_ID}).`,
+    );
   });
 
   test('no answer within the budget: stops before the function times out and says how to look', async () => {
@@ -389,19 +490,29 @@ describe('waiting for the head node', () => {
   });
 
   test('stdout cut at 24,000 characters by SSM: the error says so', async () => {
-    ssm.on(GetCommandInvocationCommand).resolves(invocation(`${'log line\n'.repeat(2700)}{"run":"r1","cre`.slice(0, 24_000)));
-    await expect(handler({ action: 'submit', run: 'r1' })).rejects.toThrow(/SSM keeps only the first 24000 characters of stdout/);
+    ssm
+      .on(GetCommandInvocationCommand)
+      .resolves(invocation(`${'log line\n'.repeat(2700)}{"run":"r1","cre`.slice(0, 24_000)));
+    await expect(handler({ action: 'submit', run: 'r1' })).rejects.toThrow(
+      /SSM keeps only the first 24000 characters of stdout/,
+    );
   });
 
   test('an answer outside the contract is an error naming what is wrong', async () => {
     ssm.on(GetCommandInvocationCommand).resolves(invocation('{"run":"r1","created":"yes","jobs":{},"runDir":"/x"}'));
-    await expect(handler({ action: 'submit', run: 'r1' })).rejects.toThrow(/answered outside the contract .*created: .*jobs\.prepare/);
+    await expect(handler({ action: 'submit', run: 'r1' })).rejects.toThrow(
+      /answered outside the contract .*created: .*jobs\.prepare/,
+    );
     ssm.on(GetCommandInvocationCommand).resolves(invocation(submitLine('r2')));
-    await expect(handler({ action: 'submit', run: 'r1' })).rejects.toThrow('cpt-run.sh submit answered for run "r2", not r1.');
+    await expect(handler({ action: 'submit', run: 'r1' })).rejects.toThrow(
+      'cpt-run.sh submit answered for run "r2", not r1.',
+    );
   });
 
   test('a head node SSM cannot reach: InvalidInstanceId, with the command to check it', async () => {
-    ssm.on(SendCommandCommand).rejects(new InvalidInstanceId({ message: 'Instances not in a valid state for account', $metadata: {} }));
+    ssm
+      .on(SendCommandCommand)
+      .rejects(new InvalidInstanceId({ message: 'Instances not in a valid state for account', $metadata: {} }));
     await expect(handler({ action: 'status', run: 'r1' })).rejects.toThrow(
       `The head node ${INSTANCE_ID} cannot take SSM commands (InvalidInstanceId: Instances not in a valid state for account): it is stopped, replaced or not yet registered with SSM. Check it: aws ssm describe-instance-information --filters Key=InstanceIds,Values=${INSTANCE_ID}`,
     );
@@ -409,7 +520,9 @@ describe('waiting for the head node', () => {
   });
 
   test('other SSM errors are passed on with the API name', async () => {
-    ssm.on(GetCommandInvocationCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    ssm
+      .on(GetCommandInvocationCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     await expect(handler({ action: 'status', run: 'r1' })).rejects.toThrow(
       `SSM GetCommandInvocation on command ${COMMAND_ID} failed (ThrottlingException: Rate exceeded).`,
     );
@@ -421,13 +534,20 @@ describe('data-ready: the tokenization job succeeded (EventBridge, with autoSubm
 
   test('reads --run of the job run from Glue, then submits it like npm run submit', async () => {
     setFunctionEnvironment({ autoSubmit: true });
-    glue.on(GetJobRunCommand).resolves({ JobRun: { Id: RUN_ID, JobRunState: 'SUCCEEDED', Arguments: { '--run': 'r1', '--seed': '7' } } });
+    glue
+      .on(GetJobRunCommand)
+      .resolves({ JobRun: { Id: RUN_ID, JobRunState: 'SUCCEEDED', Arguments: { '--run': 'r1', '--seed': '7' } } });
     ssm.on(GetCommandInvocationCommand).resolves(invocation(submitLine()));
     const result = (await handler({ action: 'data-ready', jobRunId: RUN_ID })) as SubmitResponse;
     expect(glue).toHaveReceivedCommandWith(GetJobRunCommand, { JobName: JOB_NAME, RunId: RUN_ID });
     expect(s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: DATASETS, Key: 'datasets/r1/manifest.json' });
     expect(sentCommand().request).toEqual(SUBMIT_REQUEST);
-    expect(result).toMatchObject({ action: 'submit', run: 'r1', created: true, trigger: { jobName: JOB_NAME, jobRunId: RUN_ID } });
+    expect(result).toMatchObject({
+      action: 'submit',
+      run: 'r1',
+      created: true,
+      trigger: { jobName: JOB_NAME, jobRunId: RUN_ID },
+    });
   });
 
   test('a retried attempt’s run ID is accepted', async () => {
@@ -439,7 +559,9 @@ describe('data-ready: the tokenization job succeeded (EventBridge, with autoSubm
   });
 
   test('automatic submission off: refused without calling Glue', async () => {
-    await expect(handler({ action: 'data-ready', jobRunId: RUN_ID })).rejects.toThrow(/automatic submission is off \(autoSubmitOnDataReady is false/);
+    await expect(handler({ action: 'data-ready', jobRunId: RUN_ID })).rejects.toThrow(
+      /automatic submission is off \(autoSubmitOnDataReady is false/,
+    );
     expect(glue.calls()).toHaveLength(0);
     expect(ssm.calls()).toHaveLength(0);
   });
@@ -449,9 +571,13 @@ describe('data-ready: the tokenization job succeeded (EventBridge, with autoSubm
     glue.on(GetJobRunCommand).resolves({ JobRun: { JobRunState: 'FAILED', Arguments: { '--run': 'r1' } } });
     await expect(handler({ action: 'data-ready', jobRunId: RUN_ID })).rejects.toThrow(/is FAILED, not SUCCEEDED/);
     glue.on(GetJobRunCommand).resolves({ JobRun: { JobRunState: 'SUCCEEDED', Arguments: {} } });
-    await expect(handler({ action: 'data-ready', jobRunId: RUN_ID })).rejects.toThrow(`--run of ${JOB_NAME} run ${RUN_ID} = (none): not a run name.`);
+    await expect(handler({ action: 'data-ready', jobRunId: RUN_ID })).rejects.toThrow(
+      `--run of ${JOB_NAME} run ${RUN_ID} = (none): not a run name.`,
+    );
     glue.on(GetJobRunCommand).resolves({ JobRun: { JobRunState: 'SUCCEEDED', Arguments: { '--run': 'r1; reboot' } } });
-    await expect(handler({ action: 'data-ready', jobRunId: RUN_ID })).rejects.toThrow(`--run of ${JOB_NAME} run ${RUN_ID} = "r1; reboot": not a run name.`);
+    await expect(handler({ action: 'data-ready', jobRunId: RUN_ID })).rejects.toThrow(
+      `--run of ${JOB_NAME} run ${RUN_ID} = "r1; reboot": not a run name.`,
+    );
     expect(s3.calls()).toHaveLength(0);
     expect(ssm.calls()).toHaveLength(0);
   });
@@ -459,7 +585,13 @@ describe('data-ready: the tokenization job succeeded (EventBridge, with autoSubm
 
 describe("the function's environment", () => {
   test('a bundle folder outside the training root is refused before any call', async () => {
-    for (const bad of ['/fsx/trainium-cpt/training/x;reboot', '/tmp/x', '/fsx/trainium-cpt/training/..', '/fsx/trainium-cpt/training/a b', '']) {
+    for (const bad of [
+      '/fsx/trainium-cpt/training/x;reboot',
+      '/tmp/x',
+      '/fsx/trainium-cpt/training/..',
+      '/fsx/trainium-cpt/training/a b',
+      '',
+    ]) {
       process.env[ENV.bundleDir] = bad;
       await expect(handler({ action: 'status', run: 'r1' })).rejects.toMatchObject({
         name: 'ConfigurationError',
@@ -473,7 +605,9 @@ describe("the function's environment", () => {
     process.env[ENV.defaults] = JSON.stringify({ nodes: 0 });
     process.env[ENV.headNodeInstanceId] = 'i-123; reboot';
     const error = await handler({ action: 'status', run: 'r1' }).catch((e: Error) => e);
-    expect((error as Error).message).toMatch(/^The training function is misconfigured \(redeploy the training stack\):\n/);
+    expect((error as Error).message).toMatch(
+      /^The training function is misconfigured \(redeploy the training stack\):\n/,
+    );
     expect((error as Error).message).toContain('HEAD_NODE_INSTANCE_ID = "i-123; reboot": not valid');
     expect((error as Error).message).toContain('TRAINING_DEFAULTS: nodes');
     expect(ssm.calls()).toHaveLength(0);

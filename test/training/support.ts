@@ -17,7 +17,8 @@ export const JOB_NAME = 'trainium-cpt-tokenize';
 export const ATTEMPT = 'attempt-20260101T000000Z-a1b2c3';
 export const COMMAND_ID = '8c4f0a52-1111-2222-3333-444455556666';
 /** The contract's shape of every command (the brief's regular expression, written out). */
-export const COMMAND_SHAPE = /^bash \/fsx\/trainium-cpt\/training\/[^ ]+\/cpt-run\.sh (submit|status|cancel) [A-Za-z0-9+/=]+$/;
+export const COMMAND_SHAPE =
+  /^bash \/fsx\/trainium-cpt\/training\/[^ ]+\/cpt-run\.sh (submit|status|cancel) [A-Za-z0-9+/=]+$/;
 
 /** The configuration of cdk.json, with overrides (without loading the CDK app: these tests need no synthesis). */
 export function configWith(overrides: Partial<CptConfig> = {}): CptConfig {
@@ -41,7 +42,10 @@ export function setFunctionEnvironment(options: { autoSubmit?: boolean } = {}): 
 export const setUri = (run: string, set: string) => `s3://${DATASETS}/datasets/${run}/${ATTEMPT}/${set}`;
 
 /** A manifest as glue/src/cpt_data/pipeline.py build_manifest writes it (the parts training reads, and a few more). */
-export function manifest(run = 'r1', overrides: { trainRows?: number; domainRows?: number; generalRows?: number; sequenceLength?: number } = {}) {
+export function manifest(
+  run = 'r1',
+  overrides: { trainRows?: number; domainRows?: number; generalRows?: number; sequenceLength?: number } = {},
+) {
   const { trainRows = 100_000, domainRows = 120, generalRows = 30, sequenceLength = 4096 } = overrides;
   const shard = (rows: number) => [{ file: 'data-00000-of-00001.arrow', rows }];
   return {
@@ -120,7 +124,10 @@ export function decodeCommand(command: string): { action: string; request: unkno
  * a checkpoint every 500 steps, 3 kept, both held-out sets), worked out by hand in test/training/time-limits.test.ts:
  * only train, export and evaluate depend on the steps.
  */
-export const DEFAULT_TIME_LIMITS: Record<number, { prepare: number; compile: number; train: number; export: number; evaluate: number }> = {
+export const DEFAULT_TIME_LIMITS: Record<
+  number,
+  { prepare: number; compile: number; train: number; export: number; evaluate: number }
+> = {
   // 3 checkpoints (500, 1,000, 1,465), all exported: 4 models evaluated.
   1465: { prepare: 46, compile: 190, train: 967, export: 107, evaluate: 272 },
   // 1 checkpoint (147): 1 exported, 2 models evaluated.
@@ -147,7 +154,10 @@ export function defaultSubmitRequest(steps: number, resume = false) {
     checkpointsKept: 3,
     compileSteps: 10,
     trainPath: `/fsx/datasets/r1/${ATTEMPT}/train`,
-    evalPaths: { domain: `/fsx/datasets/r1/${ATTEMPT}/eval_domain`, general: `/fsx/datasets/r1/${ATTEMPT}/eval_general` },
+    evalPaths: {
+      domain: `/fsx/datasets/r1/${ATTEMPT}/eval_domain`,
+      general: `/fsx/datasets/r1/${ATTEMPT}/eval_general`,
+    },
     baseModel: 'meta-llama/Llama-2-7b-hf',
     hfTokenSecretArn: SECRET_ARN,
     exportS3Uri: `s3://${CHECKPOINTS}/exports/r1/`,

@@ -20,7 +20,10 @@ function harness() {
   const lines: string[] = [];
   const deps: TrainingCommandDeps = {
     loadConfig: (context) => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults, ...context }),
-    clients: () => ({ cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), lambda: new LambdaClient({ region: 'us-east-1' }) }),
+    clients: () => ({
+      cloudFormation: new CloudFormationClient({ region: 'us-east-1' }),
+      lambda: new LambdaClient({ region: 'us-east-1' }),
+    }),
     print: (line) => lines.push(...line.split('\n')),
   };
   return { deps, lines };
@@ -37,8 +40,12 @@ async function run(...argv: string[]) {
   }
 }
 
-const payload = (value: unknown) => ({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(value)) as never });
-const invokedWith = () => JSON.parse(new TextDecoder().decode(lambda.commandCalls(InvokeCommand)[0].args[0].input.Payload as Uint8Array));
+const payload = (value: unknown) => ({
+  StatusCode: 200,
+  Payload: new TextEncoder().encode(JSON.stringify(value)) as never,
+});
+const invokedWith = () =>
+  JSON.parse(new TextDecoder().decode(lambda.commandCalls(InvokeCommand)[0].args[0].input.Payload as Uint8Array));
 
 const SUBMITTED = {
   action: 'submit',
@@ -127,10 +134,24 @@ describe('npm run submit', () => {
 
   test('a chain submitted before the Neuron environment is ready: held, and the environment’s progress shown', async () => {
     const neuronEnvironment = {
-      release: '2.28.1', state: 'building', step: 'check out neuronx-distributed v2.28.0', since: '2026-01-01T12:01:00Z',
-      started: '2026-01-01T12:00:00Z', log: '/var/log/trainium-cpt/node-setup.log', exitCode: null, message: null,
+      release: '2.28.1',
+      state: 'building',
+      step: 'check out neuronx-distributed v2.28.0',
+      since: '2026-01-01T12:01:00Z',
+      started: '2026-01-01T12:00:00Z',
+      log: '/var/log/trainium-cpt/node-setup.log',
+      exitCode: null,
+      message: null,
     };
-    lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, neuronEnvironment, heldJob: { stage: 'prepare', id: '101', waitsFor: 'neuron-2.28.1' } }));
+    lambda
+      .on(InvokeCommand)
+      .resolves(
+        payload({
+          ...SUBMITTED,
+          neuronEnvironment,
+          heldJob: { stage: 'prepare', id: '101', waitsFor: 'neuron-2.28.1' },
+        }),
+      );
     const { lines } = await run('submit', '--run', 'r1');
     expect(lines[0]).toBe(
       'Run r1: submitted. It waits for the Neuron 2.28.1 environment: prepare (job 101) is held, and the chain starts by itself when the environment is ready.',
@@ -142,13 +163,28 @@ describe('npm run submit', () => {
       'Follow it: npm run status -- --run r1    Cancel it: npm run cancel -- --run r1',
     ]);
     // Ready: nothing more than before.
-    lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, neuronEnvironment: { ...neuronEnvironment, state: 'ready' } }));
+    lambda
+      .on(InvokeCommand)
+      .resolves(payload({ ...SUBMITTED, neuronEnvironment: { ...neuronEnvironment, state: 'ready' } }));
     expect((await run('submit', '--run', 'r1')).lines.join('\n')).not.toMatch(/Neuron|held/);
   });
 
   test('passes overrides as numbers, in --flag value and --flag=value forms', async () => {
     lambda.on(InvokeCommand).resolves(payload(SUBMITTED));
-    await run('submit', '--run', 'r1', '--nodes', '4', '--global-batch=512', '--learning-rate', '3e-4', '--epochs', '0.5', '--warmup-steps', '10');
+    await run(
+      'submit',
+      '--run',
+      'r1',
+      '--nodes',
+      '4',
+      '--global-batch=512',
+      '--learning-rate',
+      '3e-4',
+      '--epochs',
+      '0.5',
+      '--warmup-steps',
+      '10',
+    );
     expect(invokedWith()).toEqual({
       action: 'submit',
       run: 'r1',
@@ -166,7 +202,16 @@ describe('npm run submit', () => {
   });
 
   test('--resume: the event says so, and the answer shows the checkpoint it continues from', async () => {
-    lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, resumed: true, resumeFrom: 'step_1500', request: { ...SUBMITTED.request, resume: true } }));
+    lambda
+      .on(InvokeCommand)
+      .resolves(
+        payload({
+          ...SUBMITTED,
+          resumed: true,
+          resumeFrom: 'step_1500',
+          request: { ...SUBMITTED.request, resume: true },
+        }),
+      );
     const { code, lines } = await run('submit', '--run', 'r1', '--resume');
     expect(code).toBe(0);
     expect(invokedWith()).toEqual({ action: 'submit', run: 'r1', resume: true });
@@ -177,14 +222,26 @@ describe('npm run submit', () => {
   });
 
   test('--resume of a run without a completed checkpoint: from the base model; nothing to resume: said so', async () => {
-    lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, resumed: true, resumeFrom: null, request: { ...SUBMITTED.request, resume: true } }));
+    lambda
+      .on(InvokeCommand)
+      .resolves(
+        payload({ ...SUBMITTED, resumed: true, resumeFrom: null, request: { ...SUBMITTED.request, resume: true } }),
+      );
     expect((await run('submit', '--run', 'r1', '--resume')).lines[1]).toBe(
       '  Resumed      with no completed checkpoint yet: training starts again from the base model',
     );
-    lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, resumed: false, request: { ...SUBMITTED.request, resume: true } }));
-    expect((await run('submit', '--run', 'r1', '--resume')).lines[1]).toBe('  Resumed      no: the script found nothing to continue (resumed: false)');
+    lambda
+      .on(InvokeCommand)
+      .resolves(payload({ ...SUBMITTED, resumed: false, request: { ...SUBMITTED.request, resume: true } }));
+    expect((await run('submit', '--run', 'r1', '--resume')).lines[1]).toBe(
+      '  Resumed      no: the script found nothing to continue (resumed: false)',
+    );
     // A chain still in place: its jobs, and no word of resuming.
-    lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, created: false, resumed: false, request: { ...SUBMITTED.request, resume: true } }));
+    lambda
+      .on(InvokeCommand)
+      .resolves(
+        payload({ ...SUBMITTED, created: false, resumed: false, request: { ...SUBMITTED.request, resume: true } }),
+      );
     expect((await run('submit', '--run', 'r1', '--resume')).lines.join('\n')).not.toContain('Resumed');
   });
 
@@ -248,8 +305,22 @@ describe('npm run status and npm run cancel', () => {
       count: 2,
       max: 3,
       history: [
-        { attempt: 1, jobId: '103', exitCode: 1, reason: 'NonZeroExitCode', drainedNodes: ['ip-10-0-1-5'], time: '2026-01-02T03:04:05Z' },
-        { attempt: 2, jobId: '103', exitCode: null, reason: 'NodeFail', drainedNodes: ['ip-10-0-1-6', 'ip-10-0-1-7'], time: '2026-01-03T10:00:00Z' },
+        {
+          attempt: 1,
+          jobId: '103',
+          exitCode: 1,
+          reason: 'NonZeroExitCode',
+          drainedNodes: ['ip-10-0-1-5'],
+          time: '2026-01-02T03:04:05Z',
+        },
+        {
+          attempt: 2,
+          jobId: '103',
+          exitCode: null,
+          reason: 'NodeFail',
+          drainedNodes: ['ip-10-0-1-6', 'ip-10-0-1-7'],
+          time: '2026-01-03T10:00:00Z',
+        },
       ],
     };
     const jobs = { train: { id: '103', state: 'RUNNING', reason: '' } };
@@ -266,19 +337,32 @@ describe('npm run status and npm run cancel', () => {
 
   test('restarts: none yet, all used, and a reason that would break the line', async () => {
     const jobs = { train: { id: '103', state: 'RUNNING', reason: '' } };
-    const answer = (restarts: unknown) => payload({ action: 'status', run: 'r1', commandId: COMMAND_ID, jobs, restarts });
+    const answer = (restarts: unknown) =>
+      payload({ action: 'status', run: 'r1', commandId: COMMAND_ID, jobs, restarts });
     lambda.on(InvokeCommand).resolves(answer({ count: 0, max: 3, history: [] }));
     expect((await run('status', '--run', 'r1')).lines.at(-1)).toBe('  train has not restarted (up to 3 restarts)');
-    const last = { attempt: 1, jobId: '103', exitCode: 137, reason: 'killed\n\u001b[31mred', drainedNodes: [], time: 'yesterday' };
+    const last = {
+      attempt: 1,
+      jobId: '103',
+      exitCode: 137,
+      reason: 'killed\n\u001b[31mred',
+      drainedNodes: [],
+      time: 'yesterday',
+    };
     lambda.on(InvokeCommand).resolves(answer({ count: 1, max: 1, history: [last] }));
-    expect((await run('status', '--run', 'r1')).lines.at(-1)).toBe('  train restarted 1 of 1 time (no restart left): attempt 1 exit 137 at yesterday: killed ?[31mred');
+    expect((await run('status', '--run', 'r1')).lines.at(-1)).toBe(
+      '  train restarted 1 of 1 time (no restart left): attempt 1 exit 137 at yesterday: killed ?[31mred',
+    );
     // No restarts in the answer: no line about them.
     lambda.on(InvokeCommand).resolves(payload({ action: 'status', run: 'r1', commandId: COMMAND_ID, jobs }));
     expect((await run('status', '--run', 'r1')).lines.join('\n')).not.toContain('restart');
   });
 
   test('cancel prints the cancelled jobs, or that none was left', async () => {
-    lambda.on(InvokeCommand).resolvesOnce(payload({ action: 'cancel', run: 'r1', cancelled: ['103', '104', '105'] })).resolvesOnce(payload({ action: 'cancel', run: 'r1', cancelled: [] }));
+    lambda
+      .on(InvokeCommand)
+      .resolvesOnce(payload({ action: 'cancel', run: 'r1', cancelled: ['103', '104', '105'] }))
+      .resolvesOnce(payload({ action: 'cancel', run: 'r1', cancelled: [] }));
     expect((await run('cancel', '--run', 'r1')).lines).toEqual(['Run r1: cancelled jobs 103, 104, 105.']);
     expect(invokedWith()).toEqual({ action: 'cancel', run: 'r1' });
     expect((await run('cancel', '--run', 'r1')).lines).toEqual(['Run r1: no job left to cancel.']);
@@ -288,17 +372,25 @@ describe('npm run status and npm run cancel', () => {
 describe('failures', () => {
   test('the function refused the request: exit 2 with its message (nothing reached the cluster)', async () => {
     lambda.on(InvokeCommand).resolves({
-      ...payload({ errorType: 'InvalidRequest', errorMessage: 'Invalid training request:\n  - nodes = 17 (override): more than the 16 nodes' }),
+      ...payload({
+        errorType: 'InvalidRequest',
+        errorMessage: 'Invalid training request:\n  - nodes = 17 (override): more than the 16 nodes',
+      }),
       FunctionError: 'Unhandled',
     });
     const { code, error } = await run('submit', '--run', 'r1');
     expect(code).toBe(EXIT_CODES.usage);
-    expect(error).toBe('npm run submit failed: InvalidRequest: Invalid training request:\n  - nodes = 17 (override): more than the 16 nodes');
+    expect(error).toBe(
+      'npm run submit failed: InvalidRequest: Invalid training request:\n  - nodes = 17 (override): more than the 16 nodes',
+    );
   });
 
   test('a failure of the function: exit 1 with its message and where its logs are', async () => {
     lambda.on(InvokeCommand).resolves({
-      ...payload({ errorType: 'ManifestError', errorMessage: 'The manifest s3://b/datasets/r1/manifest.json cannot be trained from:\n  - no manifest' }),
+      ...payload({
+        errorType: 'ManifestError',
+        errorMessage: 'The manifest s3://b/datasets/r1/manifest.json cannot be trained from:\n  - no manifest',
+      }),
       FunctionError: 'Unhandled',
     });
     const { code, error } = await run('submit', '--run', 'r1');
@@ -309,22 +401,36 @@ describe('failures', () => {
   });
 
   test('the function timed out: says so, and that submitting again is safe', async () => {
-    lambda.on(InvokeCommand).resolves({ ...payload({ errorMessage: 'Task timed out after 300.00 seconds' }), FunctionError: 'Unhandled' });
+    lambda
+      .on(InvokeCommand)
+      .resolves({ ...payload({ errorMessage: 'Task timed out after 300.00 seconds' }), FunctionError: 'Unhandled' });
     const { code, error } = await run('submit', '--run', 'r1');
     expect(code).toBe(1);
-    expect(error).toMatch(/^npm run submit: the training function timed out \(Task timed out after 300.00 seconds\)\. .* submitting is idempotent\.$/);
+    expect(error).toMatch(
+      /^npm run submit: the training function timed out \(Task timed out after 300.00 seconds\)\. .* submitting is idempotent\.$/,
+    );
   });
 
   test('no training stack: says to deploy it, invokes nothing', async () => {
-    cloudFormation.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id trainium-cpt-training does not exist'), { name: 'ValidationError' }));
+    cloudFormation
+      .on(DescribeStacksCommand)
+      .rejects(
+        Object.assign(new Error('Stack with id trainium-cpt-training does not exist'), { name: 'ValidationError' }),
+      );
     const { code, error } = await run('status', '--run', 'r1');
     expect(code).toBe(1);
-    expect(error).toBe('Stack trainium-cpt-training does not exist in us-east-1. Deploy it first: npx cdk deploy trainium-cpt-training (with the same -c flags).');
+    expect(error).toBe(
+      'Stack trainium-cpt-training does not exist in us-east-1. Deploy it first: npx cdk deploy trainium-cpt-training (with the same -c flags).',
+    );
     expect(lambda.calls()).toHaveLength(0);
   });
 
   test('a stack without the output: its deployment did not finish', async () => {
-    cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'x', StackStatus: 'CREATE_IN_PROGRESS', CreationTime: new Date(0), Outputs: [] }] });
+    cloudFormation
+      .on(DescribeStacksCommand)
+      .resolves({
+        Stacks: [{ StackName: 'x', StackStatus: 'CREATE_IN_PROGRESS', CreationTime: new Date(0), Outputs: [] }],
+      });
     const { error } = await run('status', '--run', 'r1');
     expect(error).toMatch(/^Stack trainium-cpt-training \(CREATE_IN_PROGRESS\) has no output TrainingFunctionName/);
   });
@@ -333,7 +439,9 @@ describe('failures', () => {
     lambda.on(InvokeCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
     const { code, error } = await run('cancel', '--run', 'r1');
     expect(code).toBe(1);
-    expect(error).toBe('Lambda Invoke failed (AccessDeniedException: not authorized). Your AWS identity needs lambda:Invoke.');
+    expect(error).toBe(
+      'Lambda Invoke failed (AccessDeniedException: not authorized). Your AWS identity needs lambda:Invoke.',
+    );
   });
 });
 
@@ -344,13 +452,23 @@ describe('refused before any AWS call (exit 2)', () => {
   });
 
   test('a bad run name, a bad value, an unknown flag: every problem at once', async () => {
-    const { code, error } = await run('submit', '--run', 'r1;reboot', '--nodes', 'x', '--tensor-parallel', '3', '--bogus', '1');
+    const { code, error } = await run(
+      'submit',
+      '--run',
+      'r1;reboot',
+      '--nodes',
+      'x',
+      '--tensor-parallel',
+      '3',
+      '--bogus',
+      '1',
+    );
     expect(code).toBe(EXIT_CODES.usage);
     expect(error.split('\n')).toEqual([
       'Invalid arguments to npm run submit:',
       expect.stringMatching(/^ {2}- "--bogus": not an option\. Accepted: --run, --resume, --nodes, .*--help$/),
       '  - --run = "r1;reboot": not a valid run name. Accepted: 1 to 63 lowercase letters, digits and hyphens, starting with a letter or digit',
-      "  - --nodes = \"x\": not accepted. Accepted: an integer of at least 1, at most nodeCount (the queue's size)",
+      '  - --nodes = "x": not accepted. Accepted: an integer of at least 1, at most nodeCount (the queue\'s size)',
       '  - --tensor-parallel = "3": not accepted. Accepted: a divisor of the 32 NeuronCores of a node (and of the 32 attention heads): 1, 2, 4, 8, 16 or 32',
       'See: npm run submit -- --help',
     ]);
@@ -359,12 +477,18 @@ describe('refused before any AWS call (exit 2)', () => {
   test('settings the deployed configuration cannot run, in the words of the flags', async () => {
     const { code, error } = await run('submit', '--run', 'r1', '--nodes', '17', '--micro-batch', '3');
     expect(code).toBe(2);
-    expect(error).toContain("  - --nodes = 17: more than the 16 nodes of the cluster's queue (nodeCount). Accepted: an integer from 1 to 16");
-    expect(error).toContain("  - globalBatch = 2048 (the deployed configuration's, no --global-batch given): not a multiple of 204 = data-parallel degree 68 (17 nodes × 32 cores ÷ TP 8) × microBatch 3");
+    expect(error).toContain(
+      "  - --nodes = 17: more than the 16 nodes of the cluster's queue (nodeCount). Accepted: an integer from 1 to 16",
+    );
+    expect(error).toContain(
+      "  - globalBatch = 2048 (the deployed configuration's, no --global-batch given): not a multiple of 204 = data-parallel degree 68 (17 nodes × 32 cores ÷ TP 8) × microBatch 3",
+    );
   });
 
   test('submit options on status or cancel, a missing run, a missing value', async () => {
-    expect((await run('status', '--run', 'r1', '--nodes', '2')).error).toContain('"--nodes": not an option (--nodes is an option of npm run submit)');
+    expect((await run('status', '--run', 'r1', '--nodes', '2')).error).toContain(
+      '"--nodes": not an option (--nodes is an option of npm run submit)',
+    );
     expect((await run('cancel')).error).toContain('--run: missing.');
     expect((await run('submit', '--run')).error).toContain('--run: needs a value.');
     expect((await run('status', '--run', 'a', '--run', 'b')).error).toContain('--run: given twice ("a" and "b")');
@@ -382,18 +506,28 @@ describe('refused before any AWS call (exit 2)', () => {
 
   test('--resume takes no value, is submit’s only, and is read as a flag', async () => {
     expect(parseTrainingArgs(['submit', '--run', 'r1', '--resume'])).toMatchObject({ resume: true, overrides: {} });
-    expect(parseTrainingArgs(['submit', '--resume', '--run', 'r1', '--json'])).toMatchObject({ resume: true, run: 'r1', json: true });
+    expect(parseTrainingArgs(['submit', '--resume', '--run', 'r1', '--json'])).toMatchObject({
+      resume: true,
+      run: 'r1',
+      json: true,
+    });
     expect(parseTrainingArgs(['submit', '--run', 'r1'])).toMatchObject({ resume: false });
-    expect((await run('submit', '--run', 'r1', '--resume=yes')).error).toContain('"--resume=yes": --resume takes no value');
+    expect((await run('submit', '--run', 'r1', '--resume=yes')).error).toContain(
+      '"--resume=yes": --resume takes no value',
+    );
     expect((await run('submit', '--run', 'r1', '--resume', '--resume')).error).toContain('--resume: given twice');
-    expect((await run('status', '--run', 'r1', '--resume')).error).toContain('"--resume": not an option (--resume is an option of npm run submit)');
+    expect((await run('status', '--run', 'r1', '--resume')).error).toContain(
+      '"--resume": not an option (--resume is an option of npm run submit)',
+    );
   });
 
   test('numbers in forms that are not plain: signs, hex, blanks', async () => {
     for (const value of ['-1', '+4', '0x10', ' 4', '4 ', '', '1e3']) {
       expect((await run('submit', '--run', 'r1', '--nodes', value)).code).toBe(2);
     }
-    expect(parseTrainingArgs(['submit', '--run', 'r1', '--learning-rate', '1.5e-4']).overrides).toEqual({ learningRate: 1.5e-4 });
+    expect(parseTrainingArgs(['submit', '--run', 'r1', '--learning-rate', '1.5e-4']).overrides).toEqual({
+      learningRate: 1.5e-4,
+    });
   });
 
   test('an invalid configuration from -c', async () => {
@@ -408,7 +542,9 @@ describe('refused before any AWS call (exit 2)', () => {
     expect(lines[0]).toBe('Usage: npm run status -- --run <name>');
     expect(lines.join('\n')).not.toContain('--nodes');
     expect((await run('submit', '--help')).lines.join('\n')).toContain('--checkpoints-kept <n>');
-    expect((await run('submit', '--help')).lines).toContainEqual(expect.stringMatching(/^ {2}--resume +continue the run from its newest checkpoint/));
+    expect((await run('submit', '--help')).lines).toContainEqual(
+      expect.stringMatching(/^ {2}--resume +continue the run from its newest checkpoint/),
+    );
   });
 
   test('an unknown action', () => {
@@ -419,11 +555,15 @@ describe('refused before any AWS call (exit 2)', () => {
 
 describe('the command as npm runs it', () => {
   function cli(...args: string[]) {
-    const result = spawnSync(path.join(root, 'node_modules', '.bin', 'ts-node'), ['--transpile-only', 'cli/training.ts', ...args], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    });
+    const result = spawnSync(
+      path.join(root, 'node_modules', '.bin', 'ts-node'),
+      ['--transpile-only', 'cli/training.ts', ...args],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      },
+    );
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
   }
 

@@ -39,22 +39,53 @@ const SEND_COMMAND = {
   Action: 'ssm:SendCommand',
   Resource: [
     {
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':instance/', headNode]],
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':ec2:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':instance/',
+          headNode,
+        ],
+      ],
     },
-    { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, '::document/AWS-RunShellScript']] },
+    {
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, '::document/AWS-RunShellScript'],
+      ],
+    },
   ],
 };
 const GET_COMMAND_INVOCATION = { Effect: 'Allow', Action: 'ssm:GetCommandInvocation', Resource: '*' };
 const READ_MANIFESTS = {
   Effect: 'Allow',
   Action: 's3:GetObject',
-  Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', datasetsName, '/datasets/*/manifest.json']] },
+  Resource: {
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', datasetsName, '/datasets/*/manifest.json']],
+  },
 };
 const GET_JOB_RUN = {
   Effect: 'Allow',
   Action: 'glue:GetJobRun',
   Resource: {
-    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':glue:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':job/', jobName]],
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':glue:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        ':job/',
+        jobName,
+      ],
+    ],
   },
 };
 
@@ -66,13 +97,16 @@ describe('the training stack', () => {
     expect(stacks.training.stackName).toBe('med-training');
     expect(stacks.training.dependencies.map((s) => s.stackName).sort()).toEqual(['med-cluster', 'med-data']);
     const [fn] = Object.values(Template.fromStack(stacks.training).findResources('AWS::Lambda::Function'));
-    expect(fn.Properties.Environment.Variables.HEAD_NODE_INSTANCE_ID).toEqual(fromStack('med-cluster', 'HeadNodeInstanceId'));
+    expect(fn.Properties.Environment.Variables.HEAD_NODE_INSTANCE_ID).toEqual(
+      fromStack('med-cluster', 'HeadNodeInstanceId'),
+    );
   });
 
   test('leaves the templates of the other stacks as they are: it reads their documented outputs', () => {
     const { app, stacks } = synthApp({ autoSubmitOnDataReady: true });
     app.synth();
-    const published = (stack: Stack) => Object.keys(Template.fromStack(stack).findOutputs('*')).filter((id) => id.startsWith('Publish'));
+    const published = (stack: Stack) =>
+      Object.keys(Template.fromStack(stack).findOutputs('*')).filter((id) => id.startsWith('Publish'));
     // CDK publishes a value for each reference between stacks: the cluster stack's references to the data stack
     // have theirs; the training stack adds none to the data stack, and the cluster stack publishes nothing.
     const clusterTemplate = JSON.stringify(Template.fromStack(stacks.cluster).toJSON());
@@ -88,7 +122,9 @@ describe('the training stack', () => {
   });
 
   test('outputs the function name, which the CLI reads', () => {
-    template.hasOutput('TrainingFunctionName', { Value: { Ref: Match.stringLikeRegexp('^TrainingFunction[0-9A-F]{8}$') } });
+    template.hasOutput('TrainingFunctionName', {
+      Value: { Ref: Match.stringLikeRegexp('^TrainingFunction[0-9A-F]{8}$') },
+    });
   });
 
   test('the function: Node.js 24 on arm64, a 5-minute timeout, its own log group and role', () => {
@@ -114,7 +150,14 @@ describe('the training stack', () => {
     const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
     const variables = fn.Properties.Environment.Variables;
     expect(Object.keys(variables).sort()).toEqual(
-      ['CHECKPOINTS_BUCKET', 'DATASETS_BUCKET', 'HEAD_NODE_INSTANCE_ID', 'HF_TOKEN_SECRET_ARN', 'TRAINING_BUNDLE_DIR', 'TRAINING_DEFAULTS'].sort(),
+      [
+        'CHECKPOINTS_BUCKET',
+        'DATASETS_BUCKET',
+        'HEAD_NODE_INSTANCE_ID',
+        'HF_TOKEN_SECRET_ARN',
+        'TRAINING_BUNDLE_DIR',
+        'TRAINING_DEFAULTS',
+      ].sort(),
     );
     // The folder the cluster stack's association unpacks the training scripts into.
     expect(variables.TRAINING_BUNDLE_DIR).toBe(synthApp().stacks.cluster.trainingBundleDir);
@@ -129,7 +172,11 @@ describe('the training stack', () => {
   test('the defaults follow the configuration', () => {
     const other = trainingTemplate({ nodeCount: 4, globalBatchSize: 512, learningRate: 3e-4 });
     const [fn] = Object.values(other.findResources('AWS::Lambda::Function'));
-    expect(JSON.parse(fn.Properties.Environment.Variables.TRAINING_DEFAULTS)).toMatchObject({ nodes: 4, globalBatch: 512, learningRate: 3e-4 });
+    expect(JSON.parse(fn.Properties.Environment.Variables.TRAINING_DEFAULTS)).toMatchObject({
+      nodes: 4,
+      globalBatch: 512,
+      learningRate: 3e-4,
+    });
   });
 
   test('its role may do exactly this: write its logs, run one document on the head node, read results, read manifests', () => {
@@ -189,7 +236,10 @@ describe('with autoSubmitOnDataReady', () => {
 
   test('the template the rule fills in is valid JSON for any run ID Glue gives', () => {
     const [rule] = Object.values(template.findResources('AWS::Events::Rule'));
-    const filled = rule.Properties.Targets[0].InputTransformer.InputTemplate.replace('<detail-jobRunId>', JSON.stringify('jr_0123abcd'));
+    const filled = rule.Properties.Targets[0].InputTransformer.InputTemplate.replace(
+      '<detail-jobRunId>',
+      JSON.stringify('jr_0123abcd'),
+    );
     expect(JSON.parse(filled)).toEqual({ action: 'data-ready', jobRunId: 'jr_0123abcd' });
   });
 });
@@ -210,7 +260,10 @@ describe('cdk-nag', () => {
       .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
       .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
     expect(acknowledged).toEqual([
-      ['AwsSolutions::AwsSolutions-IAM5[Resource::*]', expect.stringMatching(/^ssm:GetCommandInvocation supports no resource-level permissions/)],
+      [
+        'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        expect.stringMatching(/^ssm:GetCommandInvocation supports no resource-level permissions/),
+      ],
       [
         'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{"Fn::GetStackOutput":{"StackName":"trainium-cpt-data","Region":{"Ref":"AWS::Region"},"OutputName":"DatasetsBucketName"}}/datasets/*/manifest.json]',
         MANIFEST_READ_REASON,
@@ -219,11 +272,15 @@ describe('cdk-nag', () => {
   });
 
   test('nagResourceName writes references as cdk-nag does', () => {
-    expect(nagResourceName({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['Bucket1', 'Arn'] }, '/datasets/*']] })).toBe('<Bucket1.Arn>/datasets/*');
+    expect(nagResourceName({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['Bucket1', 'Arn'] }, '/datasets/*']] })).toBe(
+      '<Bucket1.Arn>/datasets/*',
+    );
     expect(nagResourceName({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::x/*' })).toBe('arn:<AWS::Partition>:s3:::x/*');
     expect(nagResourceName({ Ref: 'Thing' })).toBe('<Thing>');
     expect(nagResourceName({ 'Fn::ImportValue': 'export-name' })).toBe('export-name');
-    expect(nagResourceName({ 'Fn::GetStackOutput': { StackName: 's' } })).toBe('{"Fn::GetStackOutput":{"StackName":"s"}}');
+    expect(nagResourceName({ 'Fn::GetStackOutput': { StackName: 's' } })).toBe(
+      '{"Fn::GetStackOutput":{"StackName":"s"}}',
+    );
   });
 });
 

@@ -13,6 +13,7 @@ Knobs (environment of a run): CPT_TEST_FAIL, comma-separated tool names that fai
 when it cannot reach CloudWatch, or CPT_TEST_AWS_EXIT: 254 CloudWatch refused the data, 253 no credentials;
 scontrol and sinfo exit 1 as when slurmctld is down).
 """
+
 import json
 import os
 import subprocess
@@ -38,8 +39,9 @@ def asctime(epoch_seconds: float) -> str:
     return time.asctime(time.localtime(epoch_seconds))
 
 
-def log_line(epoch: int, step: int, loss: float, lr: float, throughput: float, when: float,
-             grad_norm: float | None = None) -> str:
+def log_line(
+    epoch: int, step: int, loss: float, lr: float, throughput: float, when: float, grad_norm: float | None = None
+) -> str:
     """A step line exactly as Logger.log prints it: examples/training/llama/tp_zero1_llama_hf_pretrain/logger.py of
     aws-neuron/neuronx-distributed at tag v2.28.0 (commit 22cadad34418fb8b5939bd8cdfc7a376eede9981):
         f"LOG {time_now} - ({epoch}, {step}) step_loss : {step_loss:.4f} "
@@ -100,13 +102,25 @@ TRACEBACK = [
 
 # --- Slurm's answers ---
 
+
 def slurm_time(epoch_seconds: float | None) -> str:
     return "Unknown" if epoch_seconds is None else time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(epoch_seconds))
 
 
-def scontrol_line(job_id: int, name: str, state: str, *, start: float | None, end: float | None = None,
-                  restarts: int = 0, reason: str = "None", exit_code: str = "0:0", nodes: int = 16,
-                  dependency: str = "(null)", run: str = "pubmed-v1") -> str:
+def scontrol_line(
+    job_id: int,
+    name: str,
+    state: str,
+    *,
+    start: float | None,
+    end: float | None = None,
+    restarts: int = 0,
+    reason: str = "None",
+    exit_code: str = "0:0",
+    nodes: int = 16,
+    dependency: str = "(null)",
+    run: str = "pubmed-v1",
+) -> str:
     """One line of `scontrol show job -o` (Slurm 23.11/24.05 field order, src/scontrol/info_job.c), for a job of
     cpt-run.sh: --exclusive, --requeue, --open-mode append, 128 CPUs a trn1.32xlarge node."""
     stage = name.rsplit("-", 1)[-1]
@@ -139,8 +153,11 @@ def chain(first_id: int, states: dict, *, start: float, run: str = "pubmed-v1", 
     lines = []
     for offset, stage in enumerate(agent.STAGES):
         state = states.get(stage, "PENDING")
-        options = {"start": None if state == "PENDING" else start, "nodes": 16 if stage in ("compile", "train") else 1,
-                   "run": run}
+        options = {
+            "start": None if state == "PENDING" else start,
+            "nodes": 16 if stage in ("compile", "train") else 1,
+            "run": run,
+        }
         if state == "PENDING":
             options.update(reason="Dependency", dependency=f"afterok:{first_id + offset - 1}(unfulfilled)")
         if state in ("COMPLETED", "FAILED", "TIMEOUT", "NODE_FAIL", "CANCELLED", "OUT_OF_MEMORY"):
@@ -206,8 +223,9 @@ class Sandbox:
         run_dir = self.runs / run
         for sub in ("logs", "status", "work", "output"):
             (run_dir / sub).mkdir(parents=True, exist_ok=True)
-        (run_dir / "request.json").write_text(json.dumps({"version": 1, "run": run, "nodes": 16,
-                                                          "sequenceLength": sequence_length}))
+        (run_dir / "request.json").write_text(
+            json.dumps({"version": 1, "run": run, "nodes": 16, "sequenceLength": sequence_length})
+        )
         return run_dir
 
     def train_log(self, run: str, job_id: int) -> Path:
@@ -239,12 +257,26 @@ class Sandbox:
 
     def argv(self, *extra: str) -> list:
         # CPT_TEST_AGENT_PYTHON: run the agent with another Python (e.g. a 3.10 like the head node's).
-        return [os.environ.get("CPT_TEST_AGENT_PYTHON", sys.executable), str(AGENT), "--cluster-name", CLUSTER, "--region", REGION, "--runs-dir",
-                str(self.runs), "--slurm-bin", str(self.bin), "--state-file", str(self.state), *extra]
+        return [
+            os.environ.get("CPT_TEST_AGENT_PYTHON", sys.executable),
+            str(AGENT),
+            "--cluster-name",
+            CLUSTER,
+            "--region",
+            REGION,
+            "--runs-dir",
+            str(self.runs),
+            "--slurm-bin",
+            str(self.bin),
+            "--state-file",
+            str(self.state),
+            *extra,
+        ]
 
     def once(self, *extra: str, **env) -> subprocess.CompletedProcess:
-        return subprocess.run(self.argv("--once", *extra), env=self.env(**env), capture_output=True, text=True,
-                              timeout=60)
+        return subprocess.run(
+            self.argv("--once", *extra), env=self.env(**env), capture_output=True, text=True, timeout=60
+        )
 
     def calls(self, tool: str | None = None) -> list:
         if not self.record.exists():

@@ -1,5 +1,6 @@
 """The agent for real (a subprocess, --once), with fake aws, scontrol and sinfo on PATH that record their argv:
 what it runs, what it sends, what it remembers across samples and restarts, and that failures do not stop it."""
+
 import json
 import subprocess
 import sys
@@ -7,8 +8,20 @@ import time
 
 import pytest
 
-from metrics_sandbox import (CLUSTER, FIXTURES, NOISE, REGION, TRACEBACK, Sandbox, agent, by_name, chain, label,
-                             log_line, stage_say)
+from metrics_sandbox import (
+    CLUSTER,
+    FIXTURES,
+    NOISE,
+    REGION,
+    TRACEBACK,
+    Sandbox,
+    agent,
+    by_name,
+    chain,
+    label,
+    log_line,
+    stage_say,
+)
 
 SINFO = (FIXTURES / "sinfo-node-state.txt").read_text()  # 12 nodes usable
 
@@ -23,8 +36,10 @@ def running_chain(start, **train):
 
 
 def step_lines(steps, start_time, throughput=81.23, every=25.0):
-    return "".join(f"{label(0)}{log_line(0, s, 2.1 + 0.001 * (700 - s) / 7, 1.5e-4, throughput, start_time + i * every)}\n"
-                   for i, s in enumerate(steps))
+    return "".join(
+        f"{label(0)}{log_line(0, s, 2.1 + 0.001 * (700 - s) / 7, 1.5e-4, throughput, start_time + i * every)}\n"
+        for i, s in enumerate(steps)
+    )
 
 
 def test_one_sample_of_a_running_training(box):
@@ -32,10 +47,14 @@ def test_one_sample_of_a_running_training(box):
     box.make_run()
     log = box.train_log("pubmed-v1", 103)
     partial = label(0) + log_line(0, 1240, 2.0999, 1.5e-4, 81.5, now - 5)
-    box.append(log, stage_say(now - 3600, 103, "running the train command on 16 node(s): trn-dy-trn132-[1-16]") + "\n"
-               + "".join(label(i % 16) + line + "\n" for i, line in enumerate(NOISE))
-               + step_lines(range(1200, 1240, 10), now - 200, every=45)  # the newest, 1230, 65 s ago
-               + partial[:50])  # the next line, half written
+    box.append(
+        log,
+        stage_say(now - 3600, 103, "running the train command on 16 node(s): trn-dy-trn132-[1-16]")
+        + "\n"
+        + "".join(label(i % 16) + line + "\n" for i, line in enumerate(NOISE))
+        + step_lines(range(1200, 1240, 10), now - 200, every=45)  # the newest, 1230, 65 s ago
+        + partial[:50],
+    )  # the next line, half written
     box.slurm(scontrol=running_chain(now - 3600), sinfo=SINFO)
 
     result = box.once()
@@ -44,8 +63,15 @@ def test_one_sample_of_a_running_training(box):
     assert box.calls("scontrol")[0]["argv"] == ["show", "job", "-o"]
     assert box.calls("sinfo")[0]["argv"] == ["--noheader", "--Node", "--format=%N %T"]
     aws = box.calls("aws")[0]["argv"]
-    assert aws[:7] == ["cloudwatch", "put-metric-data", "--region", REGION, "--namespace", "TrainiumCpt",
-                       "--metric-data"]
+    assert aws[:7] == [
+        "cloudwatch",
+        "put-metric-data",
+        "--region",
+        REGION,
+        "--namespace",
+        "TrainiumCpt",
+        "--metric-data",
+    ]
     assert aws[7].startswith("file://") and len(aws) == 8
     got = by_name(box.published())
     assert got["TrainingStep"] == 1230.0
@@ -84,8 +110,14 @@ def test_a_requeue_takes_the_step_back_to_the_checkpoint_then_forward(box):
 
     # A rank dies; Slurm requeues the job (PENDING, Restarts=1), then starts it again: it appends to the same file.
     box.append(log, "".join(label(7) + line + "\n" for line in TRACEBACK))
-    requeued = chain(101, {"prepare": "COMPLETED", "compile": "COMPLETED", "train": "PENDING"}, start=now - 3600,
-                     restarts=1, reason="BeginTime", dependency="(null)")
+    requeued = chain(
+        101,
+        {"prepare": "COMPLETED", "compile": "COMPLETED", "train": "PENDING"},
+        start=now - 3600,
+        restarts=1,
+        reason="BeginTime",
+        dependency="(null)",
+    )
     assert "JobName=cpt-pubmed-v1-train" in requeued and "JobState=PENDING Reason=BeginTime" in requeued
     box.slurm(scontrol=requeued)
     box.forget_calls()
@@ -95,8 +127,13 @@ def test_a_requeue_takes_the_step_back_to_the_checkpoint_then_forward(box):
 
     restarted = now - 240
     box.slurm(scontrol=running_chain(restarted, restarts=1))
-    box.append(log, stage_say(restarted, 103, "resuming from step_500 (the newest completed checkpoint in "
-                                              "/fsx/checkpoints/pubmed-v1)") + "\n")
+    box.append(
+        log,
+        stage_say(
+            restarted, 103, "resuming from step_500 (the newest completed checkpoint in /fsx/checkpoints/pubmed-v1)"
+        )
+        + "\n",
+    )
     box.forget_calls()
     box.once()
     got = by_name(box.published())
@@ -115,16 +152,37 @@ def test_a_requeue_takes_the_step_back_to_the_checkpoint_then_forward(box):
 def test_failed_jobs_count_once_across_samples_and_restarts(box):
     now = time.time()
     box.make_run()
-    box.slurm(scontrol=chain(101, {"prepare": "COMPLETED", "compile": "FAILED", "train": "CANCELLED",
-                                   "export": "CANCELLED", "evaluate": "CANCELLED"}, start=now - 100),
-              sinfo=SINFO)
+    box.slurm(
+        scontrol=chain(
+            101,
+            {
+                "prepare": "COMPLETED",
+                "compile": "FAILED",
+                "train": "CANCELLED",
+                "export": "CANCELLED",
+                "evaluate": "CANCELLED",
+            },
+            start=now - 100,
+        ),
+        sinfo=SINFO,
+    )
     result = box.once()
     assert by_name(box.published())["FailedJobs"] == 1.0
     assert "cpt-pubmed-v1-compile job 102 FAILED" in result.stdout
     # The stage script wrote its status file too: same failure, same key.
-    (box.runs / "pubmed-v1" / "status" / "compile.json").write_text(json.dumps(
-        {"stage": "compile", "jobId": "102", "restart": 0, "state": "FAILED", "exitCode": 1, "nodes": "x",
-         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 40))}))
+    (box.runs / "pubmed-v1" / "status" / "compile.json").write_text(
+        json.dumps(
+            {
+                "stage": "compile",
+                "jobId": "102",
+                "restart": 0,
+                "state": "FAILED",
+                "exitCode": 1,
+                "nodes": "x",
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 40)),
+            }
+        )
+    )
     for _ in range(2):  # every --once is a new process: a restart
         box.forget_calls()
         assert box.once().returncode == 0
@@ -144,9 +202,19 @@ def test_a_failure_while_the_agent_was_down_is_counted_from_the_status_file(box)
     state = json.loads(box.state.read_text())
     state["lastSample"] = now - 3600  # it was down for an hour
     box.state.write_text(json.dumps(state))
-    (box.runs / "pubmed-v1" / "status" / "export.json").write_text(json.dumps(
-        {"stage": "export", "jobId": "104", "restart": 0, "state": "FAILED", "exitCode": 1, "nodes": "x",
-         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 1800))}))
+    (box.runs / "pubmed-v1" / "status" / "export.json").write_text(
+        json.dumps(
+            {
+                "stage": "export",
+                "jobId": "104",
+                "restart": 0,
+                "state": "FAILED",
+                "exitCode": 1,
+                "nodes": "x",
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 1800)),
+            }
+        )
+    )
     box.forget_calls()
     box.once()
     assert by_name(box.published())["FailedJobs"] == 1.0
@@ -155,9 +223,19 @@ def test_a_failure_while_the_agent_was_down_is_counted_from_the_status_file(box)
 def test_a_fresh_agent_does_not_count_old_history(box):
     now = time.time()
     box.make_run()
-    (box.runs / "pubmed-v1" / "status" / "export.json").write_text(json.dumps(
-        {"stage": "export", "jobId": "104", "restart": 0, "state": "FAILED", "exitCode": 1, "nodes": "x",
-         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 86400))}))
+    (box.runs / "pubmed-v1" / "status" / "export.json").write_text(
+        json.dumps(
+            {
+                "stage": "export",
+                "jobId": "104",
+                "restart": 0,
+                "state": "FAILED",
+                "exitCode": 1,
+                "nodes": "x",
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 86400)),
+            }
+        )
+    )
     box.slurm(scontrol="No jobs in the system\n", sinfo=SINFO)
     box.once()
     assert by_name(box.published())["FailedJobs"] == 0.0
@@ -178,7 +256,11 @@ def test_a_failed_publish_is_logged_kept_and_sent_at_the_next_sample(box):
     sent = box.published()
     assert sent[2:] == first  # after this sample's data, the earlier data points, with their own timestamps
     assert [(d["MetricName"], d["Value"]) for d in sent] == [
-        ("NodesUp", 12.0), ("FailedJobs", 0.0), ("NodesUp", 12.0), ("FailedJobs", 1.0)]
+        ("NodesUp", 12.0),
+        ("FailedJobs", 0.0),
+        ("NodesUp", 12.0),
+        ("FailedJobs", 1.0),
+    ]
     assert json.loads(box.state.read_text())["pending"] == []
 
 
@@ -237,20 +319,24 @@ def test_a_custom_namespace_goes_on_the_command_line(box):
     assert argv[argv.index("--namespace") + 1] == "TrainiumCpt/Dev"
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "the following arguments are required: --cluster-name, --region"),
-    (["--cluster-name", "x; rm -rf /", "--region", "us-east-2"], "argument --cluster-name: 'x; rm -rf /' is not"),
-    (["--cluster-name", "c", "--region", "us-east-2; reboot"], "argument --region:"),
-    (["--cluster-name", "c", "--region", "us-east-2", "--namespace", "AWS/EC2"], "reserved for AWS"),
-    (["--cluster-name", "c", "--region", "us-east-2", "--namespace", "a b"], "argument --namespace:"),
-    (["--cluster-name", "c", "--region", "us-east-2", "--interval", "5"], "from 10 to 3600"),
-    (["--cluster-name", "c", "--region", "us-east-2", "--interval", "60s"], "from 10 to 3600"),
-    (["--cluster-name", "c", "--region", "us-east-2", "--runs-dir", "relative/runs"], "argument --runs-dir:"),
-    (["--cluster-name", "c", "--region", "us-east-2", "--runs-dir", "/fsx/../etc"], "argument --runs-dir:"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "the following arguments are required: --cluster-name, --region"),
+        (["--cluster-name", "x; rm -rf /", "--region", "us-east-2"], "argument --cluster-name: 'x; rm -rf /' is not"),
+        (["--cluster-name", "c", "--region", "us-east-2; reboot"], "argument --region:"),
+        (["--cluster-name", "c", "--region", "us-east-2", "--namespace", "AWS/EC2"], "reserved for AWS"),
+        (["--cluster-name", "c", "--region", "us-east-2", "--namespace", "a b"], "argument --namespace:"),
+        (["--cluster-name", "c", "--region", "us-east-2", "--interval", "5"], "from 10 to 3600"),
+        (["--cluster-name", "c", "--region", "us-east-2", "--interval", "60s"], "from 10 to 3600"),
+        (["--cluster-name", "c", "--region", "us-east-2", "--runs-dir", "relative/runs"], "argument --runs-dir:"),
+        (["--cluster-name", "c", "--region", "us-east-2", "--runs-dir", "/fsx/../etc"], "argument --runs-dir:"),
+    ],
+)
 def test_bad_arguments_are_refused_with_a_clear_message(box, args, message):
-    result = subprocess.run([sys.executable, str(agent.__file__), *args], capture_output=True, text=True,
-                            env=box.env(), timeout=30)
+    result = subprocess.run(
+        [sys.executable, str(agent.__file__), *args], capture_output=True, text=True, env=box.env(), timeout=30
+    )
     assert result.returncode == 2 and message in result.stderr, result.stderr
     assert "usage: cpt_metrics_agent.py" in result.stderr
     assert box.calls() == []

@@ -1,5 +1,6 @@
 """install-agent.sh, run for real with bash in a sandbox: CPT_ROOT in front of every path it writes, a recorder in
 place of systemctl on PATH. Also: shellcheck finds nothing in it."""
+
 import json
 import os
 import shlex
@@ -15,14 +16,14 @@ SHELLCHECK = REPO / ".venv" / "bin" / "shellcheck"
 UNIT = "etc/systemd/system/trainium-cpt-metrics.service"
 INSTALLED = "opt/trainium-cpt/metrics-agent/cpt_metrics_agent.py"
 
-SYSTEMCTL = r'''#!@PYTHON@
+SYSTEMCTL = r"""#!@PYTHON@
 import json, os, sys
 with open(os.environ["CPT_TEST_RECORD"], "a") as out:
     out.write(json.dumps(sys.argv[1:]) + "\n")
 if os.environ.get("CPT_TEST_SYSTEMCTL_FAIL") in sys.argv[1:]:
     print("Failed to restart trainium-cpt-metrics.service: Unit not found.", file=sys.stderr)
     sys.exit(5)
-'''
+"""
 
 
 class Install:
@@ -38,11 +39,19 @@ class Install:
         fake.chmod(0o755)
 
     def run(self, *args: str, **env) -> subprocess.CompletedProcess:
-        environment = {"PATH": f"{self.bin}:/usr/local/bin:/usr/bin:/bin", "HOME": str(self.tmp), "LANG": "C.UTF-8",
-                       "TMPDIR": str(self.tmp), "CPT_ROOT": str(self.root), "CPT_PYTHON": sys.executable,
-                       "CPT_TEST_RECORD": str(self.record), **env}
-        return subprocess.run(["bash", str(INSTALLER), *args], env=environment, capture_output=True, text=True,
-                              timeout=60)
+        environment = {
+            "PATH": f"{self.bin}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(self.tmp),
+            "LANG": "C.UTF-8",
+            "TMPDIR": str(self.tmp),
+            "CPT_ROOT": str(self.root),
+            "CPT_PYTHON": sys.executable,
+            "CPT_TEST_RECORD": str(self.record),
+            **env,
+        }
+        return subprocess.run(
+            ["bash", str(INSTALLER), *args], env=environment, capture_output=True, text=True, timeout=60
+        )
 
     def systemctl(self) -> list:
         calls = [json.loads(line) for line in self.record.read_text().splitlines()] if self.record.exists() else []
@@ -93,28 +102,54 @@ def test_installs_the_agent_and_the_unit_and_starts_it(install):
     assert oct((install.root / UNIT).stat().st_mode & 0o777) == "0o644"
     assert install.unit() == expected_unit(
         "--cluster-name pcluster-cpt --region us-east-2 --namespace TrainiumCpt --interval 60 "
-        "--runs-dir /fsx/trainium-cpt/runs --state-file /var/lib/trainium-cpt-metrics/state.json")
-    assert install.systemctl() == [["daemon-reload"], ["enable", "trainium-cpt-metrics.service"],
-                                   ["restart", "trainium-cpt-metrics.service"]]
+        "--runs-dir /fsx/trainium-cpt/runs --state-file /var/lib/trainium-cpt-metrics/state.json"
+    )
+    assert install.systemctl() == [
+        ["daemon-reload"],
+        ["enable", "trainium-cpt-metrics.service"],
+        ["restart", "trainium-cpt-metrics.service"],
+    ]
     assert "arguments OK" in result.stdout
 
 
 def test_every_value_reaches_the_unit(install):
-    result = install.run("--region", "eu-central-1", "--cluster-name", "pcluster-cpt", "--namespace", "TrainiumCpt/Dev",
-                         "--interval", "120", "--runs-dir", "/fsx/cpt/runs/")
+    result = install.run(
+        "--region",
+        "eu-central-1",
+        "--cluster-name",
+        "pcluster-cpt",
+        "--namespace",
+        "TrainiumCpt/Dev",
+        "--interval",
+        "120",
+        "--runs-dir",
+        "/fsx/cpt/runs/",
+    )
     assert result.returncode == 0, result.stderr
     assert install.unit() == expected_unit(
         "--cluster-name pcluster-cpt --region eu-central-1 --namespace TrainiumCpt/Dev --interval 120 "
-        "--runs-dir /fsx/cpt/runs --state-file /var/lib/trainium-cpt-metrics/state.json")
+        "--runs-dir /fsx/cpt/runs --state-file /var/lib/trainium-cpt-metrics/state.json"
+    )
 
 
 def test_the_unit_command_line_is_one_the_agent_accepts(install):
     assert install.run("--cluster-name", "pcluster-cpt", "--region", "us-east-2", "--interval", "090").returncode == 0
     line = next(text for text in install.unit().splitlines() if text.startswith("ExecStart="))
-    argv = shlex.split(line[len("ExecStart="):])
-    assert argv[2:] == ["--cluster-name", "pcluster-cpt", "--region", "us-east-2", "--namespace", "TrainiumCpt",
-                        "--interval", "90", "--runs-dir", "/fsx/trainium-cpt/runs", "--state-file",
-                        "/var/lib/trainium-cpt-metrics/state.json"]
+    argv = shlex.split(line[len("ExecStart=") :])
+    assert argv[2:] == [
+        "--cluster-name",
+        "pcluster-cpt",
+        "--region",
+        "us-east-2",
+        "--namespace",
+        "TrainiumCpt",
+        "--interval",
+        "90",
+        "--runs-dir",
+        "/fsx/trainium-cpt/runs",
+        "--state-file",
+        "/var/lib/trainium-cpt-metrics/state.json",
+    ]
     argv[1] = str(install.root / INSTALLED)
     checked = subprocess.run([*argv, "--check"], capture_output=True, text=True, timeout=30)
     assert checked.returncode == 0, checked.stderr
@@ -129,9 +164,13 @@ def test_a_second_run_changes_nothing_and_does_not_restart_the_agent(install):
     assert again.returncode == 0, again.stderr
     after = {p: (install.root / p).stat() for p in install.written()}
     assert {p: (s.st_ino, s.st_mtime_ns) for p, s in before.items()} == {
-        p: (s.st_ino, s.st_mtime_ns) for p, s in after.items()}
-    assert install.systemctl() == [["daemon-reload"], ["enable", "trainium-cpt-metrics.service"],
-                                   ["start", "trainium-cpt-metrics.service"]]
+        p: (s.st_ino, s.st_mtime_ns) for p, s in after.items()
+    }
+    assert install.systemctl() == [
+        ["daemon-reload"],
+        ["enable", "trainium-cpt-metrics.service"],
+        ["start", "trainium-cpt-metrics.service"],
+    ]
     assert "unchanged" in again.stdout
     # Nothing but the two files: no temporary file left behind.
     assert install.written() == sorted([INSTALLED, UNIT])
@@ -186,14 +225,20 @@ def test_hostile_values_are_refused_before_anything_is_written(install, option, 
     assert install.written() == [] and install.systemctl() == []
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "--cluster-name is required"),
-    (["--cluster-name", "pcluster-cpt"], "--region is required"),
-    (["--cluster-name", "pcluster-cpt", "--region"], "--region needs a value"),
-    (["--cluster-name", "pcluster-cpt", "--region", "us-east-2", "--cluster-name", "other"], "--cluster-name given twice"),
-    (["--cluster-name", "pcluster-cpt", "--region", "us-east-2", "--verbose"], "unknown argument '--verbose'"),
-    (["pcluster-cpt", "us-east-2"], "unknown argument 'pcluster-cpt'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "--cluster-name is required"),
+        (["--cluster-name", "pcluster-cpt"], "--region is required"),
+        (["--cluster-name", "pcluster-cpt", "--region"], "--region needs a value"),
+        (
+            ["--cluster-name", "pcluster-cpt", "--region", "us-east-2", "--cluster-name", "other"],
+            "--cluster-name given twice",
+        ),
+        (["--cluster-name", "pcluster-cpt", "--region", "us-east-2", "--verbose"], "unknown argument '--verbose'"),
+        (["pcluster-cpt", "us-east-2"], "unknown argument 'pcluster-cpt'"),
+    ],
+)
 def test_bad_command_lines_are_refused(install, args, message):
     result = install.run(*args)
     assert result.returncode == 2 and message in result.stderr, result.stderr
@@ -220,16 +265,18 @@ def test_without_cpt_root_it_must_run_as_root(install):
     fake_id.write_text("#!/bin/sh\necho 1000\n")  # `id -u` of a normal user
     fake_id.chmod(0o755)
     # CPT_PYTHON is missing too: had the check gone, the script would stop there, before writing to the real /etc.
-    result = install.run("--cluster-name", "pcluster-cpt", "--region", "us-east-2", CPT_ROOT="",
-                         CPT_PYTHON="/nonexistent/python3")
+    result = install.run(
+        "--cluster-name", "pcluster-cpt", "--region", "us-east-2", CPT_ROOT="", CPT_PYTHON="/nonexistent/python3"
+    )
     assert result.returncode == 1 and "must run as root" in result.stderr, result.stderr
     assert install.systemctl() == []
 
 
 def test_the_installer_is_shellcheck_clean_strict_and_executable():
     assert SHELLCHECK.is_file(), f"{SHELLCHECK} is missing: run scripts/python-env.sh (requirements-dev.txt)"
-    result = subprocess.run([str(SHELLCHECK), "-x", str(INSTALLER)], capture_output=True, text=True,
-                            cwd=INSTALLER.parent)
+    result = subprocess.run(
+        [str(SHELLCHECK), "-x", str(INSTALLER)], capture_output=True, text=True, cwd=INSTALLER.parent
+    )
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
     text = INSTALLER.read_text()
     assert text.startswith("#!/usr/bin/env bash\n") and "set -euo pipefail" in text

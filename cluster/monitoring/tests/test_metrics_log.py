@@ -1,5 +1,6 @@
 """The training log: step lines of tp_zero1_llama_hf_pretrain.py in their real format (metrics_sandbox.log_line is
 Logger.log's f-string), behind srun's and torchrun's prefixes, among noise; incremental reading of the file."""
+
 import os
 import time
 
@@ -12,11 +13,14 @@ WHEN = time.mktime((2025, 3, 20, 9, 47, 11, 0, 0, -1))
 
 def test_every_field_of_a_step_line():
     line = log_line(0, 10, 2.34123, 1.5e-05, 12.4131, WHEN)
-    assert line == "LOG Thu Mar 20 09:47:11 2025 - (0, 10) step_loss : 2.3412 learning_rate : 1.50e-05 " \
-                   "throughput : 12.41 seq/s "
+    assert (
+        line == "LOG Thu Mar 20 09:47:11 2025 - (0, 10) step_loss : 2.3412 learning_rate : 1.50e-05 "
+        "throughput : 12.41 seq/s "
+    )
     parsed = agent.parse_step_line(line)
-    assert parsed == agent.StepLine(epoch=0, step=10, loss=2.3412, learning_rate=1.5e-05, throughput=12.41,
-                                    time=WHEN, grad_norm=None)
+    assert parsed == agent.StepLine(
+        epoch=0, step=10, loss=2.3412, learning_rate=1.5e-05, throughput=12.41, time=WHEN, grad_norm=None
+    )
 
 
 def test_a_single_digit_day_is_padded_by_asctime_and_still_parses():
@@ -31,16 +35,19 @@ def test_the_grad_norm_of_print_grad_norm_is_read_too():
     assert (parsed.step, parsed.loss, parsed.grad_norm) == (120, 2.1034, 0.4412109375)
 
 
-@pytest.mark.parametrize("prefix", [
-    "",                      # the script on its own
-    "0: ",                   # srun --label, fewer than 11 tasks
-    " 0: ",                  # srun --label, 11 to 100 tasks (16 nodes: width 2)
-    "  0: ",                 # 101 tasks or more
-    "[default0]:",           # torchrun --tee 3
-    " 0: [default0]:",       # both
-    "[rank0]: ",             # torchrun's log_line_prefix_template style
-    "P0 0: ",                # srun --label of a heterogeneous job
-])
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "",  # the script on its own
+        "0: ",  # srun --label, fewer than 11 tasks
+        " 0: ",  # srun --label, 11 to 100 tasks (16 nodes: width 2)
+        "  0: ",  # 101 tasks or more
+        "[default0]:",  # torchrun --tee 3
+        " 0: [default0]:",  # both
+        "[rank0]: ",  # torchrun's log_line_prefix_template style
+        "P0 0: ",  # srun --label of a heterogeneous job
+    ],
+)
 def test_prefixes_of_srun_and_torchrun_are_skipped(prefix):
     parsed = agent.parse_step_line(prefix + log_line(0, 1230, 2.1034, 1.5e-04, 81.23, WHEN))
     assert (parsed.step, parsed.loss, parsed.learning_rate, parsed.throughput) == (1230, 2.1034, 1.5e-04, 81.23)
@@ -50,14 +57,19 @@ def test_srun_labels_have_the_width_of_the_largest_task_number():
     assert [label(0, 8), label(0, 16), label(15, 16), label(3, 128)] == ["0: ", " 0: ", "15: ", "  3: "]
 
 
-@pytest.mark.parametrize("line", NOISE + TRACEBACK + [
-    "",
-    "BLOG Thu Mar 20 09:47:11 2025 - (0, 10) step_loss : 2.3412 learning_rate : 1.50e-05 throughput : 12.41 seq/s ",
-    "LOG Thu Mar 20 09:47:11 2025 - (0, 10) step_loss : 2.3412",  # cut short
-    "Epoch 0 step 10 end Thu Mar 20 09:47:12 2025 loss 2.3412 perf 12.41 seq/sec (at train microstep 40 time "
-    "1742464032.1 from beginning time 1742463600.2)",
-    '    f"LOG {time_now} - ({epoch}, {step}) step_loss : {step_loss:.4f} "',
-])
+@pytest.mark.parametrize(
+    "line",
+    NOISE
+    + TRACEBACK
+    + [
+        "",
+        "BLOG Thu Mar 20 09:47:11 2025 - (0, 10) step_loss : 2.3412 learning_rate : 1.50e-05 throughput : 12.41 seq/s ",
+        "LOG Thu Mar 20 09:47:11 2025 - (0, 10) step_loss : 2.3412",  # cut short
+        "Epoch 0 step 10 end Thu Mar 20 09:47:12 2025 loss 2.3412 perf 12.41 seq/sec (at train microstep 40 time "
+        "1742464032.1 from beginning time 1742463600.2)",
+        '    f"LOG {time_now} - ({epoch}, {step}) step_loss : {step_loss:.4f} "',
+    ],
+)
 def test_noise_is_not_a_step_line(line):
     assert agent.parse_step_line(line) is None
     assert agent.parse_step_line(label(3) + line) is None
@@ -69,6 +81,7 @@ def test_a_nan_loss_parses_and_is_kept_out_of_the_metrics_later():
 
 
 # --- Reading the file incrementally ---
+
 
 def write(path, text, mode="a"):
     with open(path, mode, encoding="utf-8") as handle:

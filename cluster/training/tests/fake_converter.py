@@ -21,6 +21,7 @@ A fake shard (and the fake checkpoint.pt) is JSON: {"fake": SHARD_FORMAT, "writt
 state dict of the training script's model per rank (what it saves), read_shards/write_shards read and write fake
 shards, and load_error tells what the script's strict nxd.load_checkpoint would say of given shards.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,8 +55,10 @@ def _case(fuse_qkv: bool) -> str:
 
 def _tp(tp_size: int, source: str) -> str:
     if str(tp_size) not in fixture(source)["state" if source == "nxd-model" else "shards"]["fused"]:
-        raise NotRecorded(f"the real converter and model were not recorded at tensor-parallel degree {tp_size} "
-                          f"(recorded: {', '.join(map(str, tp_sizes()))}; scripts/nxd-roundtrip.sh --tp)")
+        raise NotRecorded(
+            f"the real converter and model were not recorded at tensor-parallel degree {tp_size} "
+            f"(recorded: {', '.join(map(str, tp_sizes()))}; scripts/nxd-roundtrip.sh --tp)"
+        )
     return str(tp_size)
 
 
@@ -79,8 +82,13 @@ def write_shards(model_dir, listings: dict[int, dict], written_by: str) -> None:
     """Writes MODEL_DIR/dp_rank_00_tp_rank_XX_pp_rank_00.pt for each rank of `listings` ({rank: listing})."""
     Path(model_dir).mkdir(parents=True, exist_ok=True)
     for rank, tensors in listings.items():
-        shard = {"fake": SHARD_FORMAT, "written_by": written_by, "tp_rank": rank, "tp_size": len(listings),
-                 "tensors": tensors}
+        shard = {
+            "fake": SHARD_FORMAT,
+            "written_by": written_by,
+            "tp_rank": rank,
+            "tp_size": len(listings),
+            "tensors": tensors,
+        }
         shard_path(model_dir, rank).write_text(json.dumps(shard, indent=1) + "\n")
 
 
@@ -126,13 +134,16 @@ def load_error(shards: dict[int, dict], fuse_qkv: bool, tp_size: int) -> str | N
             lines.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
         for key, value in shards[rank].items():
             if key in expected[rank] and list(value[1]) != list(expected[rank][key][1]):
-                lines.append(f"size mismatch for {key}: copying a param with shape torch.Size({list(value[1])}) from "
-                             f"checkpoint, the shape in current model is torch.Size({list(expected[rank][key][1])}).")
+                lines.append(
+                    f"size mismatch for {key}: copying a param with shape torch.Size({list(value[1])}) from "
+                    f"checkpoint, the shape in current model is torch.Size({list(expected[rank][key][1])})."
+                )
         return "\n\t".join(lines)
     return None
 
 
 # --- the converter ---
+
 
 def _recorded_case(argv: list[str], direction: str) -> str:
     pairs = rec.flag_pairs(argv)
@@ -153,8 +164,10 @@ def _check_config(argv: list[str]) -> None:
     path = rec.value_of(argv, "--config")
     config = json.loads(Path(path).read_text(encoding="utf-8"))
     if config.get("num_attention_heads") != config.get("num_key_value_heads", config.get("num_attention_heads")):
-        raise NotRecorded(f"the real converter was recorded with a model without GQA only; {path} has "
-                          f"{config.get('num_attention_heads')} heads and {config.get('num_key_value_heads')} KV heads")
+        raise NotRecorded(
+            f"the real converter was recorded with a model without GQA only; {path} has "
+            f"{config.get('num_attention_heads')} heads and {config.get('num_key_value_heads')} KV heads"
+        )
 
 
 def prepare(argv: list[str]) -> int:
@@ -197,18 +210,30 @@ def export(argv: list[str]) -> int:
         if _shapes(shards[rank]) != _shapes(fused[rank]):
             missing = sorted(set(fused[rank]) - set(shards[rank]))
             unexpected = sorted(set(shards[rank]) - set(fused[rank]))
-            print(f"fake convert_checkpoints.py: {shard_path(input_dir, rank)} does not hold the recorded training "
-                  f"layout (--fuse_qkv 1): missing {missing}, unexpected {unexpected}, or other shapes; the real "
-                  "merge_tp_checkpoints was recorded with that layout (and with --fuse_qkv 0's, which fails)",
-                  file=sys.stderr)
+            print(
+                f"fake convert_checkpoints.py: {shard_path(input_dir, rank)} does not hold the recorded training "
+                f"layout (--fuse_qkv 1): missing {missing}, unexpected {unexpected}, or other shapes; the real "
+                "merge_tp_checkpoints was recorded with that layout (and with --fuse_qkv 0's, which fails)",
+                file=sys.stderr,
+            )
             return 1
     output = Path(rec.value_of(argv, "--output_dir"))
     output.mkdir(parents=True, exist_ok=True)
     target = output / "checkpoint.pt"
     print(f"Saving full checkpoint to {target}")
-    target.write_text(json.dumps({"fake": SHARD_FORMAT, "written_by": "fake convert_checkpoints.py "
-                                  "--convert_to_full_state", "tp_rank": None, "tp_size": tp,
-                                  "tensors": full_state}, indent=1) + "\n")
+    target.write_text(
+        json.dumps(
+            {
+                "fake": SHARD_FORMAT,
+                "written_by": "fake convert_checkpoints.py --convert_to_full_state",
+                "tp_rank": None,
+                "tp_size": tp,
+                "tensors": full_state,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     return 0
 
 

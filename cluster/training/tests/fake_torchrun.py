@@ -30,6 +30,7 @@ stage's arguments make it save nothing.
 Knobs: CPT_FAKE_TRAIN_SLEEP, seconds to sleep after each checkpoint on the first attempt (SLURM_RESTART_COUNT
 unset or 0); CPT_FAKE_FAIL (see training_sandbox.py).
 """
+
 # ruff: noqa: F821  (args, record, emit, fails, completed come from the caller)
 import json
 import os
@@ -45,7 +46,7 @@ launcher, index = {}, 0
 while index < len(args) and args[index] in LAUNCHER_OPTIONS:
     launcher[args[index]] = args[index + 1]
     index += 2
-script, script_args = args[index], args[index + 1:]
+script, script_args = args[index], args[index + 1 :]
 
 
 def option(name, default=None):
@@ -56,8 +57,13 @@ extract = os.environ.get("NEURON_EXTRACT_GRAPHS_ONLY") == "1"
 ckpt = Path(option("--checkpoint_dir"))
 loading_step = option("--loading_step", "-1")
 restart = int(os.environ.get("SLURM_RESTART_COUNT") or 0)
-record.update(script=script, loading_step=loading_step, extract=extract, checkpoints_seen=completed(str(ckpt)),
-              pretrained_weight=(ckpt / "pretrained_weight" / ".complete").is_file())
+record.update(
+    script=script,
+    loading_step=loading_step,
+    extract=extract,
+    checkpoints_seen=completed(str(ckpt)),
+    pretrained_weight=(ckpt / "pretrained_weight" / ".complete").is_file(),
+)
 if fails("torchrun"):
     emit(event="fail")
     print("torchrun: simulated failure", file=sys.stderr)
@@ -103,8 +109,9 @@ logging_interval = int(option("--logging_interval", "1"))
 # The script prints and records logger.throughputs[-1] at every pass end, and max(logger.throughputs) at the run's
 # end (lines 458, 472 and 510 at v2.28.0); the list grows only at logged steps (global_step % --logging_interval,
 # line 331; logger.py line 73), and starts empty in every attempt. nxd-pretrain.patch guards the three reads.
-guarded = ("logger.throughputs[-1] if logger.throughputs else None" in text
-           and "max(logger.throughputs, default=None)" in text)
+guarded = (
+    "logger.throughputs[-1] if logger.throughputs else None" in text and "max(logger.throughputs, default=None)" in text
+)
 is_root = launcher["--node_rank"] == "0" and not extract
 info = json.loads((Path(option("--data_dir")) / "dataset_info.json").read_text())
 rows = info["splits"]["train"]["num_examples"]
@@ -132,8 +139,9 @@ def load(model_dir):
 
 load(ckpt / ("pretrained_weight" if global_step == 0 else f"step_{global_step}") / "model")
 
-loaders = [DataLoader(BatchSampler(DistributedSampler(rows, data_parallel, rank), batch_size))
-           for rank in range(data_parallel)]
+loaders = [
+    DataLoader(BatchSampler(DistributedSampler(rows, data_parallel, rank), batch_size)) for rank in range(data_parallel)
+]
 epoch = 0
 for loader in loaders:
     epoch = resume_data.skip_consumed(loader, global_step, grad_accum)
@@ -145,8 +153,10 @@ def save(step):
     (tag / "checkpoint").write_text("1")
     fake_converter.write_shards(tag / "model", fake_converter.model_keys(fuse_qkv, tp), f"fake torchrun, step {step}")
     (tag / "done").write_text("1")
-    tags = sorted((entry for entry in ckpt.iterdir() if (entry / "checkpoint").is_file()),
-                  key=lambda entry: ((entry / "checkpoint").stat().st_mtime_ns, entry.name))
+    tags = sorted(
+        (entry for entry in ckpt.iterdir() if (entry / "checkpoint").is_file()),
+        key=lambda entry: ((entry / "checkpoint").stat().st_mtime_ns, entry.name),
+    )
     remove, complete = [], []
     for entry in tags:
         if (entry / "done").is_file():
@@ -185,11 +195,15 @@ while True:
             if global_step >= steps_this_run:
                 break
     if not stepped:
-        stop("UnboundLocalError: local variable 'running_loss_reduced_detached' referenced before assignment "
-             f"(a pass of epoch {epoch} made no optimizer step)")
+        stop(
+            "UnboundLocalError: local variable 'running_loss_reduced_detached' referenced before assignment "
+            f"(a pass of epoch {epoch} made no optimizer step)"
+        )
     if is_root and not throughputs and not guarded:
-        stop(f"IndexError: list index out of range (logger.throughputs[-1] at the end of a pass at step {global_step}: "
-             f"no step of this attempt was logged, --logging_interval {logging_interval})")
+        stop(
+            f"IndexError: list index out of range (logger.throughputs[-1] at the end of a pass at step {global_step}: "
+            f"no step of this attempt was logged, --logging_interval {logging_interval})"
+        )
     if global_step >= steps_this_run:
         break
     epoch += 1

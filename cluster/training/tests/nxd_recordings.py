@@ -11,6 +11,7 @@ The two layouts recorded ("cases"):
 
 A tensor listing is {state-dict key: [dtype, shape]}, e.g. {"model.norm.weight": ["torch.float32", [64]]}.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,9 +33,17 @@ PATH_FLAGS = ("--config", "--input_dir", "--output_dir")
 VARIABLE_FLAGS = PATH_FLAGS + ("--tp_size",)
 # The values the recorded commands were expanded with (see stage_commands): the stage scripts' variables.
 PLACEHOLDERS = {
-    "VPY": "<VPY>", "CONVERTER": "<NXD>/examples/training/llama/convert_checkpoints.py", "SCRIPTS": "<SCRIPTS>",
-    "TP": "<TP>", "MODEL_CONFIG": "<MODEL_CONFIG>", "RUN_DIR": "<RUN_DIR>", "BASE_HF": "<RUN_DIR>/base/hf",
-    "BASE_NXD": "<RUN_DIR>/base/nxd", "CKPT_DIR": "<CKPT_DIR>", "EXPORT_DIR": "<RUN_DIR>/export", "tag": "<TAG>",
+    "VPY": "<VPY>",
+    "CONVERTER": "<NXD>/examples/training/llama/convert_checkpoints.py",
+    "SCRIPTS": "<SCRIPTS>",
+    "TP": "<TP>",
+    "MODEL_CONFIG": "<MODEL_CONFIG>",
+    "RUN_DIR": "<RUN_DIR>",
+    "BASE_HF": "<RUN_DIR>/base/hf",
+    "BASE_NXD": "<RUN_DIR>/base/nxd",
+    "CKPT_DIR": "<CKPT_DIR>",
+    "EXPORT_DIR": "<RUN_DIR>/export",
+    "tag": "<TAG>",
     "out": "<RUN_DIR>/export/<TAG>",
 }
 # cpt_lib.training_arguments was recorded with CPT_FSX set to this and nxd_dir set to PLACEHOLDERS' <NXD>.
@@ -57,8 +66,9 @@ def dumps(value, indent: int = 0) -> str:
     if isinstance(value, dict) and value:
         items = [f"{pad}{json.dumps(str(k))}: {dumps(value[k], indent + 1)}" for k in sorted(value)]
         return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
-    if isinstance(value, list) and any(isinstance(v, dict) or (isinstance(v, list) and any(
-            isinstance(w, (dict, list)) for w in v)) for v in value):
+    if isinstance(value, list) and any(
+        isinstance(v, dict) or (isinstance(v, list) and any(isinstance(w, (dict, list)) for w in v)) for v in value
+    ):
         return "[\n" + ",\n".join(pad + dumps(v, indent + 1) for v in value) + "\n" + " " * indent + "]"
     return json.dumps(value)
 
@@ -88,9 +98,13 @@ def stage_commands(script: Path, values: dict[str, str] | None = None) -> list[l
     commands = []
     for text in command_texts(script):
         program = 'set -euf; printf "%s\\0" ' + text
-        result = subprocess.run(["bash", "-c", program], env={**{"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
-                                                               **values},
-                                capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            ["bash", "-c", program],
+            env={**{"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, **values},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"{script.name}: cannot expand {text!r}: {result.stderr.strip()}")
         commands.append(result.stdout.split("\0")[:-1])
@@ -134,14 +148,14 @@ def without(argv: list[str], flag: str, value: str) -> list[str]:
     """argv without the pair `flag value` (which must be in it)."""
     for i in range(len(argv) - 1):
         if argv[i] == flag and argv[i + 1] == value:
-            return argv[:i] + argv[i + 2:]
+            return argv[:i] + argv[i + 2 :]
     raise ValueError(f"{flag} {value} is not in {argv}")
 
 
 def replaced(argv: list[str], flag: str, value: str) -> list[str]:
     """argv with the value of `flag` (which must be in it) set to `value`."""
     i = argv.index(flag)
-    return argv[:i + 1] + [value] + argv[i + 2:]
+    return argv[: i + 1] + [value] + argv[i + 2 :]
 
 
 def listing_keys(listing: dict) -> list[str]:

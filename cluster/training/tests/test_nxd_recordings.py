@@ -1,6 +1,7 @@
 """The recordings of neuronx-distributed v2.28.0's own converter and model (fixtures/nxd-*.json, written by
 scripts/nxd-roundtrip.sh) agree with each other and with our scripts, and the CI fake converter (fake_converter.py)
 replays them exactly. No torch here: CI's Python has none."""
+
 import hashlib
 import json
 import re
@@ -31,13 +32,19 @@ def hf_listing(config: dict) -> dict:
     shapes = {"model.embed_tokens.weight": [v, h], "model.norm.weight": [h], "lm_head.weight": [v, h]}
     for n in range(config["num_hidden_layers"]):
         layer = f"model.layers.{n}"
-        shapes.update({
-            f"{layer}.self_attn.q_proj.weight": [h, h], f"{layer}.self_attn.k_proj.weight": [kv, h],
-            f"{layer}.self_attn.v_proj.weight": [kv, h], f"{layer}.self_attn.o_proj.weight": [h, h],
-            f"{layer}.mlp.gate_proj.weight": [i, h], f"{layer}.mlp.up_proj.weight": [i, h],
-            f"{layer}.mlp.down_proj.weight": [h, i], f"{layer}.input_layernorm.weight": [h],
-            f"{layer}.post_attention_layernorm.weight": [h],
-        })
+        shapes.update(
+            {
+                f"{layer}.self_attn.q_proj.weight": [h, h],
+                f"{layer}.self_attn.k_proj.weight": [kv, h],
+                f"{layer}.self_attn.v_proj.weight": [kv, h],
+                f"{layer}.self_attn.o_proj.weight": [h, h],
+                f"{layer}.mlp.gate_proj.weight": [i, h],
+                f"{layer}.mlp.up_proj.weight": [i, h],
+                f"{layer}.mlp.down_proj.weight": [h, i],
+                f"{layer}.input_layernorm.weight": [h],
+                f"{layer}.post_attention_layernorm.weight": [h],
+            }
+        )
     return shapes
 
 
@@ -47,8 +54,13 @@ def shapes(listing: dict) -> dict:
 
 def fill(words: list, tmp_path, tp: int) -> list:
     """A recorded command with its placeholders replaced by paths under tmp_path."""
-    values = {"<RUN_DIR>": str(tmp_path / "run"), "<MODEL_CONFIG>": str(tmp_path / "config.json"), "<TP>": str(tp),
-              "<CKPT_DIR>": str(tmp_path / "ckpt"), "<TAG>": "step_5"}
+    values = {
+        "<RUN_DIR>": str(tmp_path / "run"),
+        "<MODEL_CONFIG>": str(tmp_path / "config.json"),
+        "<TP>": str(tp),
+        "<CKPT_DIR>": str(tmp_path / "ckpt"),
+        "<TAG>": "step_5",
+    }
     out = []
     for word in words:
         for placeholder, value in values.items():
@@ -62,6 +74,7 @@ def fake(argv: list) -> subprocess.CompletedProcess:
 
 
 # --- The recordings agree with each other ---
+
 
 def test_the_recordings_cover_the_same_cases_and_degrees():
     assert TPS and 8 in TPS  # the service's default tensor-parallel degree
@@ -93,9 +106,11 @@ def test_the_shards_come_in_the_models_own_dtypes():
             for rank in range(tp):
                 state = MODEL["state"][case][str(tp)][rank]
                 assert {k: v[0] for k, v in PREPARE["shards"][case][str(tp)][rank].items()} == {
-                    k: v[0] for k, v in state.items()}
+                    k: v[0] for k, v in state.items()
+                }
                 assert {k for k, v in state.items() if v[0] == "torch.float32"} == {
-                    k for k in state if k.endswith("norm.weight")}
+                    k for k in state if k.endswith("norm.weight")
+                }
                 assert {v[0] for k, v in state.items() if not k.endswith("norm.weight")} == {"torch.bfloat16"}
 
 
@@ -119,8 +134,12 @@ def test_the_export_gives_back_the_hugging_face_model_bit_for_bit():
     expected = hf_listing(CONFIG)
     for tp in TPS:
         assert shapes(EXPORT["full_state"][str(tp)]) == expected
-        assert EXPORT["compare"][str(tp)] == {"tensors": len(expected), "bit_exact": len(expected),
-                                             "max_abs_diff": 0.0, "torch_dtype": "bfloat16"}
+        assert EXPORT["compare"][str(tp)] == {
+            "tensors": len(expected),
+            "bit_exact": len(expected),
+            "max_abs_diff": 0.0,
+            "torch_dtype": "bfloat16",
+        }
 
 
 def test_the_separate_layout_cannot_be_exported():
@@ -136,8 +155,10 @@ def test_each_layouts_model_refuses_the_other_layouts_shards():
     for tp in TPS:
         fused_model = MODEL["load_other_layout"]["fused"][str(tp)]["separate"]
         separate_model = MODEL["load_other_layout"]["separate"][str(tp)]["fused"]
-        for message, missing, unexpected in ((fused_model, "qkv_proj", "q_proj"),
-                                             (separate_model, "q_proj", "qkv_proj")):
+        for message, missing, unexpected in (
+            (fused_model, "qkv_proj", "q_proj"),
+            (separate_model, "q_proj", "qkv_proj"),
+        ):
             assert message.startswith("Error(s) in loading state_dict for LlamaForCausalLM:")
             assert f'Missing key(s) in state_dict: "model.layers.0.self_attn.{missing}.weight"' in message
             assert f'Unexpected key(s) in state_dict: "model.layers.0.self_attn.{unexpected}.weight"' in message
@@ -160,6 +181,7 @@ def test_the_training_script_parsed_our_arguments():
 
 # --- Our scripts use exactly the recorded flags ---
 
+
 def test_the_recordings_were_made_with_the_patch_as_it_is():
     """A change of nxd-pretrain.patch is proven with the real training script again (scripts/nxd-roundtrip.sh)."""
     digest = hashlib.sha256((rec.TRAINING / "nxd-pretrain.patch").read_bytes()).hexdigest()[:16]
@@ -171,7 +193,9 @@ def test_stage_prepare_runs_the_recorded_commands():
     assert rec.stage_commands(rec.STAGE_PREPARE) == PREPARE["commands"]["fused"]
     full_state, convert = PREPARE["commands"]["separate"]
     assert [full_state, rec.without(PREPARE["commands"]["fused"][1], "--coalesce_qkv", "True")] == [
-        PREPARE["commands"]["fused"][0], convert]
+        PREPARE["commands"]["fused"][0],
+        convert,
+    ]
 
 
 def test_the_shards_marker_names_the_recorded_converter_flags():
@@ -189,11 +213,14 @@ def test_stage_export_runs_the_recorded_commands():
 def test_training_arguments_are_the_recorded_ones(monkeypatch):
     monkeypatch.setenv("CPT_FSX", rec.FSX_PLACEHOLDER)
     request = ARGUMENTS["request"]
-    assert cpt_lib.training_arguments(request, "train", rec.NXD_PLACEHOLDER,
-                                      cpt_lib.run_dir(request["run"])) == ARGUMENTS["argv"]
+    assert (
+        cpt_lib.training_arguments(request, "train", rec.NXD_PLACEHOLDER, cpt_lib.run_dir(request["run"]))
+        == ARGUMENTS["argv"]
+    )
 
 
 # --- The fake converter replays the recordings ---
+
 
 @pytest.mark.parametrize("case", rec.CASES)
 @pytest.mark.parametrize("tp", TPS)
@@ -244,11 +271,14 @@ def test_the_fake_export_refuses_shards_of_no_recorded_layout(tmp_path):
     assert result.returncode == 1 and "RuntimeError: Error: neither " in result.stderr
 
 
-@pytest.mark.parametrize("change", [
-    ("--coalesce_qkv", "True", "False"),  # type=bool: the real converter would coalesce; never recorded so
-    ("--hw_backend", "trn1", "trn2"),
-    ("--tp_size", "<TP>", "3"),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("--coalesce_qkv", "True", "False"),  # type=bool: the real converter would coalesce; never recorded so
+        ("--hw_backend", "trn1", "trn2"),
+        ("--tp_size", "<TP>", "3"),
+    ],
+)
 def test_the_fake_refuses_what_was_not_recorded(tmp_path, change):
     flag, old, new = change
     (tmp_path / "config.json").write_text(json.dumps(CONFIG))

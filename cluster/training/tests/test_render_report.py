@@ -2,6 +2,7 @@
 parser (structure, chart geometry, escaping), its refusal of malformed reports (exit 2, the field named, nothing
 written), and its atomic write. The sample report data/sample/evaluation/perplexity.json is the main input; the
 browser test (test/report/report-render.test.ts) renders the same file in headless Chromium."""
+
 import json
 import os
 import re
@@ -18,8 +19,7 @@ import render_report  # noqa: E402
 
 RENDERER = TRAINING / "render_report.py"
 SAMPLE = REPO / "data" / "sample" / "evaluation" / "perplexity.json"
-VOID = {"meta", "br", "img", "input", "link", "hr", "wbr", "source", "area", "base", "col", "embed", "param",
-        "track"}
+VOID = {"meta", "br", "img", "input", "link", "hr", "wbr", "source", "area", "base", "col", "embed", "param", "track"}
 
 
 class Element:
@@ -96,8 +96,9 @@ def render(tmp_path, report, name="report.html"):
     source = tmp_path / "perplexity.json"
     source.write_text(json.dumps(report) if not isinstance(report, str) else report)
     output = tmp_path / name
-    result = subprocess.run([sys.executable, str(RENDERER), str(source), str(output)], capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(RENDERER), str(source), str(output)], capture_output=True, text=True, timeout=60
+    )
     return result, output
 
 
@@ -122,6 +123,7 @@ def chart_geometry(chart):
 
 
 # --- The sample report ---
+
 
 def test_the_sample_is_a_realistic_report():
     report = sample()
@@ -180,14 +182,25 @@ def test_the_table_and_the_header(tmp_path):
     rows = tree.root.find_all("tr", class_="model-row")
     assert [r.attrs["data-model"] for r in rows] == ["base", "step_2500", "step_5000", "step_7500", "step_10000"]
     last = [" ".join(cell.all_text().split()) for cell in rows[-1].children]
-    assert last == ["step_10000", "10,000", "83.9 B", "5.610", "\u221229.1%", "32 / 131,040",
-                    "6.302", "+3.2%", "32 / 131,040"]
+    assert last == [
+        "step_10000",
+        "10,000",
+        "83.9 B",
+        "5.610",
+        "\u221229.1%",
+        "32 / 131,040",
+        "6.302",
+        "+3.2%",
+        "32 / 131,040",
+    ]
     base = [" ".join(cell.all_text().split()) for cell in rows[0].children]
     assert base[:5] == ["base base", "0", "0", "7.914", "\u2014"]
     assert tree.root.find_all("title")[0].text == "Perplexity report: pubmed-v1"
     assert tree.root.find_all("h1")[0].text == "Perplexity report: pubmed-v1"
-    meta = {" ".join(d.children[0].all_text().split()): " ".join(d.children[1].all_text().split())
-            for d in tree.root.find_all("dl")[0].children}
+    meta = {
+        " ".join(d.children[0].all_text().split()): " ".join(d.children[1].all_text().split())
+        for d in tree.root.find_all("dl")[0].children
+    }
     assert meta["Base model"] == "meta-llama/Llama-2-7b-hf"
     assert meta["Evaluated"] == "2026-10-28 14:32 UTC"
     assert meta["Rows per set"].startswith("32")
@@ -221,7 +234,12 @@ def test_models_are_drawn_in_order_of_trained_tokens(tmp_path):
     report["models"] = report["models"][::-1]
     text, tree = rendered(tmp_path, report)
     assert [r.attrs["data-model"] for r in tree.root.find_all("tr", class_="model-row")] == [
-        "base", "step_2500", "step_5000", "step_7500", "step_10000"]
+        "base",
+        "step_2500",
+        "step_5000",
+        "step_7500",
+        "step_10000",
+    ]
 
 
 def test_trained_tokens_come_from_tokens_per_step_when_a_model_lacks_them(tmp_path):
@@ -253,9 +271,45 @@ def test_every_string_of_the_report_is_escaped(tmp_path):
         model["sets"][HOSTILE] = dict(model["sets"]["domain"])  # a third set, named with markup
     text, tree = rendered(tmp_path, report)
     assert {tag for tag, _ in tree.tags} <= {
-        "html", "head", "meta", "title", "style", "body", "main", "header", "p", "h1", "h2", "h3", "dl", "div", "dt",
-        "dd", "span", "section", "strong", "ul", "li", "svg", "line", "circle", "rect", "text", "polyline", "g",
-        "code", "table", "thead", "tbody", "tr", "th", "td", "details", "summary", "footer"}
+        "html",
+        "head",
+        "meta",
+        "title",
+        "style",
+        "body",
+        "main",
+        "header",
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "dl",
+        "div",
+        "dt",
+        "dd",
+        "span",
+        "section",
+        "strong",
+        "ul",
+        "li",
+        "svg",
+        "line",
+        "circle",
+        "rect",
+        "text",
+        "polyline",
+        "g",
+        "code",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "details",
+        "summary",
+        "footer",
+    }
     for tag, attrs in tree.tags:
         assert not [name for name in attrs if name.startswith("on") or name in ("src", "href")], (tag, attrs)
     assert "<script" not in text and "<img" not in text
@@ -271,6 +325,7 @@ def test_every_string_of_the_report_is_escaped(tmp_path):
 
 
 # --- Smaller reports ---
+
 
 def test_a_report_without_a_general_set_has_one_chart(tmp_path):
     report = sample()
@@ -313,21 +368,32 @@ def test_small_runs_get_token_units_that_fit(tmp_path):
         model["trainedTokens"] = model["step"] * report["tokensPerStep"]
     text, tree = rendered(tmp_path, report)
     [chart, _] = tree.root.find_all("svg", class_="chart")
-    assert [t.text for t in chart.find_all("text", class_="axis-title")][0] == \
-        "Trained tokens (thousands of tokens, linear scale)"
+    assert [t.text for t in chart.find_all("text", class_="axis-title")][
+        0
+    ] == "Trained tokens (thousands of tokens, linear scale)"
     labels = [t.text for t in chart.find_all("text", class_="tick") if t.text.endswith("K")]
     assert labels and all(re.fullmatch(r"[\d,.]+ K", label) for label in labels)
 
 
-@pytest.mark.parametrize("value, expected", [
-    (0, "0"), (999, "999"), (65_536, "65.5 K"), (8_388_608, "8.4 M"), (20_971_520_000, "21.0 B"),
-    (83_886_080_000, "83.9 B"), (250_000_000_000, "250 B"), (1_500_000_000_000, "1.5 T"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (0, "0"),
+        (999, "999"),
+        (65_536, "65.5 K"),
+        (8_388_608, "8.4 M"),
+        (20_971_520_000, "21.0 B"),
+        (83_886_080_000, "83.9 B"),
+        (250_000_000_000, "250 B"),
+        (1_500_000_000_000, "1.5 T"),
+    ],
+)
 def test_token_counts_are_in_readable_units(value, expected):
     assert render_report.fmt_tokens(value) == expected
 
 
 # --- Malformed reports: exit 2, the field named, nothing written ---
+
 
 def drop_set(report):
     del report["models"][1]["sets"]["general"]
@@ -339,6 +405,7 @@ def set_value(path, value):
         for key in path[:-1]:
             target = target[key]
         target[path[-1]] = value
+
     return change
 
 
@@ -348,6 +415,7 @@ def delete(path):
         for key in path[:-1]:
             target = target[key]
         del target[path[-1]]
+
     return change
 
 
@@ -361,23 +429,35 @@ MALFORMED = [
     (rename_base, 'models: no model named "base"'),
     (drop_set, "models[1] (step_2500).sets.general: missing"),
     (delete(["models", 0, "sets", "domain"]), "(base).sets.domain: missing"),
-    (set_value(["models", 2, "sets", "domain", "perplexity"], "5.98"),
-     'models[2] (step_5000).sets.domain.perplexity: must be a positive number (got "5.98")'),
-    (set_value(["models", 2, "sets", "domain", "perplexity"], None),
-     "models[2] (step_5000).sets.domain.perplexity: must be a positive number (got null)"),
-    (set_value(["models", 2, "sets", "domain", "perplexity"], True),
-     "models[2] (step_5000).sets.domain.perplexity: must be a positive number (got true)"),
+    (
+        set_value(["models", 2, "sets", "domain", "perplexity"], "5.98"),
+        'models[2] (step_5000).sets.domain.perplexity: must be a positive number (got "5.98")',
+    ),
+    (
+        set_value(["models", 2, "sets", "domain", "perplexity"], None),
+        "models[2] (step_5000).sets.domain.perplexity: must be a positive number (got null)",
+    ),
+    (
+        set_value(["models", 2, "sets", "domain", "perplexity"], True),
+        "models[2] (step_5000).sets.domain.perplexity: must be a positive number (got true)",
+    ),
     (set_value(["models", 2, "sets", "domain", "perplexity"], 0), "models[2] (step_5000).sets.domain.perplexity"),
-    (set_value(["models", 3, "sets", "general", "perplexity"], float("nan")),
-     "models[3] (step_7500).sets.general.perplexity: must be a positive number (got NaN)"),
-    (set_value(["models", 3, "sets", "general", "perplexity"], float("inf")),
-     "models[3] (step_7500).sets.general.perplexity"),
+    (
+        set_value(["models", 3, "sets", "general", "perplexity"], float("nan")),
+        "models[3] (step_7500).sets.general.perplexity: must be a positive number (got NaN)",
+    ),
+    (
+        set_value(["models", 3, "sets", "general", "perplexity"], float("inf")),
+        "models[3] (step_7500).sets.general.perplexity",
+    ),
     (set_value(["models", 1, "sets", "domain", "rows"], "32"), "models[1] (step_2500).sets.domain.rows"),
     (set_value(["models", 1, "step"], -1), "models[1] (step_2500).step: must be an integer of at least 0"),
     (set_value(["models", 1, "name"], "base"), "models[1] (base).name: appears twice"),
     (set_value(["models", 1, "sets"], {}), "models[1] (step_2500).sets: must be an object"),
-    (set_value(["models", 1, "sets", "legal"], {"perplexity": 3.0, "rows": 1, "tokens": 4095}),
-     "models[1] (step_2500).sets.legal: not scored for the base model"),
+    (
+        set_value(["models", 1, "sets", "legal"], {"perplexity": 3.0, "rows": 1, "tokens": 4095}),
+        "models[1] (step_2500).sets.legal: not scored for the base model",
+    ),
     (set_value(["models", 4], "step_10000"), "models[4]: must be an object"),
     (delete(["run"]), "run: must be a non-empty string (got null)"),
     (set_value(["maxRowsPerSet"], "32"), "maxRowsPerSet: must be an integer of at least 1"),
@@ -408,19 +488,25 @@ def test_no_tokens_per_step_and_no_trained_tokens_is_refused(tmp_path, capsys):
     assert "tokensPerStep: missing, and models[1] (step_2500) has no trainedTokens" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("text, message", [
-    ("{", "not JSON (Expecting property name enclosed in double quotes at line 1, column 2)"),
-    ("[1, 2]", "the report must be a JSON object (got list)"),
-    ("", "not JSON"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{", "not JSON (Expecting property name enclosed in double quotes at line 1, column 2)"),
+        ("[1, 2]", "the report must be a JSON object (got list)"),
+        ("", "not JSON"),
+    ],
+)
 def test_a_file_that_is_not_a_report_is_refused(tmp_path, text, message):
     result, output = render(tmp_path, text)
     assert result.returncode == 2 and message in result.stderr and not output.exists()
 
 
 def test_the_command_line(tmp_path):
-    missing = subprocess.run([sys.executable, str(RENDERER), str(tmp_path / "nope.json"), str(tmp_path / "r.html")],
-                             capture_output=True, text=True)
+    missing = subprocess.run(
+        [sys.executable, str(RENDERER), str(tmp_path / "nope.json"), str(tmp_path / "r.html")],
+        capture_output=True,
+        text=True,
+    )
     assert missing.returncode == 2 and "nope.json: cannot read the report: No such file or directory" in missing.stderr
     for argv in ([], [str(SAMPLE)], [str(SAMPLE), "a", "b"], ["--help"]):
         usage = subprocess.run([sys.executable, str(RENDERER), *argv], capture_output=True, text=True)
@@ -430,6 +516,7 @@ def test_the_command_line(tmp_path):
 
 
 # --- The write ---
+
 
 def test_the_page_replaces_the_old_one_in_one_rename(tmp_path):
     output = tmp_path / "report.html"
@@ -466,6 +553,7 @@ def test_a_malformed_report_leaves_the_old_page(tmp_path):
 
 def test_the_renderer_is_standard_library_only():
     """It runs with the cluster's system python3: the standard library, and cpt_lib.py next to it (the same)."""
+
     def imports(path):
         return set(re.findall(r"^(?:from|import) (\w+)", path.read_text(), re.MULTILINE))
 

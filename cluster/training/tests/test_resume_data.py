@@ -2,6 +2,7 @@
 index arithmetic (torch_data.py): a run resumed at any step trains on exactly the rows an uninterrupted run would,
 for data shapes with passes that are not whole steps, pass tails shorter than a step and rows a rank leaves over
 after its last micro-batch. The round trip (scripts/nxd-roundtrip.sh) runs the same check on torch's own classes."""
+
 import sys
 from pathlib import Path
 
@@ -33,10 +34,12 @@ def test_a_resumed_run_takes_the_rows_of_an_uninterrupted_one(rows, data_paralle
         for start in range(STEPS):
             resumed = loader(rows, data_parallel, rank, micro_batch)
             resume_data.skip_consumed(resumed, start, grad_accum)
-            assert train(resumed, start, grad_accum) == whole[start * grad_accum:], (rank, start)
+            assert train(resumed, start, grad_accum) == whole[start * grad_accum :], (rank, start)
             try:
-                without_skip_differs += train(loader(rows, data_parallel, rank, micro_batch), start, grad_accum) != \
-                    whole[start * grad_accum:]
+                without_skip_differs += (
+                    train(loader(rows, data_parallel, rank, micro_batch), start, grad_accum)
+                    != whole[start * grad_accum :]
+                )
             except NoStep:
                 without_skip_differs += 1
     assert without_skip_differs > 0  # the example as released would not

@@ -4,6 +4,7 @@ requeue and resume, cancel, idempotent resubmission, and status once Slurm has f
 
 Set CPT_SAVE_TRANSCRIPT=1 to write the transcript of the full chain to cluster/training/tests/chain-transcript.txt.
 """
+
 import json
 import os
 import shutil
@@ -51,9 +52,11 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
     previous = None
     for stage in STAGES:
         fields = scontrol_fields(jobs[stage], slurm)
-        note(f"  {stage:8} JobId={jobs[stage]} JobName={fields['JobName']} NumNodes={fields['NumNodes']} "
-             f"Requeue={fields['Requeue']} Dependency={fields['Dependency']} "
-             f"KillOInInvalidDependent={fields['KillOInInvalidDependent']}")
+        note(
+            f"  {stage:8} JobId={jobs[stage]} JobName={fields['JobName']} NumNodes={fields['NumNodes']} "
+            f"Requeue={fields['Requeue']} Dependency={fields['Dependency']} "
+            f"KillOInInvalidDependent={fields['KillOInInvalidDependent']}"
+        )
         assert fields["JobName"] == f"cpt-pubmed-v1-{stage}"
         assert fields["Partition"] == "trn"
         assert fields["KillOInInvalidDependent"] == "Yes"
@@ -63,25 +66,36 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
         if previous is None:
             assert fields["Dependency"] == "(null)"
         else:
-            assert fields["Dependency"] in (f"afterok:{jobs[previous]}(unfulfilled)", f"afterok:{jobs[previous]}(success)",
-                                            "(null)"), fields["Dependency"]
+            assert fields["Dependency"] in (
+                f"afterok:{jobs[previous]}(unfulfilled)",
+                f"afterok:{jobs[previous]}(success)",
+                "(null)",
+            ), fields["Dependency"]
         previous = stage
     # At least the last three are still waiting for theirs.
     for before, stage in (("compile", "train"), ("train", "export"), ("export", "evaluate")):
         assert scontrol_fields(jobs[stage], slurm)["Dependency"].startswith(f"afterok:{jobs[before]}")
 
     note("states over time (cpt-run.sh status, at each change):")
-    final = cluster.wait_all_ended("pubmed-v1", on_change=lambda status: note(
-        "  " + "  ".join(f"{stage}={job['state']}({job['reason']})" for stage, job in status["jobs"].items())))
-    assert {stage: job["state"] for stage, job in final["jobs"].items()} == dict.fromkeys(STAGES, "COMPLETED"), \
+    final = cluster.wait_all_ended(
+        "pubmed-v1",
+        on_change=lambda status: note(
+            "  " + "  ".join(f"{stage}={job['state']}({job['reason']})" for stage, job in status["jobs"].items())
+        ),
+    )
+    assert {stage: job["state"] for stage, job in final["jobs"].items()} == dict.fromkeys(STAGES, "COMPLETED"), (
         cluster.logs("pubmed-v1")
+    )
     note(f"$ cpt-run.sh status\n{json.dumps(final, separators=(',', ':'))}")
 
     # In order: each job started after the one before it ended.
     times = {stage: scontrol_fields(jobs[stage], slurm) for stage in STAGES}
     for before, after in zip(STAGES, STAGES[1:]):
         assert times[before]["EndTime"] <= times[after]["StartTime"]
-    note("start and end times: " + "; ".join(f"{s} {times[s]['StartTime'][11:]}-{times[s]['EndTime'][11:]}" for s in STAGES))
+    note(
+        "start and end times: "
+        + "; ".join(f"{s} {times[s]['StartTime'][11:]}-{times[s]['EndTime'][11:]}" for s in STAGES)
+    )
 
     run_dir = cluster.run_dir("pubmed-v1")
     ckpt = cluster.fsx / "checkpoints" / "pubmed-v1"
@@ -90,36 +104,79 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
     assert download["argv"] == ["download", "--model", "meta-llama/Llama-2-7b-hf", "--dest", f"{run_dir}/base/hf"]
     assert download["env"]["HF_TOKEN"] == "hf_faketoken"
     [secret] = [r for r in cluster.records("aws") if r["argv"][0] == "secretsmanager"]
-    assert secret["argv"] == ["secretsmanager", "get-secret-value", "--secret-id", request["hfTokenSecretArn"],
-                              "--region", "us-east-2", "--query", "SecretString", "--output", "text"]
+    assert secret["argv"] == [
+        "secretsmanager",
+        "get-secret-value",
+        "--secret-id",
+        request["hfTokenSecretArn"],
+        "--region",
+        "us-east-2",
+        "--query",
+        "SecretString",
+        "--output",
+        "text",
+    ]
     assert all("hf_faketoken" not in " ".join(r["argv"]) for r in cluster.records(event=None))
     assert "hf_faketoken" not in cluster.logs("pubmed-v1")
     to_nxd, *to_full = cluster.records("convert_checkpoints.py")
     config = f"{cluster.llama}/tp_zero1_llama_hf_pretrain/7B_config_llama2/config.json"
-    assert to_nxd["argv"] == ["--convert_from_full_state", "--tp_size", "8", "--hw_backend", "trn1", "--coalesce_qkv",
-                              "True", "--config", config, "--input_dir", f"{run_dir}/base/full/checkpoint.pt", "--output_dir", f"{run_dir}/base/nxd"]
+    assert to_nxd["argv"] == [
+        "--convert_from_full_state",
+        "--tp_size",
+        "8",
+        "--hw_backend",
+        "trn1",
+        "--coalesce_qkv",
+        "True",
+        "--config",
+        config,
+        "--input_dir",
+        f"{run_dir}/base/full/checkpoint.pt",
+        "--output_dir",
+        f"{run_dir}/base/nxd",
+    ]
     assert (ckpt / "pretrained_weight").resolve() == run_dir / "base" / "nxd"
     assert not (run_dir / "base" / "full").exists()
 
     # The patched training script: the run's copy, made by the prepare stage with GNU patch from the example.
     script = run_dir / "scripts" / "tp_zero1_llama_hf_pretrain.py"
-    patched = subprocess.run(["patch", "--fuzz=0", "--batch", "-o", "-", str(cluster.llama / "tp_zero1_llama_hf_pretrain"
-                              / "tp_zero1_llama_hf_pretrain.py"), str(run_dir / "scripts" / "nxd-pretrain.patch")],
-                             capture_output=True, text=True, check=True).stdout
+    patched = subprocess.run(
+        [
+            "patch",
+            "--fuzz=0",
+            "--batch",
+            "-o",
+            "-",
+            str(cluster.llama / "tp_zero1_llama_hf_pretrain" / "tp_zero1_llama_hf_pretrain.py"),
+            str(run_dir / "scripts" / "nxd-pretrain.patch"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert script.read_text() == patched and "import resume_data" in patched
     assert (run_dir / "scripts" / "resume_data.py").read_text() == (TRAINING / "resume_data.py").read_text()
 
     # The preflight of compile and train: the devices and an all-reduce on the one node (no multi-node test).
     for stage in ("compile", "train"):
-        listing, allreduce = [r for r in cluster.records() if r["tool"] in ("neuron-ls", "nccom-test")
-                              and r["env"]["SLURM_JOB_ID"] == jobs[stage]]
+        listing, allreduce = [
+            r
+            for r in cluster.records()
+            if r["tool"] in ("neuron-ls", "nccom-test") and r["env"]["SLURM_JOB_ID"] == jobs[stage]
+        ]
         assert (listing["tool"], listing["argv"]) == ("neuron-ls", ["--json-output"])
-        assert (allreduce["tool"], allreduce["argv"]) == ("nccom-test", ["-r", "32", "-N", "1", "--check",
-                                                                         "--non-interactive", "allr"])
+        assert (allreduce["tool"], allreduce["argv"]) == (
+            "nccom-test",
+            ["-r", "32", "-N", "1", "--check", "--non-interactive", "allr"],
+        )
         assert listing["env"]["PATH"].split(":")[2] == str(cluster.neuron_tools)
         exit_file = json.loads((run_dir / "logs" / f"preflight-{jobs[stage]}-node0.exit").read_text())
         assert {k: exit_file[k] for k in ("host", "node", "code", "signal")} == {
-            "host": "localhost", "node": 0, "code": 0, "signal": None}
+            "host": "localhost",
+            "node": 0,
+            "code": 0,
+            "signal": None,
+        }
     assert json.loads((run_dir / "logs" / f"train-{jobs['train']}-node0.exit").read_text())["code"] == 0
 
     # compile and train: the same launcher, arguments and environment, but --steps_this_run, --checkpoint_at_end
@@ -138,8 +195,18 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
     compile_env.pop("NEURON_EXTRACT_GRAPHS_ONLY")
     assert compile_env == run_env(train_run)
     argv = train_run["argv"]
-    assert argv[:10] == ["--nproc_per_node", "32", "--nnodes", "1", "--node_rank", "0", "--master_addr", "localhost",
-                         "--master_port", "44000"]
+    assert argv[:10] == [
+        "--nproc_per_node",
+        "32",
+        "--nnodes",
+        "1",
+        "--node_rank",
+        "0",
+        "--master_addr",
+        "localhost",
+        "--master_port",
+        "44000",
+    ]
     assert argv[10] == str(script)
     assert option(argv, "--model_path") == f"{cluster.llama}/tp_zero1_llama_hf_pretrain/7B_config_llama2"
     assert option(argv, "--tensor_parallel_size") == "8"
@@ -155,10 +222,22 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
     assert "--pretrained_weight" in argv
     env = train_run["env"]
     assert env["NEURON_CC_FLAGS"] == f"--model-type transformer --cache_dir={cluster.fsx}/trainium-cpt/compile-cache"
-    assert {k: env[k] for k in ("NEURON_FUSE_SOFTMAX", "NEURON_RT_ASYNC_EXEC_MAX_INFLIGHT_REQUESTS", "MALLOC_ARENA_MAX",
-                                "FI_PROVIDER", "FI_EFA_USE_DEVICE_RDMA")} == {
-        "NEURON_FUSE_SOFTMAX": "1", "NEURON_RT_ASYNC_EXEC_MAX_INFLIGHT_REQUESTS": "3", "MALLOC_ARENA_MAX": "64",
-        "FI_PROVIDER": "efa", "FI_EFA_USE_DEVICE_RDMA": "1"}
+    assert {
+        k: env[k]
+        for k in (
+            "NEURON_FUSE_SOFTMAX",
+            "NEURON_RT_ASYNC_EXEC_MAX_INFLIGHT_REQUESTS",
+            "MALLOC_ARENA_MAX",
+            "FI_PROVIDER",
+            "FI_EFA_USE_DEVICE_RDMA",
+        )
+    } == {
+        "NEURON_FUSE_SOFTMAX": "1",
+        "NEURON_RT_ASYNC_EXEC_MAX_INFLIGHT_REQUESTS": "3",
+        "MALLOC_ARENA_MAX": "64",
+        "FI_PROVIDER": "efa",
+        "FI_EFA_USE_DEVICE_RDMA": "1",
+    }
     assert env["PYTHONPATH"] == f"{cluster.llama}/tp_zero1_llama_hf_pretrain:{cluster.llama}"
     assert train_run["pretrained_weight"] is True and train_run["checkpoints_seen"] == []
     assert compile_run["cwd"] == train_run["cwd"] == str(run_dir / "work")
@@ -172,17 +251,35 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
 
     # Each stage's time limit (sbatch --time, minutes) is the request's.
     assert {stage: scontrol_fields(jobs[stage], slurm)["TimeLimit"] for stage in STAGES} == {
-        "prepare": "00:30:00", "compile": "01:00:00", "train": "10:00:00", "export": "01:00:00",
-        "evaluate": "00:30:00"}
+        "prepare": "00:30:00",
+        "compile": "01:00:00",
+        "train": "10:00:00",
+        "export": "01:00:00",
+        "evaluate": "00:30:00",
+    }
     assert final["restarts"] == {"count": 0, "max": 2, "history": []}
 
     # export: the kept checkpoints (2 of 3), back to Hugging Face format, to S3. Next to them, the run's request.
     assert sorted(p.name for p in ckpt.iterdir()) == ["pretrained_weight", "request.json", "step_4", "step_6"]
     assert (ckpt / "request.json").read_text() == (run_dir / "request.json").read_text()
     assert [r["argv"] for r in to_full] == [
-        ["--convert_to_full_state", "--tp_size", "8", "--hw_backend", "trn1", "--load_xser", "True", "--config", config,
-         "--input_dir", f"{ckpt}/{tag}/model", "--output_dir", f"{run_dir}/export/{tag}/full"]
-        for tag in ("step_4", "step_6")]
+        [
+            "--convert_to_full_state",
+            "--tp_size",
+            "8",
+            "--hw_backend",
+            "trn1",
+            "--load_xser",
+            "True",
+            "--config",
+            config,
+            "--input_dir",
+            f"{ckpt}/{tag}/model",
+            "--output_dir",
+            f"{run_dir}/export/{tag}/full",
+        ]
+        for tag in ("step_4", "step_6")
+    ]
     exports = json.loads((cluster.s3 / "ckpt-bucket/exports/pubmed-v1/exports.json").read_text())
     assert exports["final"] == "step_6" and [e["tag"] for e in exports["checkpoints"]] == ["step_4", "step_6"]
     # The fake converter's merged listing (fake_converter.py) of step_6's shards, as the fake to-hf copied it.
@@ -194,10 +291,18 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
     # evaluate: base and both checkpoints on both sets, one report in S3.
     evaluations = cluster.records("evaluate_perplexity.py")
     assert [option(r["argv"], "--model-dir") for r in evaluations] == [
-        f"{run_dir}/base/hf", f"{run_dir}/export/step_4/hf", f"{run_dir}/export/step_6/hf"]
+        f"{run_dir}/base/hf",
+        f"{run_dir}/export/step_4/hf",
+        f"{run_dir}/export/step_6/hf",
+    ]
     assert evaluations[0]["argv"][2:8] == [
-        "--eval", f"domain={cluster.fsx}/datasets/pubmed/attempt-1/eval_domain",
-        "--eval", f"general={cluster.fsx}/datasets/pubmed/attempt-1/eval_general", "--max-rows", "4"]
+        "--eval",
+        f"domain={cluster.fsx}/datasets/pubmed/attempt-1/eval_domain",
+        "--eval",
+        f"general={cluster.fsx}/datasets/pubmed/attempt-1/eval_general",
+        "--max-rows",
+        "4",
+    ]
     report = json.loads((cluster.s3 / "ckpt-bucket/reports/pubmed-v1/perplexity.json").read_text())
     assert [m["name"] for m in report["models"]] == ["base", "step_4", "step_6"]
     assert report["models"][2]["sets"]["domain"]["perplexity"] == 7.4
@@ -208,10 +313,23 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
     assert page == (run_dir / "report" / "report.html").read_text() and "Perplexity report: pubmed-v1" in page
     uploads = [r["argv"] for r in cluster.records("aws") if r["argv"][:2] == ["s3", "cp"]]
     assert uploads[-2:] == [
-        ["s3", "cp", "--only-show-errors", f"{run_dir}/report/perplexity.json",
-         "s3://ckpt-bucket/reports/pubmed-v1/perplexity.json"],
-        ["s3", "cp", "--only-show-errors", "--content-type", "text/html", f"{run_dir}/report/report.html",
-         "s3://ckpt-bucket/reports/pubmed-v1/report.html"]]
+        [
+            "s3",
+            "cp",
+            "--only-show-errors",
+            f"{run_dir}/report/perplexity.json",
+            "s3://ckpt-bucket/reports/pubmed-v1/perplexity.json",
+        ],
+        [
+            "s3",
+            "cp",
+            "--only-show-errors",
+            "--content-type",
+            "text/html",
+            f"{run_dir}/report/report.html",
+            "s3://ckpt-bucket/reports/pubmed-v1/report.html",
+        ],
+    ]
     for stage in STAGES:
         status = json.loads((run_dir / "status" / f"{stage}.json").read_text())
         assert (status["state"], status["exitCode"], status["jobId"]) == ("COMPLETED", 0, jobs[stage])
@@ -219,34 +337,53 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
     # Submitted again once completed: nothing to do, and it says so.
     again = cluster.submit(request)
     assert (again["created"], again["jobs"], again["resumeFrom"]) == (False, jobs, "step_6")
-    assert again["message"] == "the chain of run pubmed-v1 completed: nothing to continue; use a new run name to " \
-                               "train again"
+    assert (
+        again["message"] == "the chain of run pubmed-v1 completed: nothing to continue; use a new run name to "
+        "train again"
+    )
 
     note(f"fake tool calls, in order: {', '.join(r['tool'] for r in cluster.records())}")
-    note("FSx afterwards: " + ", ".join(sorted(str(p.relative_to(cluster.fsx)) for p in ckpt.iterdir())) +
-         "; S3: " + ", ".join(sorted(str(p.relative_to(cluster.s3)) for p in cluster.s3.rglob("*") if p.is_file())))
+    note(
+        "FSx afterwards: "
+        + ", ".join(sorted(str(p.relative_to(cluster.fsx)) for p in ckpt.iterdir()))
+        + "; S3: "
+        + ", ".join(sorted(str(p.relative_to(cluster.s3)) for p in cluster.s3.rglob("*") if p.is_file()))
+    )
     text = "\n".join(transcript) + "\n"
     (cluster.tmp / "chain-transcript.txt").write_text(text)
     if os.environ.get("CPT_SAVE_TRANSCRIPT") == "1":
         (TESTS / "chain-transcript.txt").write_text(
             "# Transcript of test_full_chain_runs_in_order_and_writes_everything (real Slurm 22.05 on loopback,\n"
             "# Neuron tools faked), written with CPT_SAVE_TRANSCRIPT=1. Paths are under the test's temporary CPT_FSX.\n"
-            + text)
+            + text
+        )
 
 
 def test_a_second_submit_is_a_noop_returning_the_same_jobs(cluster, slurm):
     # Two submissions at once: the lock lets one create the chain; the other reports it.
     env = cluster.env()
     request = cluster.request("twice")
-    processes = [subprocess.Popen(["bash", str(CPT_RUN), "submit", encode(request)], env=env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    processes = [
+        subprocess.Popen(
+            ["bash", str(CPT_RUN), "submit", encode(request)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     answers = [json.loads(p.communicate(timeout=60)[0]) for p in processes]
     assert sorted(a["created"] for a in answers) == [False, True]
     assert answers[0]["jobs"] == answers[1]["jobs"]
     again = cluster.submit(request)
     assert again == {**answers[0], "created": False}
-    names = subprocess.run(["/usr/bin/squeue", "-h", "-t", "all", "-o", "%j"], capture_output=True, text=True,
-                           env={**os.environ, "SLURM_CONF": slurm}).stdout.split()
+    names = subprocess.run(
+        ["/usr/bin/squeue", "-h", "-t", "all", "-o", "%j"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SLURM_CONF": slurm},
+    ).stdout.split()
     assert sorted(n for n in names if n.startswith("cpt-twice-")) == sorted(f"cpt-twice-{s}" for s in STAGES)
     assert json.loads((cluster.run_dir("twice") / "jobs.json").read_text())["jobs"] == again["jobs"]
 
@@ -294,8 +431,11 @@ def uninterrupted_rows(rows: int, data_parallel: int, grad_accum: int, steps: in
     return out
 
 
-@pytest.mark.parametrize("every, kept_after", [(4, ["step_4", "step_7"]), (3, ["step_3", "step_6", "step_7"])],
-                         ids=["checkpoint-across-passes", "checkpoint-leaves-less-than-a-step-of-a-pass"])
+@pytest.mark.parametrize(
+    "every, kept_after",
+    [(4, ["step_4", "step_7"]), (3, ["step_3", "step_6", "step_7"])],
+    ids=["checkpoint-across-passes", "checkpoint-leaves-less-than-a-step-of-a-pass"],
+)
 def test_a_requeued_training_job_goes_on_with_the_rows_an_uninterrupted_run_uses(cluster, slurm, every, kept_after):
     # 54 rows over 4 data-parallel ranks (1 node x 32 NeuronCores / TP 8): 13 a rank a pass, rows 52 and 53 never
     # used; 4 micro-batches a step (global batch 16): a pass is 3.25 steps, so steps 4 and 7 take rows of two
@@ -303,17 +443,20 @@ def test_a_requeued_training_job_goes_on_with_the_rows_an_uninterrupted_run_uses
     # checkpoint: step 4 (its rows span passes 0 and 1), or step 3, which leaves 1 micro-batch of pass 0, fewer than a
     # step (the released example would end that pass without a step and fail; resume_data runs on through pass 1).
     cluster.make_dataset(cluster.fsx / "datasets/pubmed/rows-54/train", rows=54)
-    request = cluster.request("requeue", trainPath="/fsx/datasets/pubmed/rows-54/train", steps=7,
-                              checkpointEvery=every, checkpointsKept=3)
+    request = cluster.request(
+        "requeue", trainPath="/fsx/datasets/pubmed/rows-54/train", steps=7, checkpointEvery=every, checkpointsKept=3
+    )
     jobs = cluster.submit(request, CPT_FAKE_TRAIN_SLEEP="30")["jobs"]
     ckpt = cluster.fsx / "checkpoints" / "requeue"
     # The first attempt sleeps after its first checkpoint, mid-run: requeue it then (as a node failure would).
-    cluster.wait_for("requeue", lambda s: s["train"] == "RUNNING" and (ckpt / f"step_{every}" / "done").exists(),
-                     timeout=60)
+    cluster.wait_for(
+        "requeue", lambda s: s["train"] == "RUNNING" and (ckpt / f"step_{every}" / "done").exists(), timeout=60
+    )
     requeued = scontrol(slurm, "requeue", jobs["train"])
     assert requeued.returncode == 0, requeued.stderr
-    final = cluster.wait_for("requeue", lambda s: s["train"] not in ("PENDING", "RUNNING", "REQUEUED", "COMPLETING"),
-                             timeout=60)
+    final = cluster.wait_for(
+        "requeue", lambda s: s["train"] not in ("PENDING", "RUNNING", "REQUEUED", "COMPLETING"), timeout=60
+    )
     assert final["jobs"]["train"]["state"] == "COMPLETED", cluster.logs("requeue")
     assert scontrol_fields(jobs["train"], slurm)["Restarts"] == "1"
 
@@ -383,15 +526,22 @@ def test_a_run_resumed_on_a_new_cluster_trains_with_the_request_next_to_its_chec
 def test_cancel_cancels_every_job(cluster, slurm):
     jobs = cluster.submit(cluster.request("stopme"), CPT_FAKE_TRAIN_SLEEP="60")["jobs"]
     # Running, and far enough for the fake torchrun to have started (so the stage wrote its status file).
-    cluster.wait_for("stopme", lambda s: s["train"] == "RUNNING" and any(
-        r["env"]["SLURM_JOB_ID"] == jobs["train"] for r in cluster.records("torchrun")))
+    cluster.wait_for(
+        "stopme",
+        lambda s: s["train"] == "RUNNING"
+        and any(r["env"]["SLURM_JOB_ID"] == jobs["train"] for r in cluster.records("torchrun")),
+    )
     result = cluster.cpt("cancel", {"version": 1, "run": "stopme"})
     assert result.returncode == 0, result
     assert result.json == {"run": "stopme", "cancelled": [jobs[s] for s in STAGES]}
     final = cluster.wait_all_ended("stopme", timeout=30)
     assert {s: j["state"] for s, j in final["jobs"].items()} == {
-        "prepare": "COMPLETED", "compile": "COMPLETED", "train": "CANCELLED", "export": "CANCELLED",
-        "evaluate": "CANCELLED"}
+        "prepare": "COMPLETED",
+        "compile": "COMPLETED",
+        "train": "CANCELLED",
+        "export": "CANCELLED",
+        "evaluate": "CANCELLED",
+    }
     deadline = time.monotonic() + 10
     status_file = cluster.run_dir("stopme") / "status" / "train.json"
     while json.loads(status_file.read_text())["state"] == "RUNNING" and time.monotonic() < deadline:
@@ -404,15 +554,32 @@ def test_cancel_cancels_every_job(cluster, slurm):
 def test_status_falls_back_to_the_stage_status_files(cluster):
     run_dir = cluster.run_dir("forgotten")
     (run_dir / "status").mkdir(parents=True)
-    (run_dir / "jobs.json").write_text(json.dumps({
-        "run": "forgotten", "runDir": str(run_dir),
-        "jobs": {"prepare": "990001", "compile": "990002", "train": "990003", "export": "990004", "evaluate": "990005"}}))
-    (run_dir / "status" / "prepare.json").write_text(json.dumps({"jobId": "990001", "state": "COMPLETED", "exitCode": 0}))
+    (run_dir / "jobs.json").write_text(
+        json.dumps(
+            {
+                "run": "forgotten",
+                "runDir": str(run_dir),
+                "jobs": {
+                    "prepare": "990001",
+                    "compile": "990002",
+                    "train": "990003",
+                    "export": "990004",
+                    "evaluate": "990005",
+                },
+            }
+        )
+    )
+    (run_dir / "status" / "prepare.json").write_text(
+        json.dumps({"jobId": "990001", "state": "COMPLETED", "exitCode": 0})
+    )
     (run_dir / "status" / "compile.json").write_text(json.dumps({"jobId": "990002", "state": "FAILED", "exitCode": 3}))
     (run_dir / "status" / "train.json").write_text(json.dumps({"jobId": "123", "state": "COMPLETED", "exitCode": 0}))
     status = cluster.status("forgotten")["jobs"]
-    assert status["prepare"] == {"id": "990001", "state": "COMPLETED",
-                                 "reason": f"from {run_dir}/status/prepare.json (exit code 0)"}
+    assert status["prepare"] == {
+        "id": "990001",
+        "state": "COMPLETED",
+        "reason": f"from {run_dir}/status/prepare.json (exit code 0)",
+    }
     assert status["compile"]["state"] == "FAILED" and "(exit code 3)" in status["compile"]["reason"]
     # A status file of another job (an earlier submission) does not count.
     for stage in ("train", "export", "evaluate"):
@@ -430,9 +597,15 @@ def test_a_chain_that_ended_failed_is_continued_only_with_resume(cluster, slurm)
 
     # Without resume: the ended chain, and how to continue it.
     answer = cluster.submit(request)
-    assert (answer["created"], answer["jobs"], answer["resumed"], answer["resumeFrom"]) == (False, first, False, "step_6")
-    assert answer["message"] == ("the chain of run again ended FAILED at evaluate; `npm run submit -- --run again "
-                                 "--resume` continues it")
+    assert (answer["created"], answer["jobs"], answer["resumed"], answer["resumeFrom"]) == (
+        False,
+        first,
+        False,
+        "step_6",
+    )
+    assert answer["message"] == (
+        "the chain of run again ended FAILED at evaluate; `npm run submit -- --run again --resume` continues it"
+    )
 
     # With resume: a new full chain of the stored request (a different learning rate is only warned about).
     result = cluster.cpt("submit", {**request, "resume": True, "learningRate": 0.0003})
@@ -476,8 +649,10 @@ def test_shards_made_with_other_converter_flags_are_made_again(cluster, slurm):
     states = {s: j["state"] for s, j in cluster.wait_all_ended("layout")["jobs"].items()}
     assert (states["prepare"], states["compile"]) == ("COMPLETED", "FAILED")
     marker = cluster.run_dir("layout") / "base" / "nxd" / ".complete"
-    assert marker.read_text() == ("model=meta-llama/Llama-2-7b-hf tp=8 converter=--convert_from_full_state "
-                                  "--hw_backend trn1 --coalesce_qkv True\n")
+    assert marker.read_text() == (
+        "model=meta-llama/Llama-2-7b-hf tp=8 converter=--convert_from_full_state "
+        "--hw_backend trn1 --coalesce_qkv True\n"
+    )
     marker.write_text("model=meta-llama/Llama-2-7b-hf tp=8\n")  # as the prepare stage wrote it before issue 11
 
     cluster.submit({**request, "resume": True})
@@ -499,8 +674,11 @@ def lambda_command(action: str, request: dict) -> str:
     )
     result = subprocess.run(
         [str(root / "node_modules" / ".bin" / "ts-node"), "--transpile-only", "-e", script],
-        cwd=root, env={**os.environ, "CPT_ACTION": action, "CPT_REQUEST": json.dumps(request)},
-        capture_output=True, text=True, check=True,
+        cwd=root,
+        env={**os.environ, "CPT_ACTION": action, "CPT_REQUEST": json.dumps(request)},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return result.stdout
 
@@ -511,7 +689,9 @@ def test_the_lambdas_own_command_run_by_a_shell_as_ssm_does_submits_the_chain(cl
     assert command.startswith("bash /fsx/trainium-cpt/training/test-bundle/cpt-run.sh submit ")
     # AWS-RunShellScript writes the commands into a script that a shell runs; here the bundle is the sandbox's copy.
     local = command.replace("/fsx/trainium-cpt/training/test-bundle/cpt-run.sh", str(CPT_RUN), 1)
-    result = subprocess.run(["bash", "-c", local], env=cluster.env(), capture_output=True, text=True, timeout=60, cwd=cluster.tmp)
+    result = subprocess.run(
+        ["bash", "-c", local], env=cluster.env(), capture_output=True, text=True, timeout=60, cwd=cluster.tmp
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     submitted = json.loads(result.stdout.strip().splitlines()[-1])
     assert submitted["created"] is True and list(submitted["jobs"]) == list(STAGES)

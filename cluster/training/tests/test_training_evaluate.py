@@ -1,5 +1,6 @@
 """evaluate_perplexity.py without torch: the token accounting and the aggregation, over real load_from_disk folders
 (datasets 3.0.2, the layout of the tokenization job), with scorers whose perplexity is known exactly."""
+
 import json
 import math
 import sys
@@ -31,9 +32,11 @@ def save_rows(path, rows, with_mask=True, with_labels=True):
 
 def unigram_scorer(probabilities):
     """A model that predicts every token with the same distribution, whatever came before."""
+
     def score(input_ids, labels, attention_mask):
         targets = [t for t in ev.predicted_targets(labels, attention_mask) if t != ev.IGNORE_INDEX]
         return sum(-math.log(probabilities[t]) for t in targets), len(targets)
+
     return score
 
 
@@ -97,8 +100,24 @@ def test_the_command_writes_one_report_for_all_sets(tmp_path):
         return unigram_scorer([0.25] * 4)
 
     output = tmp_path / "report.json"
-    assert ev.main(["--model-dir", "/m", "--eval", f"domain={domain}", "--eval", f"general={general}",
-                    "--max-rows", "2", "--output", str(output)], scorer_factory=factory) == 0
+    assert (
+        ev.main(
+            [
+                "--model-dir",
+                "/m",
+                "--eval",
+                f"domain={domain}",
+                "--eval",
+                f"general={general}",
+                "--max-rows",
+                "2",
+                "--output",
+                str(output),
+            ],
+            scorer_factory=factory,
+        )
+        == 0
+    )
     assert built == [("/m", "cpu", "bfloat16")]  # the model is loaded once for every set
     report = json.loads(output.read_text())
     assert report["model"] == "/m" and set(report["sets"]) == {"domain", "general"}
@@ -106,11 +125,14 @@ def test_the_command_writes_one_report_for_all_sets(tmp_path):
     assert report["sets"]["domain"]["perplexity"] == pytest.approx(4.0)
 
 
-@pytest.mark.parametrize("argv", [
-    ["--model-dir", "/m", "--eval", "nopath", "--output", "x"],
-    ["--model-dir", "/m", "--eval", "a=/x", "--eval", "a=/y", "--output", "x"],
-    ["--model-dir", "/m", "--eval", "a=/x", "--max-rows", "0", "--output", "x"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--model-dir", "/m", "--eval", "nopath", "--output", "x"],
+        ["--model-dir", "/m", "--eval", "a=/x", "--eval", "a=/y", "--output", "x"],
+        ["--model-dir", "/m", "--eval", "a=/x", "--max-rows", "0", "--output", "x"],
+    ],
+)
 def test_bad_arguments_are_refused(argv):
     with pytest.raises(SystemExit) as exit_info:
         ev.main(argv, scorer_factory=lambda *a: pytest.fail("no model should be loaded"))

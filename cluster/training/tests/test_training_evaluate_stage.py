@@ -1,6 +1,7 @@
 """The evaluate stage without Slurm: stage-evaluate.sh run directly (as the job would run it) over a run directory
 laid out as the earlier stages leave it, with the sandbox's fakes for evaluate_perplexity.py and the AWS CLI; and
 `cpt_lib.py report`, the perplexity.json that render_report.py draws."""
+
 import json
 import re
 import shutil
@@ -27,14 +28,30 @@ def lay_out_run(sandbox: Sandbox, run: str, tags=("step_4", "step_6"), **overrid
     (run_dir / "request.json").write_text(json.dumps(request))
     (run_dir / "base" / "hf").mkdir(parents=True)
     (run_dir / "export").mkdir()
-    assert cpt_lib.main(["exports-json", str(run_dir / "export" / "exports.json"), request["exportS3Uri"],
-                         str(run_dir / "export"), *tags]) == 0
+    assert (
+        cpt_lib.main(
+            [
+                "exports-json",
+                str(run_dir / "export" / "exports.json"),
+                request["exportS3Uri"],
+                str(run_dir / "export"),
+                *tags,
+            ]
+        )
+        == 0
+    )
     return run_dir
 
 
 def run_stage(sandbox: Sandbox, run_dir, **env) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(run_dir / "scripts" / "stage-evaluate.sh"), str(run_dir / "request.json")],
-                          env=sandbox.env(**env), capture_output=True, text=True, timeout=120, cwd=sandbox.tmp)
+    return subprocess.run(
+        ["bash", str(run_dir / "scripts" / "stage-evaluate.sh"), str(run_dir / "request.json")],
+        env=sandbox.env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=sandbox.tmp,
+    )
 
 
 def s3_copies(sandbox: Sandbox) -> list:
@@ -49,13 +66,28 @@ def test_the_stage_writes_and_uploads_the_json_and_the_html_report(tmp_path):
 
     evaluations = sandbox.records("evaluate_perplexity.py")
     assert [r["argv"][r["argv"].index("--model-dir") + 1] for r in evaluations] == [
-        f"{run_dir}/base/hf", f"{run_dir}/export/step_4/hf", f"{run_dir}/export/step_6/hf"]
+        f"{run_dir}/base/hf",
+        f"{run_dir}/export/step_4/hf",
+        f"{run_dir}/export/step_6/hf",
+    ]
     report_dir = run_dir / "report"
     assert s3_copies(sandbox) == [
-        ["s3", "cp", "--only-show-errors", f"{report_dir}/perplexity.json",
-         "s3://ckpt-bucket/reports/pubmed-v1/perplexity.json"],
-        ["s3", "cp", "--only-show-errors", "--content-type", "text/html", f"{report_dir}/report.html",
-         "s3://ckpt-bucket/reports/pubmed-v1/report.html"],
+        [
+            "s3",
+            "cp",
+            "--only-show-errors",
+            f"{report_dir}/perplexity.json",
+            "s3://ckpt-bucket/reports/pubmed-v1/perplexity.json",
+        ],
+        [
+            "s3",
+            "cp",
+            "--only-show-errors",
+            "--content-type",
+            "text/html",
+            f"{report_dir}/report.html",
+            "s3://ckpt-bucket/reports/pubmed-v1/report.html",
+        ],
     ]
     uploaded = sandbox.s3 / "ckpt-bucket" / "reports" / "pubmed-v1"
     assert (uploaded / "perplexity.json").read_bytes() == (report_dir / "perplexity.json").read_bytes()
@@ -72,8 +104,12 @@ def test_the_stage_writes_and_uploads_the_json_and_the_html_report(tmp_path):
 
 def test_a_run_without_a_general_set_gets_one_chart(tmp_path):
     sandbox = Sandbox(tmp_path, None)
-    run_dir = lay_out_run(sandbox, "domain-only", tags=("step_2",),
-                          evalPaths={"domain": "/fsx/datasets/pubmed/attempt-1/eval_domain", "general": None})
+    run_dir = lay_out_run(
+        sandbox,
+        "domain-only",
+        tags=("step_2",),
+        evalPaths={"domain": "/fsx/datasets/pubmed/attempt-1/eval_domain", "general": None},
+    )
     result = run_stage(sandbox, run_dir)
     assert result.returncode == 0, result.stdout + result.stderr
     page = (sandbox.s3 / "ckpt-bucket/reports/domain-only/report.html").read_text()
@@ -84,7 +120,8 @@ def test_a_failed_rendering_fails_the_stage_after_the_json_is_uploaded(tmp_path)
     sandbox = Sandbox(tmp_path, None)
     run_dir = lay_out_run(sandbox, "broken-renderer")
     (run_dir / "scripts" / "render_report.py").write_text(
-        "import sys\nprint('render_report: models: simulated failure', file=sys.stderr)\nsys.exit(2)\n")
+        "import sys\nprint('render_report: models: simulated failure', file=sys.stderr)\nsys.exit(2)\n"
+    )
     result = run_stage(sandbox, run_dir)
     assert result.returncode == 2
     assert "step 'render the HTML report' failed (exit 2)" in result.stderr
@@ -95,9 +132,19 @@ def test_a_failed_rendering_fails_the_stage_after_the_json_is_uploaded(tmp_path)
 
 # --- cpt_lib.py report ---
 
+
 def write_result(path, model, perplexities):
-    sets = {name: {"path": f"/fsx/eval/{name}", "rows": 4, "tokens": 16380, "meanNll": 2.0, "perplexity": value,
-                   "seconds": 1.5} for name, value in perplexities.items()}
+    sets = {
+        name: {
+            "path": f"/fsx/eval/{name}",
+            "rows": 4,
+            "tokens": 16380,
+            "meanNll": 2.0,
+            "perplexity": value,
+            "seconds": 1.5,
+        }
+        for name, value in perplexities.items()
+    }
     path.write_text(json.dumps({"model": model, "device": "xla", "dtype": "bfloat16", "sets": sets}))
     return f"{path.stem}={path}"
 
@@ -105,8 +152,10 @@ def write_result(path, model, perplexities):
 def test_the_report_has_the_tokens_per_step_and_each_models_trained_tokens(tmp_path):
     request = Sandbox(tmp_path, None).request("r1", globalBatch=2048, sequenceLength=4096)
     (tmp_path / "request.json").write_text(json.dumps(request))
-    pairs = [write_result(tmp_path / "base.json", "/m/base", {"domain": 8.0, "general": 6.0}),
-             write_result(tmp_path / "step_2500.json", "/m/2500", {"domain": 6.0, "general": 6.3})]
+    pairs = [
+        write_result(tmp_path / "base.json", "/m/base", {"domain": 8.0, "general": 6.0}),
+        write_result(tmp_path / "step_2500.json", "/m/2500", {"domain": 6.0, "general": 6.3}),
+    ]
     output = tmp_path / "perplexity.json"
     assert cpt_lib.main(["report", str(output), str(tmp_path / "request.json"), "32", *pairs]) == 0
     report = json.loads(output.read_text())

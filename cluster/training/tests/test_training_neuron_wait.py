@@ -1,6 +1,7 @@
 """A chain submitted before the Neuron environment is ready, on a REAL Slurm on loopback: its first job is held until
 the real node-setup.sh head finds the environment in place and releases it; a failed build refuses the chain; and
 the race where the build ends while the chain is being submitted ends with the chain released."""
+
 import json
 import os
 import subprocess
@@ -30,13 +31,22 @@ def test_a_chain_submitted_while_the_environment_builds_waits_and_runs_once_it_i
     # Held by Slurm, with the comment node-setup.sh looks for; the rest of the chain behind it.
     fields = scontrol_fields(jobs["prepare"], slurm)
     assert (fields["JobState"], fields["Reason"], fields["Priority"], fields["Comment"]) == (
-        "PENDING", "JobHeldUser", "0", MARKER)
+        "PENDING",
+        "JobHeldUser",
+        "0",
+        MARKER,
+    )
     assert "Comment" not in scontrol_fields(jobs["compile"], slurm)
     status = held_for_a_while(cluster, "early")
-    assert status["jobs"]["prepare"] == {"id": jobs["prepare"], "state": "PENDING", "reason": "JobHeldUser",
-                                         "waitsFor": f"neuron-{RELEASE}"}
+    assert status["jobs"]["prepare"] == {
+        "id": jobs["prepare"],
+        "state": "PENDING",
+        "reason": "JobHeldUser",
+        "waitsFor": f"neuron-{RELEASE}",
+    }
     assert {s: (j["state"], j["reason"]) for s, j in status["jobs"].items() if s != "prepare"} == dict.fromkeys(
-        STAGES[1:], ("PENDING", "Dependency"))
+        STAGES[1:], ("PENDING", "Dependency")
+    )
     assert status["neuronEnvironment"]["state"] == "building"
     assert cluster.records() == []  # nothing ran
 
@@ -45,7 +55,9 @@ def test_a_chain_submitted_while_the_environment_builds_waits_and_runs_once_it_i
     assert f"releasing the Slurm jobs that wait for this environment: {jobs['prepare']}" in finished.stdout
 
     final = cluster.wait_all_ended("early", timeout=60)
-    assert {s: j["state"] for s, j in final["jobs"].items()} == dict.fromkeys(STAGES, "COMPLETED"), cluster.logs("early")
+    assert {s: j["state"] for s, j in final["jobs"].items()} == dict.fromkeys(STAGES, "COMPLETED"), cluster.logs(
+        "early"
+    )
     assert "waitsFor" not in final["jobs"]["prepare"]
     environment = final["neuronEnvironment"]
     assert (environment["state"], environment["log"]) == ("ready", str(cluster.node_setup_log))
@@ -69,9 +81,14 @@ def test_a_chain_submitted_after_the_build_failed_is_refused(cluster, slurm):
     assert result.returncode == 1, result
     assert result.json["error"].startswith(
         f"the Neuron {RELEASE} environment failed to build: step '{TORCH_STEP}' failed (exit 2) at 2026-01-01T12:03:00Z; "
-        "its log is /var/log/trainium-cpt/node-setup.log on the head node.")
-    names = subprocess.run([f"{SLURM_BIN}/squeue", "-h", "-o", "%j"], capture_output=True, text=True,
-                           env={**os.environ, "SLURM_CONF": slurm}).stdout.split()
+        "its log is /var/log/trainium-cpt/node-setup.log on the head node."
+    )
+    names = subprocess.run(
+        [f"{SLURM_BIN}/squeue", "-h", "-o", "%j"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SLURM_CONF": slurm},
+    ).stdout.split()
     assert not [n for n in names if n.startswith("cpt-too-late-")]
     assert not (cluster.run_dir("too-late") / "jobs.json").exists()
 
@@ -100,10 +117,13 @@ def test_the_build_ending_between_the_check_and_the_held_submission_leaves_nothi
         (race_bin / name).symlink_to(f"{SLURM_BIN}/{name}")
     race_log = cluster.tmp / "race-node-setup.txt"
     (race_bin / "sbatch").write_text(
-        RACE_SBATCH.replace("@PYTHON@", sys.executable).replace("@SLURM_BIN@", SLURM_BIN)
-        .replace("@BUILD@", repr(cluster.neuron_build.name)).replace("@LINK@", repr(str(cluster.neuron)))
+        RACE_SBATCH.replace("@PYTHON@", sys.executable)
+        .replace("@SLURM_BIN@", SLURM_BIN)
+        .replace("@BUILD@", repr(cluster.neuron_build.name))
+        .replace("@LINK@", repr(str(cluster.neuron)))
         .replace("@INVOCATION@", repr(json.dumps(cluster.node_setup_invocation())))
-        .replace("@LOG@", repr(str(race_log))))
+        .replace("@LOG@", repr(str(race_log)))
+    )
     (race_bin / "sbatch").chmod(0o755)
 
     result = cluster.cpt("submit", cluster.request("race"), CPT_SLURM_BIN=race_bin)
@@ -112,7 +132,9 @@ def test_the_build_ending_between_the_check_and_the_held_submission_leaves_nothi
     assert "no Slurm job waits for this environment" in race_log.read_text()
     # cpt-run.sh looked again after submitting, saw the environment ready, and released the job itself.
     prepare = result.json["jobs"]["prepare"]
-    assert f"the Neuron {RELEASE} environment became ready during the submission: releasing job {prepare}" in result.stderr
+    assert (
+        f"the Neuron {RELEASE} environment became ready during the submission: releasing job {prepare}" in result.stderr
+    )
     assert "heldJob" not in result.json and result.json["neuronEnvironment"]["state"] == "ready"
     assert json.loads((cluster.run_dir("race") / "jobs.json").read_text())["heldFor"] == f"neuron-{RELEASE}"
     assert scontrol_fields(prepare, slurm)["Reason"] != "JobHeldUser"

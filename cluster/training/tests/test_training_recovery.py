@@ -3,6 +3,7 @@ compile and train jobs, a failed attempt requeueing its job until maxTrainRestar
 fail their checks (after a failed training, the checks run again: healthy nodes are not drained), the restarts in
 `status`, and the last step's checkpoint saved, trained to once and exported as final. The sandbox has one node:
 when a stage drains it, the test resumes it, as ParallelCluster would replace it."""
+
 import json
 import subprocess
 import threading
@@ -52,8 +53,11 @@ def node_states(slurm):
 
 def train_attempts(cluster, job: str, tool: str = "torchrun") -> list:
     """(event, SLURM_RESTART_COUNT) of each call of `tool` in the train job."""
-    return [(r["event"], r["env"].get("SLURM_RESTART_COUNT", "0")) for r in cluster.records(tool, event=None)
-            if r["env"]["SLURM_JOB_ID"] == job and r["event"] in ("fail", "start", "end")]
+    return [
+        (r["event"], r["env"].get("SLURM_RESTART_COUNT", "0"))
+        for r in cluster.records(tool, event=None)
+        if r["env"]["SLURM_JOB_ID"] == job and r["event"] in ("fail", "start", "end")
+    ]
 
 
 def test_a_failed_training_on_healthy_nodes_requeues_without_draining(cluster, slurm):
@@ -63,14 +67,21 @@ def test_a_failed_training_on_healthy_nodes_requeues_without_draining(cluster, s
         jobs = cluster.submit(cluster.request("flaky"), CPT_FAKE_FAIL="torchrun@train.0")["jobs"]
         final = cluster.wait_all_ended("flaky", timeout=90)
     # Requeued, the job kept its id, and its dependants waited for it.
-    assert {s: j["state"] for s, j in final["jobs"].items()} == dict.fromkeys(STAGES, "COMPLETED"), cluster.logs("flaky")
+    assert {s: j["state"] for s, j in final["jobs"].items()} == dict.fromkeys(STAGES, "COMPLETED"), cluster.logs(
+        "flaky"
+    )
     assert not any(state.startswith(("drain", "drng")) for state in seen), seen
     assert scontrol_fields(jobs["train"], slurm)["Restarts"] == "1"
     [entry] = final["restarts"]["history"]
     assert (final["restarts"]["count"], final["restarts"]["max"]) == (1, 2)
     reason = "train failed (exit 1) on localhost; every node passed its checks afterwards: requeued without draining"
     assert {k: entry[k] for k in ("attempt", "jobId", "exitCode", "reason", "drainedNodes")} == {
-        "attempt": 1, "jobId": jobs["train"], "exitCode": 1, "reason": reason, "drainedNodes": []}
+        "attempt": 1,
+        "jobId": jobs["train"],
+        "exitCode": 1,
+        "reason": reason,
+        "drainedNodes": [],
+    }
     assert json.loads((cluster.run_dir("flaky") / "status" / "train-restarts.json").read_text())["history"] == [entry]
     assert train_attempts(cluster, jobs["train"]) == [("fail", "0"), ("start", "1"), ("end", "1")]
     # The checks ran again after the failure, within the same attempt.
@@ -87,14 +98,20 @@ def test_a_failed_training_drains_the_nodes_that_then_fail_their_checks(cluster,
     # of that attempt: the first is the preflight before training).
     jobs = cluster.submit(cluster.request("sick"), CPT_FAKE_FAIL="torchrun@train.0,neuron-ls@train.0.2")["jobs"]
     [drained] = resume_when_drained(cluster, slurm, "sick")
-    assert drained.endswith(f"trainium-cpt: run sick train job {jobs['train']}: train failed, then this node failed "
-                            "its checks")
+    assert drained.endswith(
+        f"trainium-cpt: run sick train job {jobs['train']}: train failed, then this node failed its checks"
+    )
     final = cluster.wait_all_ended("sick", timeout=90)
     assert {s: j["state"] for s, j in final["jobs"].items()} == dict.fromkeys(STAGES, "COMPLETED"), cluster.logs("sick")
     [entry] = final["restarts"]["history"]
     reason = "train failed (exit 1) on localhost; the checks afterwards failed on localhost (exit 1)"
     assert {k: entry[k] for k in ("attempt", "jobId", "exitCode", "reason", "drainedNodes")} == {
-        "attempt": 1, "jobId": jobs["train"], "exitCode": 1, "reason": reason, "drainedNodes": ["localhost"]}
+        "attempt": 1,
+        "jobId": jobs["train"],
+        "exitCode": 1,
+        "reason": reason,
+        "drainedNodes": ["localhost"],
+    }
     assert train_attempts(cluster, jobs["train"]) == [("fail", "0"), ("start", "1"), ("end", "1")]
     log = (cluster.run_dir("sick") / "logs" / f"train-{jobs['train']}.out").read_text()
     assert "localhost: 15 Neuron devices with 30 NeuronCores, not 16 with 32" in log
@@ -110,14 +127,21 @@ def test_a_failed_preflight_drains_and_requeues_compile_and_train(cluster, slurm
     assert first.endswith(f"run shaky compile job {jobs['compile']}: preflight failed on this node")
     assert second.endswith(f"run shaky train job {jobs['train']}: preflight failed on this node")
     final = cluster.wait_all_ended("shaky", timeout=120)
-    assert {s: j["state"] for s, j in final["jobs"].items()} == dict.fromkeys(STAGES, "COMPLETED"), cluster.logs("shaky")
+    assert {s: j["state"] for s, j in final["jobs"].items()} == dict.fromkeys(STAGES, "COMPLETED"), cluster.logs(
+        "shaky"
+    )
     status = cluster.run_dir("shaky") / "status"
     [compile_entry] = json.loads((status / "compile-restarts.json").read_text())["history"]
-    assert (compile_entry["reason"], compile_entry["drainedNodes"]) == ("preflight failed on localhost (exit 1)",
-                                                                        ["localhost"])
+    assert (compile_entry["reason"], compile_entry["drainedNodes"]) == (
+        "preflight failed on localhost (exit 1)",
+        ["localhost"],
+    )
     [train_entry] = final["restarts"]["history"]
     assert (train_entry["attempt"], train_entry["exitCode"], train_entry["reason"]) == (
-        1, 1, "preflight failed on localhost (exit 1)")
+        1,
+        1,
+        "preflight failed on localhost (exit 1)",
+    )
     logs = cluster.logs("shaky")
     assert "localhost: 15 Neuron devices with 30 NeuronCores, not 16 with 32" in logs
     assert "nccom-test: simulated failure" in logs
@@ -131,22 +155,34 @@ def test_at_the_restart_limit_the_training_fails_with_the_reason(cluster, slurm)
         final = cluster.wait_all_ended("doomed", timeout=90)
     assert not any(state.startswith(("drain", "drng")) for state in seen), seen  # the node passes its checks
     states = {s: (j["state"], j["reason"]) for s, j in final["jobs"].items()}
-    reason = "train failed (exit 1) on localhost; attempt 2, and the job was requeued 1 time(s) already " \
-             "(maxTrainRestarts 1)"
-    assert states == {"prepare": ("COMPLETED", "None"), "compile": ("COMPLETED", "None"),
-                      "train": ("FAILED", f"NonZeroExitCode: {reason}"),
-                      "export": ("CANCELLED", "DependencyNeverSatisfied"),
-                      "evaluate": ("CANCELLED", "DependencyNeverSatisfied")}
+    reason = (
+        "train failed (exit 1) on localhost; attempt 2, and the job was requeued 1 time(s) already (maxTrainRestarts 1)"
+    )
+    assert states == {
+        "prepare": ("COMPLETED", "None"),
+        "compile": ("COMPLETED", "None"),
+        "train": ("FAILED", f"NonZeroExitCode: {reason}"),
+        "export": ("CANCELLED", "DependencyNeverSatisfied"),
+        "evaluate": ("CANCELLED", "DependencyNeverSatisfied"),
+    }
     recorded = json.loads((cluster.run_dir("doomed") / "status" / "train.json").read_text())
-    assert (recorded["state"], recorded["exitCode"], recorded["reason"], recorded["restart"]) == ("FAILED", 1, reason, 1)
+    assert (recorded["state"], recorded["exitCode"], recorded["reason"], recorded["restart"]) == (
+        "FAILED",
+        1,
+        reason,
+        1,
+    )
     assert (final["restarts"]["count"], final["restarts"]["max"], len(final["restarts"]["history"])) == (1, 1, 1)
     assert node_state(slurm).startswith("idle")  # the last attempt drains nothing: it fails
 
 
-@pytest.mark.parametrize("steps, every, saved", [
-    (5, 2, ["step_2", "step_4", "step_5"]),  # not a multiple of checkpointEvery
-    (3, 4, ["step_3"]),  # fewer steps than checkpointEvery
-])
+@pytest.mark.parametrize(
+    "steps, every, saved",
+    [
+        (5, 2, ["step_2", "step_4", "step_5"]),  # not a multiple of checkpointEvery
+        (3, 4, ["step_3"]),  # fewer steps than checkpointEvery
+    ],
+)
 def test_the_last_steps_checkpoint_is_always_saved_and_exported_as_final(cluster, steps, every, saved):
     run = f"last-{steps}-{every}"
     cluster.submit(cluster.request(run, steps=steps, checkpointEvery=every, checkpointsKept=5))
@@ -174,8 +210,14 @@ def lay_out_trained_run(sandbox: Sandbox, run: str, tags, **overrides):
 
 
 def run_stage(sandbox: Sandbox, run_dir, script: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(run_dir / "scripts" / script), str(run_dir / "request.json")],
-                          env=sandbox.env(), capture_output=True, text=True, timeout=60, cwd=sandbox.tmp)
+    return subprocess.run(
+        ["bash", str(run_dir / "scripts" / script), str(run_dir / "request.json")],
+        env=sandbox.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=sandbox.tmp,
+    )
 
 
 def test_export_refuses_when_the_last_steps_checkpoint_is_missing(tmp_path):
@@ -183,7 +225,9 @@ def test_export_refuses_when_the_last_steps_checkpoint_is_missing(tmp_path):
     run_dir = lay_out_trained_run(sandbox, "short", ["step_2", "step_4"], steps=5)
     result = run_stage(sandbox, run_dir, "stage-export.sh")
     assert result.returncode == 1, result.stderr
-    assert (f"the newest completed checkpoint in {sandbox.fsx}/checkpoints/short is step_4, not step_5 (the run's "
-            "last step): training did not finish") in result.stdout
+    assert (
+        f"the newest completed checkpoint in {sandbox.fsx}/checkpoints/short is step_4, not step_5 (the run's "
+        "last step): training did not finish"
+    ) in result.stdout
     assert sandbox.records("convert_checkpoints.py") == []
     assert json.loads((run_dir / "status" / "export.json").read_text())["state"] == "FAILED"

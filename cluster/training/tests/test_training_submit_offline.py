@@ -1,6 +1,7 @@
 """cpt-run.sh against Slurm commands that only record (no daemon): hostile or broken requests are refused before
 anything reaches Slurm or the file system, the exact sbatch options of the chain, and the rollback of a
 submission that fails half-way."""
+
 import json
 import shutil
 import subprocess
@@ -27,8 +28,15 @@ def assert_nothing_happened(sandbox):
 
 
 HOSTILE_RUNS = [
-    "x; touch {tmp}/pwned", "$(touch {tmp}/pwned)", "`touch {tmp}/pwned`", "x' && touch {tmp}/pwned #", "../../etc",
-    "x\ntouch {tmp}/pwned", "x|touch {tmp}/pwned", "UPPER", "",
+    "x; touch {tmp}/pwned",
+    "$(touch {tmp}/pwned)",
+    "`touch {tmp}/pwned`",
+    "x' && touch {tmp}/pwned #",
+    "../../etc",
+    "x\ntouch {tmp}/pwned",
+    "x|touch {tmp}/pwned",
+    "UPPER",
+    "",
 ]
 
 
@@ -41,17 +49,20 @@ def test_shell_metacharacters_in_the_run_name_are_refused(offline, action, run):
     assert_nothing_happened(offline)
 
 
-@pytest.mark.parametrize("field, value, fragment", [
-    ("trainPath", "/fsx/datasets/../../etc", "trainPath: must not contain '.' or '..'"),
-    ("trainPath", "/fsx/datasets/x/../../../root", "trainPath: must not contain '.' or '..'"),
-    ("trainPath", "/home/ubuntu/data", "trainPath: must be a path under /fsx/datasets/"),
-    ("trainPath", "/fsx/datasets/$(touch {tmp}/pwned)", "trainPath: must be a path under /fsx/datasets/"),
-    ("evalPaths", {"domain": "/fsx/datasets/../x", "general": None}, "evalPaths.domain: must not contain"),
-    ("exportS3Uri", "s3://bucket/$(touch {tmp}/pwned)", "exportS3Uri: must be an S3 URI"),
-    ("partition", "trn --wrap='touch {tmp}/pwned'", "partition: must be a Slurm partition name"),
-    ("neuronRelease", "2.28.1/../../x", "neuronRelease: must be a Neuron SDK release"),
-    ("nodes", "1; touch {tmp}/pwned", "nodes: must be an integer"),
-])
+@pytest.mark.parametrize(
+    "field, value, fragment",
+    [
+        ("trainPath", "/fsx/datasets/../../etc", "trainPath: must not contain '.' or '..'"),
+        ("trainPath", "/fsx/datasets/x/../../../root", "trainPath: must not contain '.' or '..'"),
+        ("trainPath", "/home/ubuntu/data", "trainPath: must be a path under /fsx/datasets/"),
+        ("trainPath", "/fsx/datasets/$(touch {tmp}/pwned)", "trainPath: must be a path under /fsx/datasets/"),
+        ("evalPaths", {"domain": "/fsx/datasets/../x", "general": None}, "evalPaths.domain: must not contain"),
+        ("exportS3Uri", "s3://bucket/$(touch {tmp}/pwned)", "exportS3Uri: must be an S3 URI"),
+        ("partition", "trn --wrap='touch {tmp}/pwned'", "partition: must be a Slurm partition name"),
+        ("neuronRelease", "2.28.1/../../x", "neuronRelease: must be a Neuron SDK release"),
+        ("nodes", "1; touch {tmp}/pwned", "nodes: must be an integer"),
+    ],
+)
 def test_hostile_values_are_refused_before_anything_is_submitted(offline, field, value, fragment):
     if isinstance(value, str):
         value = value.format(tmp=offline.tmp)
@@ -65,15 +76,18 @@ def test_unknown_fields_are_refused(offline):
     assert_nothing_happened(offline)
 
 
-@pytest.mark.parametrize("payload, fragment", [
-    ("%%% not base64 %%%", "request: not base64"),
-    ("eyJ2ZXJzaW9uIjoxfQ", "request: not base64"),  # padding missing
-    (encode({"version": 1, "run": "r"})[:6] + "\n" + encode({"version": 1, "run": "r"})[6:], "request: not base64"),
-    ("$(touch {tmp}/pwned)", "request: not base64"),
-    (encode("not json"), "request: not JSON"),
-    (encode('["version", 1]'), "request: not a JSON object"),
-    ("", "request: empty"),
-])
+@pytest.mark.parametrize(
+    "payload, fragment",
+    [
+        ("%%% not base64 %%%", "request: not base64"),
+        ("eyJ2ZXJzaW9uIjoxfQ", "request: not base64"),  # padding missing
+        (encode({"version": 1, "run": "r"})[:6] + "\n" + encode({"version": 1, "run": "r"})[6:], "request: not base64"),
+        ("$(touch {tmp}/pwned)", "request: not base64"),
+        (encode("not json"), "request: not JSON"),
+        (encode('["version", 1]'), "request: not a JSON object"),
+        ("", "request: empty"),
+    ],
+)
 def test_bad_base64_or_json_is_refused(offline, payload, fragment):
     assert_refused(offline.cpt("submit", payload.format(tmp=offline.tmp), raw=True), fragment)
     assert_nothing_happened(offline)
@@ -95,9 +109,19 @@ def test_status_of_an_unknown_run_is_an_error(offline):
 def neuron_ready(sandbox, release="2.28.1") -> dict:
     """The environment part of an answer when the environment is in place and no build was recorded."""
     base = sandbox.fsx / "trainium-cpt" / f"neuron-{release}"
-    return {"release": release, "state": "ready", "step": None, "since": None, "started": None, "log": None,
-            "exitCode": None, "message": None, "path": str(base), "stateFile": f"{base}.state.json",
-            "service": "trainium-cpt-neuron-environment"}
+    return {
+        "release": release,
+        "state": "ready",
+        "step": None,
+        "since": None,
+        "started": None,
+        "log": None,
+        "exitCode": None,
+        "message": None,
+        "path": str(base),
+        "stateFile": f"{base}.state.json",
+        "service": "trainium-cpt-neuron-environment",
+    }
 
 
 def test_a_failed_neuron_environment_is_refused_naming_the_step_and_the_log(offline):
@@ -108,15 +132,25 @@ def test_a_failed_neuron_environment_is_refused_naming_the_step_and_the_log(offl
         "the Neuron 2.28.1 environment failed to build: step 'install torch-neuronx, neuronx-cc and "
         "neuronx-distributed' failed (exit 2) at 2026-01-01T12:03:00Z; its log is /var/log/trainium-cpt/node-setup.log "
         "on the head node. Build it again on the head node (sudo systemctl start trainium-cpt-neuron-environment), "
-        "then submit again")
+        "then submit again"
+    )
     assert_nothing_happened(offline)
 
 
-@pytest.mark.parametrize("damage, fragment", [
-    ("venv", "neuron-2.28.1.state.json says ready, but {fsx}/trainium-cpt/neuron-2.28.1/venv/bin/python3 is missing"),
-    ("example", "neuron-2.28.1.state.json says ready, but {fsx}/trainium-cpt/neuron-2.28.1/neuronx-distributed/"
-                "examples/training/llama/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py is missing"),
-])
+@pytest.mark.parametrize(
+    "damage, fragment",
+    [
+        (
+            "venv",
+            "neuron-2.28.1.state.json says ready, but {fsx}/trainium-cpt/neuron-2.28.1/venv/bin/python3 is missing",
+        ),
+        (
+            "example",
+            "neuron-2.28.1.state.json says ready, but {fsx}/trainium-cpt/neuron-2.28.1/neuronx-distributed/"
+            "examples/training/llama/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py is missing",
+        ),
+    ],
+)
 def test_an_environment_recorded_ready_but_damaged_is_refused(offline, damage, fragment):
     offline.neuron_state_file.write_text(json.dumps({"release": "2.28.1", "state": "ready"}))
     if damage == "venv":
@@ -124,18 +158,27 @@ def test_an_environment_recorded_ready_but_damaged_is_refused(offline, damage, f
     else:
         (offline.llama / "tp_zero1_llama_hf_pretrain" / "tp_zero1_llama_hf_pretrain.py").unlink()
     result = offline.cpt("submit", offline.request("r1"))
-    assert_refused(result, "the Neuron 2.28.1 environment cannot be used: ", fragment.format(fsx=offline.fsx),
-                   "sudo systemctl start trainium-cpt-neuron-environment", status=1)
+    assert_refused(
+        result,
+        "the Neuron 2.28.1 environment cannot be used: ",
+        fragment.format(fsx=offline.fsx),
+        "sudo systemctl start trainium-cpt-neuron-environment",
+        status=1,
+    )
     assert_nothing_happened(offline)
 
 
 def test_a_build_recorded_building_for_longer_than_the_service_allows_is_reported_failed(offline):
     offline.set_neuron("building", started="2026-01-01T09:00:00Z")
     result = offline.cpt("submit", offline.request("r1"))
-    assert_refused(result, "the Neuron 2.28.1 environment cannot be used: ",
-                   "neuron-2.28.1.state.json says building since 2026-01-01T09:00:00Z, longer than the service allows "
-                   "(2 hours): the build stopped without recording why", "sudo systemctl start trainium-cpt-neuron-environment",
-                   status=1)
+    assert_refused(
+        result,
+        "the Neuron 2.28.1 environment cannot be used: ",
+        "neuron-2.28.1.state.json says building since 2026-01-01T09:00:00Z, longer than the service allows "
+        "(2 hours): the build stopped without recording why",
+        "sudo systemctl start trainium-cpt-neuron-environment",
+        status=1,
+    )
     assert_nothing_happened(offline)
 
 
@@ -146,8 +189,11 @@ def test_before_the_environment_is_ready_the_first_job_is_submitted_held(offline
     assert result.returncode == 0, result
     sbatch = [c[1:] for c in offline.slurm_calls() if c[0] == "sbatch"]
     prepare, *rest = sbatch
-    assert prepare[prepare.index("--hold"):prepare.index("--hold") + 3] == [
-        "--hold", "--comment", "trainium-cpt:waits-for=neuron-2.28.1"]
+    assert prepare[prepare.index("--hold") : prepare.index("--hold") + 3] == [
+        "--hold",
+        "--comment",
+        "trainium-cpt:waits-for=neuron-2.28.1",
+    ]
     assert all("--hold" not in call and "--comment" not in call for call in rest)
     # Still not ready when it looked again: nothing released.
     assert [c for c in offline.slurm_calls() if c[:2] == ["scontrol", "release"]] == []
@@ -180,9 +226,13 @@ def test_submit_sends_the_chain_with_its_options(offline):
     assert result.returncode == 0, result
     run_dir = offline.fsx / "trainium-cpt" / "runs" / "r1"
     assert result.json == {
-        "run": "r1", "created": True,
+        "run": "r1",
+        "created": True,
         "jobs": {"prepare": "101", "compile": "102", "train": "103", "export": "104", "evaluate": "105"},
-        "runDir": str(run_dir), "neuronEnvironment": neuron_ready(offline), "resumed": False, "resumeFrom": None,
+        "runDir": str(run_dir),
+        "neuronEnvironment": neuron_ready(offline),
+        "resumed": False,
+        "resumeFrom": None,
     }
     calls = offline.slurm_calls()
     assert [c[0] for c in calls] == ["sbatch"] * 5
@@ -193,10 +243,25 @@ def test_submit_sends_the_chain_with_its_options(offline):
         assert args[-2:] == [f"{run_dir}/scripts/stage-{stage}.sh", f"{run_dir}/request.json"]
         options = args[:-2]
         expected = [
-            "--parsable", "--job-name", f"cpt-r1-{stage}", "--partition", "trn", "--exclusive",
-            "--ntasks-per-node", "1", "--chdir", f"{run_dir}/work", "--output", f"{run_dir}/logs/{stage}-%j.out",
-            "--open-mode", "append", "--kill-on-invalid-dep=yes", "--time", str(limits[stage]),
-            "--nodes", expected_nodes[stage],
+            "--parsable",
+            "--job-name",
+            f"cpt-r1-{stage}",
+            "--partition",
+            "trn",
+            "--exclusive",
+            "--ntasks-per-node",
+            "1",
+            "--chdir",
+            f"{run_dir}/work",
+            "--output",
+            f"{run_dir}/logs/{stage}-%j.out",
+            "--open-mode",
+            "append",
+            "--kill-on-invalid-dep=yes",
+            "--time",
+            str(limits[stage]),
+            "--nodes",
+            expected_nodes[stage],
         ]
         if stage in ("compile", "train"):
             expected.append("--requeue")
@@ -204,23 +269,44 @@ def test_submit_sends_the_chain_with_its_options(offline):
             expected += ["--dependency", f"afterok:{100 + index}"]
         assert options == expected, stage
     assert json.loads((run_dir / "jobs.json").read_text()) == {
-        "run": "r1", "jobs": result.json["jobs"], "runDir": str(run_dir)}  # no heldFor: nothing waits
+        "run": "r1",
+        "jobs": result.json["jobs"],
+        "runDir": str(run_dir),
+    }  # no heldFor: nothing waits
     saved = json.loads((run_dir / "request.json").read_text())
     assert saved == offline.request("r1", nodes=4, partition="trn")
     # and its copy next to the checkpoints, which FSx exports to S3 with them
     assert (offline.fsx / "checkpoints" / "r1" / "request.json").read_text() == (run_dir / "request.json").read_text()
-    assert sorted(p.name for p in (run_dir / "scripts").iterdir()) == sorted([
-        "stage-lib.sh", "stage-prepare.sh", "stage-compile.sh", "stage-train.sh", "stage-export.sh",
-        "stage-evaluate.sh", "launch-training.sh", "cpt_lib.py", "hf_checkpoint.py", "evaluate_perplexity.py",
-        "render_report.py", "resume_data.py", "nxd-pretrain.patch",
-    ])
+    assert sorted(p.name for p in (run_dir / "scripts").iterdir()) == sorted(
+        [
+            "stage-lib.sh",
+            "stage-prepare.sh",
+            "stage-compile.sh",
+            "stage-train.sh",
+            "stage-export.sh",
+            "stage-evaluate.sh",
+            "launch-training.sh",
+            "cpt_lib.py",
+            "hf_checkpoint.py",
+            "evaluate_perplexity.py",
+            "render_report.py",
+            "resume_data.py",
+            "nxd-pretrain.patch",
+        ]
+    )
 
 
 def test_the_bundle_may_be_anywhere_and_the_run_keeps_its_own_copy(offline):
     bundle = offline.tmp / "fsx" / "trainium-cpt" / "training" / "bundle-1"
     shutil.copytree(TRAINING, bundle, ignore=shutil.ignore_patterns("tests", "__pycache__"))
-    result = subprocess.run(["bash", str(bundle / "cpt-run.sh"), "submit", encode(offline.request("r1"))],
-                            env=offline.env(), capture_output=True, text=True, timeout=60, cwd="/")
+    result = subprocess.run(
+        ["bash", str(bundle / "cpt-run.sh"), "submit", encode(offline.request("r1"))],
+        env=offline.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd="/",
+    )
     assert result.returncode == 0, result.stderr
     copy = offline.fsx / "trainium-cpt" / "runs" / "r1" / "scripts" / "stage-train.sh"
     original = (TRAINING / "stage-train.sh").read_text()
@@ -286,7 +372,8 @@ def test_a_run_name_with_checkpoints_but_no_chain_is_refused_unless_resumed(offl
     assert result.json["error"] == (
         f"run r1 has no chain on this cluster ({offline.fsx}/trainium-cpt/runs/r1/jobs.json does not exist), but "
         f"{checkpoints} holds checkpoints (newest step_1000): submit it with resume (`npm run submit -- --run r1 "
-        "--resume`) to continue from them, or choose another run name to start over")
+        "--resume`) to continue from them, or choose another run name to start over"
+    )
     assert offline.slurm_calls() == []
     resumed = offline.cpt("submit", offline.request("r1", resume=True))
     assert resumed.returncode == 0, resumed
@@ -317,12 +404,16 @@ def test_a_resume_on_a_new_cluster_keeps_the_request_stored_next_to_the_checkpoi
     lay_out_checkpoints(offline, "r1", "step_2")
     stored = offline.fsx / "checkpoints" / "r1" / "request.json"
     stored.write_text(json.dumps(offline.request("r1")))
-    result = offline.cpt("submit", offline.request("r1", resume=True, nodes=2, globalBatch=32, tensorParallel=4,
-                                                   steps=8, minLearningRate=0.00001))
+    result = offline.cpt(
+        "submit",
+        offline.request("r1", resume=True, nodes=2, globalBatch=32, tensorParallel=4, steps=8, minLearningRate=0.00001),
+    )
     assert result.returncode == 0, result
     assert (result.json["created"], result.json["resumed"], result.json["resumeFrom"]) == (True, True, "step_2")
-    assert (f"differs from {stored} in nodes, tensorParallel, globalBatch, steps, minLearningRate: the run keeps its "
-            "stored request") in result.stderr
+    assert (
+        f"differs from {stored} in nodes, tensorParallel, globalBatch, steps, minLearningRate: the run keeps its "
+        "stored request"
+    ) in result.stderr
     # The chain runs the stored request, marked resumed: what the checkpoints' steps were trained with.
     run_dir = offline.fsx / "trainium-cpt" / "runs" / "r1"
     assert json.loads((run_dir / "request.json").read_text()) == offline.request("r1", resume=True)
@@ -337,7 +428,8 @@ def test_checkpoints_without_a_stored_request_are_refused_as_an_earlier_versions
     assert result.json["error"] == (
         f"cannot resume run r1: the checkpoints in {offline.fsx}/checkpoints/r1 have no request.json next to them, "
         "which this version of trainium-cpt writes there: they come from an earlier version, whose q/k/v layout "
-        "(--fuse_qkv 0) this version cannot continue; submit it under another run name")
+        "(--fuse_qkv 0) this version cannot continue; submit it under another run name"
+    )
     assert offline.slurm_calls() == []
     assert not (offline.fsx / "trainium-cpt" / "runs" / "r1" / "request.json").exists()
 
@@ -356,7 +448,8 @@ def test_a_resumed_run_whose_stored_request_is_of_an_earlier_version_is_refused(
     assert result.json["error"] == (
         f"cannot resume run r1: {folder}/request.json was written by an earlier version of trainium-cpt (it has no "
         "maxTrainRestarts, timeLimits, resume), whose checkpoints hold the separate q/k/v layout (--fuse_qkv 0) that "
-        "this version cannot continue; submit it under another run name")
+        "this version cannot continue; submit it under another run name"
+    )
     assert offline.slurm_calls() == []
 
 
@@ -366,6 +459,11 @@ def test_a_resumed_run_whose_stored_request_is_no_longer_valid_is_refused(offlin
     (run_dir / "request.json").write_text(json.dumps(offline.request("r1", maxTrainRestarts=99)))
     lay_out_checkpoints(offline, "r1", "step_2")
     result = offline.cpt("submit", offline.request("r1", resume=True))
-    assert_refused(result, "cannot resume run r1: ", "maxTrainRestarts: must be an integer from 0 to 10",
-                   "submit it under another run name", status=1)
+    assert_refused(
+        result,
+        "cannot resume run r1: ",
+        "maxTrainRestarts: must be an integer from 0 to 10",
+        "submit it under another run name",
+        status=1,
+    )
     assert offline.slurm_calls() == []

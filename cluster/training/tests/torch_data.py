@@ -43,7 +43,7 @@ class DistributedSampler:
 
     def __iter__(self):
         indices = list(range(self.length))[: self.total_size]
-        return iter(indices[self.rank: self.total_size: self.num_replicas])
+        return iter(indices[self.rank : self.total_size : self.num_replicas])
 
     def __len__(self):
         return self.num_samples

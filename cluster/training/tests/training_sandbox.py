@@ -34,6 +34,7 @@ Knobs, as environment variables of a submission (Slurm hands the submitter's env
   CPT_FAKE_TRAIN_SLEEP      seconds the fake torchrun sleeps after writing each checkpoint, first attempt only
   CPT_FAKE_HF_TOKEN         what the fake Secrets Manager answers
 """
+
 import base64
 import json
 import os
@@ -52,31 +53,69 @@ SLURM_ENV = REPO / "scripts" / "slurm-env.sh"
 NODE_SETUP = REPO / "cluster" / "node-setup.sh"
 sys.path.insert(0, str(REPO / "cluster" / "tests"))
 from node_setup_sandbox import read_pins  # noqa: E402  (the pins file's parser of the node set-up tests)
+
 RELEASE = "2.28.1"
 TORCH_STEP = "install torch-neuronx, neuronx-cc and neuronx-distributed"
 # What node-setup.sh head writes to the build's installed.env (head_marker_content): the keys of its pins.
-MARKER_KEYS = ("NEURON_RELEASE", "TORCH_VERSION", "TORCH_NEURONX_VERSION", "NEURONX_CC_VERSION",
-               "NEURONX_DISTRIBUTED_VERSION", "NXD_GIT_TAG")
+MARKER_KEYS = (
+    "NEURON_RELEASE",
+    "TORCH_VERSION",
+    "TORCH_NEURONX_VERSION",
+    "NEURONX_CC_VERSION",
+    "NEURONX_DISTRIBUTED_VERSION",
+    "NXD_GIT_TAG",
+)
 # Commands node-setup.sh would build with: the sandbox's run of it must find the environment in place and run none.
 BUILD_COMMANDS = ("apt-get", "apt-mark", "curl", "gpg", "git", "python3", "pip", "modprobe", "sysctl")
 SLURM_BIN = "/usr/bin"
-TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL",
-            "DEADLINE"}
+TERMINAL = {
+    "COMPLETED",
+    "FAILED",
+    "CANCELLED",
+    "TIMEOUT",
+    "NODE_FAIL",
+    "OUT_OF_MEMORY",
+    "PREEMPTED",
+    "BOOT_FAIL",
+    "DEADLINE",
+}
 STAGES = ("prepare", "compile", "train", "export", "evaluate")
 
 # examples/training/llama/tp_zero1_llama_hf_pretrain/7B_config_llama2/config.json at tag v2.28.0 of
 # aws-neuron/neuronx-distributed (the shape keys; the prepare stage compares the downloaded config with it).
 NXD_7B_CONFIG = {
-    "architectures": ["LlamaForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
-    "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 11008, "max_position_embeddings": 2048,
-    "model_type": "llama", "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 32,
-    "pad_token_id": 0, "pretraining_tp": 1, "rms_norm_eps": 1e-05, "rope_scaling": None, "rope_theta": 10000.0,
-    "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.31.0", "use_cache": True,
-    "vocab_size": 32000, "sequence_parallel_enabled": False, "selective_checkpoint_enabled": False,
+    "architectures": ["LlamaForCausalLM"],
+    "bos_token_id": 1,
+    "eos_token_id": 2,
+    "hidden_act": "silu",
+    "hidden_size": 4096,
+    "initializer_range": 0.02,
+    "intermediate_size": 11008,
+    "max_position_embeddings": 2048,
+    "model_type": "llama",
+    "num_attention_heads": 32,
+    "num_hidden_layers": 32,
+    "num_key_value_heads": 32,
+    "pad_token_id": 0,
+    "pretraining_tp": 1,
+    "rms_norm_eps": 1e-05,
+    "rope_scaling": None,
+    "rope_theta": 10000.0,
+    "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16",
+    "transformers_version": "4.31.0",
+    "use_cache": True,
+    "vocab_size": 32000,
+    "sequence_parallel_enabled": False,
+    "selective_checkpoint_enabled": False,
 }
 # The Hub's meta-llama/Llama-2-7b-hf config.json (what the fake download writes).
-HUB_7B_CONFIG = {**NXD_7B_CONFIG, "max_position_embeddings": 4096, "torch_dtype": "float16",
-                 "transformers_version": "4.32.0.dev0"}
+HUB_7B_CONFIG = {
+    **NXD_7B_CONFIG,
+    "max_position_embeddings": 4096,
+    "torch_dtype": "float16",
+    "transformers_version": "4.32.0.dev0",
+}
 
 FAKE = r'''#!@PYTHON@
 """Fake of a Neuron tool (by the name it is called with): records, then does the least the stage scripts need."""
@@ -289,9 +328,12 @@ class Sandbox:
         for d in (self.bin, self.neuron_build / "venv" / "bin", self.s3, tmp / "tmp", tmp / "home"):
             d.mkdir(parents=True, exist_ok=True)
         fake = self.bin / "fake.py"
-        fake.write_text(FAKE.replace("@PYTHON@", sys.executable).replace("@REAL_PYTHON@", repr(sys.executable))
-                        .replace("@FAKE_TORCHRUN@", repr(str(TESTS / "fake_torchrun.py")))
-                        .replace("@FAKE_CONVERTER@", repr(str(TESTS / "fake_converter.py"))))
+        fake.write_text(
+            FAKE.replace("@PYTHON@", sys.executable)
+            .replace("@REAL_PYTHON@", repr(sys.executable))
+            .replace("@FAKE_TORCHRUN@", repr(str(TESTS / "fake_torchrun.py")))
+            .replace("@FAKE_CONVERTER@", repr(str(TESTS / "fake_converter.py")))
+        )
         fake.chmod(0o755)
         (self.bin / "aws").symlink_to(fake)
         self.neuron_tools = tmp / "neuron-tools"
@@ -327,12 +369,21 @@ class Sandbox:
         elif state != "not-started":
             # A build under way started minutes ago (cpt_lib.py reports one older than the service allows as failed).
             if started is None:
-                started = (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 300)) if state == "building"
-                           else "2026-01-01T11:58:00Z")
-            record = {"release": RELEASE, "state": state, "step": step, "since": "2026-01-01T12:03:00Z",
-                      "started": started, "log": "/var/log/trainium-cpt/node-setup.log",
-                      "exitCode": exit_code if state == "failed" else None,
-                      "message": f"node-setup: step '{step}' failed (exit {exit_code})" if state == "failed" else None}
+                started = (
+                    time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 300))
+                    if state == "building"
+                    else "2026-01-01T11:58:00Z"
+                )
+            record = {
+                "release": RELEASE,
+                "state": state,
+                "step": step,
+                "since": "2026-01-01T12:03:00Z",
+                "started": started,
+                "log": "/var/log/trainium-cpt/node-setup.log",
+                "exitCode": exit_code if state == "failed" else None,
+                "message": f"node-setup: step '{step}' failed (exit {exit_code})" if state == "failed" else None,
+            }
             self.neuron_state_file.write_text(json.dumps(record) + "\n")
 
     def finish_neuron_build(self) -> subprocess.CompletedProcess:
@@ -353,13 +404,21 @@ class Sandbox:
         if not guard.exists():
             guard.mkdir()
             for name in BUILD_COMMANDS:
-                (guard / name).write_text(f"#!/bin/sh\necho 'node-setup.sh ran {name}: it should have found the "
-                                          "environment in place (does MARKER_KEYS match head_marker_content?)' >&2\n"
-                                          "exit 97\n")
+                (guard / name).write_text(
+                    f"#!/bin/sh\necho 'node-setup.sh ran {name}: it should have found the "
+                    "environment in place (does MARKER_KEYS match head_marker_content?)' >&2\n"
+                    "exit 97\n"
+                )
                 (guard / name).chmod(0o755)
-        env = {"PATH": f"{guard}:/usr/bin:/bin", "HOME": str(self.tmp / "home"), "LANG": "C.UTF-8",
-               "CPT_ROOT": str(self.tmp / "root"), "CPT_SHARED": str(self.fsx), "CPT_LOG": str(self.node_setup_log),
-               "CPT_SLURM_BIN": SLURM_BIN}
+        env = {
+            "PATH": f"{guard}:/usr/bin:/bin",
+            "HOME": str(self.tmp / "home"),
+            "LANG": "C.UTF-8",
+            "CPT_ROOT": str(self.tmp / "root"),
+            "CPT_SHARED": str(self.fsx),
+            "CPT_LOG": str(self.node_setup_log),
+            "CPT_SLURM_BIN": SLURM_BIN,
+        }
         if self.slurm_conf:
             env["SLURM_CONF"] = self.slurm_conf
         return ["bash", str(NODE_SETUP), "head", RELEASE], env
@@ -370,23 +429,41 @@ class Sandbox:
         (splits.train.num_examples), where the fake torchrun reads it."""
         directory.mkdir(parents=True)
         (directory / "data-00000-of-00001.arrow").write_bytes(b"rows")
-        (directory / "dataset_info.json").write_text(json.dumps({"splits": {"train": {
-            "name": "train", "num_examples": rows, "dataset_name": None}}}))
+        (directory / "dataset_info.json").write_text(
+            json.dumps({"splits": {"train": {"name": "train", "num_examples": rows, "dataset_name": None}}})
+        )
         (directory / "state.json").write_text(json.dumps({"_data_files": [{"filename": "data-00000-of-00001.arrow"}]}))
 
     def request(self, run: str, **overrides) -> dict:
         request = {
-            "version": 1, "run": run, "nodes": 1, "tensorParallel": 8, "sequenceLength": 4096, "globalBatch": 16,
-            "microBatch": 1, "steps": 6, "warmupSteps": 1, "learningRate": 0.00015, "minLearningRate": 0.000015,
-            "checkpointEvery": 2, "checkpointsKept": 2, "compileSteps": 1,
+            "version": 1,
+            "run": run,
+            "nodes": 1,
+            "tensorParallel": 8,
+            "sequenceLength": 4096,
+            "globalBatch": 16,
+            "microBatch": 1,
+            "steps": 6,
+            "warmupSteps": 1,
+            "learningRate": 0.00015,
+            "minLearningRate": 0.000015,
+            "checkpointEvery": 2,
+            "checkpointsKept": 2,
+            "compileSteps": 1,
             "trainPath": "/fsx/datasets/pubmed/attempt-1/train",
-            "evalPaths": {"domain": "/fsx/datasets/pubmed/attempt-1/eval_domain",
-                          "general": "/fsx/datasets/pubmed/attempt-1/eval_general"},
+            "evalPaths": {
+                "domain": "/fsx/datasets/pubmed/attempt-1/eval_domain",
+                "general": "/fsx/datasets/pubmed/attempt-1/eval_general",
+            },
             "baseModel": "meta-llama/Llama-2-7b-hf",
             "hfTokenSecretArn": "arn:aws:secretsmanager:us-east-2:123456789012:secret:trainium-cpt-hf-AbCdEf",
-            "exportS3Uri": f"s3://ckpt-bucket/exports/{run}/", "reportS3Uri": f"s3://ckpt-bucket/reports/{run}/",
-            "neuronRelease": RELEASE, "partition": "trn", "maxTrainRestarts": 2,
-            "timeLimits": {"prepare": 30, "compile": 60, "train": 600, "export": 60, "evaluate": 30}, "resume": False,
+            "exportS3Uri": f"s3://ckpt-bucket/exports/{run}/",
+            "reportS3Uri": f"s3://ckpt-bucket/reports/{run}/",
+            "neuronRelease": RELEASE,
+            "partition": "trn",
+            "maxTrainRestarts": 2,
+            "timeLimits": {"prepare": 30, "compile": 60, "train": 600, "export": 60, "evaluate": 30},
+            "resume": False,
         }
         request.update(overrides)
         return request
@@ -412,9 +489,14 @@ class Sandbox:
 
     def cpt(self, action: str, request, *extra_args: str, raw: bool = False, timeout: float = 60, **env) -> Result:
         payload = request if raw or request is None else encode(request)
-        argv = ["bash", str(CPT_RUN), action, payload, *extra_args] if payload is not None else ["bash", str(CPT_RUN), action]
-        return Result(subprocess.run(argv, env=self.env(**env), capture_output=True, text=True, timeout=timeout,
-                                     cwd=self.tmp))
+        argv = (
+            ["bash", str(CPT_RUN), action, payload, *extra_args]
+            if payload is not None
+            else ["bash", str(CPT_RUN), action]
+        )
+        return Result(
+            subprocess.run(argv, env=self.env(**env), capture_output=True, text=True, timeout=timeout, cwd=self.tmp)
+        )
 
     def submit(self, request: dict, **env) -> dict:
         result = self.cpt("submit", request, **env)
@@ -465,8 +547,13 @@ class Sandbox:
 
 
 def scontrol_fields(job_id: str, slurm_conf: str) -> dict:
-    result = subprocess.run([f"{SLURM_BIN}/scontrol", "show", "job", "-o", job_id], capture_output=True, text=True,
-                            env={**os.environ, "SLURM_CONF": slurm_conf}, timeout=30)
+    result = subprocess.run(
+        [f"{SLURM_BIN}/scontrol", "show", "job", "-o", job_id],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SLURM_CONF": slurm_conf},
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
     fields = {}
     for token in result.stdout.split():
@@ -476,20 +563,29 @@ def scontrol_fields(job_id: str, slurm_conf: str) -> dict:
 
 
 def scontrol(slurm_conf: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([f"{SLURM_BIN}/scontrol", *args], capture_output=True, text=True,
-                          env={**os.environ, "SLURM_CONF": slurm_conf}, timeout=30)
+    return subprocess.run(
+        [f"{SLURM_BIN}/scontrol", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SLURM_CONF": slurm_conf},
+        timeout=30,
+    )
 
 
 def cancel_everything(slurm_conf: str) -> None:
     env = {**os.environ, "SLURM_CONF": slurm_conf}
-    ids = subprocess.run([f"{SLURM_BIN}/squeue", "-h", "-o", "%A"], capture_output=True, text=True, env=env,
-                         timeout=30).stdout.split()
+    ids = subprocess.run(
+        [f"{SLURM_BIN}/squeue", "-h", "-o", "%A"], capture_output=True, text=True, env=env, timeout=30
+    ).stdout.split()
     if ids:
         subprocess.run([f"{SLURM_BIN}/scancel", *ids], env=env, timeout=30, check=False)
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and subprocess.run(
-            [f"{SLURM_BIN}/squeue", "-h", "-o", "%A"], capture_output=True, text=True, env=env, timeout=30
-        ).stdout.split():
+        while (
+            time.monotonic() < deadline
+            and subprocess.run(
+                [f"{SLURM_BIN}/squeue", "-h", "-o", "%A"], capture_output=True, text=True, env=env, timeout=30
+            ).stdout.split()
+        ):
             time.sleep(0.2)
     # A test whose stage drained the node (stage-lib.sh restart_or_fail) and ended before resuming it.
     if node_state(slurm_conf).startswith("drain"):
@@ -498,8 +594,13 @@ def cancel_everything(slurm_conf: str) -> None:
 
 def node_state(slurm_conf: str) -> str:
     """sinfo's state of the sandbox's one node (idle, mix, alloc, drain, drng, ...) and its reason."""
-    result = subprocess.run([f"{SLURM_BIN}/sinfo", "-h", "-N", "-n", "localhost", "-o", "%t %E"], capture_output=True,
-                            text=True, env={**os.environ, "SLURM_CONF": slurm_conf}, timeout=30)
+    result = subprocess.run(
+        [f"{SLURM_BIN}/sinfo", "-h", "-N", "-n", "localhost", "-o", "%t %E"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SLURM_CONF": slurm_conf},
+        timeout=30,
+    )
     return result.stdout.strip()
 
 
@@ -508,8 +609,9 @@ def node_state(slurm_conf: str) -> str:
 def slurm(tmp_path_factory):
     """SLURM_CONF of a throwaway one-node Slurm on loopback, started once for the session and stopped after it."""
     directory = tmp_path_factory.mktemp("slurm") / "cluster"
-    started = subprocess.run(["bash", str(SLURM_ENV), "start", str(directory)], capture_output=True, text=True,
-                             timeout=120)
+    started = subprocess.run(
+        ["bash", str(SLURM_ENV), "start", str(directory)], capture_output=True, text=True, timeout=120
+    )
     if started.returncode != 0:
         subprocess.run(["bash", str(SLURM_ENV), "stop", str(directory)], capture_output=True, timeout=60)
         pytest.fail(f"scripts/slurm-env.sh start failed:\n{started.stderr}")
@@ -517,8 +619,9 @@ def slurm(tmp_path_factory):
     try:
         yield conf
     finally:
-        stopped = subprocess.run(["bash", str(SLURM_ENV), "stop", str(directory)], capture_output=True, text=True,
-                                 timeout=120)
+        stopped = subprocess.run(
+            ["bash", str(SLURM_ENV), "stop", str(directory)], capture_output=True, text=True, timeout=120
+        )
         assert stopped.returncode == 0, stopped.stderr
 
 
@@ -553,6 +656,7 @@ def offline(tmp_path):
     sandbox.env = env
     sandbox.slurm_calls = lambda: (
         [json.loads(line) for line in sandbox.slurm_record.read_text().splitlines()]
-        if sandbox.slurm_record.exists() else []
+        if sandbox.slurm_record.exists()
+        else []
     )
     return sandbox

@@ -138,12 +138,16 @@ FAILING = {
     ),
     "fsx-capacity-1000": (
         lambda c: fsx(c).update(StorageCapacity=1000),
-        ["FsxStorageCapacityValidator: Capacity for FSx PERSISTENT_2 file systems is 1,200 GB or increments of 2,400 GB."],
+        [
+            "FsxStorageCapacityValidator: Capacity for FSx PERSISTENT_2 file systems is 1,200 GB or increments of 2,400 GB."
+        ],
     ),
     "fsx-throughput-300": (
         lambda c: fsx(c).update(PerUnitStorageThroughput=300),
-        ["FsxStorageTypeOptionsValidator: For PERSISTENT_2 SSD file systems, per unit storage throughput can only "
-         "have the following values: [125, 250, 500, 1000]."],
+        [
+            "FsxStorageTypeOptionsValidator: For PERSISTENT_2 SSD file systems, per unit storage throughput can only "
+            "have the following values: [125, 250, 500, 1000]."
+        ],
     ),
     "fsx-nine-data-repository-associations": (
         lambda c: _dras(c, 9),
@@ -167,13 +171,17 @@ FAILING = {
     ),
     "efa-queue-with-two-subnets": (
         lambda c: queue(c)["Networking"]["SubnetIds"].append("subnet-0fedcba9876543211"),
-        ["SingleInstanceTypeSubnetValidator: At least one compute resource in the 'trn' queue is configured using",
-         "ManagedFsxMultiAzValidator: Managed FSx storage created by ParallelCluster is not supported when"],
+        [
+            "SingleInstanceTypeSubnetValidator: At least one compute resource in the 'trn' queue is configured using",
+            "ManagedFsxMultiAzValidator: Managed FSx storage created by ParallelCluster is not supported when",
+        ],
     ),
     "compute-nodes-in-the-public-subnet": (
         lambda c: queue(c)["Networking"].update(SubnetIds=[c["HeadNode"]["Networking"]["SubnetId"]]),
-        ["MultiNetworkInterfacesInstancesValidator: The queue trn contains the instance types trn1.32xlarge with "
-         "multiple network interfaces, but the subnets ['subnet-0123456789abcdef0'] auto-assign public IPs."],
+        [
+            "MultiNetworkInterfacesInstancesValidator: The queue trn contains the instance types trn1.32xlarge with "
+            "multiple network interfaces, but the subnets ['subnet-0123456789abcdef0'] auto-assign public IPs."
+        ],
     ),
     "ubuntu-2004": (
         lambda c: c["Image"].update(Os="ubuntu2004"),
@@ -200,6 +208,7 @@ FAILING = {
         ["Tags: The tag key prefix 'parallelcluster:' is reserved and cannot be used."],
     ),
 }
+
 
 def _made_up_instance_type_in_dev_settings(config):
     """DevSettings/InstanceTypesData describes instance types without EC2 (pcluster reads it before loading)."""
@@ -247,8 +256,11 @@ def batch(run_validator, tmp_path_factory):
         json.dumps(as_cloudformation_passes_it(BASE)), encoding="utf-8"
     )
     (directory / "duplicate-key.yaml").write_text("Image:\n  Os: ubuntu2204\nImage:\n  Os: ubuntu2404\n", "utf-8")
-    files += [directory / "trainium.json", directory / "trainium-as-cloudformation-passes-it.json",
-              directory / "duplicate-key.yaml"]
+    files += [
+        directory / "trainium.json",
+        directory / "trainium-as-cloudformation-passes-it.json",
+        directory / "duplicate-key.yaml",
+    ]
     run = run_validator(*files, args=["--details"])
     assert [r["file"] for r in run.records] == [str(f) for f in files], run.stderr
     return run
@@ -299,19 +311,38 @@ def test_duplicate_keys_are_an_error_as_in_pcluster(batch):
 def test_the_trainium_rules_are_checked_by_parallelclusters_validators(batch):
     record = batch.by_file()["trainium.yaml"]
     for validator in [
-        "ClusterNameValidator", "NameValidator", "InstanceTypeValidator", "EfaValidator", "EfaPlacementGroupValidator",
-        "EfaMultiAzValidator", "MultiNetworkInterfacesInstancesValidator", "QueueSubnetsValidator",
-        "SingleInstanceTypeSubnetValidator", "PlacementGroupNamingValidator", "InstanceTypePlacementGroupValidator",
-        "FsxStorageCapacityValidator", "FsxStorageTypeOptionsValidator", "FsxDraValidator", "ManagedFsxMultiAzValidator",
-        "RootVolumeSizeValidator", "AdditionalIamPolicyValidator", "CapacityTypeValidator", "RegionValidator",
+        "ClusterNameValidator",
+        "NameValidator",
+        "InstanceTypeValidator",
+        "EfaValidator",
+        "EfaPlacementGroupValidator",
+        "EfaMultiAzValidator",
+        "MultiNetworkInterfacesInstancesValidator",
+        "QueueSubnetsValidator",
+        "SingleInstanceTypeSubnetValidator",
+        "PlacementGroupNamingValidator",
+        "InstanceTypePlacementGroupValidator",
+        "FsxStorageCapacityValidator",
+        "FsxStorageTypeOptionsValidator",
+        "FsxDraValidator",
+        "ManagedFsxMultiAzValidator",
+        "RootVolumeSizeValidator",
+        "AdditionalIamPolicyValidator",
+        "CapacityTypeValidator",
+        "RegionValidator",
     ]:
         assert validator in record["validators_run"], validator
     assert record["pcluster_version"] == _pinned_version()
     assert "AsyncTimedUrlValidator" in record["validators_skipped"]  # the node script on S3 is not looked up
     assert "HeadNodeLaunchTemplateValidator" in record["validators_skipped"]  # no RunInstances dry run offline
     assert set(record["aws_calls"]) <= {
-        "EC2.DescribeInstanceTypes", "EC2.DescribeInstanceTypeOfferings", "EC2.DescribeSubnets",
-        "EC2.DescribeRouteTables", "EC2.DescribeImages", "IAM.GetPolicy", "S3.GetBucketLocation",
+        "EC2.DescribeInstanceTypes",
+        "EC2.DescribeInstanceTypeOfferings",
+        "EC2.DescribeSubnets",
+        "EC2.DescribeRouteTables",
+        "EC2.DescribeImages",
+        "IAM.GetPolicy",
+        "S3.GetBucketLocation",
     }
 
 
@@ -322,8 +353,10 @@ def test_the_trainium_rules_are_checked_by_parallelclusters_validators(batch):
 def test_cluster_names_are_checked(run_validator, cluster_name):
     run = run_validator(CONFIGS / "trainium.yaml", cluster_name=cluster_name)
     assert run.returncode == 1
-    assert any(e.startswith("ClusterNameValidator: Error: The cluster name can contain only alphanumeric")
-               for e in run.records[0]["errors"]), run.records[0]["errors"]
+    assert any(
+        e.startswith("ClusterNameValidator: Error: The cluster name can contain only alphanumeric")
+        for e in run.records[0]["errors"]
+    ), run.records[0]["errors"]
 
 
 def test_a_region_that_conflicts_with_the_files_region_is_an_error(run_validator):
@@ -335,7 +368,11 @@ def test_a_region_that_conflicts_with_the_files_region_is_an_error(run_validator
 def test_the_main_venv_python_is_told_to_use_the_pcluster_venv():
     completed = subprocess.run(
         [sys.executable, str(VALIDATOR), "--cluster-name", CLUSTER_NAME, str(CONFIGS / "trainium.yaml")],
-        capture_output=True, text=True, cwd=REPO, env=_clean_env(), timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=_clean_env(),
+        timeout=60,
     )
     assert completed.returncode == 1
     assert "run it with .venv-pcluster/bin/python" in completed.stderr
@@ -362,8 +399,20 @@ def test_the_validator_passes_in_a_network_namespace_without_any_network(pcluste
     if unshare is None or subprocess.run([unshare, "-n", "true"], capture_output=True).returncode != 0:
         pytest.skip("unshare -n (a new network namespace) is not permitted here")
     completed = subprocess.run(
-        [unshare, "-n", pcluster_python, str(VALIDATOR), "--cluster-name", CLUSTER_NAME, str(CONFIGS / "trainium.yaml")],
-        capture_output=True, text=True, cwd=REPO, env=_clean_env(), timeout=120,
+        [
+            unshare,
+            "-n",
+            pcluster_python,
+            str(VALIDATOR),
+            "--cluster-name",
+            CLUSTER_NAME,
+            str(CONFIGS / "trainium.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=_clean_env(),
+        timeout=120,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert json.loads(completed.stdout)["ok"] is True

@@ -1,4 +1,5 @@
 """Deterministic pseudo-random numbers: the held-out split by document, and the keys that shuffle and sample rows."""
+
 from __future__ import annotations
 
 import hashlib

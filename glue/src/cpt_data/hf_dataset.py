@@ -1,6 +1,7 @@
 """Writes training sets in the layout of Hugging Face `datasets.Dataset.save_to_disk`, which the Neuron training
 script opens with `datasets.load_from_disk`: Arrow stream shards, `dataset_info.json` and `state.json`. Executors
 write the shards in parallel; the driver writes the two JSON files once every shard is in place."""
+
 from __future__ import annotations
 
 import hashlib

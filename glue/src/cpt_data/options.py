@@ -1,4 +1,5 @@
 """The job's arguments: the contract with lib/data/job-arguments.ts, checked before anything is read or written."""
+
 from __future__ import annotations
 
 import argparse
@@ -51,20 +52,34 @@ def _number(flag: str, text: str, kind: type) -> float | int:
     try:
         return kind(text)
     except ValueError:
-        raise OptionError(f"--{flag} = {text!r}: not a number. Accepted: {'an integer' if kind is int else 'a number'}.") from None
+        raise OptionError(
+            f"--{flag} = {text!r}: not a number. Accepted: {'an integer' if kind is int else 'a number'}."
+        ) from None
 
 
 def parse_options(argv: list[str]) -> JobOptions:
     """Parses the job's flags; flags Glue adds itself (--JOB_ID, --TempDir, ...) are ignored."""
     parser = argparse.ArgumentParser(prog="tokenize_job", add_help=False, allow_abbrev=False)
     for flag in (
-        "run", "domain-uri", "format", "text-field", "output-uri", "scratch-uri", "sequence-length", "general-share",
-        "held-out-share", "seed",
+        "run",
+        "domain-uri",
+        "format",
+        "text-field",
+        "output-uri",
+        "scratch-uri",
+        "sequence-length",
+        "general-share",
+        "held-out-share",
+        "seed",
     ):
         parser.add_argument(f"--{flag}", required=True)
     for flag, default in (
-        ("general-uri", ""), ("tokenizer-uri", ""), ("tokenizer-model-id", ""), ("hf-token-secret-arn", ""),
-        ("add-eos", "false"), ("code-version", "unknown"),
+        ("general-uri", ""),
+        ("tokenizer-uri", ""),
+        ("tokenizer-model-id", ""),
+        ("hf-token-secret-arn", ""),
+        ("add-eos", "false"),
+        ("code-version", "unknown"),
     ):
         parser.add_argument(f"--{flag}", default=default)
     try:
@@ -85,11 +100,15 @@ def parse_options(argv: list[str]) -> JobOptions:
     seed = _number("seed", args.seed, int)
     _check("seed", seed, 0 <= seed < 2**31, "an integer from 0 to 2147483647")
     _check(
-        "general-uri", args.general_uri, not (general_share > 0 and args.general_uri == ""),
+        "general-uri",
+        args.general_uri,
+        not (general_share > 0 and args.general_uri == ""),
         "a corpus location when --general-share is above 0",
     )
     _check(
-        "tokenizer-model-id", args.tokenizer_model_id, bool(args.tokenizer_uri or args.tokenizer_model_id),
+        "tokenizer-model-id",
+        args.tokenizer_model_id,
+        bool(args.tokenizer_uri or args.tokenizer_model_id),
         "a Hugging Face model ID when --tokenizer-uri is empty",
     )
     return JobOptions(

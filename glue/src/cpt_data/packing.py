@@ -1,6 +1,7 @@
 """Packs documents into rows of exactly `length` tokens, as the reference (run_clm's group_texts) does: documents are
 concatenated in order, each after a BOS token (and before an EOS token if asked), and cut into rows. Only the
 remainder at the end of the stream is dropped, and counted."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -10,6 +10,7 @@
 3. Commit: `state.json` of each set, then the manifest, are written last. Every attempt writes into a folder of its
    own; the manifest names the attempt it describes, so a failed rerun leaves the previous complete dataset in use.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,7 @@ from .packing import RowPacker
 from .stats import PartitionStats, combine
 from .tokenizer import TokenizerSpec, load_tokenizer
 
-STAGE_ONE_SCHEMA = (
-    "kind string, corpus string, split string, key long, pick double, input_ids array<int>, stats string"
-)
+STAGE_ONE_SCHEMA = "kind string, corpus string, split string, key long, pick double, input_ids array<int>, stats string"
 SHARD_SUMMARY_SCHEMA = "shard string, partition int, rows long"
 DOCUMENTS_PER_BATCH = 1024
 SHUFFLE_STREAM, PICK_STREAM = 1, 2
@@ -81,7 +80,9 @@ def tokenize_mix_and_write(spark, options, spec, inputs, scratch, attempt, start
     sets = {}
     for name, (condition, expected) in output_sets(counts, mix).items():
         shards = max(1, math.ceil(expected * row_bytes / TARGET_SHARD_BYTES))
-        files = write_set(packed.where(f"kind = 'row' AND {condition}"), join_uri(attempt_uri, name), shards, options.sequence_length)
+        files = write_set(
+            packed.where(f"kind = 'row' AND {condition}"), join_uri(attempt_uri, name), shards, options.sequence_length
+        )
         sets[name] = {"path": join_uri(attempt_uri, name), "rows": sum(f["rows"] for f in files), "shards": files}
         log(f"  {name}: {sets[name]['rows']} rows in {len(files)} shard(s)")
 
@@ -149,7 +150,10 @@ def general_mix(packed, counts: dict, share: float, buckets: int = 4096) -> Gene
         below += histogram.get(bucket, 0)
     cut = (
         general.where(f"CAST(FLOOR(pick * {buckets}) AS INT) = {bucket}")
-        .select("pick").orderBy("pick").limit(wanted - below).collect()
+        .select("pick")
+        .orderBy("pick")
+        .limit(wanted - below)
+        .collect()
     )
     return GeneralMix(available, wanted, cut[-1].pick)
 
@@ -242,7 +246,9 @@ def row_batch(rows: np.ndarray, corpus: str, split: str, seed: int, partition: i
             "kind": pa.array(["row"] * count),
             "corpus": pa.array([corpus] * count),
             "split": pa.array([split] * count),
-            "key": pa.array(hashing.as_signed(hashing.row_hashes(seed, stream + SHUFFLE_STREAM, partition, first, count))),
+            "key": pa.array(
+                hashing.as_signed(hashing.row_hashes(seed, stream + SHUFFLE_STREAM, partition, first, count))
+            ),
             "pick": pa.array(hashing.as_unit(hashing.row_hashes(seed, stream + PICK_STREAM, partition, first, count))),
             "input_ids": pa.ListArray.from_arrays(offsets, pa.array(rows.reshape(-1))),
             "stats": pa.nulls(count, pa.string()),
@@ -300,8 +306,14 @@ def write_shards(directory_uri: str, shards: int, length: int):
 
 
 def build_manifest(
-    options: JobOptions, spec: TokenizerSpec, inputs: dict, counts: dict, sets: dict, mix: GeneralMix,
-    attempt: str, seconds: float,
+    options: JobOptions,
+    spec: TokenizerSpec,
+    inputs: dict,
+    counts: dict,
+    sets: dict,
+    mix: GeneralMix,
+    attempt: str,
+    seconds: float,
 ) -> dict:
     train_rows = sets["train"]["rows"]
     return {
@@ -310,14 +322,23 @@ def build_manifest(
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "codeVersion": options.code_version,
         "durationSeconds": round(seconds, 1),
-        "inputs": {corpus: {"uri": uri, "format": options.format, "textField": options.text_field} for corpus, uri in inputs.items()},
+        "inputs": {
+            corpus: {"uri": uri, "format": options.format, "textField": options.text_field}
+            for corpus, uri in inputs.items()
+        },
         "tokenizer": {
-            "source": spec.source, "sha256": spec.sha256, "vocabSize": spec.vocab_size,
-            "bosId": spec.bos_id, "eosId": spec.eos_id,
+            "source": spec.source,
+            "sha256": spec.sha256,
+            "vocabSize": spec.vocab_size,
+            "bosId": spec.bos_id,
+            "eosId": spec.eos_id,
         },
         "parameters": {
-            "sequenceLength": options.sequence_length, "generalShare": options.general_share,
-            "heldOutShare": options.held_out_share, "seed": options.seed, "addEos": options.add_eos,
+            "sequenceLength": options.sequence_length,
+            "generalShare": options.general_share,
+            "heldOutShare": options.held_out_share,
+            "seed": options.seed,
+            "addEos": options.add_eos,
         },
         "corpora": counts,
         "mixing": {

@@ -1,4 +1,5 @@
 """Turns one raw record into a document's text, or into the reason it is skipped."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Counts kept per partition and added up on the driver: documents, tokens, rows, dropped tokens, bad records."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,12 @@ class PartitionStats:
         }
         return json.dumps(
             {
-                "corpus": self.corpus, "partition": self.partition, "records": self.records, "bad": dict(self.bad),
-                "bad_samples": self.bad_samples, "splits": self.splits,
+                "corpus": self.corpus,
+                "partition": self.partition,
+                "records": self.records,
+                "bad": dict(self.bad),
+                "bad_samples": self.bad_samples,
+                "splits": self.splits,
             }
         )
 
@@ -45,7 +50,9 @@ def combine(partition_stats: list[str]) -> dict:
         corpus = totals.setdefault(
             item["corpus"],
             {
-                "records": 0, "bad_records": Counter(), "bad_samples": [],
+                "records": 0,
+                "bad_records": Counter(),
+                "bad_samples": [],
                 "splits": {s: Counter() for s in SPLITS},
             },
         )

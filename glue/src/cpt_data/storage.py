@@ -1,5 +1,6 @@
 """The few file operations the job needs, on S3 (s3://bucket/key) or on local paths, so one code path serves Glue,
 the local runner and the tests. Local writes go to a temporary name and are renamed into place."""
+
 from __future__ import annotations
 
 import os

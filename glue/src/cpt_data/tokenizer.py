@@ -1,4 +1,5 @@
 """Finds the tokenizer (a `tokenizer.json` in storage, or the model's on Hugging Face), and checks it can be used."""
+
 from __future__ import annotations
 
 import hashlib
@@ -78,7 +79,9 @@ def _hugging_face_token(secret_arn: str) -> str:
     try:
         token = boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"].strip()
     except Exception as error:
-        raise TokenizerError(f"tokenizer: cannot read the Hugging Face token from secret {secret_arn}: {error}") from None
+        raise TokenizerError(
+            f"tokenizer: cannot read the Hugging Face token from secret {secret_arn}: {error}"
+        ) from None
     if not token.startswith("hf_"):
         raise TokenizerError(
             f"tokenizer: secret {secret_arn} does not hold a Hugging Face token (tokens start with hf_). Put yours in it: "
