@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # apt-lib.sh: sourced by the scripts that install Debian packages for the tests (slurm-env.sh, chromium-env.sh).
 # They define die() first.
 

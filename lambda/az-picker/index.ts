@@ -154,9 +154,10 @@ async function call<T>(api: string, fn: () => Promise<T>): Promise<T> {
       throw new Error(
         `EC2 ${api} was throttled${attempts ? ` after ${attempts} attempts` : ''} (${detail}). ` +
           'Nothing was created; deploy again in a few minutes.',
+        { cause: error },
       );
     }
     const hint = /Unauthorized|AccessDenied/.test(err.name) ? ` The role of this function needs ec2:${api}.` : '';
-    throw new Error(`EC2 ${api} failed (${detail}).${hint}`);
+    throw new Error(`EC2 ${api} failed (${detail}).${hint}`, { cause: error });
   }
 }

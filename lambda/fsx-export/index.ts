@@ -243,7 +243,7 @@ async function explained<T>(event: CloudFormationCustomResourceEvent, handle: ()
       err instanceof DeleteFailure || err instanceof LocateError
         ? err.message
         : `Unexpected error (${err.name}: ${err.message}).`;
-    if (event.RequestType !== 'Delete') throw new Error(problem);
+    if (event.RequestType !== 'Delete') throw new Error(problem, { cause: error });
     const stackName = event.StackId.split('/')[1] ?? event.StackId;
     throw new DeleteFailure(
       `FSx export before deleting the cluster: ${problem.replace(/\.?$/, '.')} The cluster and its FSx file system were NOT deleted: ` +

@@ -250,7 +250,9 @@ async function runOfJobRun(env: TrainingEnvironment, jobRunId: string): Promise<
     ));
   } catch (error) {
     const err = error as Error;
-    throw new Error(`Glue GetJobRun on ${jobName} run ${jobRunId} failed (${err.name}: ${err.message}).`);
+    throw new Error(`Glue GetJobRun on ${jobName} run ${jobRunId} failed (${err.name}: ${err.message}).`, {
+      cause: error,
+    });
   }
   if (jobRun?.JobRunState !== 'SUCCEEDED') {
     throw new InvalidRequestError([

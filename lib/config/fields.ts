@@ -46,7 +46,7 @@ function field<T extends z.ZodType>(schema: T, doc: FieldDoc): Field<T> {
 
 const s3Prefix = z
   .string()
-  .regex(/^(?!\/)(?!s3:\/\/)[A-Za-z0-9!_.*'()\/-]*$/)
+  .regex(/^(?!\/)(?!s3:\/\/)[A-Za-z0-9!_.*'()/-]*$/)
   .refine((v) => v === '' || v.endsWith('/'));
 
 const cidrV4 = z.string().refine(isIpv4Cidr);
@@ -120,7 +120,7 @@ export const FIELDS = {
   tokenizerS3Key: field(
     z
       .string()
-      .regex(/^(?!\/)[A-Za-z0-9!_.*'()\/-]*tokenizer\.json$/)
+      .regex(/^(?!\/)[A-Za-z0-9!_.*'()/-]*tokenizer\.json$/)
       .optional(),
     {
       description:

@@ -114,7 +114,7 @@ async function invoke(
     throw awsFailure('Lambda', 'Invoke', error);
   }
   const text = response.Payload ? new TextDecoder().decode(response.Payload) : '';
-  let payload: Record<string, unknown> = {};
+  let payload: Record<string, unknown>;
   try {
     payload = text === '' ? {} : JSON.parse(text);
   } catch {
@@ -241,10 +241,13 @@ function describeSubmit(run: string, answer: Record<string, unknown>): string[] 
 
 /** Text from the cluster on one line of a terminal: runs of white space as one space, other control characters as `?`. */
 function oneLine(text: string): string {
-  return text
-    .replace(/\s+/g, ' ')
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
-    .trim();
+  return (
+    text
+      .replace(/\s+/g, ' ')
+      // eslint-disable-next-line no-control-regex -- control characters are what this removes
+      .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+      .trim()
+  );
 }
 
 /** What the script answered a resume: the checkpoint training continues from, or that there was none. */

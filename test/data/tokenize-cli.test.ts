@@ -42,6 +42,6 @@ test('bad flags exit 2 with the problems only, no stack trace', () => {
 test('a bad configuration from -c exits 2 with the configuration error', () => {
   const { status, stderr } = tokenizeCli('--run', 'r1', '-c', 'projectName=Bad');
   expect(status).toBe(2);
-  expect(stderr).toMatch(/^Invalid trainium-cpt configuration:\n  - projectName = "Bad" \(from -c\)/);
+  expect(stderr).toMatch(/^Invalid trainium-cpt configuration:\n {2}- projectName = "Bad" \(from -c\)/);
   expect(stderr).not.toMatch(/\n\s+at /);
 });

@@ -49,11 +49,9 @@ function event(
 }
 
 function offeredIn(...zoneIds: string[]) {
-  ec2
-    .on(DescribeInstanceTypeOfferingsCommand, { LocationType: 'availability-zone-id' })
-    .resolves({
-      InstanceTypeOfferings: zoneIds.map((Location) => ({ Location, LocationType: 'availability-zone-id' })),
-    });
+  ec2.on(DescribeInstanceTypeOfferingsCommand, { LocationType: 'availability-zone-id' }).resolves({
+    InstanceTypeOfferings: zoneIds.map((Location) => ({ Location, LocationType: 'availability-zone-id' })),
+  });
 }
 
 beforeEach(() => {

@@ -174,6 +174,7 @@ describe('refused by validation before any AWS call', () => {
         .slice(1)
         .every((line) => line.startsWith('  - ')),
     ).toBe(true);
+    // eslint-disable-next-line no-control-regex -- NUL is one of the characters it must not contain
     expect(message).not.toMatch(/[\u0000\r\t\u202e\uff1b]/);
     expect(message.length).toBeLessThan(1500);
   });

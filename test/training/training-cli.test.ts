@@ -143,15 +143,13 @@ describe('npm run submit', () => {
       exitCode: null,
       message: null,
     };
-    lambda
-      .on(InvokeCommand)
-      .resolves(
-        payload({
-          ...SUBMITTED,
-          neuronEnvironment,
-          heldJob: { stage: 'prepare', id: '101', waitsFor: 'neuron-2.28.1' },
-        }),
-      );
+    lambda.on(InvokeCommand).resolves(
+      payload({
+        ...SUBMITTED,
+        neuronEnvironment,
+        heldJob: { stage: 'prepare', id: '101', waitsFor: 'neuron-2.28.1' },
+      }),
+    );
     const { lines } = await run('submit', '--run', 'r1');
     expect(lines[0]).toBe(
       'Run r1: submitted. It waits for the Neuron 2.28.1 environment: prepare (job 101) is held, and the chain starts by itself when the environment is ready.',
@@ -202,16 +200,14 @@ describe('npm run submit', () => {
   });
 
   test('--resume: the event says so, and the answer shows the checkpoint it continues from', async () => {
-    lambda
-      .on(InvokeCommand)
-      .resolves(
-        payload({
-          ...SUBMITTED,
-          resumed: true,
-          resumeFrom: 'step_1500',
-          request: { ...SUBMITTED.request, resume: true },
-        }),
-      );
+    lambda.on(InvokeCommand).resolves(
+      payload({
+        ...SUBMITTED,
+        resumed: true,
+        resumeFrom: 'step_1500',
+        request: { ...SUBMITTED.request, resume: true },
+      }),
+    );
     const { code, lines } = await run('submit', '--run', 'r1', '--resume');
     expect(code).toBe(0);
     expect(invokedWith()).toEqual({ action: 'submit', run: 'r1', resume: true });
@@ -426,11 +422,9 @@ describe('failures', () => {
   });
 
   test('a stack without the output: its deployment did not finish', async () => {
-    cloudFormation
-      .on(DescribeStacksCommand)
-      .resolves({
-        Stacks: [{ StackName: 'x', StackStatus: 'CREATE_IN_PROGRESS', CreationTime: new Date(0), Outputs: [] }],
-      });
+    cloudFormation.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'x', StackStatus: 'CREATE_IN_PROGRESS', CreationTime: new Date(0), Outputs: [] }],
+    });
     const { error } = await run('status', '--run', 'r1');
     expect(error).toMatch(/^Stack trainium-cpt-training \(CREATE_IN_PROGRESS\) has no output TrainingFunctionName/);
   });
