@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # install-agent.sh --cluster-name NAME --region REGION [--namespace TrainiumCpt] [--interval 60]
 #                  [--runs-dir /fsx/trainium-cpt/runs]
-# Installs the head-node metrics agent (cpt_metrics_agent.py, next to this script) as the systemd service
-# trainium-cpt-metrics. An SSM association runs it as root on the head node, from the unpacked asset folder.
+# Installs the head-node metrics agent (cpt_metrics_agent.py and its modules, metrics_agent/, next to this script)
+# as the systemd service trainium-cpt-metrics. An SSM association runs it as root on the head node, from the unpacked
+# asset folder.
 #
 #   /opt/trainium-cpt/metrics-agent/cpt_metrics_agent.py       the agent (a copy: the asset folder may go away)
+#   /opt/trainium-cpt/metrics-agent/metrics_agent/*.py         its modules (a module the agent no longer has is removed)
 #   /etc/systemd/system/trainium-cpt-metrics.service            the unit: the agent with these arguments,
 #                                                               Restart=always, state in /var/lib/trainium-cpt-metrics
-# Both are written to a temporary file and renamed into place. Then systemctl daemon-reload, enable, and restart
+# Each file is written to a temporary file and renamed into place. Then systemctl daemon-reload, enable, and restart
 # (start when nothing changed: a second run with the same values leaves a running agent alone).
 #
 # Every value is checked against a strict pattern before anything is written (exit 2 with a message otherwise):
@@ -26,6 +28,7 @@ umask 022
 
 readonly SERVICE=trainium-cpt-metrics
 readonly AGENT_NAME=cpt_metrics_agent.py
+readonly PACKAGE=metrics_agent
 readonly AGENT_DIR=/opt/trainium-cpt/metrics-agent
 readonly UNIT_DIR=/etc/systemd/system
 readonly STATE_DIR=/var/lib/$SERVICE
@@ -114,10 +117,12 @@ if [ -z "$ROOT" ] && [ "$(id -u)" -ne 0 ]; then
   printf 'install-agent: must run as root (it writes %s and %s)\n' "$AGENT_DIR" "$UNIT_DIR" >&2
   exit 1
 fi
-[ -f "$HERE/$AGENT_NAME" ] || {
-  printf 'install-agent: %s is missing next to this script\n' "$AGENT_NAME" >&2
-  exit 1
-}
+for required in "$AGENT_NAME" "$PACKAGE/__init__.py"; do
+  [ -f "$HERE/$required" ] || {
+    printf 'install-agent: %s is missing next to this script\n' "$required" >&2
+    exit 1
+  }
+done
 
 STEP="check the agent with $PYTHON"
 [[ $PYTHON =~ ^(/[A-Za-z0-9._+-]+)+$ ]] || usage_error "CPT_PYTHON '$PYTHON' is not an absolute path"
@@ -152,8 +157,18 @@ install_file() {
 }
 
 STEP="install the agent"
-mkdir -p "$ROOT$AGENT_DIR" "$ROOT$UNIT_DIR"
+mkdir -p "$ROOT$AGENT_DIR/$PACKAGE" "$ROOT$UNIT_DIR"
 install_file "$ROOT$AGENT_DIR/$AGENT_NAME" 0755 <"$HERE/$AGENT_NAME"
+for module in "$HERE/$PACKAGE"/*.py; do
+  install_file "$ROOT$AGENT_DIR/$PACKAGE/${module##*/}" 0644 <"$module"
+done
+# A module an earlier agent had and this one has not would still be importable: remove it.
+for module in "$ROOT$AGENT_DIR/$PACKAGE"/*.py; do
+  [ -f "$module" ] && [ ! -f "$HERE/$PACKAGE/${module##*/}" ] || continue
+  rm -f "$module"
+  log "$module: removed"
+  CHANGED=true
+done
 
 STEP="write the unit"
 install_file "$ROOT$UNIT_DIR/$SERVICE.service" 0644 <<EOF

@@ -9,7 +9,10 @@ import { METRICS_NAMESPACE, PUBLISH_INTERVAL_SECONDS, RUNS_DIR } from '../monito
 import { runOnHeadNode } from './head-node-commands';
 import { nodePolicy } from './node-policy';
 
-/** The agent's source folder: the Python agent and the script that installs it as a service. */
+/**
+ * The agent's source folder: the Python agent (cpt_metrics_agent.py and its modules, metrics_agent/) and the script
+ * that installs it as a service.
+ */
 export const METRICS_AGENT_DIR = path.join(__dirname, '..', '..', 'cluster', 'monitoring');
 export const INSTALL_SCRIPT = 'install-agent.sh';
 
@@ -26,9 +29,10 @@ export interface MetricsAgentProps {
 }
 
 /**
- * The head node's metrics agent: the code of cluster/monitoring (without its tests) as an asset, the managed policy
- * that lets the head node publish to the project's CloudWatch namespace (and nowhere else), and an SSM association
- * (`installOn`) that installs the agent at every deployment that changes it.
+ * The head node's metrics agent: the code of cluster/monitoring (the agent, its modules and install-agent.sh, without
+ * the tests) as an asset, the managed policy that lets the head node publish to the project's CloudWatch namespace
+ * (and nowhere else), and an SSM association (`installOn`) that installs the agent at every deployment that changes
+ * it.
  *
  * The cluster configuration must attach `policy` to the head node and give it read access to the asset object
  * (`asset`): ParallelCluster's HeadNode.Iam AdditionalIamPolicies and S3Access.

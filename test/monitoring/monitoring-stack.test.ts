@@ -39,7 +39,12 @@ describe('the monitoring stack', () => {
 });
 
 describe('the custom-metrics contract (lib/monitoring/metrics.ts) and the agent that publishes it', () => {
-  const agent = fs.readFileSync(path.join(METRICS_AGENT_DIR, 'cpt_metrics_agent.py'), 'utf8');
+  // The entry and its modules (metrics_agent/), as one text.
+  const modules = path.join(METRICS_AGENT_DIR, 'metrics_agent');
+  const agent = ['cpt_metrics_agent.py', ...fs.readdirSync(modules).map((name) => path.join('metrics_agent', name))]
+    .filter((name) => name.endsWith('.py'))
+    .map((name) => fs.readFileSync(path.join(METRICS_AGENT_DIR, name), 'utf8'))
+    .join('\n');
 
   test('six metrics, each with its unit', () => {
     expect(Object.values(TRAINING_METRICS).map(({ name, unit }) => [name, unit])).toEqual([

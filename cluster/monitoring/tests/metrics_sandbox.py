@@ -24,11 +24,21 @@ from pathlib import Path
 MONITORING = Path(__file__).resolve().parent.parent
 REPO = MONITORING.parent.parent
 AGENT = MONITORING / "cpt_metrics_agent.py"
+MODULES = sorted((MONITORING / "metrics_agent").glob("*.py"))  # the modules it imports
 INSTALLER = MONITORING / "install-agent.sh"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 sys.path.insert(0, str(MONITORING))
 
-import cpt_metrics_agent as agent  # noqa: E402  (the module under test, from the folder above)
+import cpt_metrics_agent as agent  # noqa: E402, F401  (the entry under test, from the folder above)
+from metrics_agent import (  # noqa: E402, F401  (its modules, for the tests of each)
+    cloudwatch,
+    data_points,
+    log_reader,
+    run_files,
+    sampling,
+    slurm,
+    training_log,
+)
 
 CLUSTER = "trainium-cpt-cluster"
 REGION = "us-east-2"
@@ -151,7 +161,7 @@ def scontrol_line(
 def chain(first_id: int, states: dict, *, start: float, run: str = "pubmed-v1", **train_options) -> str:
     """scontrol lines of a chain: states maps stage -> JobState (stages not given are PENDING on Dependency)."""
     lines = []
-    for offset, stage in enumerate(agent.STAGES):
+    for offset, stage in enumerate(slurm.STAGES):
         state = states.get(stage, "PENDING")
         options = {
             "start": None if state == "PENDING" else start,
@@ -227,6 +237,19 @@ class Sandbox:
             json.dumps({"version": 1, "run": run, "nodes": 16, "sequenceLength": sequence_length})
         )
         return run_dir
+
+    def failed_status(self, stage: str, job_id: str, ended: float, run: str = "pubmed-v1") -> None:
+        """RUN/status/STAGE.json as a stage script leaves it when its job fails (exit 1) at `ended` (epoch seconds)."""
+        status = {
+            "stage": stage,
+            "jobId": job_id,
+            "restart": 0,
+            "state": "FAILED",
+            "exitCode": 1,
+            "nodes": "x",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ended)),
+        }
+        (self.runs / run / "status" / f"{stage}.json").write_text(json.dumps(status))
 
     def train_log(self, run: str, job_id: int) -> Path:
         return self.runs / run / "logs" / f"train-{job_id}.out"

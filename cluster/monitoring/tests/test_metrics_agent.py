@@ -20,6 +20,7 @@ from metrics_sandbox import (
     chain,
     label,
     log_line,
+    sampling,
     stage_say,
 )
 
@@ -149,6 +150,13 @@ def test_a_requeue_takes_the_step_back_to_the_checkpoint_then_forward(box):
     assert (progress["step"], progress["max_step"], progress["restarts"]) == (530, 640, 1)
 
 
+def failed_jobs_sampled(box) -> float:
+    """FailedJobs as the agent sends it from one more sample (--once: a new process, as after a restart)."""
+    box.forget_calls()
+    assert box.once().returncode == 0
+    return by_name(box.published())["FailedJobs"]
+
+
 def test_failed_jobs_count_once_across_samples_and_restarts(box):
     now = time.time()
     box.make_run()
@@ -170,28 +178,12 @@ def test_failed_jobs_count_once_across_samples_and_restarts(box):
     assert by_name(box.published())["FailedJobs"] == 1.0
     assert "cpt-pubmed-v1-compile job 102 FAILED" in result.stdout
     # The stage script wrote its status file too: same failure, same key.
-    (box.runs / "pubmed-v1" / "status" / "compile.json").write_text(
-        json.dumps(
-            {
-                "stage": "compile",
-                "jobId": "102",
-                "restart": 0,
-                "state": "FAILED",
-                "exitCode": 1,
-                "nodes": "x",
-                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 40)),
-            }
-        )
-    )
+    box.failed_status("compile", "102", now - 40)
     for _ in range(2):  # every --once is a new process: a restart
-        box.forget_calls()
-        assert box.once().returncode == 0
-        assert by_name(box.published())["FailedJobs"] == 0.0
+        assert failed_jobs_sampled(box) == 0.0
     # Slurm forgets the job after MinJobAge; the status file stays; still counted once.
     box.slurm(scontrol="No jobs in the system\n")
-    box.forget_calls()
-    box.once()
-    assert by_name(box.published())["FailedJobs"] == 0.0
+    assert failed_jobs_sampled(box) == 0.0
 
 
 def test_a_failure_while_the_agent_was_down_is_counted_from_the_status_file(box):
@@ -202,43 +194,16 @@ def test_a_failure_while_the_agent_was_down_is_counted_from_the_status_file(box)
     state = json.loads(box.state.read_text())
     state["lastSample"] = now - 3600  # it was down for an hour
     box.state.write_text(json.dumps(state))
-    (box.runs / "pubmed-v1" / "status" / "export.json").write_text(
-        json.dumps(
-            {
-                "stage": "export",
-                "jobId": "104",
-                "restart": 0,
-                "state": "FAILED",
-                "exitCode": 1,
-                "nodes": "x",
-                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 1800)),
-            }
-        )
-    )
-    box.forget_calls()
-    box.once()
-    assert by_name(box.published())["FailedJobs"] == 1.0
+    box.failed_status("export", "104", now - 1800)
+    assert failed_jobs_sampled(box) == 1.0
 
 
 def test_a_fresh_agent_does_not_count_old_history(box):
     now = time.time()
     box.make_run()
-    (box.runs / "pubmed-v1" / "status" / "export.json").write_text(
-        json.dumps(
-            {
-                "stage": "export",
-                "jobId": "104",
-                "restart": 0,
-                "state": "FAILED",
-                "exitCode": 1,
-                "nodes": "x",
-                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 86400)),
-            }
-        )
-    )
+    box.failed_status("export", "104", now - 86400)
     box.slurm(scontrol="No jobs in the system\n", sinfo=SINFO)
-    box.once()
-    assert by_name(box.published())["FailedJobs"] == 0.0
+    assert failed_jobs_sampled(box) == 0.0
 
 
 def test_a_failed_publish_is_logged_kept_and_sent_at_the_next_sample(box):
@@ -283,11 +248,11 @@ def test_unsent_data_is_bounded(box):
     box.slurm(scontrol="No jobs in the system\n", sinfo=SINFO)
     box.once(CPT_TEST_FAIL="aws")
     state = json.loads(box.state.read_text())
-    state["pending"] = state["pending"] * (agent.MAX_PENDING // 2)  # as after hours without CloudWatch
+    state["pending"] = state["pending"] * (sampling.MAX_PENDING // 2)  # as after hours without CloudWatch
     box.state.write_text(json.dumps(state))
     result = box.once(CPT_TEST_FAIL="aws")
     assert "dropping the 2 oldest unsent data points" in result.stderr
-    assert len(json.loads(box.state.read_text())["pending"]) == agent.MAX_PENDING
+    assert len(json.loads(box.state.read_text())["pending"]) == sampling.MAX_PENDING
     box.forget_calls()
     assert box.once().returncode == 0
     assert [len(call["payload"]) for call in box.calls("aws")] == [1000, 1000, 2]  # at most 1000 a call
@@ -348,7 +313,7 @@ def test_the_loop_survives_a_failing_sample(box, monkeypatch, capsys):
     for key in ("CPT_TEST_RECORD", "CPT_TEST_ANSWERS", "TMPDIR"):
         monkeypatch.setenv(key, box.env()[key])
     samples, sleeps = [], []
-    original = agent.Agent.sample
+    original = sampling.Agent.sample
 
     def sample(self, now=None):
         samples.append(now)
@@ -364,7 +329,7 @@ def test_the_loop_survives_a_failing_sample(box, monkeypatch, capsys):
         if len(sleeps) == 3:
             raise Stop
 
-    monkeypatch.setattr(agent.Agent, "sample", sample)
+    monkeypatch.setattr(sampling.Agent, "sample", sample)
     monkeypatch.setattr(agent, "sleep", sleep)
     with pytest.raises(Stop):
         agent.main(box.argv()[2:])

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from metrics_sandbox import AGENT, INSTALLER, REPO
+from metrics_sandbox import AGENT, INSTALLER, MODULES, REPO
 
 SHELLCHECK = REPO / ".venv" / "bin" / "shellcheck"
 UNIT = "etc/systemd/system/trainium-cpt-metrics.service"
 INSTALLED = "opt/trainium-cpt/metrics-agent/cpt_metrics_agent.py"
+INSTALLED_MODULES = [f"opt/trainium-cpt/metrics-agent/metrics_agent/{module.name}" for module in MODULES]
 
 SYSTEMCTL = r"""#!@PYTHON@
 import json, os, sys
@@ -96,9 +97,12 @@ WantedBy=multi-user.target
 def test_installs_the_agent_and_the_unit_and_starts_it(install):
     result = install.run("--cluster-name", "pcluster-cpt", "--region", "us-east-2")
     assert result.returncode == 0, result.stderr
-    assert install.written() == sorted([INSTALLED, UNIT])
+    assert install.written() == sorted([INSTALLED, *INSTALLED_MODULES, UNIT])
     agent = install.root / INSTALLED
     assert agent.read_bytes() == AGENT.read_bytes() and oct(agent.stat().st_mode & 0o777) == "0o755"
+    for module, installed in zip(MODULES, INSTALLED_MODULES):
+        copy = install.root / installed
+        assert copy.read_bytes() == module.read_bytes() and oct(copy.stat().st_mode & 0o777) == "0o644"
     assert oct((install.root / UNIT).stat().st_mode & 0o777) == "0o644"
     assert install.unit() == expected_unit(
         "--cluster-name pcluster-cpt --region us-east-2 --namespace TrainiumCpt --interval 60 "
@@ -172,8 +176,8 @@ def test_a_second_run_changes_nothing_and_does_not_restart_the_agent(install):
         ["start", "trainium-cpt-metrics.service"],
     ]
     assert "unchanged" in again.stdout
-    # Nothing but the two files: no temporary file left behind.
-    assert install.written() == sorted([INSTALLED, UNIT])
+    # Nothing but the agent, its modules and the unit: no temporary file left behind.
+    assert install.written() == sorted([INSTALLED, *INSTALLED_MODULES, UNIT])
 
 
 def test_a_changed_value_rewrites_the_unit_and_restarts(install):
@@ -183,6 +187,19 @@ def test_a_changed_value_rewrites_the_unit_and_restarts(install):
     assert install.run("--cluster-name", "pcluster-cpt", "--region", "us-east-2", "--interval", "300").returncode == 0
     assert "--interval 300" in install.unit()
     assert (install.root / UNIT).stat().st_ino != inode  # a new file renamed into place, not written over
+    assert install.systemctl()[-1] == ["restart", "trainium-cpt-metrics.service"]
+
+
+def test_a_module_the_agent_no_longer_has_is_removed_and_the_agent_restarted(install):
+    args = ("--cluster-name", "pcluster-cpt", "--region", "us-east-2")
+    assert install.run(*args).returncode == 0
+    install.systemctl()
+    stale = install.root / "opt/trainium-cpt/metrics-agent/metrics_agent/old_module.py"
+    stale.write_text("raise ImportError('an earlier agent')\n")
+    again = install.run(*args)
+    assert again.returncode == 0, again.stderr
+    assert not stale.exists() and f"{stale}: removed" in again.stdout
+    assert install.written() == sorted([INSTALLED, *INSTALLED_MODULES, UNIT])
     assert install.systemctl()[-1] == ["restart", "trainium-cpt-metrics.service"]
 
 
