@@ -13,6 +13,11 @@ import { TrainingStack } from './stacks/training-stack';
 /**
  * Adds every stack of trainium-cpt to the app and checks it with cdk-nag's AWS Solutions rules:
  * an unacknowledged finding fails synthesis.
+ *
+ * Stacks hand each other constructs (buckets, the secret, the Glue job, the cluster, the function). Every reference
+ * between stacks is weak (cdk.json: @aws-cdk/core:defaultCrossStackReferences = weak): CDK adds a `Publish...` output
+ * to the producing stack and reads it with Fn::GetStackOutput, with no export, so CloudFormation never refuses to
+ * update or delete a producer that a consumer reads; CDK also orders the stacks (deploy after, destroy before).
  */
 export function buildApp(app: App, config: CptConfig) {
   const env = config.region ? { region: config.region } : undefined;
@@ -50,18 +55,22 @@ export function buildApp(app: App, config: CptConfig) {
     env,
     description: 'trainium-cpt: the function that submits, reports and cancels training runs on the cluster',
     config,
-    clusterStack: cluster,
-    dataStack: data,
-    trainingBundleDir: cluster.trainingBundleDir,
+    cluster: cluster.cluster,
+    bundleDir: cluster.trainingBundleDir,
+    datasetsBucket: data.datasetsBucket,
+    manifestReadPolicy: data.manifestReadPolicy,
+    checkpointsBucket: data.checkpointsBucket,
+    hfTokenSecret: data.hfTokenSecret,
+    tokenizeJob: data.tokenizeJob,
   });
   const monitoring = new MonitoringStack(app, 'Monitoring', {
     stackName: names.monitoring,
     env,
     description: 'trainium-cpt: alerts topic, alarms, dashboard and cost budgets of a training run',
     config,
-    dataStack: data,
-    clusterStack: cluster,
-    trainingStack: training,
+    tokenizeJob: data.tokenizeJob,
+    cluster: cluster.cluster,
+    trainingFunction: training.training.function,
     budgetLimits: plannedBudgetLimits(config),
   });
   // Stable tags: ParallelCluster fails an update that changes tags and config at once. The budgets filter on this

@@ -142,6 +142,18 @@ def bundled_script(release: str = RELEASE) -> str:
     return result.stdout
 
 
+def sandbox_env(bin_dir: Path, tmp: Path, values: dict) -> dict:
+    """The whole environment of a script run in a sandbox `tmp` (shared with the training sandbox): its fakes in
+    `bin_dir` first on PATH, HOME and TMPDIR inside the sandbox, a UTF-8 locale, then `values` as strings."""
+    base = {
+        "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(tmp / "home"),
+        "TMPDIR": str(tmp / "tmp"),
+        "LANG": "C.UTF-8",
+    }
+    return {**base, **{key: str(value) for key, value in values.items()}}
+
+
 def apt_subcommand(args: list) -> list:
     """apt-get's arguments without its global options (-q, -o NAME=VALUE)."""
     out, skip = [], False
@@ -205,19 +217,14 @@ class Sandbox:
         )
 
     def env(self, **extra) -> dict:
-        env = {
-            "PATH": f"{self.bin}:/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(self.tmp / "home"),
-            "TMPDIR": str(self.tmp / "tmp"),
-            "LANG": "C.UTF-8",
-            "CPT_ROOT": str(self.root),
-            "CPT_SHARED": str(self.shared),
-            "CPT_LOG": str(self.log),
-            "CPT_TEST_RECORD": str(self.record),
-            "CPT_SLURM_BIN": str(self.tmp / "no-slurm"),
+        values = {
+            "CPT_ROOT": self.root,
+            "CPT_SHARED": self.shared,
+            "CPT_LOG": self.log,
+            "CPT_TEST_RECORD": self.record,
+            "CPT_SLURM_BIN": self.tmp / "no-slurm",
         }
-        env.update({k: str(v) for k, v in extra.items()})
-        return env
+        return sandbox_env(self.bin, self.tmp, {**values, **extra})
 
     def run(self, *args: str, script: Path = SCRIPT, **extra) -> subprocess.CompletedProcess:
         started = time.monotonic()

@@ -215,14 +215,14 @@ def test_a_failed_build_releases_nothing(sandbox):
     assert sandbox.calls("squeue") == [] and sandbox.calls("scontrol") == []
 
 
-# --- What the training chain makes of the record (cluster/training/cpt_lib.py reads this very file) ---
+# --- What the training chain makes of the record (cluster/training/cpt/neuron.py reads this very file) ---
 
 
 def neuron_state(sandbox) -> tuple:
     fsx = sandbox.shared
     out = sandbox.tmp / "neuron.json"
     result = subprocess.run(
-        [sys.executable, str(TRAINING / "cpt_lib.py"), "neuron-state", RELEASE, str(out)],
+        [sys.executable, str(TRAINING / "cpt"), "neuron-state", RELEASE, str(out)],
         env={**os.environ, "CPT_FSX": str(fsx)},
         capture_output=True,
         text=True,

@@ -16,5 +16,5 @@ def test_shellcheck_is_installed():
 
 def test_every_shell_script_in_cluster_is_shellcheck_clean():
     assert CLUSTER / "node-setup.sh" in SCRIPTS
-    result = subprocess.run([str(SHELLCHECK), *map(str, SCRIPTS)], capture_output=True, text=True)
+    result = subprocess.run([str(SHELLCHECK), "-x", *map(str, SCRIPTS)], capture_output=True, text=True)
     assert (result.returncode, result.stdout + result.stderr) == (0, "")

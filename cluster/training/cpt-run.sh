@@ -5,7 +5,8 @@
 # The submit Lambda runs it through SSM (AWS-RunShellScript: root, a non-login shell):
 #   bash /fsx/trainium-cpt/training/<bundle-id>/cpt-run.sh submit|status|cancel <base64 of a JSON request>
 #
-#   submit  {"version":1,"run":...,"nodes":...,...}: writes the run directory FSX/trainium-cpt/runs/<run>/
+#   submit  {"version":2,"run":...,"nodes":...,...,"derived":{...}} (lib/training/contract.ts; its per-field limits in
+#           request.schema.json, generated from the TypeScript schema): writes the run directory FSX/trainium-cpt/runs/<run>/
 #           (request.json, scripts/ with a copy of the stage scripts, logs/, jobs.json) and submits the chain,
 #           each job depending on the one before (afterok; a failed stage cancels the rest), each with the
 #           request's time limit (timeLimits, sbatch --time). A second submit of the same run submits nothing
@@ -29,43 +30,47 @@
 #           heldFor), node-setup.sh releases it when the build ends, and this script looks again once the chain is
 #           submitted and releases it itself if the build ended in between; failed, the chain is refused, naming
 #           the step and the log.
-#   status  {"version":1,"run":...}: the state of each stage's job, of the run's Neuron environment, and the
+#   status  {"version":2,"run":...}: the state of each stage's job, of the run's Neuron environment, and the
 #           train job's restarts ({count, max, history}: stage-lib.sh restart_or_fail).
-#   cancel  {"version":1,"run":...}: cancels every job of the run.
+#   cancel  {"version":2,"run":...}: cancels every job of the run.
 #
 # Output: exactly one JSON line on stdout, also on failure ({"error": "..."}, with a non-zero exit status);
 # everything else goes to stderr. Exit status: 0 done; 2 bad arguments or request (nothing submitted); 1 failure.
-# Request values are never part of shell code: they are checked by cpt_lib.py and passed as quoted arguments.
+# Request values are never part of shell code: they are checked by the cpt package (cpt/request.py), read through
+# `cpt env` (each value quoted) and passed as quoted arguments. A request of another version than 2 is refused.
 #
 # Environment (all optional; the tests use them):
 #   CPT_FSX          where FSx for Lustre is mounted (default /fsx); request paths /fsx/... map to it
 #   CPT_SLURM_BIN    Slurm's commands (default /opt/slurm/bin, where ParallelCluster installs them)
 #   CPT_NEURON_VENV  the Neuron Python environment (default FSX/trainium-cpt/neuron-<release>/venv)
 #   CPT_NXD_DIR      the neuronx-distributed checkout (default FSX/trainium-cpt/neuron-<release>/neuronx-distributed)
-#   CPT_PYTHON       the Python that runs cpt_lib.py (default python3)
+#   CPT_PYTHON       the Python that runs the cpt package (default python3)
 #   CPT_LOCK_TIMEOUT seconds to wait for another submission of the same run (default 120)
 set -euo pipefail
-set -o errtrace
-shopt -s inherit_errexit
-umask 022
-
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly HERE
+# shellcheck source=prelude.sh
+. "$HERE/prelude.sh"
 readonly STAGES=(prepare compile train export evaluate)
 # Files copied into each run's scripts/ folder: the chain runs from that copy, so later bundles change nothing.
-readonly STAGE_FILES=(stage-lib.sh stage-prepare.sh stage-compile.sh stage-train.sh stage-export.sh
-  stage-evaluate.sh launch-training.sh cpt_lib.py hf_checkpoint.py evaluate_perplexity.py render_report.py
-  resume_data.py nxd-pretrain.patch)
+readonly STAGE_FILES=(prelude.sh stage-lib.sh stage-prepare.sh stage-compile.sh stage-train.sh stage-export.sh
+  stage-evaluate.sh launch-training.sh hf_checkpoint.py evaluate_perplexity.py render_report.py resume_data.py
+  nxd-pretrain.patch request.schema.json)
+# The Python packages among them (their modules are copied, not their caches): the cpt package, and the report's
+# (render_report.py).
+readonly STAGE_PACKAGES=(cpt report_page)
 PY=${CPT_PYTHON:-python3}
-FSX=${CPT_FSX:-/fsx}
-FSX=${FSX%/}
 SLURM_BIN=${CPT_SLURM_BIN:-/opt/slurm/bin}
 
 # The one line of stdout goes to fd 3; the script's own stdout goes to stderr.
 exec 3>&1 1>&2
 EMITTED=false
-STEP=start
 SUBMITTED=()
+
+# The cpt package (python3 HERE/cpt COMMAND ...: cpt/cli.py).
+cpt() {
+  "$PY" "$HERE/cpt" "$@"
+}
 
 emit() {
   printf '%s\n' "$1" >&3
@@ -78,17 +83,15 @@ fail() {
   rollback
   if [ "$EMITTED" = false ]; then
     local answer
-    answer=$("$PY" "$HERE/cpt_lib.py" error "$message") || answer='{"error":"cpt-run failed"}'
+    answer=$(cpt error "$message") || answer='{"error":"cpt-run failed"}'
     emit "$answer"
   fi
   exit "$status"
 }
 
-on_error() {
-  local rc=$?
-  [ "$BASH_SUBSHELL" -eq 0 ] || exit "$rc"
-  trap - ERR
-  fail "cpt-run: step '$STEP' failed (exit $rc)" 1
+# A failed step (prelude.sh on_error).
+report_failure() {
+  fail "cpt-run: $1" 1
 }
 trap on_error ERR
 
@@ -108,8 +111,8 @@ rollback() {
   fi
 }
 
-log() {
-  printf '%s cpt-run: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"
+say() {
+  printf '%s cpt-run: %s\n' "$(utc_now)" "$*"
 }
 
 # --- Arguments ---
@@ -124,21 +127,25 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/cpt-run.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
 STEP="check the request"
-if ! "$PY" "$HERE/cpt_lib.py" decode "$ACTION" "$2" "$WORK/request.json" 2>"$WORK/decode.err"; then
+if ! cpt decode "$ACTION" "$2" "$WORK/request.json" 2>"$WORK/decode.err"; then
   fail "$(cat "$WORK/decode.err")" 2
 fi
-req() {
-  "$PY" "$HERE/cpt_lib.py" get "$WORK/request.json" "$1"
+# Sets REQ_<FIELD> for every value of the request $1 (e.g. REQ_NEURON_RELEASE, REQ_TIME_LIMITS_TRAIN), and the
+# run's paths (RUN_DIR, CKPT_DIR, ...): `cpt env` quotes every value, and the shell reads them once.
+load_request() {
+  local assignments
+  assignments=$(cpt env "$1")
+  eval "$assignments"
 }
-RUN=$(req run)
-RUN_DIR=$FSX/trainium-cpt/runs/$RUN
+load_request "$WORK/request.json"
+RUN=$REQ_RUN
 JOBS=$RUN_DIR/jobs.json
 NEURON_FILE=$WORK/neuron.json
 
 # Prints the state of the Neuron environment of release $1 (ready, building, failed or not-started) and describes
 # it in $NEURON_FILE.
 neuron_state() {
-  "$PY" "$HERE/cpt_lib.py" neuron-state "$1" "$NEURON_FILE"
+  cpt neuron-state "$1" "$NEURON_FILE"
 }
 
 # --- status and cancel ---
@@ -146,15 +153,15 @@ if [ "$ACTION" != submit ]; then
   [ -f "$JOBS" ] || fail "no run named $RUN on this cluster ($JOBS does not exist)" 1
   STEP="$ACTION the jobs"
   if [ "$ACTION" = status ]; then
-    answer=$("$PY" "$HERE/cpt_lib.py" status "$JOBS")
+    answer=$(cpt status "$JOBS")
   else
-    ids_text=$("$PY" "$HERE/cpt_lib.py" job-ids "$JOBS")
+    ids_text=$(cpt job-ids "$JOBS")
     mapfile -t ids <<<"$ids_text"
     [ -n "$ids_text" ] || fail "$JOBS lists no job" 1
-    log "cancelling run $RUN: jobs ${ids[*]}"
+    say "cancelling run $RUN: jobs ${ids[*]}"
     # Jobs that have ended already make scancel complain; that is not a failure of the cancel.
-    "$SLURM_BIN/scancel" "${ids[@]}" || log "scancel exited with status $? (jobs that have ended already cannot be cancelled)"
-    answer=$("$PY" "$HERE/cpt_lib.py" cancel-output "$JOBS")
+    "$SLURM_BIN/scancel" "${ids[@]}" || say "scancel exited with status $? (jobs that have ended already cannot be cancelled)"
+    answer=$(cpt cancel-output "$JOBS")
   fi
   emit "$answer"
   exit 0
@@ -171,7 +178,7 @@ check_neuron() {
     ready) ;;
     building | not-started) HELD_FOR=neuron-$1 ;;
     *)
-      REFUSAL=$("$PY" "$HERE/cpt_lib.py" neuron-refusal "$NEURON_FILE") ||
+      REFUSAL=$(cpt neuron-refusal "$NEURON_FILE") ||
         REFUSAL="the Neuron $1 environment cannot be used (state $NEURON)"
       ;;
   esac
@@ -181,26 +188,25 @@ check_neuron() {
 warn_if_differs() {
   local stored=$1 differences
   [ -f "$stored" ] || return 0
-  differences=$("$PY" "$HERE/cpt_lib.py" request-differences "$stored" "$WORK/request.json")
+  differences=$(cpt request-differences "$stored" "$WORK/request.json")
   [ -z "$differences" ] ||
-    log "warning: this request differs from $stored in ${differences//$'\n'/, }: the run keeps its stored request; use a new run name to change it"
+    say "warning: this request differs from $stored in ${differences//$'\n'/, }: the run keeps its stored request; use a new run name to change it"
 }
 
 # Prints the answer for the chain in jobs.json: $1 created (true/false), $2 resumed, $3 a message (optional).
 answer_jobs() {
   local newest
-  newest=$("$PY" "$HERE/cpt_lib.py" checkpoints "$CKPT_DIR")
-  "$PY" "$HERE/cpt_lib.py" submit-output "$JOBS" "$1" "$NEURON_FILE" "$2" "${newest##*$'\n'}" "${3:-}"
+  newest=$(cpt checkpoints "$CKPT_DIR")
+  cpt submit-output "$JOBS" "$1" "$NEURON_FILE" "$2" "${newest##*$'\n'}" "${3:-}"
 }
 
 STEP="check the Neuron environment"
-RELEASE=$(req neuronRelease)
+RELEASE=$REQ_NEURON_RELEASE
 check_neuron "$RELEASE"
 # A run submitted before is answered below whatever the environment's state; a new one is refused now, before
 # anything is written.
 [ -z "$REFUSAL" ] || [ -f "$JOBS" ] || fail "$REFUSAL" 1
-RESUME=$(req resume)
-CKPT_DIR=$(req checkpointDir)
+RESUME=$REQ_RESUME
 
 STEP="lock the run"
 mkdir -p "$RUN_DIR"
@@ -209,13 +215,13 @@ flock -w "${CPT_LOCK_TIMEOUT:-120}" 9 || fail "another submission of run $RUN ho
 
 RESUMED=false
 STEP="look for checkpoints of the run"
-found=$("$PY" "$HERE/cpt_lib.py" any-checkpoints "$CKPT_DIR")
+found=$(cpt any-checkpoints "$CKPT_DIR")
 if [ -f "$JOBS" ]; then
   STEP="look at the run's chain"
-  chain=$("$PY" "$HERE/cpt_lib.py" chain-state "$JOBS")
+  chain=$(cpt chain-state "$JOBS")
   case $chain in
     active | completed)
-      log "run $RUN was submitted before ($JOBS) and its chain is $chain: nothing to do"
+      say "run $RUN was submitted before ($JOBS) and its chain is $chain: nothing to do"
       warn_if_differs "$RUN_DIR/request.json"
       message=
       [ "$chain" = active ] || message="the chain of run $RUN completed: nothing to continue; use a new run name to train again"
@@ -227,19 +233,19 @@ if [ -f "$JOBS" ]; then
   read -r _ ended_state ended_stage <<<"$chain"
   if [ "$RESUME" != true ]; then
     message="the chain of run $RUN ended $ended_state at $ended_stage; \`npm run submit -- --run $RUN --resume\` continues it"
-    log "$message"
+    say "$message"
     answer=$(answer_jobs false false "$message")
     emit "$answer"
     exit 0
   fi
-  log "run $RUN: its chain ended $ended_state at $ended_stage; resuming it with a new chain"
+  say "run $RUN: its chain ended $ended_state at $ended_stage; resuming it with a new chain"
   RESUMED=true
 else
   if [ -n "$found" ]; then
-    newest=$("$PY" "$HERE/cpt_lib.py" checkpoints "$CKPT_DIR")
+    newest=$(cpt checkpoints "$CKPT_DIR")
     newest=${newest##*$'\n'}
     [ "$RESUME" = true ] || fail "run $RUN has no chain on this cluster ($JOBS does not exist), but $CKPT_DIR holds checkpoints (newest ${newest:-${found##*$'\n'}, not completed}): submit it with resume (\`npm run submit -- --run $RUN --resume\`) to continue from them, or choose another run name to start over" 1
-    log "run $RUN: no chain on this cluster, but checkpoints in $CKPT_DIR (newest completed: ${newest:-none}); resuming"
+    say "run $RUN: no chain on this cluster, but checkpoints in $CKPT_DIR (newest completed: ${newest:-none}); resuming"
     RESUMED=true
   fi
 fi
@@ -255,20 +261,22 @@ if [ "$RESUMED" = true ]; then
     STORED=$RUN_DIR/request.json
   elif [ -f "$CKPT_DIR/request.json" ]; then
     STORED=$CKPT_DIR/request.json
-    log "run $RUN: no $RUN_DIR/request.json; resuming with the request stored next to its checkpoints, $STORED"
+    say "run $RUN: no $RUN_DIR/request.json; resuming with the request stored next to its checkpoints, $STORED"
   elif [ -n "$found" ]; then
     fail "cannot resume run $RUN: the checkpoints in $CKPT_DIR have no request.json next to them, which this version of trainium-cpt writes there: they come from an earlier version, whose q/k/v layout (--fuse_qkv 0) this version cannot continue; submit it under another run name" 1
   fi
 fi
 if [ -n "$STORED" ]; then
   STEP="check the run's stored request"
-  if ! "$PY" "$HERE/cpt_lib.py" validate-file "$STORED" "$RUN" 2>"$WORK/stored.err"; then
+  if ! cpt validate-file "$STORED" "$RUN" 2>"$WORK/stored.err"; then
     fail "cannot resume run $RUN: $(cat "$WORK/stored.err"); submit it under another run name" 1
   fi
   warn_if_differs "$STORED"
-  stored_release=$("$PY" "$HERE/cpt_lib.py" get "$STORED" neuronRelease)
-  if [ "$stored_release" != "$RELEASE" ]; then
-    RELEASE=$stored_release
+  # From here on, the values are those of the stored request, which the run keeps (resume aside, which is read
+  # above and written below from the new request).
+  load_request "$STORED"
+  if [ "$REQ_NEURON_RELEASE" != "$RELEASE" ]; then
+    RELEASE=$REQ_NEURON_RELEASE
     check_neuron "$RELEASE"
   fi
 fi
@@ -276,7 +284,7 @@ fi
 
 if [ -f "$JOBS" ]; then
   STEP="keep the ended chain"
-  first_job=$("$PY" "$HERE/cpt_lib.py" job-ids "$JOBS" | head -n 1)
+  first_job=$(cpt job-ids "$JOBS" | head -n 1)
   archive=$RUN_DIR/chains/$(date -u +%Y%m%dT%H%M%SZ)-${first_job:-none}
   mkdir -p "$archive"
   cp "$JOBS" "$archive/jobs.json"
@@ -284,16 +292,20 @@ if [ -f "$JOBS" ]; then
     mv "$RUN_DIR/status" "$archive/status"
     ARCHIVED_STATUS=$archive/status
   fi
-  log "run $RUN: kept the ended chain's jobs.json and status files in $archive"
+  say "run $RUN: kept the ended chain's jobs.json and status files in $archive"
 fi
 
 STEP="write the run directory"
-log "run $RUN: writing $RUN_DIR"
+say "run $RUN: writing $RUN_DIR"
 mkdir -p "$RUN_DIR/logs" "$RUN_DIR/status" "$RUN_DIR/work" "$RUN_DIR/output"
 rm -rf "$RUN_DIR/scripts.new"
 mkdir "$RUN_DIR/scripts.new"
 for file in "${STAGE_FILES[@]}"; do
   cp "$HERE/$file" "$RUN_DIR/scripts.new/$file"
+done
+for package in "${STAGE_PACKAGES[@]}"; do
+  mkdir "$RUN_DIR/scripts.new/$package"
+  cp "$HERE/$package"/*.py "$RUN_DIR/scripts.new/$package/"
 done
 rm -rf "$RUN_DIR/scripts"
 mv "$RUN_DIR/scripts.new" "$RUN_DIR/scripts"
@@ -303,7 +315,7 @@ case $STORED in
     cp "$WORK/request.json" "$RUN_DIR/request.json.tmp"
     mv "$RUN_DIR/request.json.tmp" "$RUN_DIR/request.json"
     ;;
-  *) "$PY" "$HERE/cpt_lib.py" resumed-request "$STORED" "$WORK/request.json" "$RUN_DIR/request.json" ;;
+  *) cpt resumed-request "$STORED" "$WORK/request.json" "$RUN_DIR/request.json" ;;
 esac
 # The run's request next to its checkpoints (rename: readers see a whole file), which FSx exports to S3 with them
 # (AutoExportPolicy NEW, CHANGED): a resume on a cluster created again finds it there.
@@ -312,23 +324,19 @@ if ! cmp -s "$RUN_DIR/request.json" "$CKPT_DIR/request.json"; then
   cp "$RUN_DIR/request.json" "$CKPT_DIR/request.json.tmp"
   mv "$CKPT_DIR/request.json.tmp" "$CKPT_DIR/request.json"
 fi
-stored() {
-  "$PY" "$HERE/cpt_lib.py" get "$RUN_DIR/request.json" "$1"
-}
-PARTITION=$(stored partition)
-NODES=$(stored nodes)
 
 STEP="submit the jobs"
 previous=""
 pairs=()
 for stage in "${STAGES[@]}"; do
-  options=(--parsable --job-name "cpt-$RUN-$stage" --partition "$PARTITION" --exclusive --ntasks-per-node 1
+  time_limit=REQ_TIME_LIMITS_${stage^^}
+  options=(--parsable --job-name "cpt-$RUN-$stage" --partition "$REQ_PARTITION" --exclusive --ntasks-per-node 1
     --chdir "$RUN_DIR/work" --output "$RUN_DIR/logs/$stage-%j.out" --open-mode append --kill-on-invalid-dep=yes
-    --time "$(stored "timeLimits.$stage")")
+    --time "${!time_limit}")
   case $stage in
     # Both requeue themselves after a failed preflight (and training after a failed run), and Slurm requeues them
     # after a node failure: a job submitted with --no-requeue cannot be requeued at all.
-    compile | train) options+=(--nodes "$NODES" --requeue) ;;
+    compile | train) options+=(--nodes "$REQ_NODES" --requeue) ;;
     *) options+=(--nodes 1) ;;
   esac
   [ -z "$previous" ] || options+=(--dependency "afterok:$previous")
@@ -341,7 +349,7 @@ for stage in "${STAGES[@]}"; do
   [[ $id =~ ^[0-9]+$ ]] || fail "sbatch answered '$answer' for the $stage job, not a job id" 1
   SUBMITTED+=("$id")
   pairs+=("$stage=$id")
-  log "run $RUN: $stage is job $id${previous:+ (after job $previous)}"
+  say "run $RUN: $stage is job $id${previous:+ (after job $previous)}"
   previous=$id
 done
 
@@ -351,16 +359,16 @@ if [ -n "$HELD_FOR" ]; then
   first=${SUBMITTED[0]}
   NEURON=$(neuron_state "$RELEASE")
   if [ "$NEURON" = ready ]; then
-    log "run $RUN: the Neuron $RELEASE environment became ready during the submission: releasing job $first"
+    say "run $RUN: the Neuron $RELEASE environment became ready during the submission: releasing job $first"
     "$SLURM_BIN/scontrol" release "$first" || fail "scontrol release $first failed: the chain is cancelled, submit it again" 1
   else
-    log "run $RUN: job $first is held until the Neuron $RELEASE environment is ready (now: $NEURON)"
+    say "run $RUN: job $first is held until the Neuron $RELEASE environment is ready (now: $NEURON)"
   fi
   pairs+=("heldFor=$HELD_FOR")
 fi
 
 STEP="record the jobs"
-"$PY" "$HERE/cpt_lib.py" jobs-json "$JOBS" "$RUN" "$RUN_DIR" "${pairs[@]}"
+cpt jobs-json "$JOBS" "$RUN" "$RUN_DIR" "${pairs[@]}"
 SUBMITTED=()
 ARCHIVED_STATUS=
 answer=$(answer_jobs true "$RESUMED")

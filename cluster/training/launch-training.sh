@@ -9,7 +9,7 @@
 #
 # Each node records how its launcher ended in RUN_DIR/logs/MODE-JOB-nodeN.exit (JSON: host, the Slurm node name;
 # node; code; signal, when Slurm stopped the launcher, as srun --kill-on-bad-exit does to the other nodes after a
-# failure; time): the stage script reads them to find the node that failed (cpt_lib.py failed-nodes).
+# failure; time): the stage script reads them to find the node that failed (cpt failed-nodes).
 set -euo pipefail
 [ "$#" -ge 2 ] && [ "$#" -le 3 ] || {
   echo "usage: launch-training.sh preflight|compile|train RUN_DIR/request.json [LOADING_STEP]" >&2

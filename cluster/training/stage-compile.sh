@@ -6,7 +6,7 @@
 #
 # Writes: the compiled graphs into Neuron's cache (NEURON_CC_FLAGS --cache_dir, FSX/trainium-cpt/compile-cache),
 # where the training job finds them, and there, once the compile succeeded, a marker
-# trainium-cpt/compiled-<key>.json: <key> hashes what decides the graphs (cpt_lib.py compile_key: release, nodes,
+# trainium-cpt/compiled-<key>.json: <key> hashes what decides the graphs (cpt/arguments.py compile_key: release, nodes,
 # the compile arguments with the run's own paths replaced, NEURON_CC_FLAGS without the cache, the patched script).
 # A job that finds its marker skips the compile: a new chain of the same run, or another run of the same shape.
 # Reference: `neuron_parallel_compile torchrun ... <train script> --steps_this_run=N` "puts your training script
@@ -21,11 +21,10 @@
 # Recovery: a failed preflight drains the failing node(s) and requeues the job, like training and under the same
 # limit (maxTrainRestarts, counted per job). A failed compile does not: compiler errors come back on any node.
 set -euo pipefail
-STAGE=compile
 [ -f "$(dirname "${1:-/-}")/scripts/stage-lib.sh" ] || { echo "usage: $0 RUN_DIR/request.json" >&2; exit 2; }
 # shellcheck source=stage-lib.sh
 . "$(dirname "$1")/scripts/stage-lib.sh"
-stage_begin "$@"
+stage_begin compile "$@"
 
 step "check the pretrained weights and the patched script"
 [ -f "$CKPT_DIR/pretrained_weight/.complete" ] || die "$CKPT_DIR/pretrained_weight is missing: the prepare stage did not finish"
@@ -34,7 +33,7 @@ step "check the pretrained weights and the patched script"
 step "look for the graphs in the compile cache"
 mkdir -p "$COMPILE_CACHE/trainium-cpt"
 key_file=$(mktemp "$COMPILE_CACHE/trainium-cpt/.key.XXXXXX")
-key=$("$PY" "$SCRIPTS/cpt_lib.py" compile-key "$REQUEST" "$NXD_DIR" "$CC_FLAGS" "$PATCHED_SCRIPT" "$key_file")
+key=$(cpt compile-key "$REQUEST" "$NXD_DIR" "$CC_FLAGS" "$PATCHED_SCRIPT" "$key_file")
 marker=$COMPILE_CACHE/trainium-cpt/compiled-$key.json
 if [ -f "$marker" ]; then
   rm -f "$key_file"
@@ -50,7 +49,7 @@ run_preflight || {
   restart_or_fail preflight "$rc"
 }
 
-step "compile the training graphs ($(req compileSteps) steps)"
+step "compile the training graphs ($REQ_COMPILE_STEPS steps)"
 run_on_every_node compile || {
   rc=$?
   rm -f "$key_file"

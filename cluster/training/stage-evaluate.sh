@@ -9,27 +9,25 @@
 # as a self-contained page with a chart per set, drawn by render_report.py), and copies of the last two at
 # reportS3Uri/perplexity.json and reportS3Uri/report.html.
 set -euo pipefail
-STAGE=evaluate
 [ -f "$(dirname "${1:-/-}")/scripts/stage-lib.sh" ] || { echo "usage: $0 RUN_DIR/request.json" >&2; exit 2; }
 # shellcheck source=stage-lib.sh
 . "$(dirname "$1")/scripts/stage-lib.sh"
-stage_begin "$@"
+stage_begin evaluate "$@"
 
 max_rows=${CPT_EVAL_MAX_ROWS:-32}
 [[ $max_rows =~ ^[1-9][0-9]*$ ]] || die "CPT_EVAL_MAX_ROWS must be a positive integer, not '$max_rows'"
 
 step "list the models"
 [ -f "$EXPORT_DIR/exports.json" ] || die "$EXPORT_DIR/exports.json is missing: the export stage did not finish"
-exports=$("$PY" "$SCRIPTS/cpt_lib.py" export-tags "$EXPORT_DIR/exports.json")
+exports=$(cpt export-tags "$EXPORT_DIR/exports.json")
 names=(base)
 dirs=("$BASE_HF")
 while IFS=$'\t' read -r tag dir; do
   names+=("$tag")
   dirs+=("$dir")
 done <<<"$exports"
-evals=(--eval "domain=$(req evalDir.domain)")
-general=$(req evalDir.general)
-[ -z "$general" ] || evals+=(--eval "general=$general")
+evals=(--eval "domain=$EVAL_DOMAIN_DIR")
+[ -z "$EVAL_GENERAL_DIR" ] || evals+=(--eval "general=$EVAL_GENERAL_DIR")
 say "models: ${names[*]}; sets: ${evals[*]}"
 
 mkdir -p "$REPORT_DIR"
@@ -43,13 +41,13 @@ for i in "${!names[@]}"; do
 done
 
 step "write the report"
-"$PY" "$SCRIPTS/cpt_lib.py" report "$REPORT_DIR/perplexity.json" "$REQUEST" "$max_rows" "${results[@]}"
-destination=$("$PY" "$SCRIPTS/cpt_lib.py" s3-join "$(req reportS3Uri)" perplexity.json)
+cpt report "$REPORT_DIR/perplexity.json" "$REQUEST" "$max_rows" "${results[@]}"
+destination=$(cpt s3-join "$REQ_REPORT_S3_URI" perplexity.json)
 aws s3 cp --only-show-errors "$REPORT_DIR/perplexity.json" "$destination"
 say "wrote $REPORT_DIR/perplexity.json and $destination"
 
 step "render the HTML report"
 "$PY" "$SCRIPTS/render_report.py" "$REPORT_DIR/perplexity.json" "$REPORT_DIR/report.html"
-page=$("$PY" "$SCRIPTS/cpt_lib.py" s3-join "$(req reportS3Uri)" report.html)
+page=$(cpt s3-join "$REQ_REPORT_S3_URI" report.html)
 aws s3 cp --only-show-errors --content-type text/html "$REPORT_DIR/report.html" "$page"
 say "wrote $REPORT_DIR/report.html and $page"

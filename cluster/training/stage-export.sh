@@ -20,23 +20,22 @@
 # ranks into q_proj, k_proj and v_proj (separate q/k/v_proj shards would fail there: KeyError 'q_proj.weight').
 # Checked with neuronx-distributed's own code by scripts/nxd-roundtrip.sh (tests/fixtures/nxd-export.json).
 set -euo pipefail
-STAGE="export"
 [ -f "$(dirname "${1:-/-}")/scripts/stage-lib.sh" ] || { echo "usage: $0 RUN_DIR/request.json" >&2; exit 2; }
 # shellcheck source=stage-lib.sh
 . "$(dirname "$1")/scripts/stage-lib.sh"
-stage_begin "$@"
+stage_begin export "$@"
 
 step "list the completed checkpoints"
-checkpoints=$("$PY" "$SCRIPTS/cpt_lib.py" checkpoints "$CKPT_DIR")
+checkpoints=$(cpt checkpoints "$CKPT_DIR")
 [ -n "$checkpoints" ] || die "training left no completed checkpoint in $CKPT_DIR"
 mapfile -t tags <<<"$checkpoints"
 # The final model is the last step's (stage-train.sh ends only once step_<steps> is complete): an older newest
 # checkpoint means training did not finish, and exporting it as final would hide that.
-steps=$(req steps)
+steps=$REQ_STEPS
 [ "${tags[-1]}" = "step_$steps" ] ||
   die "the newest completed checkpoint in $CKPT_DIR is ${tags[-1]}, not step_$steps (the run's last step): training did not finish; submit the run again with --resume to finish it"
 say "checkpoints to export: ${tags[*]} (final: ${tags[-1]})"
-export_uri=$(req exportS3Uri)
+export_uri=$REQ_EXPORT_S3_URI
 
 for tag in "${tags[@]}"; do
   out=$EXPORT_DIR/$tag
@@ -47,7 +46,7 @@ for tag in "${tags[@]}"; do
     rm -rf "$out"
     mkdir -p "$out/full"
     say "merging the shards of $CKPT_DIR/$tag into $out/full/checkpoint.pt"
-    "$VPY" "$CONVERTER" --convert_to_full_state --tp_size "$TP" --hw_backend trn1 --load_xser True \
+    "$VPY" "$CONVERTER" --convert_to_full_state --tp_size "$REQ_TENSOR_PARALLEL" --hw_backend trn1 --load_xser True \
       --config "$MODEL_CONFIG" --input_dir "$CKPT_DIR/$tag/model" --output_dir "$out/full"
     say "writing the Hugging Face model $out/hf"
     "$VPY" "$SCRIPTS/hf_checkpoint.py" to-hf --full "$out/full/checkpoint.pt" --base-dir "$BASE_HF" --out "$out/hf"
@@ -55,13 +54,13 @@ for tag in "${tags[@]}"; do
     rm -rf "$out/full"
   fi
   step "upload $tag"
-  destination=$("$PY" "$SCRIPTS/cpt_lib.py" s3-join "$export_uri" "$tag")/
+  destination=$(cpt s3-join "$export_uri" "$tag")/
   say "copying $out/hf to $destination"
   aws s3 cp --recursive --only-show-errors --exclude .complete "$out/hf" "$destination"
 done
 
 step "record the exports"
-"$PY" "$SCRIPTS/cpt_lib.py" exports-json "$EXPORT_DIR/exports.json" "$export_uri" "$EXPORT_DIR" "${tags[@]}"
-destination=$("$PY" "$SCRIPTS/cpt_lib.py" s3-join "$export_uri" exports.json)
+cpt exports-json "$EXPORT_DIR/exports.json" "$export_uri" "$EXPORT_DIR" "${tags[@]}"
+destination=$(cpt s3-join "$export_uri" exports.json)
 aws s3 cp --only-show-errors "$EXPORT_DIR/exports.json" "$destination"
 say "wrote $EXPORT_DIR/exports.json and $destination"

@@ -3,8 +3,8 @@
 # RUN_DIR/scripts/. Slurm runs a batch script from a copy in its spool folder, so the scripts find this file, and
 # everything else, through the path of the run's request.json, their one argument.
 #
-# Defines: strict mode and the ERR trap (a failure names its step), logging, the run's paths and request values
-# (load_request), the training environment and command (training_environment, training_command), the nodes'
+# Defines: strict mode and the ERR trap (a failure names its step: prelude.sh), logging, the run's paths and request
+# values (load_request: `cpt env`), the training environment and command (training_environment, training_command), the nodes'
 # preflight (run_preflight, node_preflight), the stage's status file (stage_begin) and the recovery of the
 # compile and train jobs (restart_or_fail: drain the nodes that fail their checks, requeue the job).
 #
@@ -16,14 +16,12 @@
 #                         PATH entry of the Neuron setup guides, e.g. about-neuron/quick-start/
 #                         torch-neuron-tab-training.rst of aws-neuron/aws-neuron-sdk v2.28.1)
 #   CPT_PREFLIGHT_TIMEOUT seconds each nccom-test of the preflight may take (default 600)
-set -euo pipefail
-set -o errtrace
-shopt -s inherit_errexit
-umask 022
+# shellcheck source=prelude.sh
+. "$(dirname "${BASH_SOURCE[0]}")/prelude.sh"
 
+# The name in the log lines: launch-training.sh sets it before sourcing this file, the stages by stage_begin.
 STAGE=${STAGE:-launch}
-STEP=start
-# The system Python for cpt_lib.py, resolved before load_request puts the Neuron environment first on PATH.
+# The system Python for the cpt package, resolved before load_request puts the Neuron environment first on PATH.
 PY=$(command -v "${CPT_PYTHON:-python3}") || {
   echo "stage-lib: ${CPT_PYTHON:-python3} not found" >&2
   exit 1
@@ -33,61 +31,42 @@ FSX=${FSX%/}
 SLURM_BIN=${CPT_SLURM_BIN:-/opt/slurm/bin}
 
 say() {
-  printf '%s stage-%s[job %s]: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$STAGE" "${SLURM_JOB_ID:-none}" "$*"
+  printf '%s stage-%s[job %s]: %s\n' "$(utc_now)" "$STAGE" "${SLURM_JOB_ID:-none}" "$*"
 }
 
-step() {
-  STEP=$1
-  say "step: $STEP"
-}
-
-die() {
-  say "error: $*"
-  return 1
-}
-
-on_error() {
-  local rc=$?
-  [ "$BASH_SUBSHELL" -eq 0 ] || exit "$rc"
-  trap - ERR
-  say "step '$STEP' failed (exit $rc)" >&2
-  exit "$rc"
+report_failure() {
+  say "$1" >&2
 }
 trap on_error ERR
 
-# One field of the request (or a derived value, see cpt_lib.py get).
-req() {
-  "$PY" "$SCRIPTS/cpt_lib.py" get "$REQUEST" "$1"
+# The cpt package (python3 SCRIPTS/cpt COMMAND ...: cpt/cli.py), from the run's copy.
+cpt() {
+  "$PY" "$SCRIPTS/cpt" "$@"
 }
 
-# Sets the run's paths and the request values the scripts use. $1: the run's request.json.
+# Sets the request values (REQ_<FIELD>, e.g. REQ_NEURON_RELEASE, REQ_TIME_LIMITS_TRAIN, REQ_DERIVED_CORES_PER_NODE)
+# and the run's paths: those `cpt env` prints (RUN_DIR, CKPT_DIR, TRAIN_DIR, EVAL_DOMAIN_DIR, EVAL_GENERAL_DIR,
+# SECRET_REGION, VENV, NXD_DIR, LLAMA_DIR, EXAMPLE_SCRIPT, the example as the Neuron environment checked it out,
+# PATCHED_SCRIPT, the run's patched copy that compile and train run, MODEL_CONFIG, the model configuration of the
+# training script (Llama 2 7B), which the converter and the export read too, and CONVERTER), and the stages' own.
+# $1: the run's request.json.
 # shellcheck disable=SC2034  # the variables are for the scripts that source this file
 load_request() {
   [ -f "${1:-}" ] || {
     printf 'stage-%s: usage: %s RUN_DIR/request.json (got "%s")\n' "$STAGE" "$0" "${1:-}" >&2
     exit 2
   }
+  local assignments
   REQUEST=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-  RUN_DIR=$(dirname "$REQUEST")
-  SCRIPTS=$RUN_DIR/scripts
-  RUN=$(req run)
-  RELEASE=$(req neuronRelease)
-  TP=$(req tensorParallel)
-  CKPT_DIR=$(req checkpointDir)
-  VENV=${CPT_NEURON_VENV:-$FSX/trainium-cpt/neuron-$RELEASE/venv}
-  NXD_DIR=${CPT_NXD_DIR:-$FSX/trainium-cpt/neuron-$RELEASE/neuronx-distributed}
-  LLAMA_DIR=$NXD_DIR/examples/training/llama
-  # The model configuration of the training script (Llama 2 7B): the converter and the export read it too.
-  MODEL_CONFIG=$LLAMA_DIR/tp_zero1_llama_hf_pretrain/7B_config_llama2/config.json
-  CONVERTER=$LLAMA_DIR/convert_checkpoints.py
+  SCRIPTS=$(dirname "$REQUEST")/scripts
+  # Every value quoted by cpt/shell_env.py: read once, never as code.
+  assignments=$(cpt env "$REQUEST")
+  eval "$assignments"
   BASE_HF=$RUN_DIR/base/hf
   BASE_NXD=$RUN_DIR/base/nxd
   EXPORT_DIR=$RUN_DIR/export
   REPORT_DIR=$RUN_DIR/report
   VPY=$VENV/bin/python3
-  # The example as the Neuron environment checked it out, and the run's patched copy that compile and train run.
-  EXAMPLE_SCRIPT=$LLAMA_DIR/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py
-  PATCHED_SCRIPT=$SCRIPTS/tp_zero1_llama_hf_pretrain.py
   COMPILE_CACHE=${CPT_COMPILE_CACHE:-$FSX/trainium-cpt/compile-cache}
   # NEURON_CC_FLAGS of the reference run, but the cache (training_environment adds it).
   CC_FLAGS="--model-type transformer"
@@ -107,10 +86,11 @@ training_environment() {
   export MALLOC_ARENA_MAX=64
   export FI_PROVIDER=efa
   export FI_EFA_USE_DEVICE_RDMA=1
-  export NEURON_RT_NUM_CORES=32
-  export NUM_NEURONCORES=32
-  export TPU_NUM_DEVICES=32
-  export TPU_CHIPS_PER_HOST_BOUNDS=32
+  # The NeuronCores of a node (32 on a trn1.32xlarge), as the request says (derived.coresPerNode).
+  export NEURON_RT_NUM_CORES=$REQ_DERIVED_CORES_PER_NODE
+  export NUM_NEURONCORES=$REQ_DERIVED_CORES_PER_NODE
+  export TPU_NUM_DEVICES=$REQ_DERIVED_CORES_PER_NODE
+  export TPU_CHIPS_PER_HOST_BOUNDS=$REQ_DERIVED_CORES_PER_NODE
   # The patched copy runs from RUN_DIR/scripts (Python puts its folder first on sys.path: resume_data.py is found
   # there); the example's imports are found through PYTHONPATH: logger from its own folder,
   # tp_zero1_llama_hf_pretrain/, and modeling_llama_nxd and training_utils from examples/training/llama/.
@@ -118,8 +98,8 @@ training_environment() {
 }
 
 # Fills LAUNCH with the command of this node: MODE compile or train, LOADING_STEP (train only) -1 or the step of
-# the checkpoint to continue. The torchrun launcher (one per node, 32 processes, node 0 of the job's node list as
-# the rendezvous) and the script's arguments (cpt_lib.py training_arguments) are the same for both; compile puts
+# the checkpoint to continue. The torchrun launcher (one per node, a process per NeuronCore, node 0 of the job's node list as
+# the rendezvous) and the script's arguments (cpt/arguments.py training_arguments) are the same for both; compile puts
 # neuron_parallel_compile in front, and its script arguments differ in --steps_this_run, --loading_step (-1) and
 # --checkpoint_at_end (absent).
 # shellcheck disable=SC2034  # LAUNCH is for launch-training.sh
@@ -128,9 +108,9 @@ training_command() {
   local -a script_args
   hosts=$(scontrol show hostnames "$SLURM_JOB_NODELIST")
   master=${hosts%%$'\n'*}
-  script_args_text=$("$PY" "$SCRIPTS/cpt_lib.py" train-args "$mode" "$REQUEST" "$NXD_DIR" "$loading_step")
+  script_args_text=$(cpt train-args "$mode" "$REQUEST" "$NXD_DIR" "$loading_step")
   mapfile -t script_args <<<"$script_args_text"
-  local torchrun=(torchrun --nproc_per_node 32 --nnodes "$SLURM_NNODES" --node_rank "$SLURM_NODEID"
+  local torchrun=(torchrun --nproc_per_node "$REQ_DERIVED_CORES_PER_NODE" --nnodes "$SLURM_NNODES" --node_rank "$SLURM_NODEID"
     --master_addr "$master" --master_port 44000)
   case $mode in
     compile) LAUNCH=(neuron_parallel_compile "${torchrun[@]}" "${script_args[@]}") ;;
@@ -152,9 +132,9 @@ run_on_every_node() {
 
 # The checks of one node before compile or train (launch-training.sh preflight runs it on every node), with
 # aws-neuronx-tools (tools/neuron-sys-tools/neuron-ls.rst and nccom-test.rst of aws-neuron/aws-neuron-sdk at
-# v2.28.1): neuron-ls --json-output lists its devices (cpt_lib.py check-neuron-ls wants all 16, with 32
-# NeuronCores, and no process on them); nccom-test -r 32 allr --check runs an all-reduce over its 32 NeuronCores
-# and checks the result.
+# v2.28.1): neuron-ls --json-output lists its devices (cpt check-neuron-ls wants the request's
+# derived.devicesPerNode, 16, with derived.coresPerNode NeuronCores, 32, and no process on them); nccom-test -r
+# <coresPerNode> allr --check runs an all-reduce over the node's NeuronCores and checks the result.
 node_preflight() {
   local host=$1 listing
   listing=$(mktemp "${TMPDIR:-/tmp}/neuron-ls.XXXXXX")
@@ -164,25 +144,25 @@ node_preflight() {
     say "neuron-ls failed on $host"
     return 1
   fi
-  "$PY" "$SCRIPTS/cpt_lib.py" check-neuron-ls "$listing" "$host" || {
+  cpt check-neuron-ls "$listing" "$host" "$REQ_DERIVED_DEVICES_PER_NODE" "$REQ_DERIVED_CORES_PER_NODE" || {
     rm -f "$listing"
     return 1
   }
   rm -f "$listing"
-  step "run an all-reduce over the 32 NeuronCores of $host"
-  timeout "${CPT_PREFLIGHT_TIMEOUT:-600}" nccom-test -r 32 -N 1 --check --non-interactive allr
+  step "run an all-reduce over the $REQ_DERIVED_CORES_PER_NODE NeuronCores of $host"
+  timeout "${CPT_PREFLIGHT_TIMEOUT:-600}" nccom-test -r "$REQ_DERIVED_CORES_PER_NODE" -N 1 --check --non-interactive allr
 }
 
 # The preflight of a compile or train job: node_preflight on every node (each node's status in
 # RUN_DIR/logs/preflight-JOB-nodeN.exit, so a failure names its node), then, with more than one node, an
 # all-reduce over all of them, in nccom-test's Slurm mode on this job's own allocation (--slurm-mode
-# --slurm-job-id, nccom-test.rst "Slurm Execution"): 32 ranks a node, EFA between them. A failure of the latter
+# --slurm-job-id, nccom-test.rst "Slurm Execution"): a rank per NeuronCore of each node, EFA between them. A failure of the latter
 # names no node.
 run_preflight() {
   run_on_every_node preflight || return
   [ "$SLURM_NNODES" -gt 1 ] || return 0
   step "run an all-reduce over the $SLURM_NNODES nodes"
-  timeout "${CPT_PREFLIGHT_TIMEOUT:-600}" nccom-test -r $((32 * SLURM_NNODES)) -N "$SLURM_NNODES" --check \
+  timeout "${CPT_PREFLIGHT_TIMEOUT:-600}" nccom-test -r $((REQ_DERIVED_CORES_PER_NODE * SLURM_NNODES)) -N "$SLURM_NNODES" --check \
     --non-interactive --slurm-mode --slurm-job-id "$SLURM_JOB_ID" allr
 }
 
@@ -192,7 +172,7 @@ run_preflight() {
 write_status() {
   local state=$1 code=${2:-null} reason=${3:-}
   mkdir -p "$RUN_DIR/status"
-  "$PY" "$SCRIPTS/cpt_lib.py" status-file "$RUN_DIR/status/$STAGE.json" "$STAGE" "${SLURM_JOB_ID:-}" \
+  cpt status-file "$RUN_DIR/status/$STAGE.json" "$STAGE" "${SLURM_JOB_ID:-}" \
     "${SLURM_RESTART_COUNT:-0}" "$state" "$code" "${SLURM_JOB_NODELIST:-}" "$reason"
 }
 
@@ -213,15 +193,17 @@ on_exit() {
   fi
 }
 
-# Starts a stage: STAGE, the request, the status file. $1: the request.json argument of the job. The compile and
-# train jobs first record the restarts they did not make themselves (a requeue by Slurm or by hand: see
-# cpt_lib.py reconcile-restarts), from the status file the last attempt left.
+# Starts a stage: STAGE, the request, the status file. $1: the stage's name (prepare, compile, train, export,
+# evaluate), $2: the request.json argument of the job. The compile and train jobs first record the restarts they did
+# not make themselves (a requeue by Slurm or by hand: see cpt reconcile-restarts), from the status file the last
+# attempt left.
 stage_begin() {
-  load_request "${1:-}"
-  say "run $RUN, job ${SLURM_JOB_ID:-none} (restart ${SLURM_RESTART_COUNT:-0}) on ${SLURM_JOB_NODELIST:-this host}; run directory $RUN_DIR"
+  STAGE=$1
+  load_request "${2:-}"
+  say "run $REQ_RUN, job ${SLURM_JOB_ID:-none} (restart ${SLURM_RESTART_COUNT:-0}) on ${SLURM_JOB_NODELIST:-this host}; run directory $RUN_DIR"
   if [ "$STAGE" = compile ] || [ "$STAGE" = train ]; then
     mkdir -p "$RUN_DIR/status"
-    "$PY" "$SCRIPTS/cpt_lib.py" reconcile-restarts "$RUN_DIR/status/$STAGE-restarts.json" \
+    cpt reconcile-restarts "$RUN_DIR/status/$STAGE-restarts.json" \
       "$RUN_DIR/status/$STAGE.json" "${SLURM_JOB_ID:-}" "${SLURM_RESTART_COUNT:-0}" >/dev/null
   fi
   write_status RUNNING
@@ -231,7 +213,7 @@ stage_begin() {
 }
 
 # Sets FAILED_NODES (hosts), FAILED_TEXT ("host (exit code), ...") and FAILED_CODE (the last one's exit code) from
-# the nodes where this job's $1 run (preflight, compile or train) failed: $2 first or all (cpt_lib.py failed-nodes).
+# the nodes where this job's $1 run (preflight, compile or train) failed: $2 first or all (cpt failed-nodes).
 FAILED_NODES=()
 FAILED_TEXT=
 FAILED_CODE=
@@ -240,7 +222,7 @@ read_failed_nodes() {
   FAILED_NODES=()
   FAILED_TEXT=
   FAILED_CODE=
-  lines=$("$PY" "$SCRIPTS/cpt_lib.py" failed-nodes "$RUN_DIR/logs" "$1" "$SLURM_JOB_ID" "$2")
+  lines=$(cpt failed-nodes "$RUN_DIR/logs" "$1" "$SLURM_JOB_ID" "$2")
   while IFS=$'\t' read -r host code; do
     [ -n "$host" ] || continue
     FAILED_NODES+=("$host")
@@ -254,7 +236,7 @@ read_failed_nodes() {
 # Requeue while the job's restarts (SLURM_RESTART_COUNT: Slurm's own requeues and ours alike) are below the
 # request's maxTrainRestarts: record the attempt (RUN_DIR/status/STAGE-restarts.json, with the nodes drained),
 # drain the nodes that failed their checks so that ParallelCluster replaces them, and `scontrol requeue` this job.
-# Which nodes: after a failed preflight, every node whose checks failed (cpt_lib.py failed-nodes all). A failed
+# Which nodes: after a failed preflight, every node whose checks failed (cpt failed-nodes all). A failed
 # training says nothing of the nodes by itself: a deterministic error (a load mismatch, device memory, bad data)
 # comes back on any node, and draining the node that ended first would drain up to maxTrainRestarts healthy
 # trn1.32xlarge. So the per-node preflight runs again on the job's nodes, within this allocation, and only those
@@ -275,7 +257,7 @@ restart_or_fail() {
   local -a drain=()
   restarts=${SLURM_RESTART_COUNT:-0}
   attempt=$((restarts + 1))
-  max=$(req maxTrainRestarts)
+  max=$REQ_MAX_TRAIN_RESTARTS
   if [ "$what" = preflight ]; then
     read_failed_nodes preflight all
     drain=("${FAILED_NODES[@]}")
@@ -309,11 +291,11 @@ restart_or_fail() {
       fi
     fi
   fi
-  "$PY" "$SCRIPTS/cpt_lib.py" record-restart "$RUN_DIR/status/$STAGE-restarts.json" "$SLURM_JOB_ID" "$attempt" \
+  cpt record-restart "$RUN_DIR/status/$STAGE-restarts.json" "$SLURM_JOB_ID" "$attempt" \
     "$rc" "$reason" "${drain[@]}"
   for node in "${drain[@]}"; do
     say "draining node $node, for ParallelCluster to replace it"
-    scontrol update NodeName="$node" State=DRAIN Reason="trainium-cpt: run $RUN $STAGE job $SLURM_JOB_ID: $why" ||
+    scontrol update NodeName="$node" State=DRAIN Reason="trainium-cpt: run $REQ_RUN $STAGE job $SLURM_JOB_ID: $why" ||
       say "scontrol update NodeName=$node State=DRAIN failed (ignored: the requeue goes on)"
   done
   FINAL_STATE=REQUEUED

@@ -22,7 +22,7 @@
 #   --tp_size, --hw_backend trn1 (required), --convert_from_full_state
 #   --coalesce_qkv True   q/k/v in the training model's fused layout: per layer one qkv_proj.weight whose rank-r
 #                  block is [q_r; k_r; v_r] (coalesce_qkv). That is the one ColumnParallelLinear qkv_proj that
-#                  modeling_llama_nxd.py's LlamaAttention builds for --fuse_qkv 1 (cpt_lib.training_arguments; the
+#                  modeling_llama_nxd.py's LlamaAttention builds for --fuse_qkv 1 (cpt/arguments.py; the
 #                  script's default) when heads == KV heads, as in Llama 2 7B, and the layout --convert_to_full_state
 #                  splits back for a model without GQA (stage-export.sh). Without it the shards hold separate
 #                  q/k/v_proj: a --fuse_qkv 0 model loads them, but the export then fails (KeyError 'q_proj.weight').
@@ -39,11 +39,10 @@
 # The Neuron tutorial converts the same way, from torch.save(model.state_dict()) of the Hub model, on a compute
 # node for its memory: archive/tutorials/finetuning_llama2_7b_ptl.rst (aws-neuron/aws-neuron-sdk, v2.28.0).
 set -euo pipefail
-STAGE=prepare
 [ -f "$(dirname "${1:-/-}")/scripts/stage-lib.sh" ] || { echo "usage: $0 RUN_DIR/request.json" >&2; exit 2; }
 # shellcheck source=stage-lib.sh
 . "$(dirname "$1")/scripts/stage-lib.sh"
-stage_begin "$@"
+stage_begin prepare "$@"
 
 step "patch the training script"
 # GNU patch (on ParallelCluster's Ubuntu nodes: the cookbook installs dkms, which depends on dpkg-dev, which
@@ -51,23 +50,21 @@ step "patch the training script"
 # are not kept (--reject-file=-): the stage fails and says so.
 if ! patch --fuzz=0 --batch --reject-file=- -o "$PATCHED_SCRIPT.tmp" "$EXAMPLE_SCRIPT" "$SCRIPTS/nxd-pretrain.patch"; then
   rm -f "$PATCHED_SCRIPT.tmp"
-  die "nxd-pretrain.patch does not apply to $EXAMPLE_SCRIPT (Neuron $RELEASE): the patch is written for tag v2.28.0 of neuronx-distributed; the rejected hunks are listed above"
+  die "nxd-pretrain.patch does not apply to $EXAMPLE_SCRIPT (Neuron $REQ_NEURON_RELEASE): the patch is written for tag v2.28.0 of neuronx-distributed; the rejected hunks are listed above"
 fi
 mv -f "$PATCHED_SCRIPT.tmp" "$PATCHED_SCRIPT"
 say "wrote $PATCHED_SCRIPT"
 
 step "check the datasets"
-"$PY" "$SCRIPTS/cpt_lib.py" check-dataset "$(req trainDir)"
-domain=$(req evalDir.domain)
-general=$(req evalDir.general)
-"$PY" "$SCRIPTS/cpt_lib.py" check-dataset "$domain"
-[ -z "$general" ] || "$PY" "$SCRIPTS/cpt_lib.py" check-dataset "$general"
+cpt check-dataset "$TRAIN_DIR"
+cpt check-dataset "$EVAL_DOMAIN_DIR"
+[ -z "$EVAL_GENERAL_DIR" ] || cpt check-dataset "$EVAL_GENERAL_DIR"
 
 step "stage the datasets on FSx"
 # FSx for Lustre loads a file from S3 on its first read; restoring them now keeps the first training steps from
 # waiting for S3. Best effort: the training reads them anyway.
 if command -v lfs >/dev/null 2>&1; then
-  for dir in "$(req trainDir)" "$domain" ${general:+"$general"}; do
+  for dir in "$TRAIN_DIR" "$EVAL_DOMAIN_DIR" ${EVAL_GENERAL_DIR:+"$EVAL_GENERAL_DIR"}; do
     find "$dir" -type f -print0 | xargs -0 -r -n 64 -P 8 lfs hsm_restore || say "lfs hsm_restore of $dir failed (ignored)"
   done
 else
@@ -75,15 +72,14 @@ else
 fi
 
 step "download the base model"
-model=$(req baseModel)
+model=$REQ_BASE_MODEL
 if [ "$(cat "$BASE_HF/.complete" 2>/dev/null || true)" = "model=$model" ]; then
   say "$BASE_HF holds $model already"
 else
   rm -rf "$BASE_HF"
-  secret=$(req hfTokenSecretArn)
-  region=$(req secretRegion)
+  secret=$REQ_HF_TOKEN_SECRET_ARN
   say "reading the Hugging Face token from $secret"
-  token=$(aws secretsmanager get-secret-value --secret-id "$secret" --region "$region" \
+  token=$(aws secretsmanager get-secret-value --secret-id "$secret" --region "$SECRET_REGION" \
     --query SecretString --output text)
   token=${token//[[:space:]]/}
   [[ $token == hf_* ]] ||
@@ -95,23 +91,23 @@ else
 fi
 
 step "check the model's shape"
-"$PY" "$SCRIPTS/cpt_lib.py" check-model "$BASE_HF/config.json" "$MODEL_CONFIG"
+cpt check-model "$BASE_HF/config.json" "$MODEL_CONFIG"
 
-step "convert the base model to $TP tensor-parallel shards"
+step "convert the base model to $REQ_TENSOR_PARALLEL tensor-parallel shards"
 # The converter's flags below but the paths and --tp_size (tests/test_nxd_recordings.py holds the two equal).
 SHARDS_RECIPE="--convert_from_full_state --hw_backend trn1 --coalesce_qkv True"
-shards_marker="model=$model tp=$TP converter=$SHARDS_RECIPE"
+shards_marker="model=$model tp=$REQ_TENSOR_PARALLEL converter=$SHARDS_RECIPE"
 if [ "$(cat "$BASE_NXD/.complete" 2>/dev/null || true)" = "$shards_marker" ]; then
-  say "$BASE_NXD holds the $TP shards of $model already"
+  say "$BASE_NXD holds the $REQ_TENSOR_PARALLEL shards of $model already"
 else
   rm -rf "$BASE_NXD"
   mkdir -p "$RUN_DIR/base/full"
   say "writing the full state dict to $RUN_DIR/base/full/checkpoint.pt"
   "$VPY" "$SCRIPTS/hf_checkpoint.py" full-state --model-dir "$BASE_HF" --out "$RUN_DIR/base/full/checkpoint.pt"
   say "writing the shards to $BASE_NXD"
-  "$VPY" "$CONVERTER" --convert_from_full_state --tp_size "$TP" --hw_backend trn1 --coalesce_qkv True \
+  "$VPY" "$CONVERTER" --convert_from_full_state --tp_size "$REQ_TENSOR_PARALLEL" --hw_backend trn1 --coalesce_qkv True \
     --config "$MODEL_CONFIG" --input_dir "$RUN_DIR/base/full/checkpoint.pt" --output_dir "$BASE_NXD"
-  last_shard=$BASE_NXD/model/$(printf 'dp_rank_00_tp_rank_%02d_pp_rank_00.pt' $((TP - 1)))
+  last_shard=$BASE_NXD/model/$(printf 'dp_rank_00_tp_rank_%02d_pp_rank_00.pt' $((REQ_TENSOR_PARALLEL - 1)))
   [ -f "$last_shard" ] || die "the converter did not write $last_shard"
   printf '%s\n' "$shards_marker" >"$BASE_NXD/.complete"
   rm -rf "$RUN_DIR/base/full"

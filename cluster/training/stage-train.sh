@@ -21,15 +21,14 @@
 # on the job's nodes (none when all pass: a deterministic error would otherwise drain a healthy node each time);
 # Slurm also requeues it after a node failure. Every attempt starts here again.
 set -euo pipefail
-STAGE=train
 [ -f "$(dirname "${1:-/-}")/scripts/stage-lib.sh" ] || { echo "usage: $0 RUN_DIR/request.json" >&2; exit 2; }
 # shellcheck source=stage-lib.sh
 . "$(dirname "$1")/scripts/stage-lib.sh"
-stage_begin "$@"
+stage_begin train "$@"
 
 step "find the checkpoint to start from"
-steps=$(req steps)
-checkpoints=$("$PY" "$SCRIPTS/cpt_lib.py" checkpoints "$CKPT_DIR")
+steps=$REQ_STEPS
+checkpoints=$(cpt checkpoints "$CKPT_DIR")
 if [ -n "$checkpoints" ]; then
   newest=${checkpoints##*$'\n'}
   loading_step=${newest#step_}
@@ -49,11 +48,11 @@ fi
 step "check the nodes"
 run_preflight || restart_or_fail preflight "$?"
 
-step "train ($steps steps, checkpoints every $(req checkpointEvery) and at the end in $CKPT_DIR)"
+step "train ($steps steps, checkpoints every $REQ_CHECKPOINT_EVERY and at the end in $CKPT_DIR)"
 run_on_every_node train "$loading_step" || restart_or_fail train "$?"
 
 step "check the last checkpoint"
-checkpoints=$("$PY" "$SCRIPTS/cpt_lib.py" checkpoints "$CKPT_DIR")
+checkpoints=$(cpt checkpoints "$CKPT_DIR")
 [ "${checkpoints##*$'\n'}" = "step_$steps" ] ||
   restart_or_fail train 1 "training ended without a completed step_$steps (newest: ${checkpoints##*$'\n'})"
 say "the last step's checkpoint is $CKPT_DIR/step_$steps"

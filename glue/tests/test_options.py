@@ -1,7 +1,11 @@
+import json
+from pathlib import Path
+
 import pytest
 
 from cpt_data.options import OptionError, parse_options
 
+REPO = Path(__file__).resolve().parents[2]
 BASE = {
     "--run": "pubmed-v1",
     "--domain-uri": "s3://raw/domain/",
@@ -61,3 +65,13 @@ def test_bad_arguments_are_named(changes, words):
 def test_no_general_corpus_without_mixing():
     options = parse_options(argv(general_uri="", general_share="0"))
     assert options.general_uri == ""
+
+
+def test_the_longest_sequence_is_the_one_the_app_allows():
+    """Llama 2's context is set once, in lib/run/hardware.ts; the job checks its own copy (a Glue job reads no file of
+    the app), held here to the request schema that TypeScript generates (npm run request-schema)."""
+    schema = json.loads((REPO / "cluster/training/request.schema.json").read_text(encoding="utf-8"))
+    longest = schema["$defs"]["submit"]["properties"]["sequenceLength"]["maximum"]
+    assert parse_options(argv(sequence_length=str(longest))).sequence_length == longest
+    with pytest.raises(OptionError, match=f"--sequence-length = {longest + 1}"):
+        parse_options(argv(sequence_length=str(longest + 1)))

@@ -16,11 +16,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { CLIENT_OPTIONS } from '../shared/client-options';
 
 const logger = new Logger({ serviceName: 'trainium-az-picker' });
-
-/** Adaptive retries ride out EC2's request throttling on busy accounts. */
-const CLIENT_OPTIONS = { maxAttempts: 8, retryMode: 'adaptive' } as const;
 
 export interface PickerResult {
   PhysicalResourceId: string;

@@ -23,11 +23,10 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { CLUSTER_NAME_TAG_KEY, FsxExportProperties, FsxExportTarget } from '../../lib/cluster/fsx-export-targets';
 import { describeTask, exportTaskOfThisDelete, isRunning, taskProgress } from './export-task';
 import { LocatedFileSystem, LocateError, locateFileSystems } from './locate';
+import { CLIENT_OPTIONS } from '../shared/client-options';
 
 const logger = new Logger({ serviceName: 'trainium-fsx-export' });
 
-/** Adaptive retries ride out throttling of the FSx and CloudFormation APIs. */
-const CLIENT_OPTIONS = { maxAttempts: 8, retryMode: 'adaptive' } as const;
 const cloudformation = new CloudFormationClient(CLIENT_OPTIONS);
 const fsx = new FSxClient(CLIENT_OPTIONS);
 

@@ -23,16 +23,15 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { RUN_NAME_PATTERN } from '../../lib/data/job-arguments';
 import { NeuronEnvironmentState, REQUEST_VERSION, SubmitRequest, TrainRestarts } from '../../lib/training/contract';
-import { readEnvironment, TrainingEnvironment } from '../../lib/training/environment';
+import { readEnvironment, TrainingEnvironment } from './environment';
 import { checkManifest, ManifestError, manifestKey } from '../../lib/training/manifest';
 import { planRun, PlanSummary, resolveSettings } from '../../lib/training/plan';
 import { InvalidRequestError, Overrides, parseEvent, RUN_NAME_ACCEPTED, show } from '../../lib/training/requests';
 import { Clock, runScript, ScriptAnswer, ScriptError } from './head-node';
+import { CLIENT_OPTIONS } from '../shared/client-options';
 
 const logger = new Logger({ serviceName: 'trainium-training' });
 
-/** Adaptive retries ride out throttling of the SSM, S3 and Glue APIs. */
-const CLIENT_OPTIONS = { maxAttempts: 8, retryMode: 'adaptive' } as const;
 const ssm = new SSMClient(CLIENT_OPTIONS);
 const s3 = new S3Client(CLIENT_OPTIONS);
 const glue = new GlueClient(CLIENT_OPTIONS);

@@ -11,7 +11,6 @@ import { functionLogGroup, roleWritingTo } from '../shared/function-role';
 import { PclusterConfig } from './cluster-config';
 import { CLUSTER_NAME_TAG_KEY, FsxExportProperties, fsxExportTargets } from './fsx-export-targets';
 import { ParallelCluster } from './parallel-cluster';
-import { nagResourceName } from '../shared/nag';
 
 /**
  * The timing of a delete, all inside CloudFormation's limit for a custom resource (ServiceTimeout: 1 to 3,600 s):
@@ -165,7 +164,7 @@ export class FsxExportOnDelete extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['cloudformation:ListStackResources'],
-        resources: [clusterStackArn(this, clusterName)],
+        resources: [accountArn('cloudformation', clusterStackResource(clusterName))],
       }),
     );
     role.addToPolicy(new iam.PolicyStatement({ actions: ['fsx:DescribeFileSystems'], resources: ['*'] }));
@@ -182,12 +181,12 @@ export class FsxExportOnDelete extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['fsx:CreateDataRepositoryTask'],
-        resources: [fsxArn('file-system/*')],
+        resources: [accountArn('fsx', 'file-system/*')],
         conditions: { StringEquals: { [`aws:ResourceTag/${CLUSTER_NAME_TAG_KEY}`]: clusterName } },
       }),
     );
     role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['fsx:CreateDataRepositoryTask'], resources: [fsxArn('task/*')] }),
+      new iam.PolicyStatement({ actions: ['fsx:CreateDataRepositoryTask'], resources: [accountArn('fsx', 'task/*')] }),
     );
   }
 
@@ -202,7 +201,6 @@ export class FsxExportOnDelete extends Construct {
     clusterName: string;
   }): void {
     const stack = Stack.of(this);
-    const nagName = (arn: string) => nagResourceName(stack.resolve(arn));
     const functionArn = (fn: lambda.Function) =>
       `<${stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*`;
     Validations.of(parts.locateRole).acknowledge(
@@ -212,7 +210,7 @@ export class FsxExportOnDelete extends Construct {
           'fsx:DescribeFileSystems supports no resource-level permissions (Service Authorization Reference); read-only.',
       },
       {
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagName(clusterStackArn(this, parts.clusterName))}]`,
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagAccountArn('cloudformation', clusterStackResource(parts.clusterName))}]`,
         reason:
           "ParallelCluster's stack of this cluster, by name: its stack ID is unknown until ParallelCluster creates it.",
       },
@@ -224,12 +222,12 @@ export class FsxExportOnDelete extends Construct {
           'fsx:DescribeDataRepositoryTasks supports no resource-level permissions (Service Authorization Reference); read-only.',
       },
       {
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagName(fsxArn('file-system/*'))}]`,
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagAccountArn('fsx', 'file-system/*')}]`,
         reason:
           'ParallelCluster creates the file system with the cluster: its ID is unknown here, so the grant requires its cluster-name tag.',
       },
       {
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagName(fsxArn('task/*'))}]`,
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagAccountArn('fsx', 'task/*')}]`,
         reason:
           'CreateDataRepositoryTask authorizes the task it creates, whose ID FSx assigns in that call; the file system is tag-scoped.',
       },
@@ -266,11 +264,17 @@ export class FsxExportOnDelete extends Construct {
   }
 }
 
-function fsxArn(resource: string): string {
-  return `arn:${Aws.PARTITION}:fsx:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
+/** An ARN of this partition, Region and account, in pseudo parameters whatever the stack's environment. */
+function accountArn(service: string, resource: string): string {
+  return `arn:${Aws.PARTITION}:${service}:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
+}
+
+/** The same ARN as cdk-nag's findings show it: pseudo parameters in angle brackets. */
+function nagAccountArn(service: string, resource: string): string {
+  return `arn:<AWS::Partition>:${service}:<AWS::Region>:<AWS::AccountId>:${resource}`;
 }
 
 /** ParallelCluster's stack of the cluster: it names the stack after the cluster (pcluster/models/cluster.py, stack_name). */
-function clusterStackArn(scope: Construct, clusterName: string): string {
-  return Stack.of(scope).formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${clusterName}/*` });
+function clusterStackResource(clusterName: string): string {
+  return `stack/${clusterName}/*`;
 }

@@ -12,7 +12,7 @@ export const NEURON_ENVIRONMENT_SCRIPT = '/opt/trainium-cpt/neuron-environment/n
 /** The association only installs and starts the service: seconds of work, so a short wait is plenty. */
 export const NEURON_ENVIRONMENT_LAUNCH_TIMEOUT_SECONDS = 300;
 /**
- * systemd stops a build that runs longer than this (the script then records it as failed; cluster/training/cpt_lib.py
+ * systemd stops a build that runs longer than this (the script then records it as failed; cluster/training/cpt/neuron.py
  * NEURON_BUILD_LIMIT_SECONDS reports a record older than this that says "building" as failed). The build downloads
  * and installs several GB of Python packages onto FSx: minutes to tens of minutes, never hours.
  */

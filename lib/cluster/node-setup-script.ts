@@ -26,8 +26,8 @@ export interface NodeSetupScriptProps {
 /**
  * cluster/node-setup.sh, uploaded as an asset: ParallelCluster runs it on every Trainium node when it is configured
  * (OnNodeConfigured: the Neuron driver), and the head node runs it after the cluster is created, as a systemd service
- * (NeuronEnvironment: the Python environment on FSx). Both fetch a single file, so the release's pins are written
- * into the uploaded copy: the nodes need nothing else from this repository.
+ * (NeuronEnvironment: the Python environment on FSx). Both fetch a single file, so the files the script sources and
+ * the release's pins are written into the uploaded copy: the nodes need nothing else from this repository.
  */
 export class NodeSetupScript extends Construct {
   readonly asset: s3assets.Asset;
@@ -44,13 +44,34 @@ export class NodeSetupScript extends Construct {
   }
 }
 
-/** The script with the pins of `release` in place of the line that would read them from a file. */
+/**
+ * A line of node-setup.sh that sources a file next to it, with the shellcheck directive above it:
+ *   # shellcheck source=FILE
+ *   . "$HERE/FILE"
+ */
+const SOURCED = /^# shellcheck source=(\S+)\n\. "\$HERE\/\1"$/gm;
+
+/**
+ * The script as one file: the files it sources (its roles, and the shell prelude it shares with the training scripts)
+ * written in place of the lines that source them, and the pins of `release` in place of the line that would read
+ * them from a file.
+ */
 export function bundledScript(release: string): string {
   const script = fs.readFileSync(SCRIPT, 'utf8');
   const pins = fs.readFileSync(path.join(RELEASES, `${release}.env`), 'utf8');
   const marker = /^# @pins@.*$/m;
   if (!marker.test(script)) throw new Error(`${SCRIPT} lacks the "# @pins@" line where the release's pins go`);
-  return script.replace(marker, `CPT_PINS_INLINED=${release}\n${pins.trimEnd()}`);
+  const inlined = script.replace(SOURCED, (_line, file: string) =>
+    fs
+      .readFileSync(path.join(CLUSTER_DIR, file), 'utf8')
+      .replace(/^# shellcheck shell=bash\n/, '')
+      .trimEnd(),
+  );
+  const leftover = /^\. "\$HERE\/.*$/m.exec(inlined);
+  if (leftover) {
+    throw new Error(`${SCRIPT}: "${leftover[0]}" has no "# shellcheck source=" line above it naming the same file`);
+  }
+  return inlined.replace(marker, `CPT_PINS_INLINED=${release}\n${pins.trimEnd()}`);
 }
 
 function bundle(release: string): string {

@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import {
+  describeTensorParallelDegrees,
+  LLAMA2_ATTENTION_HEADS,
+  LLAMA2_MAX_SEQUENCE_LENGTH,
+  NEURON_CORES_PER_NODE,
+} from '../run/hardware';
 
 /**
  * Every configuration key of the app, each with its type, what it is for and what it accepts.
@@ -6,18 +12,6 @@ import { z } from 'zod';
  * the defaults live in `cdk.json` under the context key `trainium-cpt`.
  */
 
-/** NeuronCores per node: both trn1.32xlarge and trn1n.32xlarge have 16 Trainium chips of 2 NeuronCores. */
-export const NEURON_CORES_PER_NODE = 32;
-/** Llama 2 7B: 32 attention heads and a maximum context of 4,096 positions. */
-export const LLAMA2_ATTENTION_HEADS = 32;
-export const LLAMA2_MAX_SEQUENCE_LENGTH = 4096;
-/**
- * Device memory of one NeuronCore-v2: a Trainium chip has 32 GiB for its two NeuronCore-v2 (Neuron documentation,
- * "Trainium Architecture", release 2.28.1: about-neuron/arch/neuron-hardware/trainium.rst of aws-neuron/aws-neuron-sdk).
- */
-export const NEURONCORE_MEMORY_GIB = 16;
-export const NEURONCORE_MEMORY_SOURCE =
-  'https://awsdocs-neuron.readthedocs-hosted.com/en/v2.28.1/about-neuron/arch/neuron-hardware/trainium.html (32 GiB of device memory per Trainium chip, 2 NeuronCore-v2 per chip)';
 /** The most times a train job requeues itself after a failure (maxTrainRestarts; the request's field of that name). */
 export const MAX_TRAIN_RESTARTS = 10;
 /** Neuron 2.29 ended support for NxD Core training and PyTorch/XLA training: 2.28 is the last release that trains. */
@@ -97,12 +91,12 @@ export const FIELDS = {
     description: 'AWS ParallelCluster version of the custom resource provider and of the cluster.',
     accepted: `3.x.y with x of at least ${MIN_PARALLELCLUSTER_MINOR} (the CloudFormation custom resource exists since 3.6.0)`,
   }),
-  neuronSdkVersion: field(z.string().regex(/^2\.\d+\.\d+$/), {
+  neuronSdkVersion: field(z.string().regex(/^2\.[0-9]+\.[0-9]+$/), {
     description:
       'Neuron SDK release installed on the nodes; driver, runtime, compiler, torch-neuronx and neuronx-distributed follow it.',
     accepted: `2.x.y with x at most ${LAST_TRAINING_NEURON_MINOR} (Neuron 2.29 ended support for NxD Core training)`,
   }),
-  baseModelId: field(z.string().regex(/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/), {
+  baseModelId: field(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,95}\/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$/), {
     description: 'Hugging Face model ID of the base checkpoint that training starts from.',
     accepted: 'an `owner/name` model ID',
   }),
@@ -188,7 +182,7 @@ export const FIELDS = {
   }),
   tensorParallelDegree: field(z.number().int().min(1), {
     description: 'Tensor-parallel degree: NeuronCores that share one copy of the model.',
-    accepted: 'a divisor of the 32 NeuronCores of a node (and of the 32 attention heads): 1, 2, 4, 8, 16 or 32',
+    accepted: `a divisor of the ${NEURON_CORES_PER_NODE} NeuronCores of a node (and of the ${LLAMA2_ATTENTION_HEADS} attention heads): ${describeTensorParallelDegrees()}`,
   }),
   globalBatchSize: field(z.number().int().min(1), {
     description: 'Sequences per optimizer step, over all nodes.',

@@ -1,13 +1,7 @@
 import { z } from 'zod';
-import {
-  CONFIG_KEYS,
-  ConfigKey,
-  FIELDS,
-  LAST_TRAINING_NEURON_MINOR,
-  LLAMA2_ATTENTION_HEADS,
-  MIN_PARALLELCLUSTER_MINOR,
-  NEURON_CORES_PER_NODE,
-} from './fields';
+import { parallelismProblems } from '../run/rules';
+import { CONFIG_NAMES, settingsOfConfig } from '../run/settings';
+import { CONFIG_KEYS, ConfigKey, FIELDS, LAST_TRAINING_NEURON_MINOR, MIN_PARALLELCLUSTER_MINOR } from './fields';
 
 type FieldSchemas = { [K in ConfigKey]: (typeof FIELDS)[K]['schema'] };
 
@@ -24,22 +18,6 @@ interface CrossFieldRule {
   readonly key: ConfigKey;
   /** Returns why the configuration is refused, or undefined when it passes. */
   readonly check: (config: CptConfig) => string | undefined;
-}
-
-export const VALID_TENSOR_PARALLEL_DEGREES = [1, 2, 4, 8, 16, 32].filter(
-  (d) => NEURON_CORES_PER_NODE % d === 0 && LLAMA2_ATTENTION_HEADS % d === 0,
-);
-
-/** Data-parallel degree: model replicas over all nodes. */
-export function dataParallelDegree(config: Pick<CptConfig, 'nodeCount' | 'tensorParallelDegree'>): number {
-  return (config.nodeCount * NEURON_CORES_PER_NODE) / config.tensorParallelDegree;
-}
-
-/** Micro-batches each replica accumulates before an optimizer step. */
-export function gradientAccumulationSteps(
-  config: Pick<CptConfig, 'nodeCount' | 'tensorParallelDegree' | 'globalBatchSize' | 'microBatchSize'>,
-): number {
-  return config.globalBatchSize / (dataParallelDegree(config) * config.microBatchSize);
 }
 
 function minorVersion(version: string): number {
@@ -76,30 +54,6 @@ export function zoneIdPrefix(region: string): string {
 }
 
 export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
-  {
-    key: 'tensorParallelDegree',
-    check: (c) =>
-      VALID_TENSOR_PARALLEL_DEGREES.includes(c.tensorParallelDegree)
-        ? undefined
-        : `does not divide the ${NEURON_CORES_PER_NODE} NeuronCores of a node and the ${LLAMA2_ATTENTION_HEADS} attention heads of Llama 2 7B`,
-  },
-  {
-    key: 'sequenceLength',
-    check: (c) =>
-      !VALID_TENSOR_PARALLEL_DEGREES.includes(c.tensorParallelDegree) || c.sequenceLength % c.tensorParallelDegree === 0
-        ? undefined
-        : `is not divisible by tensorParallelDegree ${c.tensorParallelDegree} (sequence parallelism splits each sequence over the tensor-parallel ranks)`,
-  },
-  {
-    key: 'globalBatchSize',
-    check: (c) => {
-      if (!VALID_TENSOR_PARALLEL_DEGREES.includes(c.tensorParallelDegree)) return undefined;
-      const perStep = dataParallelDegree(c) * c.microBatchSize;
-      return c.globalBatchSize % perStep === 0
-        ? undefined
-        : `is not a multiple of ${perStep} = data-parallel degree ${dataParallelDegree(c)} (${c.nodeCount} nodes × ${NEURON_CORES_PER_NODE} cores ÷ TP ${c.tensorParallelDegree}) × microBatchSize ${c.microBatchSize}`;
-    },
-  },
   {
     key: 'parallelClusterVersion',
     check: (c) =>
@@ -160,6 +114,16 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
 ];
 
 export const configSchema = shapeSchema.superRefine((config, ctx) => {
+  // The rules of the run's parallelism are the run's own (lib/run/rules.ts), in the configuration's key names.
+  const run = parallelismProblems(settingsOfConfig(config), {
+    names: CONFIG_NAMES,
+    sequenceSplitBlames: 'sequenceLength',
+  });
+  for (const problem of run) {
+    // A configuration's messages say what a key "is": "globalBatchSize = 1000: is not a multiple of 64 ...".
+    const message = problem.why.startsWith('not ') ? `is ${problem.why}` : problem.why;
+    ctx.addIssue({ code: 'custom', path: [CONFIG_NAMES[problem.key]], message });
+  }
   for (const rule of CROSS_FIELD_RULES) {
     const message = rule.check(config);
     if (message !== undefined) ctx.addIssue({ code: 'custom', path: [rule.key], message });

@@ -1,36 +1,23 @@
 import { rowsOfTokens } from '../plan/figures';
-import { configTimeLimits, describeLimits } from '../plan/time-limits';
+import { describeLimits } from '../plan/time-limits';
+import { deriveConfigRun } from '../run/derive';
+import { CONFIG_NAMES, settingsOfConfig } from '../run/settings';
 import { memoryWarnings } from '../training/memory-fit';
-import { stepsFor } from '../training/plan';
-import { describeSavedSteps, savedSteps } from '../training/saved-steps';
-import { NEURON_CORES_PER_NODE } from './fields';
-import { CptConfig, dataParallelDegree, gradientAccumulationSteps } from './schema';
+import { describeSavedSteps } from '../training/saved-steps';
+import { CptConfig } from './schema';
 
 const percent = (share: number) => `${+(share * 100).toFixed(3)}%`;
 
 /** A few lines that say, in words, what a configuration will build and run. */
 export function describeConfig(config: CptConfig): Array<[string, string]> {
-  const tokensPerStep = config.globalBatchSize * config.sequenceLength;
   const zone = config.trainiumAz === 'auto' ? 'the zone picked at deploy time' : `zone ${config.trainiumAz}`;
   const general =
     config.generalDataShare > 0
       ? `general corpus ${config.generalCorpusPrefix} mixed in at ${percent(config.generalDataShare)} of tokens`
       : 'no general-data mixing';
   // The run the plan assumes: plannedTrainTokens until a manifest gives the real count.
-  const steps = stepsFor(
-    Math.max(1, rowsOfTokens(config.plannedTrainTokens, config.sequenceLength)),
-    config.epochs,
-    config.globalBatchSize,
-  );
-  const limits = configTimeLimits(config, steps).limits;
-  const warnings = memoryWarnings(
-    {
-      tensorParallel: config.tensorParallelDegree,
-      sequenceLength: config.sequenceLength,
-      microBatch: config.microBatchSize,
-    },
-    { tensorParallel: 'tensorParallelDegree', sequenceLength: 'sequenceLength', microBatch: 'microBatchSize' },
-  );
+  const run = deriveConfigRun(config, Math.max(1, rowsOfTokens(config.plannedTrainTokens, config.sequenceLength)));
+  const warnings = memoryWarnings(settingsOfConfig(config), CONFIG_NAMES);
   const restarts =
     config.maxTrainRestarts === 0
       ? 'a failed train job is not requeued (maxTrainRestarts 0): the chain fails with it'
@@ -41,14 +28,14 @@ export function describeConfig(config: CptConfig): Array<[string, string]> {
     ['Model', `${config.baseModelId}, sequences of ${config.sequenceLength} tokens`],
     [
       'Cluster',
-      `${config.nodeCount} × ${config.instanceType} (${config.nodeCount * NEURON_CORES_PER_NODE} NeuronCores, scaled from 0), ` +
+      `${config.nodeCount} × ${config.instanceType} (${config.nodeCount * run.coresPerNode} NeuronCores, scaled from 0), ` +
         `head node ${config.headNodeInstanceType}; ParallelCluster ${config.parallelClusterVersion}, Neuron SDK ${config.neuronSdkVersion}`,
     ],
     [
       'Parallelism',
-      `TP ${config.tensorParallelDegree} × DP ${dataParallelDegree(config)}; micro batch ${config.microBatchSize} × ` +
-        `${gradientAccumulationSteps(config)} accumulation steps = global batch ${config.globalBatchSize} ` +
-        `(${tokensPerStep.toLocaleString('en-US')} tokens per step)`,
+      `TP ${config.tensorParallelDegree} × DP ${run.dataParallel}; micro batch ${config.microBatchSize} × ` +
+        `${run.gradientAccumulation} accumulation steps = global batch ${config.globalBatchSize} ` +
+        `(${run.tokensPerStep.toLocaleString('en-US')} tokens per step)`,
     ],
     [
       'Schedule',
@@ -57,10 +44,13 @@ export function describeConfig(config: CptConfig): Array<[string, string]> {
     ],
     [
       'Checkpoints',
-      `${describeSavedSteps(savedSteps(steps, config.checkpointEverySteps), config.checkpointsKept)} ` +
-        `(${steps.toLocaleString('en-US')} steps on plannedTrainTokens; every run ends with its last step saved)`,
+      `${describeSavedSteps(run.savedSteps, config.checkpointsKept)} ` +
+        `(${run.steps.toLocaleString('en-US')} steps on plannedTrainTokens; every run ends with its last step saved)`,
     ],
-    ['Time limits', `${describeLimits(limits)} (sbatch --time, on plannedTrainTokens: npm run plan shows how)`],
+    [
+      'Time limits',
+      `${describeLimits(run.timeLimits.limits)} (sbatch --time, on plannedTrainTokens: npm run plan shows how)`,
+    ],
     ['Restarts', restarts],
     [
       'Data',

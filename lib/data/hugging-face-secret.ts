@@ -40,7 +40,9 @@ export class HuggingFaceSecret extends Construct {
 
 /**
  * A secret's ARN as IAM policies need it: a secret imported by name has no random suffix in its ARN, so the policy
- * matches any suffix (the pattern CDK's own grants use).
+ * matches any suffix (the pattern CDK's own grants use). For statements of secretsmanager:GetSecretValue alone:
+ * `secret.grantRead` would add secretsmanager:DescribeSecret, which neither the job nor the nodes need, and the
+ * nodes' policy is a managed policy, not a principal a grant can take.
  */
 export function secretArnForPolicies(secret: secretsmanager.ISecret): string {
   return secret.secretFullArn ?? `${secret.secretArn}-??????`;

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as glue from 'aws-cdk-lib/aws-glue';
 import { Construct } from 'constructs';
 import { AlertsTopic } from './alerts-topic';
 
@@ -11,7 +12,7 @@ export interface GlueFailureRuleProps {
   /** Name of the rule. */
   readonly ruleName: string;
   /** The tokenization job. */
-  readonly jobName: string;
+  readonly job: glue.IJob;
   /** Where the notice goes. */
   readonly alerts: AlertsTopic;
 }
@@ -29,13 +30,14 @@ export class GlueFailureRule extends Construct {
   constructor(scope: Construct, id: string, props: GlueFailureRuleProps) {
     super(scope, id);
     const field = (name: string) => events.EventField.fromPath(`$.detail.${name}`);
+    const jobName = props.job.jobName;
     this.rule = new events.Rule(this, 'Rule', {
       ruleName: props.ruleName,
-      description: `Notifies the alerts topic when a run of the Glue job ${props.jobName} fails`,
+      description: `Notifies the alerts topic when a run of the Glue job ${jobName} fails`,
       eventPattern: {
         source: ['aws.glue'],
         detailType: ['Glue Job State Change'],
-        detail: { jobName: [props.jobName], state: GLUE_FAILED_STATES },
+        detail: { jobName: [jobName], state: GLUE_FAILED_STATES },
       },
     });
     this.rule.addTarget(

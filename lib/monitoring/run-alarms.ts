@@ -1,10 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AGENT_SERVICE_NAME, STALL_ALARM_PERIOD_SECONDS } from './metrics';
-import { functionMetric, trainingMetric } from './training-metric';
+import { trainingMetric } from './training-metric';
 
 /**
  * The heartbeat of the head node's metrics agent: the SampleCount of FailedJobs, the one metric the agent appends at
@@ -23,14 +24,14 @@ export interface RunAlarmsProps {
   readonly namePrefix: string;
   /** The cluster whose metrics the head-node agent publishes (the `ClusterName` dimension). */
   readonly clusterName: string;
-  /** The head node's instance ID (the cluster stack's output), named in the heartbeat alarm's description. */
+  /** The head node's instance ID (ParallelCluster.headNodeInstanceId), named in the heartbeat alarm's description. */
   readonly headNodeInstanceId: string;
   /** A train job that shows no new step for this long is stalled. */
   readonly stallAfter: Duration;
   /** How stallAfter was chosen, in a few words, for the stalled-training alarm's description. */
   readonly stallAfterBasis: string;
   /** The training function (submit, status, cancel). */
-  readonly trainingFunctionName: string;
+  readonly trainingFunction: lambda.IFunction;
   /** Where every alarm goes when it fires. */
   readonly topic: sns.ITopic;
 }
@@ -98,8 +99,8 @@ export class RunAlarms extends Construct {
     });
     this.functionErrors = this.alarm('FunctionErrors', {
       alarmName: `${namePrefix}-training-function-errors`,
-      alarmDescription: `The training function ${props.trainingFunctionName} (submit, status, cancel) failed: see its log group.`,
-      metric: functionMetric('Errors', props.trainingFunctionName),
+      alarmDescription: `The training function ${props.trainingFunction.functionName} (submit, status, cancel) failed: see its log group.`,
+      metric: props.trainingFunction.metricErrors({ period: Duration.minutes(5) }),
       threshold: 1,
     });
     const action = new actions.SnsAction(props.topic);

@@ -1,7 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { functionMetric, trainingMetric, withLabel } from './training-metric';
+import { trainingMetric, withLabel } from './training-metric';
 import { TrainingMetricKey } from './metrics';
 
 /**
@@ -9,14 +11,14 @@ import { TrainingMetricKey } from './metrics';
  * run of the job, Type = count): both are deltas since Glue's previous report, summed by the dashboard.
  */
 export const GLUE_JOB_METRICS = [
-  { metricName: 'glue.driver.aggregate.recordsRead', label: 'Records read', type: 'count' },
-  { metricName: 'glue.driver.aggregate.elapsedTime', label: 'ETL time (ms)', type: 'count' },
+  { metricName: 'glue.driver.aggregate.recordsRead', label: 'Records read', type: glue.MetricType.COUNT },
+  { metricName: 'glue.driver.aggregate.elapsedTime', label: 'ETL time (ms)', type: glue.MetricType.COUNT },
 ] as const;
 
 export interface RunDashboardProps {
   readonly dashboardName: string;
   /** The tokenization job. */
-  readonly glueJobName: string;
+  readonly glueJob: glue.IJob;
   /** Failed runs of the job (the TriggeredRules metric of GlueFailureRule). */
   readonly glueFailures: cloudwatch.IMetric;
   /** The cluster whose metrics the head-node agent publishes. */
@@ -24,7 +26,7 @@ export interface RunDashboardProps {
   /** Drawn as a line on the minutes-since-last-step graph. */
   readonly stallAfter: Duration;
   /** The training function. */
-  readonly trainingFunctionName: string;
+  readonly trainingFunction: lambda.IFunction;
   /** Shown in the alarm status widget. */
   readonly alarms: cloudwatch.IAlarm[];
 }
@@ -42,29 +44,22 @@ export class RunDashboard extends Construct {
     const graph = (title: string, metrics: cloudwatch.IMetric[], extra: Partial<cloudwatch.GraphWidgetProps> = {}) =>
       new cloudwatch.GraphWidget({ title, left: metrics, width: 8, height: 6, ...extra });
     const heading = (markdown: string) => new cloudwatch.TextWidget({ markdown, width: 24, height: 1 });
-    const glue = ({ metricName, label, type }: (typeof GLUE_JOB_METRICS)[number]) =>
-      new cloudwatch.Metric({
-        namespace: 'Glue',
-        metricName,
-        dimensionsMap: { JobName: props.glueJobName, JobRunId: 'ALL', Type: type },
-        statistic: cloudwatch.Stats.SUM,
-        period: Duration.minutes(5),
-        label,
-      });
+    const { glueJob, trainingFunction } = props;
+    const fiveMinutes = Duration.minutes(5);
+    const glueMetric = ({ metricName, label, type }: (typeof GLUE_JOB_METRICS)[number]) =>
+      glueJob.metric(metricName, type, { statistic: cloudwatch.Stats.SUM, period: fiveMinutes, label });
     const stallMinutes = props.stallAfter.toMinutes();
     const agent = (key: TrainingMetricKey, statistic: string) =>
       withLabel(trainingMetric(key, clusterName, { statistic }), key);
-    const fn = (name: 'Errors' | 'Invocations') =>
-      functionMetric(name, props.trainingFunctionName).with({ label: name });
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
       defaultInterval: Duration.days(7),
       widgets: [
-        [heading(`## Tokenization: Glue job ${props.glueJobName}`)],
+        [heading(`## Tokenization: Glue job ${glueJob.jobName}`)],
         [
-          graph('Records read', [glue(GLUE_JOB_METRICS[0])]),
-          graph('ETL time', [glue(GLUE_JOB_METRICS[1])]),
+          graph('Records read', [glueMetric(GLUE_JOB_METRICS[0])]),
+          graph('ETL time', [glueMetric(GLUE_JOB_METRICS[1])]),
           graph('Failed runs (FAILED, TIMEOUT, ERROR)', [props.glueFailures]),
         ],
         [heading(`## Training on ${clusterName} (published every minute by the head node's agent)`)],
@@ -82,8 +77,11 @@ export class RunDashboard extends Construct {
           graph('Trainium nodes up', [agent('nodesUp', cloudwatch.Stats.MINIMUM)]),
           graph('Failed jobs', [agent('failedJobs', cloudwatch.Stats.SUM)]),
         ],
-        [heading(`## Training function ${props.trainingFunctionName} (submit, status, cancel)`)],
-        [graph('Invocations', [fn('Invocations')]), graph('Errors', [fn('Errors')])],
+        [heading(`## Training function ${trainingFunction.functionName} (submit, status, cancel)`)],
+        [
+          graph('Invocations', [trainingFunction.metricInvocations({ period: fiveMinutes, label: 'Invocations' })]),
+          graph('Errors', [trainingFunction.metricErrors({ period: fiveMinutes, label: 'Errors' })]),
+        ],
         [heading('## Alarms')],
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: props.alarms, width: 24, height: 3 })],
       ],

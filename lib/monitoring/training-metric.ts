@@ -21,17 +21,6 @@ export function trainingMetric(
   });
 }
 
-/** A metric of the training function (namespace AWS/Lambda, dimension FunctionName). */
-export function functionMetric(metricName: 'Errors' | 'Invocations', functionName: string): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: 'AWS/Lambda',
-    metricName,
-    dimensionsMap: { FunctionName: functionName },
-    statistic: cloudwatch.Stats.SUM,
-    period: Duration.minutes(5),
-  });
-}
-
 /** The metric with the label the contract gives it, for a graph. */
 export function withLabel(metric: cloudwatch.Metric, key: TrainingMetricKey): cloudwatch.Metric {
   return metric.with({ label: TRAINING_METRICS[key].label });

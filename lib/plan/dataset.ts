@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { corpusTokens, readDatasetManifest } from '../run/manifest';
 
 /**
  * What the plan knows of the training set: either a token count (one epoch; the default is the configuration's
@@ -6,8 +6,9 @@ import { z } from 'zod';
  * build_manifest), from S3 (`aws s3 cp s3://<DatasetsBucketName>/datasets/<run>/manifest.json .`) or from the local
  * runner (`.local/datasets/<run>/manifest.json`).
  *
- * lib/training/manifest.ts checkManifest is not reused here: it ties a manifest to a run name, a bucket and the
- * S3 paths of that run's attempt, which a local runner's manifest does not have. The plan needs only the counts.
+ * The manifest's schema is the training function's (lib/run/manifest.ts); its checks of the run name, the bucket and
+ * the S3 paths of the run's attempt (lib/training/manifest.ts) are not made here: a local runner's manifest has none
+ * of them, and the plan needs only the counts.
  */
 
 export interface ManifestCounts {
@@ -33,53 +34,33 @@ export class ManifestInputError extends Error {
   }
 }
 
-const count = z.number().int().nonnegative();
-const set = z.looseObject({ rows: count });
-const split = z.looseObject({ tokens: count });
-
-const MANIFEST = z.looseObject({
-  run: z.string(),
-  parameters: z.looseObject({ sequenceLength: z.number().int().positive() }),
-  sets: z.looseObject({ train: set, eval_domain: set.optional(), eval_general: set.optional() }),
-  corpora: z.record(z.string(), z.looseObject({ splits: z.record(z.string(), split) })).optional(),
-});
-
 export const MANIFEST_ACCEPTED =
-  'the manifest.json of a tokenization run (npm run tokenize, or glue/local_run.py): JSON with run, parameters.sequenceLength and sets.train.rows';
+  'the manifest.json of a tokenization run (npm run tokenize, or glue/local_run.py): JSON with run, attempt, parameters.sequenceLength and sets (train, eval_domain: path and rows)';
 
 /** Reads the counts of a manifest's text; `name` (the file) goes into the error. */
 export function parseManifest(text: string, name: string): ManifestCounts {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
+  const read = readDatasetManifest(text);
+  if ('notJson' in read) {
     throw new ManifestInputError(
-      `--manifest ${name}: not valid JSON (${(error as Error).message}). Accepted: ${MANIFEST_ACCEPTED}`,
+      `--manifest ${name}: not valid JSON (${read.notJson}). Accepted: ${MANIFEST_ACCEPTED}`,
     );
   }
-  const parsed = MANIFEST.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((i) => `${i.path.map(String).join('.') || '(top level)'}: ${i.message}`)
-      .join('; ');
+  if ('problems' in read) {
     throw new ManifestInputError(
-      `--manifest ${name}: not a tokenization manifest (${problems}). Accepted: ${MANIFEST_ACCEPTED}`,
+      `--manifest ${name}: not a tokenization manifest (${read.problems.join('; ')}). Accepted: ${MANIFEST_ACCEPTED}`,
     );
   }
-  const m = parsed.data;
+  const m = read.manifest;
   if (m.sets.train.rows === 0) {
     throw new ManifestInputError(
       `--manifest ${name}: sets.train.rows = 0, no training row to plan for. Accepted: ${MANIFEST_ACCEPTED}`,
     );
   }
-  const corpusTokens = m.corpora
-    ? Object.values(m.corpora).reduce((sum, c) => sum + Object.values(c.splits).reduce((s, sp) => s + sp.tokens, 0), 0)
-    : undefined;
   return {
     run: m.run,
     sequenceLength: m.parameters.sequenceLength,
     trainRows: m.sets.train.rows,
-    evalRows: (m.sets.eval_domain?.rows ?? 0) + (m.sets.eval_general?.rows ?? 0),
-    corpusTokens,
+    evalRows: m.sets.eval_domain.rows + (m.sets.eval_general?.rows ?? 0),
+    corpusTokens: corpusTokens(m),
   };
 }

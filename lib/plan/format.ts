@@ -4,6 +4,7 @@ import { formatCount, formatNumber, formatUsd } from './numbers';
 import { HOURS_PER_MONTH } from './prices';
 import { describeStallDerivation } from './stall-threshold';
 import { describeStageTime, formatLimit } from './time-limits';
+import { NEURON_CORES_PER_NODE } from '../run/hardware';
 import { STAGES } from '../training/contract';
 import { describeSavedSteps } from '../training/saved-steps';
 
@@ -96,7 +97,7 @@ export function formatPlan(e: RunEstimate, width = 118): string {
           'data-parallel degree',
           formatCount(p.dataParallel),
           r('steps'),
-          `${e.nodes} nodes × 32 NeuronCores ÷ TP ${p.tensorParallel}`,
+          `${e.nodes} nodes × ${NEURON_CORES_PER_NODE} NeuronCores ÷ TP ${p.tensorParallel}`,
         ],
         [
           'gradient accumulation',

@@ -92,39 +92,53 @@ export const FSX_PERSISTENT_2: Readonly<Record<125 | 250 | 500 | 1000, PriceTabl
   1000: fsxTier(1000, 0.6),
 };
 
-/** S3 Standard storage, first 50 TB a month. */
-export const S3_STANDARD: PriceTable = {
-  what: 'S3 Standard storage (first 50 TB a month)',
-  unit: 'USD per GB-month',
-  source: 'https://aws.amazon.com/s3/pricing/',
-  readVia:
+/**
+ * A service priced besides EC2 and FSx: what, the unit, its pricing page (https://aws.amazon.com/<page>/pricing/), USD
+ * by Region, and where the figures were read.
+ */
+type ServiceRow = readonly [
+  what: string,
+  unit: string,
+  page: string,
+  byRegion: Record<string, number>,
+  readVia: string,
+];
+
+const SERVICE_ROWS = {
+  // S3 Standard storage, first 50 TB a month.
+  s3: [
+    'S3 Standard storage (first 50 TB a month)',
+    'USD per GB-month',
+    's3',
+    { 'us-east-1': 0.023, 'us-east-2': 0.023 },
     'us-east-1: learning-aws.readthedocs.io resources/pricing (citing the S3 pricing page) and devnotes.tech S3 pricing breakdown; ' +
-    'us-east-2: an AWS Price List extract for US East (Ohio), github.com/alexjguy/AWS-costs-markdown aws_costs.md (2018-08); no sourced figure found for us-west-2',
-  readOn: PRICES_READ_ON,
-  byRegion: { 'us-east-1': 0.023, 'us-east-2': 0.023 },
-};
-
-/** One NAT gateway, per hour it exists (data processed is extra: S3 traffic uses the gateway endpoint instead). */
-export const NAT_GATEWAY: PriceTable = {
-  what: 'NAT gateway (hourly charge)',
-  unit: 'USD per NAT gateway-hour',
-  source: 'https://aws.amazon.com/vpc/pricing/',
-  readVia:
+      'us-east-2: an AWS Price List extract for US East (Ohio), github.com/alexjguy/AWS-costs-markdown aws_costs.md (2018-08); no sourced figure found for us-west-2',
+  ],
+  // One NAT gateway, per hour it exists (data processed is extra: S3 traffic uses the gateway endpoint instead).
+  nat: [
+    'NAT gateway (hourly charge)',
+    'USD per NAT gateway-hour',
+    'vpc',
+    { 'us-east-1': 0.045, 'us-east-2': 0.045 },
     'us-east-1: basavytix.com/blog/aws-nat-gateway-pricing ("these are the us-east-1 rates"); ' +
-    'us-east-2: cloudburn.io/blog/aws-nat-gateway-pricing (US East Ohio example) and the Ohio Price List extract in github.com/alexjguy/AWS-costs-markdown; ' +
-    'no exact figure found for us-west-2',
-  readOn: PRICES_READ_ON,
-  byRegion: { 'us-east-1': 0.045, 'us-east-2': 0.045 },
-};
-
-/** AWS Glue Spark jobs (Glue 2.0 and later): per DPU-hour, billed per second with a 1-minute minimum. */
-export const GLUE_DPU_HOUR: PriceTable = {
-  what: 'AWS Glue ETL job (Spark), per DPU-hour, 1-minute minimum',
-  unit: 'USD per DPU-hour',
-  source: 'https://aws.amazon.com/glue/pricing/',
-  readVia:
+      'us-east-2: cloudburn.io/blog/aws-nat-gateway-pricing (US East Ohio example) and the Ohio Price List extract in github.com/alexjguy/AWS-costs-markdown; ' +
+      'no exact figure found for us-west-2',
+  ],
+  // AWS Glue Spark jobs (Glue 2.0 and later): per DPU-hour, billed per second with a 1-minute minimum.
+  glueDpu: [
+    'AWS Glue ETL job (Spark), per DPU-hour, 1-minute minimum',
+    'USD per DPU-hour',
+    'glue',
+    { 'us-east-1': 0.44 },
     "the Glue pricing page's ETL example (a copy of aws.amazon.com/tr/glue/pricing: 'the price of 1 DPU-hour is $0.44'); " +
-    'the 1-minute minimum: awsnegotiations.com/glue-job-cost-optimization.html; figure taken as us-east-1',
-  readOn: PRICES_READ_ON,
-  byRegion: { 'us-east-1': 0.44 },
-};
+      'the 1-minute minimum: awsnegotiations.com/glue-job-cost-optimization.html; figure taken as us-east-1',
+  ],
+} as const satisfies Record<string, ServiceRow>;
+
+/** S3 Standard storage, the NAT gateway and Glue: a table each, by the key the plan's figures use. */
+export const SERVICE_PRICES = Object.fromEntries(
+  Object.entries(SERVICE_ROWS).map(([key, [what, unit, page, byRegion, readVia]]): [string, PriceTable] => [
+    key,
+    { what, unit, source: `https://aws.amazon.com/${page}/pricing/`, readVia, readOn: PRICES_READ_ON, byRegion },
+  ]),
+) as Readonly<Record<keyof typeof SERVICE_ROWS, PriceTable>>;

@@ -1,5 +1,6 @@
 import { CptConfig } from '../config/schema';
 import { PUBLISH_INTERVAL_SECONDS, STALL_ALARM_PERIOD_SECONDS } from '../monitoring/metrics';
+import { LOGGING_INTERVAL_STEPS } from '../run/steps';
 import { checkpointBytes, tokensPerSecondPerNode } from './figures';
 
 /**
@@ -21,8 +22,8 @@ import { checkpointBytes, tokensPerSecondPerNode } from './figures';
  * raises it; the margin absorbs a late flush of the log and a sample that lands late), rounded up to whole minutes. The seed configuration: max(4.2 + 5.6, 5 + 5.6 + 4.2) + 1 + 1 = 16.8, so 17 minutes.
  */
 
-/** Steps between two step lines: cluster/training/cpt_lib.py training_arguments passes `--logging_interval 10`. */
-export const LOGGING_INTERVAL_STEPS = 10;
+/** Steps between two step lines: the run's loggingInterval (lib/run/steps.ts), which each request carries. */
+export { LOGGING_INTERVAL_STEPS };
 /**
  * Assumption, not measured here: the time from a train job's start to its first training step, less the checkpoint
  * load (srun, torchrun, the Neuron runtime's start, the model and its compiled graphs from the compile cache, which the

@@ -9,8 +9,8 @@ import { fsxThroughputBytesPerSecond, LAUNCH_ALLOWANCE_SECONDS } from './stall-t
  * the plan's own figures: the training time at the slower throughput (lib/plan/figures.ts), the FSx throughput and
  * the checkpoint size the stall alarm uses (lib/plan/stall-threshold.ts), the saved steps (lib/training/saved-steps.ts).
  * Each stage's estimated work is multiplied by TIME_LIMIT_MARGIN; fixed allowances (a job's start, a launch) are added
- * as they are; the sum is rounded up to whole minutes. Pure: `npm run plan`, the configuration summary and the
- * training Lambda (which sends the limits in the request) share it.
+ * as they are; the sum is rounded up to whole minutes. Pure: the run's derivation (lib/run/derive.ts) calls it, for
+ * `npm run plan`, the configuration summary and the training Lambda (which sends the limits in the request).
  *
  * Slurm counts a job's limit from its start: a job that waits for powered-down nodes does not count their boot
  * (slurmctld's job_config_fini "advance[s the] end time" when the nodes are ready), and a requeued train job starts
@@ -205,22 +205,6 @@ export function deriveTimeLimits(input: TimeLimitInput): TimeLimits {
 const COUNT = new Intl.NumberFormat('en-US');
 
 /** 20263 → "20,263 min (14.1 days)"; 107 → "107 min (1.8 h)"; 33 → "33 min". */
-/** The limits of the run a configuration plans, of `steps` optimizer steps (the plan and the configuration summary). */
-export function configTimeLimits(config: CptConfig, steps: number): TimeLimits {
-  return deriveTimeLimits({
-    nodes: config.nodeCount,
-    steps,
-    globalBatch: config.globalBatchSize,
-    sequenceLength: config.sequenceLength,
-    checkpointEvery: config.checkpointEverySteps,
-    checkpointsKept: config.checkpointsKept,
-    measuredTokensPerSecondPerNode: config.measuredTokensPerSecondPerNode,
-    fsxThroughputPerTiB: config.fsxThroughputPerTiB,
-    fsxStorageGiB: config.fsxStorageGiB,
-    evalSets: config.generalCorpusPrefix === '' ? 1 : 2,
-  });
-}
-
 export function formatLimit(minutes: number): string {
   if (minutes >= 24 * 60) return `${COUNT.format(minutes)} min (${(minutes / 1440).toFixed(1)} days)`;
   if (minutes >= 60) return `${COUNT.format(minutes)} min (${(minutes / 60).toFixed(1)} h)`;

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { Stack, StackProps } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -8,7 +8,9 @@ import { CptConfig } from '../config/schema';
 import { CorpusBuckets } from '../data/corpus-buckets';
 import { FsxLinkingPolicy } from '../data/fsx-linking-policy';
 import { HuggingFaceSecret } from '../data/hugging-face-secret';
+import { ManifestReadPolicy } from '../data/manifest-read-policy';
 import { TokenizeJob } from '../data/tokenize-job';
+import { addOutputs } from './outputs';
 
 export interface DataStackProps extends StackProps {
   readonly config: CptConfig;
@@ -23,6 +25,8 @@ export class DataStack extends Stack {
   readonly tokenizeJob: glue.IJob;
   /** For ParallelCluster's provider: link the cluster's FSx for Lustre to the datasets and checkpoints buckets. */
   readonly fsxLinkingPolicy: iam.IManagedPolicy;
+  /** For the training function: read the manifests of tokenization runs, nothing else of the datasets bucket. */
+  readonly manifestReadPolicy: iam.IManagedPolicy;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -48,31 +52,19 @@ export class DataStack extends Stack {
     this.fsxLinkingPolicy = new FsxLinkingPolicy(this, 'FsxLinking', {
       buckets: [buckets.datasets, buckets.checkpoints],
     }).policy;
+    this.manifestReadPolicy = new ManifestReadPolicy(this, 'ManifestRead', { datasetsBucket: buckets.datasets }).policy;
 
     const corpusPrefixes = [config.domainCorpusPrefix, config.generalCorpusPrefix].filter((p) => p !== '');
-    new CfnOutput(this, 'RawBucketName', {
-      value: buckets.raw.bucketName,
-      description: `Raw corpora: upload them under ${corpusPrefixes.join(' and ')}`,
-    });
-    new CfnOutput(this, 'DatasetsBucketName', {
-      value: buckets.datasets.bucketName,
-      description: 'Tokenized datasets, one folder per run',
-    });
-    new CfnOutput(this, 'CheckpointsBucketName', {
-      value: buckets.checkpoints.bucketName,
-      description: 'Checkpoints, exported models and evaluation results; kept by cdk destroy',
-    });
-    new CfnOutput(this, 'ScratchBucketName', {
-      value: buckets.scratch.bucketName,
-      description: 'Temporary files; emptied by cdk destroy',
-    });
-    new CfnOutput(this, 'TokenizeJobName', {
-      value: tokenize.job.jobName,
-      description: 'Glue job that tokenizes the corpora',
-    });
-    new CfnOutput(this, 'HfTokenSecretArn', {
-      value: hfToken.secret.secretArn,
-      description: 'Secret that holds the Hugging Face token',
+    addOutputs(this, {
+      RawBucketName: [buckets.raw.bucketName, `Raw corpora: upload them under ${corpusPrefixes.join(' and ')}`],
+      DatasetsBucketName: [buckets.datasets.bucketName, 'Tokenized datasets, one folder per run'],
+      CheckpointsBucketName: [
+        buckets.checkpoints.bucketName,
+        'Checkpoints, exported models and evaluation results; kept by cdk destroy',
+      ],
+      ScratchBucketName: [buckets.scratch.bucketName, 'Temporary files; emptied by cdk destroy'],
+      TokenizeJobName: [tokenize.job.jobName, 'Glue job that tokenizes the corpora'],
+      HfTokenSecretArn: [hfToken.secret.secretArn, 'Secret that holds the Hugging Face token'],
     });
   }
 }

@@ -1,6 +1,8 @@
 import { Annotations, CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { clusterName } from '../cluster/cluster-config';
+import { ParallelCluster } from '../cluster/parallel-cluster';
 import { CptConfig } from '../config/schema';
 import { AlertsTopic } from '../monitoring/alerts-topic';
 import { BudgetKind, budgetName, DAILY_BUDGET, RUN_BUDGET } from '../monitoring/budget-kinds';
@@ -11,16 +13,18 @@ import { RunDashboard } from '../monitoring/run-dashboard';
 import type { BudgetLimits } from '../plan/estimate';
 import { describeStallDerivation, stallThreshold } from '../plan/stall-threshold';
 import { PROJECT_TAG_KEY } from '../shared/project-tag';
-import { stackOutput } from '../training/stack-outputs';
 
 export interface MonitoringStackProps extends StackProps {
   readonly config: CptConfig;
-  /** The data stack: its output TokenizeJobName. */
-  readonly dataStack: Stack;
-  /** The cluster stack: its output HeadNodeInstanceId, which the heartbeat alarm names. */
-  readonly clusterStack: Stack;
-  /** The training stack: its output TrainingFunctionName. */
-  readonly trainingStack: Stack;
+  /** DataStack.tokenizeJob: a rule reports its failed runs, the dashboard shows its metrics. */
+  readonly tokenizeJob: glue.IJob;
+  /**
+   * ClusterStack.cluster: the head-node agent's metrics carry its name; the heartbeat alarm names its head node. A
+   * reference to the cluster's stack, so `cdk destroy` of that stack destroys this one first.
+   */
+  readonly cluster: Pick<ParallelCluster, 'clusterName' | 'headNodeInstanceId'>;
+  /** TrainingStack.training.function: its errors raise an alarm. */
+  readonly trainingFunction: lambda.IFunction;
   /**
    * Limits of the two cost budgets, in US dollars (lib/plan/estimate.ts budgetLimits): `dailyUsd` of the DAILY budget
    * (the plan's day of training plus budgetMarginPercent) and `runUsd` of the ANNUALLY budget of the whole run (the
@@ -45,15 +49,13 @@ export class MonitoringStack extends Stack {
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const cluster = clusterName(config);
+    const cluster = props.cluster.clusterName;
     const stall = stallThreshold(config);
     const stallAfter = Duration.minutes(stall.minutes);
     const stallAfterBasis =
       stall.from === 'stallAlarmMinutes'
         ? 'stallAlarmMinutes'
         : `derived by the plan: ${describeStallDerivation(stall.derived)}`;
-    const glueJobName = stackOutput(this, props.dataStack, 'TokenizeJobName');
-    const trainingFunctionName = stackOutput(this, props.trainingStack, 'TrainingFunctionName');
 
     this.alerts = new AlertsTopic(this, 'Alerts', {
       topicName: `${config.projectName}-alerts`,
@@ -62,25 +64,25 @@ export class MonitoringStack extends Stack {
     this.alarms = new RunAlarms(this, 'Alarms', {
       namePrefix: config.projectName,
       clusterName: cluster,
-      headNodeInstanceId: stackOutput(this, props.clusterStack, 'HeadNodeInstanceId'),
+      headNodeInstanceId: props.cluster.headNodeInstanceId,
       stallAfter,
       stallAfterBasis,
-      trainingFunctionName,
+      trainingFunction: props.trainingFunction,
       topic: this.alerts.topic,
     });
     this.alerts.allowAlarms(this.alarms.all);
     this.glueFailures = new GlueFailureRule(this, 'GlueFailures', {
       ruleName: `${config.projectName}-tokenize-failed`,
-      jobName: glueJobName,
+      job: props.tokenizeJob,
       alerts: this.alerts,
     });
     this.dashboard = new RunDashboard(this, 'Dashboard', {
       dashboardName: config.projectName,
-      glueJobName,
+      glueJob: props.tokenizeJob,
       glueFailures: this.glueFailures.triggered,
       clusterName: cluster,
       stallAfter,
-      trainingFunctionName,
+      trainingFunction: props.trainingFunction,
       alarms: this.alarms.all,
     });
     if (props.budgetLimits === undefined) {

@@ -1,9 +1,10 @@
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { CptConfig } from '../config/schema';
 import { TrainiumNetwork } from '../network/trainium-network';
 import { TrainiumZone } from '../network/trainium-zone';
+import { addOutputs } from './outputs';
 
 export interface NetworkStackProps extends StackProps {
   readonly config: Pick<CptConfig, 'instanceType' | 'trainiumAz' | 'vpcCidr'>;
@@ -33,23 +34,13 @@ export class NetworkStack extends Stack {
     this.efaSecurityGroup = network.efaSecurityGroup;
     this.zoneId = zone.zoneId;
 
-    new CfnOutput(this, 'VpcId', { value: network.vpc.vpcId, description: 'VPC of the cluster' });
-    new CfnOutput(this, 'PublicSubnetId', {
-      value: network.publicSubnet.subnetId,
-      description: 'Subnet of the head node',
-    });
-    new CfnOutput(this, 'PrivateSubnetId', {
-      value: network.privateSubnet.subnetId,
-      description: 'Subnet of the Trainium compute nodes and FSx for Lustre',
-    });
-    new CfnOutput(this, 'EfaSecurityGroupId', { value: network.efaSecurityGroup.securityGroupId });
-    new CfnOutput(this, 'TrainiumAzId', {
-      value: zone.zoneId,
-      description: `Zone ID that offers ${config.instanceType}`,
-    });
-    new CfnOutput(this, 'TrainiumAzName', {
-      value: zone.zoneName,
-      description: 'The same zone, by its name in this account',
+    addOutputs(this, {
+      VpcId: [network.vpc.vpcId, 'VPC of the cluster'],
+      PublicSubnetId: [network.publicSubnet.subnetId, 'Subnet of the head node'],
+      PrivateSubnetId: [network.privateSubnet.subnetId, 'Subnet of the Trainium compute nodes and FSx for Lustre'],
+      EfaSecurityGroupId: [network.efaSecurityGroup.securityGroupId],
+      TrainiumAzId: [zone.zoneId, `Zone ID that offers ${config.instanceType}`],
+      TrainiumAzName: [zone.zoneName, 'The same zone, by its name in this account'],
     });
   }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FSX_MOUNT_DIR } from '../cluster/cluster-config';
 import { MAX_TRAIN_RESTARTS } from '../config/fields';
+import type { ScriptRequest } from './request-schema';
 
 /**
  * The contract between the training Lambda and the head-node script `cpt-run.sh` (cluster/training/): the one command
@@ -14,10 +15,23 @@ import { MAX_TRAIN_RESTARTS } from '../config/fields';
  * the caller travels inside the base64 blob, after validation.
  */
 
+/** The training function's environment variables: set by its construct, read by its handler. */
+export const ENV = {
+  bundleDir: 'TRAINING_BUNDLE_DIR',
+  defaults: 'TRAINING_DEFAULTS',
+  headNodeInstanceId: 'HEAD_NODE_INSTANCE_ID',
+  datasetsBucket: 'DATASETS_BUCKET',
+  checkpointsBucket: 'CHECKPOINTS_BUCKET',
+  hfTokenSecretArn: 'HF_TOKEN_SECRET_ARN',
+  /** Set only with autoSubmitOnDataReady: the Glue job whose successful runs start training. */
+  tokenizeJobName: 'TOKENIZE_JOB_NAME',
+} as const;
+
 export const TRAINING_ACTIONS = ['submit', 'status', 'cancel'] as const;
 export type TrainingAction = (typeof TRAINING_ACTIONS)[number];
 
-export const REQUEST_VERSION = 1;
+/** 2: the request carries `derived`, the numbers the cluster formats as flags (lib/training/request-schema.ts). */
+export const REQUEST_VERSION = 2;
 /** Where training bundles live on FSx: one folder per bundle, `<root>/<bundle-id>/cpt-run.sh`. */
 export const TRAINING_ROOT = `${FSX_MOUNT_DIR}/trainium-cpt/training`;
 export const SCRIPT_NAME = 'cpt-run.sh';
@@ -30,7 +44,7 @@ export const COMMAND_PATTERN =
   /^bash \/fsx\/trainium-cpt\/training\/[^ ]+\/cpt-run\.sh (submit|status|cancel) [A-Za-z0-9+/=]+$/;
 
 /**
- * The head node's systemd service that builds the Neuron environment (lib/cluster/neuron-environment.ts): cpt_lib.py
+ * The head node's systemd service that builds the Neuron environment (lib/cluster/neuron-environment.ts): cpt/neuron.py
  * names it in its errors (NEURON_SERVICE), the CLI in what it prints.
  */
 export const NEURON_ENVIRONMENT_SERVICE = 'trainium-cpt-neuron-environment';
@@ -46,53 +60,8 @@ export { MAX_TRAIN_RESTARTS };
 /** The Slurm time limit of each stage's job, in whole minutes (1 to MAX_TIME_LIMIT_MINUTES), in STAGES order. */
 export type StageTimeLimits = { readonly [S in Stage]: number };
 
-/** What `submit` asks the script for (field order as in the contract). */
-export interface SubmitRequest {
-  readonly version: typeof REQUEST_VERSION;
-  readonly run: string;
-  readonly nodes: number;
-  readonly tensorParallel: number;
-  readonly sequenceLength: number;
-  readonly globalBatch: number;
-  readonly microBatch: number;
-  readonly steps: number;
-  readonly warmupSteps: number;
-  readonly learningRate: number;
-  readonly minLearningRate: number;
-  readonly checkpointEvery: number;
-  readonly checkpointsKept: number;
-  readonly compileSteps: number;
-  /** Training set on FSx (`/fsx/datasets/<run>/<attempt>/train`). */
-  readonly trainPath: string;
-  readonly evalPaths: { readonly domain: string; readonly general: string | null };
-  readonly baseModel: string;
-  readonly hfTokenSecretArn: string;
-  readonly exportS3Uri: string;
-  readonly reportS3Uri: string;
-  readonly neuronRelease: string;
-  /** Slurm partition (the ParallelCluster queue). */
-  readonly partition: string;
-  /**
-   * Times the train job requeues itself after a failure (0 to MAX_TRAIN_RESTARTS): from its newest checkpoint, after
-   * draining the nodes that fail their checks; then the chain fails with the reason.
-   */
-  readonly maxTrainRestarts: number;
-  /** Each stage's Slurm time limit, derived from the plan (lib/plan/time-limits.ts). */
-  readonly timeLimits: StageTimeLimits;
-  /**
-   * The request continues the run (after a failed or cancelled chain, or when the run already has checkpoints): the
-   * script refuses a run name that has checkpoints unless this is true.
-   */
-  readonly resume: boolean;
-}
-
-/** What `status` and `cancel` ask for. */
-export interface RunRequest {
-  readonly version: typeof REQUEST_VERSION;
-  readonly run: string;
-}
-
-export type ScriptRequest = SubmitRequest | RunRequest;
+/** The requests' schemas: lib/training/request-schema.ts. */
+export type { RunRequest, ScriptRequest, SubmitRequest } from './request-schema';
 
 /** The request as the script receives it: standard base64 of its UTF-8 JSON, on one line. */
 export function encodeRequest(request: ScriptRequest): string {

@@ -1,11 +1,10 @@
-import { z } from 'zod';
 import { FSX_DATASETS_PATH, FSX_MOUNT_DIR } from '../cluster/cluster-config';
 import { DATASETS_PREFIX } from '../data/job-arguments';
+import { readDatasetManifest, sequenceLengthMismatch } from '../run/manifest';
 
 /**
- * The parts of a tokenization run's manifest (glue/src/cpt_data/pipeline.py build_manifest) that training uses, and
- * the checks that make a run trainable. The manifest is written last by the job, so its presence means the run's
- * datasets are complete.
+ * The checks that make a tokenization run's manifest (lib/run/manifest.ts) trainable: of this run, in the datasets
+ * bucket, of the configuration's row length, with rows to train on and to evaluate.
  */
 
 /** A manifest that cannot be trained from; lists every problem. */
@@ -23,15 +22,6 @@ export class ManifestError extends Error {
 export function manifestKey(run: string): string {
   return `${DATASETS_PREFIX}${run}/manifest.json`;
 }
-
-const set = z.looseObject({ path: z.string(), rows: z.number().int().nonnegative() });
-
-const MANIFEST_SCHEMA = z.looseObject({
-  run: z.string(),
-  attempt: z.string().regex(/^attempt-[A-Za-z0-9-]{1,100}$/),
-  parameters: z.looseObject({ sequenceLength: z.number().int().positive() }),
-  sets: z.looseObject({ train: set, eval_domain: set, eval_general: set.optional() }),
-});
 
 /** What training needs of a manifest, checked. */
 export interface ManifestFacts {
@@ -53,31 +43,21 @@ export interface ManifestExpectations {
 /** Parses the manifest's text and checks it against the run, the bucket and the configuration. */
 export function checkManifest(text: string, expected: ManifestExpectations): ManifestFacts {
   const uri = `s3://${expected.datasetsBucket}/${manifestKey(expected.run)}`;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ManifestError(uri, [`not valid JSON (${(error as Error).message})`]);
-  }
-  const parsed = MANIFEST_SCHEMA.safeParse(json);
-  if (!parsed.success) {
+  const read = readDatasetManifest(text);
+  if ('notJson' in read) throw new ManifestError(uri, [`not valid JSON (${read.notJson})`]);
+  if ('problems' in read) {
     throw new ManifestError(
       uri,
-      parsed.error.issues.map(
-        (i) =>
-          `${i.path.map(String).join('.') || '(top level)'}: ${i.message} (not a manifest of the tokenization job?)`,
-      ),
+      read.problems.map((p) => `${p} (not a manifest of the tokenization job?)`),
     );
   }
-  const manifest = parsed.data;
+  const manifest = read.manifest;
   const problems: string[] = [];
   if (manifest.run !== expected.run)
     problems.push(`run = ${JSON.stringify(manifest.run)}: the manifest of another run`);
-  if (manifest.parameters.sequenceLength !== expected.sequenceLength) {
-    problems.push(
-      `parameters.sequenceLength = ${manifest.parameters.sequenceLength}: the configuration's sequenceLength is ${expected.sequenceLength}; ` +
-        'tokenize the run again with that length, or deploy with the same sequenceLength',
-    );
+  const mismatch = sequenceLengthMismatch(manifest.parameters.sequenceLength, expected.sequenceLength);
+  if (mismatch !== undefined) {
+    problems.push(`${mismatch}; tokenize the run again with that length, or deploy with the same sequenceLength`);
   }
   if (manifest.sets.train.rows <= 0) problems.push('sets.train.rows = 0: no training row');
   if (manifest.sets.eval_domain.rows <= 0) {

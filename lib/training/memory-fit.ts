@@ -1,4 +1,4 @@
-import { NEURONCORE_MEMORY_GIB, NEURONCORE_MEMORY_SOURCE } from '../config/fields';
+import { NEURONCORE_MEMORY_GIB, NEURONCORE_MEMORY_SOURCE } from '../run/hardware';
 
 /**
  * Settings that are unlikely to fit the memory of a NeuronCore, against the reference Llama 2 7B configuration of

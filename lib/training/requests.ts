@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { FIELDS } from '../config/fields';
-import { VALID_TENSOR_PARALLEL_DEGREES } from '../config/schema';
-import { RUN_NAME_PATTERN } from '../data/job-arguments';
+import { TENSOR_PARALLEL_DEGREES } from '../run/hardware';
+import { REQUEST_FIELDS } from './request-schema';
 
 /**
  * What the training Lambda accepts: its events, the per-run overrides, and the defaults the stack gives it. Every
@@ -18,7 +18,7 @@ export class InvalidRequestError extends Error {
 }
 
 export const RUN_NAME_ACCEPTED = '1 to 63 lowercase letters, digits and hyphens, starting with a letter or digit';
-const runName = z.string().regex(RUN_NAME_PATTERN);
+const runName = REQUEST_FIELDS.run;
 
 /** Glue job run IDs: `jr_` and hex digits, with `_attempt_<n>` for a retried attempt. */
 const JOB_RUN_ID = /^jr_[0-9a-f]{1,128}(_attempt_[0-9]{1,3})?$/;
@@ -28,11 +28,12 @@ interface Rule {
   readonly accepted: string;
 }
 
-const tensorParallel = FIELDS.tensorParallelDegree.schema.refine((d) => VALID_TENSOR_PARALLEL_DEGREES.includes(d));
+/** As a number first, so that "8" is "not a number" rather than "not accepted". */
+const tensorParallel = FIELDS.tensorParallelDegree.schema.refine((d) => TENSOR_PARALLEL_DEGREES.includes(d));
 
 /**
  * The settings a submission may override, keyed as in the script's request. Cross-key rules (the data-parallel
- * batch split, the queue's size, the warm-up within the run) are checked in plan.ts.
+ * batch split, the warm-up within the run: lib/run/rules.ts; the queue's size) are checked in plan.ts.
  */
 export const OVERRIDE_RULES = {
   nodes: {
@@ -44,16 +45,13 @@ export const OVERRIDE_RULES = {
   microBatch: FIELDS.microBatchSize,
   learningRate: FIELDS.learningRate,
   minLearningRate: {
-    schema: z
-      .number()
-      .min(0)
-      .lt(FIELDS.learningRate.schema.maxValue as number),
+    schema: REQUEST_FIELDS.minLearningRate,
     accepted: 'a number from 0, below the learning rate (default: the learning rate ÷ 10)',
   },
   warmupSteps: { schema: FIELDS.warmupSteps.schema, accepted: `${FIELDS.warmupSteps.accepted}, below the run's steps` },
   epochs: FIELDS.epochs,
   steps: {
-    schema: z.number().int().min(1),
+    schema: REQUEST_FIELDS.steps,
     accepted: 'an integer of at least 1: the optimizer steps of the run, instead of those of the epochs',
   },
   checkpointEvery: {
@@ -163,10 +161,10 @@ export const TRAINING_DEFAULTS_SCHEMA = z.strictObject({
   epochs: FIELDS.epochs.schema,
   checkpointEvery: FIELDS.checkpointEverySteps.schema,
   checkpointsKept: FIELDS.checkpointsKept.schema,
-  compileSteps: z.number().int().min(1),
+  compileSteps: REQUEST_FIELDS.compileSteps,
   baseModel: FIELDS.baseModelId.schema,
   neuronRelease: FIELDS.neuronSdkVersion.schema,
-  partition: z.string().regex(/^[a-z][a-z0-9-]{0,24}$/),
+  partition: REQUEST_FIELDS.partition,
   maxTrainRestarts: FIELDS.maxTrainRestarts.schema,
   // What the stages' time limits rest on (lib/plan/time-limits.ts), besides the run's settings.
   measuredTokensPerSecondPerNode: FIELDS.measuredTokensPerSecondPerNode.schema,

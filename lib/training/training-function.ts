@@ -1,40 +1,41 @@
 import * as path from 'path';
-import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { nagResourceName } from '../shared/nag';
+import { ParallelCluster } from '../cluster/parallel-cluster';
 import { CptConfig } from '../config/schema';
-import { DATASETS_PREFIX } from '../data/job-arguments';
 import { BUNDLE_DIR_PATTERN, TRAINING_ROOT } from './contract';
-import { ENV } from './environment';
+import { ENV } from './contract';
 import { trainingDefaults } from './plan';
 
-/**
- * Bundle ID the function uses until the change that delivers cluster/training/ to FSx sets the real one: the
- * function then runs `/fsx/trainium-cpt/training/<that id>/cpt-run.sh`.
- */
 /** The SSM document the function runs, and the only one it may run. */
 export const RUN_SHELL_SCRIPT = 'AWS-RunShellScript';
-/** The manifests of tokenization runs, the only objects the function reads. */
-export const MANIFEST_OBJECTS = `${DATASETS_PREFIX}*/manifest.json`;
 
 export interface TrainingFunctionProps {
   readonly config: CptConfig;
-  /** EC2 instance ID of the cluster's head node. */
-  readonly headNodeInstanceId: string;
+  /** The cluster: the function runs the training script on its head node. */
+  readonly cluster: Pick<ParallelCluster, 'headNodeInstanceId'>;
   /** Bucket of the tokenized datasets: the function reads run manifests from it. */
-  readonly datasetsBucketName: string;
+  readonly datasetsBucket: s3.IBucket;
+  /**
+   * What lets the function read run manifests (DataStack.manifestReadPolicy): s3:GetObject on the manifests of the
+   * datasets bucket and nothing else of it.
+   */
+  readonly manifestReadPolicy: iam.IManagedPolicy;
   /** Bucket of checkpoints: the script exports models and reports there. */
-  readonly checkpointsBucketName: string;
+  readonly checkpointsBucket: s3.IBucket;
   /** Passed to the script, whose training jobs download the base model with it. */
-  readonly hfTokenSecretArn: string;
+  readonly hfTokenSecret: secretsmanager.ISecret;
   /** The tokenization job: with autoSubmitOnDataReady, its successful runs submit training. */
-  readonly tokenizeJobName: string;
+  readonly tokenizeJob: glue.IJob;
   /** Folder of the training bundle on FSx (holds cpt-run.sh): the cluster stack's TrainingBundle.dir. */
   readonly bundleDir: string;
   /**
@@ -48,6 +49,9 @@ export interface TrainingFunctionProps {
  * The function that submits, reports and cancels training runs on the cluster through SSM Run Command, with a role
  * that may run one document on one instance, read run manifests, and write its own logs; and, with
  * autoSubmitOnDataReady, the EventBridge rule that submits a run when its tokenization succeeds.
+ *
+ * The buckets, secret, job and cluster may live in other stacks: CDK then reads each value the function needs from
+ * its stack's outputs (weak references, see lib/app.ts).
  */
 export class TrainingFunction extends Construct {
   readonly function: NodejsFunction;
@@ -79,15 +83,16 @@ export class TrainingFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
+    const headNodeInstanceId = props.cluster.headNodeInstanceId;
     const environment: Record<string, string> = {
       [ENV.bundleDir]: bundleDir,
       [ENV.defaults]: JSON.stringify(trainingDefaults(config)),
-      [ENV.headNodeInstanceId]: props.headNodeInstanceId,
-      [ENV.datasetsBucket]: props.datasetsBucketName,
-      [ENV.checkpointsBucket]: props.checkpointsBucketName,
-      [ENV.hfTokenSecretArn]: props.hfTokenSecretArn,
+      [ENV.headNodeInstanceId]: headNodeInstanceId,
+      [ENV.datasetsBucket]: props.datasetsBucket.bucketName,
+      [ENV.checkpointsBucket]: props.checkpointsBucket.bucketName,
+      [ENV.hfTokenSecretArn]: props.hfTokenSecret.secretArn,
     };
-    if (auto) environment[ENV.tokenizeJobName] = props.tokenizeJobName;
+    if (auto) environment[ENV.tokenizeJobName] = props.tokenizeJob.jobName;
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: path.join(__dirname, '..', '..', 'lambda', 'submit', 'index.ts'),
@@ -104,11 +109,12 @@ export class TrainingFunction extends Construct {
       bundling: { minify: true, externalModules: [], target: 'node24' },
     });
 
+    // The head node is ParallelCluster's instance, not a CDK construct: no grant method covers it or the document.
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['ssm:SendCommand'],
         resources: [
-          stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: props.headNodeInstanceId }),
+          stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: headNodeInstanceId }),
           stack.formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: RUN_SHELL_SCRIPT }),
         ],
       }),
@@ -116,26 +122,17 @@ export class TrainingFunction extends Construct {
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['ssm:GetCommandInvocation'], resources: ['*'] }),
     );
-    const manifestObjects = `arn:${Aws.PARTITION}:s3:::${props.datasetsBucketName}/${MANIFEST_OBJECTS}`;
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [manifestObjects] }),
-    );
+    // Reading run manifests: a policy of the data stack (lib/data/manifest-read-policy.ts says why).
+    this.role.addManagedPolicy(props.manifestReadPolicy);
 
     if (auto) {
-      const jobName = props.tokenizeJobName;
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['glue:GetJobRun'],
-          resources: [
-            stack.formatArn({
-              service: 'glue',
-              resource: 'job',
-              resourceName: jobName,
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            }),
-          ],
-        }),
-      );
+      const jobName = props.tokenizeJob.jobName;
+      // Glue's IJob has no grant method: CDK's Grant, on the job's own ARN.
+      iam.Grant.addToPrincipal({
+        grantee: this.role,
+        actions: ['glue:GetJobRun'],
+        resourceArns: [props.tokenizeJob.jobArn],
+      });
       // The Glue event carries the job run's ID, not its arguments: the function reads `--run` from Glue.
       this.dataReadyRule = new events.Rule(this, 'OnDataReady', {
         description: 'Submits training when a run of the tokenization job succeeds',
@@ -157,21 +154,9 @@ export class TrainingFunction extends Construct {
       });
     }
 
-    this.acknowledgeNagFindings(manifestObjects);
-  }
-
-  private acknowledgeNagFindings(manifestObjects: string): void {
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason: 'ssm:GetCommandInvocation supports no resource-level permissions; it only reads results of commands.',
     });
-    // cdk-nag names the resource by its resolved form (the bucket name is another stack's output).
-    Validations.of(this.role).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagResourceName(Stack.of(this).resolve(manifestObjects))}]`,
-      reason: MANIFEST_READ_REASON,
-    });
   }
 }
-
-export const MANIFEST_READ_REASON =
-  'The function reads the manifest of whichever run it is asked to train: objects named manifest.json under datasets/ only.';

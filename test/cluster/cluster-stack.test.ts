@@ -1,5 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { synthApp } from '../support/app';
+import { documentedOutputs, headNodeAssociation } from '../support/resources';
 
 const { stacks } = synthApp();
 const template = Template.fromStack(stacks.cluster);
@@ -104,7 +105,7 @@ describe('the cluster resource', () => {
 });
 
 test('outputs the cluster name, the head node, an SSM session command and the FSx mount point', () => {
-  const outputs = template.findOutputs('*');
+  const outputs = documentedOutputs(template);
   expect(Object.keys(outputs).sort()).toEqual([
     'ClusterName',
     'FsxMountPoint',
@@ -141,16 +142,7 @@ describe('the training bundle', () => {
   const dir = stacks.cluster.trainingBundleDir;
 
   test('is unpacked on the head node by an association that the deployment waits for', () => {
-    expect(association.Properties).toMatchObject({
-      Name: 'AWS-RunShellScript',
-      Targets: [
-        {
-          Key: 'InstanceIds',
-          Values: [{ 'Fn::GetAtt': [expect.stringMatching(/^ParallelCluster/), 'headNode.instanceId'] }],
-        },
-      ],
-      WaitForSuccessTimeoutSeconds: 600,
-    });
+    expect(association.Properties).toMatchObject(headNodeAssociation(600));
     expect(dir).toMatch(/^\/fsx\/trainium-cpt\/training\/[0-9a-f]{20}$/);
   });
 

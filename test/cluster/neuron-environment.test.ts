@@ -13,6 +13,7 @@ import {
 import { NEURON_ENVIRONMENT_SERVICE } from '../../lib/training/contract';
 import { REPO_ROOT, synthApp } from '../support/app';
 import { flatten, resource } from '../monitoring/support';
+import { headNodeAssociation } from '../support/resources';
 
 /**
  * The Neuron Python environment is built after the cluster is created, by a systemd service that an SSM association
@@ -45,16 +46,7 @@ const UNIT_LINES = [
 ];
 
 test('runs on the head node, and the deployment waits only for the launch, not for the build', () => {
-  expect(association.Properties).toMatchObject({
-    Name: 'AWS-RunShellScript',
-    Targets: [
-      {
-        Key: 'InstanceIds',
-        Values: [{ 'Fn::GetAtt': [expect.stringMatching(/^ParallelCluster/), 'headNode.instanceId'] }],
-      },
-    ],
-    WaitForSuccessTimeoutSeconds: 300,
-  });
+  expect(association.Properties).toMatchObject(headNodeAssociation(300));
   expect(NEURON_ENVIRONMENT_LAUNCH_TIMEOUT_SECONDS).toBeLessThan(600);
   const systemctl = commands.filter((c) => /systemctl .*(start|restart)/.test(c));
   expect(systemctl).toEqual([`systemctl "$start" --no-block ${NEURON_ENVIRONMENT_SERVICE}.service`]);
@@ -175,7 +167,7 @@ test('only a release of digits and dots reaches the commands', () => {
 });
 
 test('the training chain names the same service in its errors, and knows how long the service lets a build run', () => {
-  const cptLib = fs.readFileSync(path.join(REPO_ROOT, 'cluster', 'training', 'cpt_lib.py'), 'utf8');
+  const cptLib = fs.readFileSync(path.join(REPO_ROOT, 'cluster', 'training', 'cpt', 'neuron.py'), 'utf8');
   expect(cptLib).toContain(`NEURON_SERVICE = "${NEURON_ENVIRONMENT_SERVICE}"`);
   expect(NEURON_ENVIRONMENT_BUILD_TIMEOUT).toBe('2h');
   expect(cptLib).toContain('NEURON_BUILD_LIMIT_SECONDS = 2 * 3600\n');

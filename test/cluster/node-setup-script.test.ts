@@ -16,3 +16,14 @@ test('carries the pins of its release in place of the marker line', () => {
   for (const assignment of pins.match(/^[A-Z_]+=.*$/gm) ?? []) expect(script).toContain(`${assignment}\n`);
   expect(testedNeuronReleases()).toEqual(['2.28.1']);
 });
+
+test('carries the files the script sources (its roles, the prelude it shares with the training scripts) in place of their lines', () => {
+  expect(script).not.toMatch(/^\. "\$HERE\//m);
+  for (const file of ['training/prelude.sh', 'node-setup-compute.sh', 'node-setup-head.sh']) {
+    const text = fs
+      .readFileSync(path.join(REPO_ROOT, 'cluster', file), 'utf8')
+      .replace(/^# shellcheck shell=bash\n/, '');
+    expect(script).toContain(text.trimEnd());
+  }
+  expect(script.match(/^on_error\(\) \{$/gm)).toHaveLength(1);
+});

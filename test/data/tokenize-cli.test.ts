@@ -1,21 +1,7 @@
-import { spawnSync } from 'child_process';
-import * as path from 'path';
+import { runCli } from '../support/cli';
 
 /** The command as npm runs it: exit codes and one clear message, without a stack trace. Nothing here reaches AWS. */
-const root = path.join(__dirname, '..', '..');
-
-function tokenizeCli(...args: string[]) {
-  const result = spawnSync(
-    path.join(root, 'node_modules', '.bin', 'ts-node'),
-    ['--transpile-only', 'cli/tokenize.ts', ...args],
-    {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    },
-  );
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const tokenizeCli = (...args: string[]) => runCli('cli/tokenize/main.ts', args);
 
 test('--help prints the options and exits 0', () => {
   const { status, stdout, stderr } = tokenizeCli('--help');

@@ -1,4 +1,9 @@
-import { CloudFormationClient, DescribeStacksCommand, Output as StackOutput } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  DescribeStacksCommand,
+  Output as StackOutput,
+  StackStatus,
+} from '@aws-sdk/client-cloudformation';
 import {
   BatchStopJobRunCommand,
   ConcurrentRunsExceededException,
@@ -8,16 +13,15 @@ import {
   JobRun,
   StartJobRunCommand,
 } from '@aws-sdk/client-glue';
-import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-jest';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, DEFAULTS_CONTEXT_KEY, loadConfig } from '../../lib/config/load';
-import { parseTokenizeArgs, UsageError } from '../../lib/data/tokenize-args';
-import { describeFailure, EXIT_CODES, tokenize, TokenizeDeps, TokenizeError } from '../../lib/data/tokenize-run';
+import { CommandError, describeFailure, UsageError } from '../../cli/shared/command-line';
+import { parseTokenizeArgs } from '../../cli/tokenize/args';
+import { EXIT_CODES, tokenize, TokenizeDeps } from '../../cli/tokenize/run';
+import { mockSdkClients } from '../support/sdk-mocks';
 
-const cloudFormation = mockClient(CloudFormationClient);
-const glue = mockClient(GlueClient);
+const { cloudFormation, glue } = mockSdkClients({ cloudFormation: CloudFormationClient, glue: GlueClient });
 
 const defaults = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context[
   DEFAULTS_CONTEXT_KEY
@@ -72,14 +76,15 @@ function expectNoAwsCall() {
   expect(glue.calls()).toHaveLength(0);
 }
 
-beforeEach(() => {
-  cloudFormation.reset();
-  glue.reset();
+/** DescribeStacks answers with the data stack in this state, with these outputs. */
+function describeDataStack(StackStatus: StackStatus, Outputs: StackOutput[]) {
   cloudFormation.on(DescribeStacksCommand).resolves({
-    Stacks: [
-      { StackName: 'trainium-cpt-data', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(0), Outputs: OUTPUTS },
-    ],
+    Stacks: [{ StackName: 'trainium-cpt-data', StackStatus, CreationTime: new Date(0), Outputs }],
   });
+}
+
+beforeEach(() => {
+  describeDataStack('CREATE_COMPLETE', OUTPUTS);
   glue.on(StartJobRunCommand).resolves({ JobRunId: RUN_ID });
 });
 
@@ -320,7 +325,7 @@ describe('the local follow timeout', () => {
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     const { deps } = harness();
     await expect(tokenize(['--run', 'r1'], deps)).rejects.toThrow(
-      new TokenizeError(
+      new CommandError(
         `Glue GetJobRun failed (ThrottlingException: Rate exceeded). The run goes on; look at it with: ${GET_RUN}`,
       ),
     );
@@ -340,7 +345,7 @@ describe('the run cannot start', () => {
     });
     const { deps } = harness();
     await expect(tokenize(['--run', 'medical-v1'], deps)).rejects.toThrow(
-      new TokenizeError(
+      new CommandError(
         `Another run of Glue job ${JOB} is in progress, and the job allows one run at a time: nothing was started. ` +
           'It is jr_other (--run medical-v0), RUNNING. ' +
           `Wait for it to end (aws glue get-job-run --job-name ${JOB} --run-id jr_other --region us-east-1) ` +
@@ -356,7 +361,7 @@ describe('the run cannot start', () => {
     glue.on(GetJobRunsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
     const { deps } = harness();
     await expect(tokenize(['--run', 'medical-v1'], deps)).rejects.toThrow(
-      new TokenizeError(
+      new CommandError(
         `Another run of Glue job ${JOB} is in progress, and the job allows one run at a time: nothing was started. ` +
           `Find it with: aws glue get-job-runs --job-name ${JOB} --max-items 5 --region us-east-1`,
       ),
@@ -381,37 +386,30 @@ describe('the run cannot start', () => {
 });
 
 describe('the data stack', () => {
+  /** The command fails with this message, and starts no Glue run. */
+  async function expectFailure(message: string) {
+    const { deps } = harness();
+    await expect(tokenize(['--run', 'r1'], deps)).rejects.toThrow(new CommandError(message));
+    expect(glue.calls()).toHaveLength(0);
+  }
+
   test('missing: says to deploy it first, and starts nothing', async () => {
     cloudFormation
       .on(DescribeStacksCommand)
       .rejects(Object.assign(new Error('Stack with id trainium-cpt-data does not exist'), { name: 'ValidationError' }));
-    const { deps } = harness();
-    await expect(tokenize(['--run', 'r1'], deps)).rejects.toThrow(
-      new TokenizeError(
-        'Stack trainium-cpt-data does not exist in us-east-1. Deploy it first: npx cdk deploy trainium-cpt-data (with the same -c flags).',
-      ),
+    await expectFailure(
+      'Stack trainium-cpt-data does not exist in us-east-1. Deploy it first: npx cdk deploy trainium-cpt-data (with the same -c flags).',
     );
-    expect(glue.calls()).toHaveLength(0);
   });
 
   test('an output missing: names it and says to deploy', async () => {
-    cloudFormation.on(DescribeStacksCommand).resolves({
-      Stacks: [
-        {
-          StackName: 'trainium-cpt-data',
-          StackStatus: 'UPDATE_ROLLBACK_COMPLETE',
-          CreationTime: new Date(0),
-          Outputs: OUTPUTS.filter((o) => o.OutputKey !== 'TokenizeJobName'),
-        },
-      ],
-    });
-    const { deps } = harness();
-    await expect(tokenize(['--run', 'r1'], deps)).rejects.toThrow(
-      new TokenizeError(
-        'Stack trainium-cpt-data (UPDATE_ROLLBACK_COMPLETE) has no output TokenizeJobName: it is not the data stack of this version, or its deployment did not finish. Deploy it first: npx cdk deploy trainium-cpt-data.',
-      ),
+    describeDataStack(
+      'UPDATE_ROLLBACK_COMPLETE',
+      OUTPUTS.filter((o) => o.OutputKey !== 'TokenizeJobName'),
     );
-    expect(glue.calls()).toHaveLength(0);
+    await expectFailure(
+      'Stack trainium-cpt-data (UPDATE_ROLLBACK_COMPLETE) has no output TokenizeJobName: it is not the data stack of this version, or its deployment did not finish. Deploy it first: npx cdk deploy trainium-cpt-data.',
+    );
   });
 
   test('other CloudFormation errors are passed on with the API name', async () => {
@@ -420,8 +418,7 @@ describe('the data stack', () => {
       .rejects(
         Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }),
       );
-    const { deps } = harness();
-    await expect(tokenize(['--run', 'r1'], deps)).rejects.toThrow(
+    await expectFailure(
       'CloudFormation DescribeStacks failed (CredentialsProviderError: Could not load credentials from any providers). Configure AWS credentials (aws configure, or AWS_PROFILE) and run again.',
     );
   });
@@ -601,7 +598,7 @@ describe('parseTokenizeArgs', () => {
 
 describe('describeFailure', () => {
   test('usage errors exit 2 and point at --help; AWS failures exit 1; neither has a stack trace', () => {
-    expect(describeFailure(new UsageError(['--seed = "x": not accepted']))).toEqual({
+    expect(describeFailure(new UsageError('tokenize', ['--seed = "x": not accepted']))).toEqual({
       message:
         'Invalid arguments to npm run tokenize:\n  - --seed = "x": not accepted\nSee: npm run tokenize -- --help',
       exitCode: 2,
@@ -610,7 +607,7 @@ describe('describeFailure', () => {
       message: 'Invalid trainium-cpt configuration:\n  - nodeCount = 0 (from -c): too small',
       exitCode: 2,
     });
-    expect(describeFailure(new TokenizeError('Stack x does not exist.'))).toEqual({
+    expect(describeFailure(new CommandError('Stack x does not exist.'))).toEqual({
       message: 'Stack x does not exist.',
       exitCode: 1,
     });

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { COMMAND_PATTERN, STAGES } from '../../lib/training/contract';
 import { InvalidRequestError } from '../../lib/training/requests';
-import { describeChain, previewChain } from '../../cli/chain-preview';
+import { describeChain, previewChain } from '../../cli/demo/chain-preview';
 import { defaultConfig } from '../support/app';
 
 const python = path.join(__dirname, '..', '..', '.venv', 'bin', 'python');

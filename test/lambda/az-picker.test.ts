@@ -4,12 +4,11 @@ import {
   DescribeRegionsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
-import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-jest';
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { handler } from '../../lambda/az-picker';
+import { customResourceEvent } from '../support/custom-resource';
+import { mockSdkClients } from '../support/sdk-mocks';
 
-const ec2 = mockClient(EC2Client);
+const { ec2 } = mockSdkClients({ ec2: EC2Client });
 
 const ZONES = [
   { ZoneId: 'use1-az1', ZoneName: 'us-east-1c' },
@@ -17,36 +16,18 @@ const ZONES = [
   { ZoneId: 'use1-az6', ZoneName: 'us-east-1b' },
 ];
 
-function event(
+const event = (
   requestType: 'Create' | 'Update' | 'Delete',
   props: { InstanceType?: string; RequestedZoneId?: string } = {},
   physicalId = 'use1-az6',
-): CloudFormationCustomResourceEvent {
-  const base = {
-    ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider',
-    ResponseURL: 'https://example.invalid/response',
-    StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/trainium-cpt-network/1',
-    RequestId: 'request-1',
-    LogicalResourceId: 'TrainiumZone',
-    ResourceType: 'Custom::TrainiumAvailabilityZone',
-    ResourceProperties: {
-      ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider',
-      InstanceType: 'trn1.32xlarge',
-      RequestedZoneId: 'auto',
-      ...props,
-    },
-  };
-  if (requestType === 'Create') return { ...base, RequestType: 'Create' };
-  if (requestType === 'Update') {
-    return {
-      ...base,
-      RequestType: 'Update',
-      PhysicalResourceId: physicalId,
-      OldResourceProperties: base.ResourceProperties,
-    };
-  }
-  return { ...base, RequestType: 'Delete', PhysicalResourceId: physicalId };
-}
+) =>
+  customResourceEvent(requestType, {
+    stackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/trainium-cpt-network/1',
+    logicalId: 'TrainiumZone',
+    physicalId,
+    type: 'Custom::TrainiumAvailabilityZone',
+    properties: { InstanceType: 'trn1.32xlarge', RequestedZoneId: 'auto', ...props },
+  });
 
 function offeredIn(...zoneIds: string[]) {
   ec2.on(DescribeInstanceTypeOfferingsCommand, { LocationType: 'availability-zone-id' }).resolves({
@@ -55,7 +36,6 @@ function offeredIn(...zoneIds: string[]) {
 }
 
 beforeEach(() => {
-  ec2.reset();
   process.env.AWS_REGION = 'us-east-1';
   ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: ZONES });
 });

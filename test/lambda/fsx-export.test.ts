@@ -9,15 +9,13 @@ import {
   FSxClient,
 } from '@aws-sdk/client-fsx';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-jest';
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { isComplete, IsCompleteEvent, onEvent } from '../../lambda/fsx-export';
 import { coversPaths, exportTaskOfThisDelete } from '../../lambda/fsx-export/export-task';
 import { FsxExportProperties } from '../../lib/cluster/fsx-export-targets';
+import { customResourceEvent } from '../support/custom-resource';
+import { mockSdkClients } from '../support/sdk-mocks';
 
-const cloudformation = mockClient(CloudFormationClient);
-const fsx = mockClient(FSxClient);
+const { cloudformation, fsx } = mockSdkClients({ cloudformation: CloudFormationClient, fsx: FSxClient });
 
 const CLUSTER = 'trainium-cpt-pcluster';
 const LOGICAL_ID = 'FSX05d6d37795cc976a';
@@ -31,27 +29,14 @@ const PROPS: FsxExportProperties = {
 const PHYSICAL_ID = `${CLUSTER}-fsx-export-on-delete`;
 const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/trainium-cpt-cluster/guid';
 
-function event(requestType: 'Create' | 'Update' | 'Delete'): CloudFormationCustomResourceEvent {
-  const base = {
-    ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider',
-    ResponseURL: 'https://example.invalid/response',
-    StackId: STACK_ID,
-    RequestId: 'request-1',
-    LogicalResourceId: 'FsxExportOnDelete2F6A8C1D',
-    ResourceType: 'Custom::FsxExportOnDelete',
-    ResourceProperties: { ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider', ...PROPS },
-  } as const;
-  if (requestType === 'Create') return { ...base, RequestType: 'Create' };
-  if (requestType === 'Update') {
-    return {
-      ...base,
-      RequestType: 'Update',
-      PhysicalResourceId: PHYSICAL_ID,
-      OldResourceProperties: base.ResourceProperties,
-    };
-  }
-  return { ...base, RequestType: 'Delete', PhysicalResourceId: PHYSICAL_ID };
-}
+const event = (requestType: 'Create' | 'Update' | 'Delete') =>
+  customResourceEvent(requestType, {
+    stackId: STACK_ID,
+    logicalId: 'FsxExportOnDelete2F6A8C1D',
+    physicalId: PHYSICAL_ID,
+    type: 'Custom::FsxExportOnDelete',
+    properties: PROPS,
+  });
 
 /** The isComplete event the provider framework builds: the request and what onEvent returned. */
 function poll(data: { Since: string; FileSystems: string }): IsCompleteEvent {
@@ -133,8 +118,6 @@ function clockAt(time: Date) {
 }
 
 beforeEach(() => {
-  cloudformation.reset();
-  fsx.reset();
   clockAt(minutes(5));
 });
 

@@ -1,6 +1,6 @@
 import { deriveStallThreshold } from '../../lib/plan/stall-threshold';
 import { defaultConfig } from '../support/app';
-import { monitoringTemplate, fromStack, resource } from './support';
+import { flatten, monitoringTemplate, otherStacks, resource } from './support';
 
 const template = monitoringTemplate();
 const TOPIC = { Ref: expect.stringMatching(/^AlertsTopic[0-9A-F]{8}$/) };
@@ -16,20 +16,6 @@ const COMMON = {
   AlarmActions: [TOPIC],
   Tags: [{ Key: 'project', Value: 'trainium-cpt' }],
 };
-
-/** An alarm's description as text, with another stack's output as <OutputName>. */
-function description(properties: { AlarmDescription: unknown }): string {
-  const value = properties.AlarmDescription;
-  if (typeof value === 'string') return value;
-  const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-  return parts
-    .map((part) =>
-      typeof part === 'string'
-        ? part
-        : `<${(part as { 'Fn::GetStackOutput': { OutputName: string } })['Fn::GetStackOutput'].OutputName}>`,
-    )
-    .join(separator);
-}
 
 test('four alarms, no more', () => {
   template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
@@ -123,16 +109,14 @@ describe('metrics agent silent (the heartbeat)', () => {
   });
 
   test("names the head node and what to check on it: the instance's state, then the agent's service", () => {
-    const text = description(silent);
+    const text = flatten(silent.AlarmDescription);
     expect(text).toContain('has published nothing for 10 minutes');
     expect(text).toContain(
       'aws ec2 describe-instance-status --include-all-instances --instance-ids <HeadNodeInstanceId>',
     );
     expect(text).toContain('systemctl status trainium-cpt-metrics');
     expect(text).toContain('journalctl -u trainium-cpt-metrics');
-    expect(silent.AlarmDescription['Fn::Join'][1]).toContainEqual(
-      fromStack('trainium-cpt-cluster', 'HeadNodeInstanceId'),
-    );
+    expect(silent.AlarmDescription['Fn::Join'][1]).toContainEqual(otherStacks().HeadNodeInstanceId);
   });
 });
 
@@ -143,7 +127,7 @@ test("training function errors: the function's Errors, Sum over 5 minutes ≥ 1"
     AlarmDescription: expect.any(Object),
     Namespace: 'AWS/Lambda',
     MetricName: 'Errors',
-    Dimensions: [{ Name: 'FunctionName', Value: fromStack('trainium-cpt-training', 'TrainingFunctionName') }],
+    Dimensions: [{ Name: 'FunctionName', Value: otherStacks().TrainingFunctionName }],
     Statistic: 'Sum',
     Threshold: 1,
   });

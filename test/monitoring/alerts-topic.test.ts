@@ -53,6 +53,13 @@ describe('the topic policy', () => {
   const policy = resource(template, 'AWS::SNS::TopicPolicy', 'AlertsTopicPolicy');
   const statements: Array<Record<string, any>> = policy.Properties.PolicyDocument.Statement;
   const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
+  /** A statement that lets this service publish to the topic (each carries its own condition). */
+  const allowsPublish = (service: string) => ({
+    Effect: 'Allow',
+    Principal: { Service: service },
+    Action: 'sns:Publish',
+    Resource: TOPIC,
+  });
 
   test("is the topic's, and refuses publishing without TLS", () => {
     expect(policy.Properties.Topics).toEqual([TOPIC]);
@@ -69,10 +76,7 @@ describe('the topic policy', () => {
   test('lets CloudWatch publish for the four alarms of this stack only', () => {
     expect(bySid('AlarmsPublish')).toEqual({
       Sid: 'AlarmsPublish',
-      Effect: 'Allow',
-      Principal: { Service: 'cloudwatch.amazonaws.com' },
-      Action: 'sns:Publish',
-      Resource: TOPIC,
+      ...allowsPublish('cloudwatch.amazonaws.com'),
       Condition: {
         ArnLike: {
           'aws:SourceArn': [
@@ -91,10 +95,7 @@ describe('the topic policy', () => {
     const statement = statements.find((s) => s.Principal?.Service === 'events.amazonaws.com');
     expect(statement).toEqual({
       Sid: expect.stringMatching(/^RulePublish/),
-      Effect: 'Allow',
-      Principal: { Service: 'events.amazonaws.com' },
-      Action: 'sns:Publish',
-      Resource: TOPIC,
+      ...allowsPublish('events.amazonaws.com'),
       Condition: {
         ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [expect.stringMatching(/^GlueFailuresRule/), 'Arn'] } },
       },
@@ -104,10 +105,7 @@ describe('the topic policy', () => {
   test("lets AWS Budgets publish for this account's budgets (the AWS Budgets guide's policy)", () => {
     expect(bySid('BudgetsPublish')).toEqual({
       Sid: 'BudgetsPublish',
-      Effect: 'Allow',
-      Principal: { Service: 'budgets.amazonaws.com' },
-      Action: 'sns:Publish',
-      Resource: TOPIC,
+      ...allowsPublish('budgets.amazonaws.com'),
       Condition: {
         StringEquals: { 'aws:SourceAccount': ACCOUNT },
         ArnLike: {

@@ -83,9 +83,9 @@ test("the stack's budgetLimits, each rounded up to whole dollars", () => {
   const other = new MonitoringStack(app, 'Other', {
     stackName: 'other-monitoring',
     config: defaultConfig(),
-    dataStack: stacks.data,
-    clusterStack: stacks.cluster,
-    trainingStack: stacks.training,
+    tokenizeJob: stacks.data.tokenizeJob,
+    cluster: stacks.cluster.cluster,
+    trainingFunction: stacks.training.training.function,
     budgetLimits: { dailyUsd: 1234.01, runUsd: 5678 },
   });
   const t = Template.fromStack(other);

@@ -1,4 +1,4 @@
-import { fromStack, monitoringTemplate, resource } from './support';
+import { monitoringTemplate, otherStacks, resource } from './support';
 
 const template = monitoringTemplate();
 const rule = resource(template, 'AWS::Events::Rule', 'GlueFailuresRule');
@@ -8,7 +8,7 @@ test('a rule on the tokenization job ending FAILED, TIMEOUT or ERROR, and only t
   expect(rule.Properties.EventPattern).toEqual({
     source: ['aws.glue'],
     'detail-type': ['Glue Job State Change'],
-    detail: { jobName: [fromStack('trainium-cpt-data', 'TokenizeJobName')], state: ['FAILED', 'TIMEOUT', 'ERROR'] },
+    detail: { jobName: [otherStacks().TokenizeJobName], state: ['FAILED', 'TIMEOUT', 'ERROR'] },
   });
   expect(rule.Properties.Name).toBe('trainium-cpt-tokenize-failed');
   expect(rule.Properties.State).toBe('ENABLED');

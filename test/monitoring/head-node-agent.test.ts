@@ -4,6 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { METRICS_AGENT_DIR } from '../../lib/cluster/metrics-agent';
 import { synthApp } from '../support/app';
 import { flatten, resource } from './support';
+import { headNodeAssociation } from '../support/resources';
 
 const { stacks } = synthApp();
 const template = Template.fromStack(stacks.cluster);
@@ -55,16 +56,7 @@ describe('the agent', () => {
   });
 
   test('is installed on the head node by an association that the deployment waits for', () => {
-    expect(association.Properties).toMatchObject({
-      Name: 'AWS-RunShellScript',
-      Targets: [
-        {
-          Key: 'InstanceIds',
-          Values: [{ 'Fn::GetAtt': [expect.stringMatching(/^ParallelCluster/), 'headNode.instanceId'] }],
-        },
-      ],
-      WaitForSuccessTimeoutSeconds: 600,
-    });
+    expect(association.Properties).toMatchObject(headNodeAssociation(600));
   });
 
   test('downloads the zip to a temporary folder, unpacks it, runs install-agent.sh with the contract, and cleans up', () => {

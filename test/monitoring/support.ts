@@ -1,16 +1,31 @@
+import { isDeepStrictEqual } from 'util';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CptConfig } from '../../lib/config/schema';
 import { synthApp } from '../support/app';
+import { weakReference } from '../support/weak-reference';
 
 /** The monitoring stack's template, with configuration overrides. */
 export function monitoringTemplate(overrides: Partial<CptConfig> = {}): Template {
   return Template.fromStack(synthApp(overrides).stacks.monitoring);
 }
 
-/** A documented output of another stack, read with Fn::GetStackOutput. */
-export const fromStack = (stackName: string, output: string) => ({
-  'Fn::GetStackOutput': { StackName: stackName, Region: { Ref: 'AWS::Region' }, OutputName: output },
+/**
+ * The other stacks' values the monitoring stack reads (weak references), named after the documented output of the
+ * same value, which the CLIs read.
+ */
+export const otherStacks = memoize(() => {
+  const { stacks } = synthApp();
+  return {
+    TokenizeJobName: weakReference(stacks.data, stacks.data.tokenizeJob.jobName),
+    HeadNodeInstanceId: weakReference(stacks.cluster, stacks.cluster.cluster.headNodeInstanceId),
+    TrainingFunctionName: weakReference(stacks.training, stacks.training.training.function.functionName),
+  };
 });
+
+function memoize<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
 
 /** The one resource of a type whose logical ID starts with `prefix`. */
 export function resource(template: Template, type: string, prefix: string) {
@@ -20,11 +35,16 @@ export function resource(template: Template, type: string, prefix: string) {
 }
 
 /**
- * A token of a template as a readable placeholder: `<OutputName>` for another stack's output, `<LogicalId>` for a
- * Ref, `<LogicalId.Attr>` for a GetAtt, `<AWS::Region>` for a pseudo parameter; a Fn::Sub as its text.
+ * A token of a template as a readable placeholder: `<TokenizeJobName>` and the like for another stack's value (see
+ * otherStacks), `<LogicalId>` for a Ref, `<LogicalId.Attr>` for a GetAtt, `<AWS::Region>` for a pseudo parameter; a
+ * Fn::Sub as its text.
  */
-function placeholder(token: Record<string, unknown>): string {
-  if (token['Fn::GetStackOutput']) return `<${(token['Fn::GetStackOutput'] as { OutputName: string }).OutputName}>`;
+export function placeholder(token: Record<string, unknown>): string {
+  if (token['Fn::GetStackOutput']) {
+    const found = Object.entries(otherStacks()).find(([, ref]) => isDeepStrictEqual(ref, token));
+    if (!found) throw new Error(`unexpected reference ${JSON.stringify(token)}`);
+    return `<${found[0]}>`;
+  }
   if (token['Fn::GetAtt']) return `<${(token['Fn::GetAtt'] as string[]).join('.')}>`;
   if (token.Ref) return `<${token.Ref as string}>`;
   if (typeof token['Fn::Sub'] === 'string') return token['Fn::Sub'];

@@ -1,12 +1,12 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { networkTemplate } from '../support/app';
+import { expectResources } from '../support/resources';
 
 const template = networkTemplate();
 const efaGroup = { 'Fn::GetAtt': [Match.stringLikeRegexp('EfaSecurityGroup'), 'GroupId'] };
 
 test('the EFA group allows all traffic from itself and nothing else in', () => {
-  template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 1);
-  template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+  expectResources(template, 'AWS::EC2::SecurityGroupIngress', {
     IpProtocol: '-1',
     GroupId: efaGroup,
     SourceSecurityGroupId: efaGroup,
@@ -14,8 +14,7 @@ test('the EFA group allows all traffic from itself and nothing else in', () => {
 });
 
 test('the EFA group allows all traffic to itself and has no other way out', () => {
-  template.resourceCountIs('AWS::EC2::SecurityGroupEgress', 1);
-  template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+  expectResources(template, 'AWS::EC2::SecurityGroupEgress', {
     IpProtocol: '-1',
     GroupId: efaGroup,
     DestinationSecurityGroupId: efaGroup,

@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { networkTemplate } from '../support/app';
+import { expectResources } from '../support/resources';
 
 const zoneName = { 'Fn::GetAtt': [Match.stringLikeRegexp('^TrainiumZone'), 'ZoneName'] };
 
@@ -7,8 +8,7 @@ describe('VPC of the cluster', () => {
   const template = networkTemplate();
 
   test('has DNS support and host names, in the configured range', () => {
-    template.resourceCountIs('AWS::EC2::VPC', 1);
-    template.hasResourceProperties('AWS::EC2::VPC', {
+    expectResources(template, 'AWS::EC2::VPC', {
       CidrBlock: '10.0.0.0/16',
       EnableDnsSupport: true,
       EnableDnsHostnames: true,
@@ -16,25 +16,17 @@ describe('VPC of the cluster', () => {
   });
 
   test('has one public and one private subnet, both in the zone the picker chose', () => {
-    template.resourceCountIs('AWS::EC2::Subnet', 2);
-    template.hasResourceProperties('AWS::EC2::Subnet', {
-      AvailabilityZone: zoneName,
-      MapPublicIpOnLaunch: true,
-      CidrBlock: '10.0.0.0/24',
-    });
-    template.hasResourceProperties('AWS::EC2::Subnet', {
-      AvailabilityZone: zoneName,
-      MapPublicIpOnLaunch: false,
-      CidrBlock: '10.0.16.0/20',
-    });
+    expectResources(
+      template,
+      'AWS::EC2::Subnet',
+      { AvailabilityZone: zoneName, MapPublicIpOnLaunch: true, CidrBlock: '10.0.0.0/24' },
+      { AvailabilityZone: zoneName, MapPublicIpOnLaunch: false, CidrBlock: '10.0.16.0/20' },
+    );
   });
 
   test('sends the public subnet to an internet gateway and the private one through a NAT gateway', () => {
     template.resourceCountIs('AWS::EC2::InternetGateway', 1);
-    template.resourceCountIs('AWS::EC2::NatGateway', 1);
-    template.hasResourceProperties('AWS::EC2::NatGateway', {
-      SubnetId: { Ref: Match.stringLikeRegexp('headSubnet') },
-    });
+    expectResources(template, 'AWS::EC2::NatGateway', { SubnetId: { Ref: Match.stringLikeRegexp('headSubnet') } });
     template.hasResourceProperties('AWS::EC2::Route', {
       DestinationCidrBlock: '0.0.0.0/0',
       GatewayId: { Ref: Match.stringLikeRegexp('IGW') },

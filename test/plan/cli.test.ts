@@ -1,7 +1,7 @@
-import { spawnSync } from 'child_process';
+import { runCli } from '../support/cli';
 import * as fs from 'fs';
 import * as path from 'path';
-import { EXIT, planCommand, PlanCommandDeps } from '../../cli/plan';
+import { EXIT, planCommand, PlanCommandDeps } from '../../cli/plan/run';
 import { loadProjectConfig } from '../../lib/config/load';
 import { budgetLimits, estimateRun } from '../../lib/plan/estimate';
 import { formatUsd } from '../../lib/plan/numbers';
@@ -87,7 +87,7 @@ describe('npm run plan (the command, with its files and output captured)', () =>
     const refused = run(['--manifest', 'm.json'], files);
     expect(refused.code).toBe(EXIT.usage);
     expect(refused.stderr).toBe(
-      '--manifest "m.json": parameters.sequenceLength = 256, but the configuration\'s sequenceLength is 4096. Accepted: a manifest of rows of 4096 tokens, or this one with -c sequenceLength=256',
+      '--manifest "m.json": parameters.sequenceLength = 256: the configuration\'s sequenceLength is 4096. Accepted: a manifest of rows of 4096 tokens, or this one with -c sequenceLength=256',
     );
   });
 
@@ -135,14 +135,8 @@ describe('npm run plan (the command, with its files and output captured)', () =>
   });
 });
 
-describe('cli/plan.ts through ts-node, as npm runs it', () => {
-  const tsNode = path.join(REPO_ROOT, 'node_modules', '.bin', 'ts-node');
-  const spawn = (args: string[]) =>
-    spawnSync(tsNode, ['--transpile-only', 'cli/plan.ts', ...args], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, INIT_CWD: REPO_ROOT },
-    });
+describe('cli/plan/main.ts through ts-node, as npm runs it', () => {
+  const spawn = (args: string[]) => runCli('cli/plan/main.ts', args, { INIT_CWD: REPO_ROOT });
 
   test('prints the plan and exits 0', () => {
     const result = spawn([]);

@@ -3,18 +3,11 @@ import { budgetLimits, dailyWhileTraining, estimateRun, PlanError, RunEstimate }
 import { GIB } from '../../lib/plan/figures';
 import { EC2_ON_DEMAND, FSX_PERSISTENT_2, HOURS_PER_MONTH } from '../../lib/plan/prices';
 import { defaultConfig } from '../support/app';
+import { thrownBy } from '../support/errors';
 
 const SEED = defaultConfig();
 
-function planError(fn: () => unknown): PlanError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof PlanError) return error;
-    throw error;
-  }
-  throw new Error('expected a PlanError');
-}
+const planError = (fn: () => unknown): PlanError => thrownBy(fn, PlanError);
 
 function line(e: RunEstimate, prefix: string) {
   const found = e.runCosts.find((c) => c.label.startsWith(prefix));

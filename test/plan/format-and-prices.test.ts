@@ -1,14 +1,7 @@
 import { estimateRun } from '../../lib/plan/estimate';
 import { formatPlan, formatSummary, renderTable } from '../../lib/plan/format';
 import { formatCount, formatNumber, formatPrice, formatUsd } from '../../lib/plan/numbers';
-import {
-  EC2_ON_DEMAND,
-  FSX_PERSISTENT_2,
-  GLUE_DPU_HOUR,
-  NAT_GATEWAY,
-  PriceTable,
-  S3_STANDARD,
-} from '../../lib/plan/prices';
+import * as prices from '../../lib/plan/prices';
 import { defaultConfig } from '../support/app';
 
 describe('number formats', () => {
@@ -95,7 +88,7 @@ describe('the printed plan', () => {
       expect(flat).toContain(`[${i + 1}] ${a.text.replace(/\s+/g, ' ')} source: ${a.source.replace(/\s+/g, ' ')}`);
     });
     expect(tail).toContain('https://aws.amazon.com/ec2/pricing/on-demand/');
-    expect(tail).toContain('lib/training/plan.ts');
+    expect(tail).toContain('lib/run/derive.ts');
     expect(tail).toContain('glue/benchmark.py');
   });
 
@@ -157,12 +150,10 @@ describe('the printed plan', () => {
 });
 
 describe('the price tables', () => {
-  const tables: [string, PriceTable][] = [
-    ...Object.entries(EC2_ON_DEMAND),
-    ...Object.entries(FSX_PERSISTENT_2).map(([tier, t]): [string, PriceTable] => [`FSx ${tier}`, t]),
-    ['S3', S3_STANDARD],
-    ['NAT', NAT_GATEWAY],
-    ['Glue', GLUE_DPU_HOUR],
+  const tables: [string, prices.PriceTable][] = [
+    ...Object.entries(prices.EC2_ON_DEMAND),
+    ...Object.entries(prices.FSX_PERSISTENT_2).map(([tier, t]): [string, prices.PriceTable] => [`FSx ${tier}`, t]),
+    ...Object.entries(prices.SERVICE_PRICES),
   ];
 
   test.each(tables)(
@@ -180,14 +171,14 @@ describe('the price tables', () => {
   );
 
   test('both Trainium types are priced in the same Regions, at least us-east-1, us-east-2 and us-west-2', () => {
-    const regions = Object.keys(EC2_ON_DEMAND['trn1.32xlarge'].byRegion).sort();
-    expect(Object.keys(EC2_ON_DEMAND['trn1n.32xlarge'].byRegion).sort()).toEqual(regions);
+    const regions = Object.keys(prices.EC2_ON_DEMAND['trn1.32xlarge'].byRegion).sort();
+    expect(Object.keys(prices.EC2_ON_DEMAND['trn1n.32xlarge'].byRegion).sort()).toEqual(regions);
     expect(regions).toEqual(expect.arrayContaining(['us-east-1', 'us-east-2', 'us-west-2']));
   });
 
   test('one FSx PERSISTENT_2 table per throughput tier the configuration accepts, dearer with the throughput', () => {
-    expect(Object.keys(FSX_PERSISTENT_2).map(Number)).toEqual([125, 250, 500, 1000]);
-    const prices = [125, 250, 500, 1000].map((t) => FSX_PERSISTENT_2[t as 125].byRegion['us-east-1']);
-    expect([...prices].sort((a, b) => a - b)).toEqual(prices);
+    expect(Object.keys(prices.FSX_PERSISTENT_2).map(Number)).toEqual([125, 250, 500, 1000]);
+    const usd = [125, 250, 500, 1000].map((t) => prices.FSX_PERSISTENT_2[t as 125].byRegion['us-east-1']);
+    expect([...usd].sort((a, b) => a - b)).toEqual(usd);
   });
 });

@@ -1,22 +1,23 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { parsePlanArgs, PlanUsageError } from '../../lib/plan/args';
+import { parsePlanArgs } from '../../cli/plan/args';
+import { UsageError } from '../../cli/shared/command-line';
 import { ManifestInputError, parseManifest } from '../../lib/plan/dataset';
 import { estimateRun } from '../../lib/plan/estimate';
 import { defaultConfig } from '../support/app';
+import { thrownBy } from '../support/errors';
 
 /** A manifest written by glue/local_run.py on the sample corpus (npm run demo), paths shortened. */
 const DEMO_MANIFEST = fs.readFileSync(path.join(__dirname, 'fixtures', 'demo-manifest.json'), 'utf8');
 
-function usageError(argv: string[]): string {
-  try {
-    parsePlanArgs(argv);
-  } catch (error) {
-    if (error instanceof PlanUsageError) return error.message;
-    throw error;
-  }
-  throw new Error('expected a PlanUsageError');
+/** The demo manifest, changed by `edit`, as text. */
+function edited(edit: (manifest: any) => unknown): string {
+  const manifest = JSON.parse(DEMO_MANIFEST);
+  edit(manifest);
+  return JSON.stringify(manifest);
 }
+
+const usageError = (argv: string[]): string => thrownBy(() => parsePlanArgs(argv), UsageError).message;
 
 describe('parseManifest', () => {
   test("reads the job's manifest: the training rows, the held-out rows, the row length, the tokens of every corpus", () => {
@@ -49,19 +50,16 @@ describe('parseManifest', () => {
     ],
     [
       'no sets',
-      JSON.stringify({ run: 'r', parameters: { sequenceLength: 4096 } }),
+      edited((m) => delete m.sets),
       /^--manifest m\.json: not a tokenization manifest \(sets: .+\)\. Accepted:/,
     ],
     [
       'a negative row count',
-      JSON.stringify({ run: 'r', parameters: { sequenceLength: 4096 }, sets: { train: { rows: -1 } } }),
+      edited((m) => (m.sets.train.rows = -1)),
       /^--manifest m\.json: not a tokenization manifest \(sets\.train\.rows: .+\)/,
     ],
-    [
-      'no training row',
-      JSON.stringify({ run: 'r', parameters: { sequenceLength: 4096 }, sets: { train: { rows: 0 } } }),
-      /sets\.train\.rows = 0, no training row to plan for/,
-    ],
+    ['no attempt', edited((m) => delete m.attempt), /^--manifest m\.json: not a tokenization manifest \(attempt: .+\)/],
+    ['no training row', edited((m) => (m.sets.train.rows = 0)), /sets\.train\.rows = 0, no training row to plan for/],
     ['an array', '[]', /not a tokenization manifest \(\(top level\): /],
   ])('refuses %s in one line', (_what, text, expected) => {
     let message = '';

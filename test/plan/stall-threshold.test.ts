@@ -3,6 +3,7 @@ import * as path from 'path';
 import { ConfigError, DEFAULTS_CONTEXT_KEY, loadConfig } from '../../lib/config/load';
 import { AGENT_SERVICE_NAME } from '../../lib/monitoring/metrics';
 import { estimateRun } from '../../lib/plan/estimate';
+import { deriveConfigRun, requestDerived } from '../../lib/run/derive';
 import { formatPlan } from '../../lib/plan/format';
 import {
   deriveStallThreshold,
@@ -136,9 +137,15 @@ describe('npm run plan', () => {
 });
 
 describe('the figures it rests on match the cluster side', () => {
-  test('LOGGING_INTERVAL_STEPS is the --logging_interval that cpt_lib.py passes to the training script', () => {
-    const source = fs.readFileSync(path.join(REPO_ROOT, 'cluster', 'training', 'cpt_lib.py'), 'utf8');
-    expect(source).toMatch(new RegExp(`"--logging_interval",\\s*"${LOGGING_INTERVAL_STEPS}"`));
+  test("the logging window is the run's loggingInterval, which each request carries as --logging_interval", () => {
+    // The cluster formats derived.loggingInterval of the request; the stall threshold's window is the same steps.
+    const run = deriveConfigRun(SEED, 21_484_375);
+    expect(requestDerived(run).loggingInterval).toBe(LOGGING_INTERVAL_STEPS);
+    const d = deriveStallThreshold(SEED);
+    expect(d.loggingWindowSeconds).toBeCloseTo(
+      (run.loggingInterval * SEED.globalBatchSize * SEED.sequenceLength) / (d.tokensPerSecondPerNode * SEED.nodeCount),
+      9,
+    );
   });
 
   test("the heartbeat alarm names the agent's service as install-agent.sh installs it", () => {

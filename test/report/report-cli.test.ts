@@ -3,11 +3,13 @@
  * flag, a malformed report named by its field, no Python). The page itself: cluster/training/tests/test_render_report.py
  * and, in a browser, report-render.test.ts.
  */
-import { spawnSync } from 'child_process';
+import { runCli } from '../support/cli';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { describeFailure, parseReportArgs, report, ReportError, UsageError } from '../../cli/report';
+import { parseReportArgs } from '../../cli/report/args';
+import { report } from '../../cli/report/run';
+import { CommandError, describeFailure } from '../../cli/shared/command-line';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SAMPLE = path.join(ROOT, 'data', 'sample', 'evaluation', 'perplexity.json');
@@ -53,7 +55,7 @@ describe('arguments', () => {
     [['p.json', '--output='], '--output needs a file name'],
     [['a.json', 'b.json'], 'one report at a time: got a.json and b.json'],
   ])('%j is refused: %s', (argv, message) => {
-    expect(() => parseReportArgs(argv)).toThrow(new UsageError(message));
+    expect(() => parseReportArgs(argv)).toThrow(new Error(message));
     expect(failure(argv)).toEqual({ message: `${message}\nSee: npm run report -- --help`, exitCode: 2 });
   });
 
@@ -125,29 +127,20 @@ describe('rendering', () => {
     );
   });
 
-  test('the errors are ReportErrors, not crashes', () => {
-    expect(describeFailure(new ReportError('x', 2))).toEqual({ message: 'x', exitCode: 2 });
+  test('the errors are CommandErrors, not crashes', () => {
+    expect(describeFailure(new CommandError('x', 2))).toEqual({ message: 'x', exitCode: 2 });
     expect(describeFailure(new Error('boom'))).toEqual({ message: 'Error: boom', exitCode: 1 });
   });
 });
 
-test('npm run report runs cli/report.ts end to end: stdout the path, stderr one line on failure', () => {
-  const tsNode = path.join(ROOT, 'node_modules', '.bin', 'ts-node');
+test('npm run report runs cli/report/main.ts end to end: stdout the path, stderr one line on failure', () => {
   const output = path.join(dir, 'r.html');
-  const ok = spawnSync(tsNode, ['--transpile-only', 'cli/report.ts', SAMPLE, '--output', output], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-  expect({ status: ok.status, stdout: ok.stdout, stderr: ok.stderr }).toEqual({
+  expect(runCli('cli/report/main.ts', [SAMPLE, '--output', output])).toEqual({
     status: 0,
     stdout: `${output}\n`,
     stderr: '',
   });
-  const bad = spawnSync(tsNode, ['--transpile-only', 'cli/report.ts', SAMPLE, '--out', output], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-  expect({ status: bad.status, stdout: bad.stdout, stderr: bad.stderr }).toEqual({
+  expect(runCli('cli/report/main.ts', [SAMPLE, '--out', output])).toEqual({
     status: 2,
     stdout: '',
     stderr: 'unknown flag --out\nSee: npm run report -- --help\n',

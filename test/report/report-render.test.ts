@@ -1,7 +1,7 @@
 /**
  * The HTML perplexity report in a real browser: Debian's Chromium, headless, driven by playwright-core (which never
  * downloads a browser of its own). The sample report (data/sample/evaluation/perplexity.json) is rendered by the
- * Python renderer (through cli/report.ts), opened from file:// with JavaScript off (the page has none), and checked as
+ * Python renderer (through cli/report/render.ts), opened from file:// with JavaScript off (the page has none), and checked as
  * a person would see it: each chart visible and of a real size, each series with one vertex per model and every
  * point inside its plot area, the series colours on the screenshot's pixels, no request leaving the page, no console
  * error. Without Chromium this test fails (never skips): install it with `scripts/chromium-env.sh install`.
@@ -13,7 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
-import { renderReport } from '../../cli/report';
+import { renderReport } from '../../cli/report/render';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** As the machine notes ask: no GPU, no QUIC, and none of Chromium's own connections to Google's hosts. */

@@ -1,8 +1,6 @@
-import { GetJobRunCommand, GlueClient } from '@aws-sdk/client-glue';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-jest';
+import { GetJobRunCommand } from '@aws-sdk/client-glue';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { createHandler } from '../../lambda/submit';
 import { RUN_NAME_PATTERN } from '../../lib/data/job-arguments';
 import { checkManifest } from '../../lib/training/manifest';
@@ -17,9 +15,9 @@ import {
   fakeClock,
   invocation,
   manifest,
+  mockFunctionClients,
   objectBody,
   SECRET_ARN,
-  setFunctionEnvironment,
   submitLine,
 } from './support';
 
@@ -30,16 +28,10 @@ import {
  * shape and its blob decodes back to the validated request.
  */
 
-const ssm = mockClient(SSMClient);
-const s3 = mockClient(S3Client);
-const glue = mockClient(GlueClient);
+const { ssm, s3, glue } = mockFunctionClients({ autoSubmit: true });
 let handler: ReturnType<typeof createHandler>;
 
 beforeEach(() => {
-  ssm.reset();
-  s3.reset();
-  glue.reset();
-  setFunctionEnvironment({ autoSubmit: true });
   handler = createHandler(fakeClock().clock);
   // The fake script answers the action and run its command's blob names.
   let answer = '';
@@ -257,7 +249,7 @@ describe('accepted, and unable to change the command', () => {
     ['cancel', '0-0'],
   ])('%s with an unusual valid run name', async (action, run) => {
     await handler({ action, run });
-    expect(sent()).toEqual({ action, request: { version: 1, run } });
+    expect(sent()).toEqual({ action, request: { version: 2, run } });
   });
 
   test.each([
@@ -351,7 +343,7 @@ describe('a seeded fuzz of run names from shell metacharacters', () => {
         expect(response).not.toBeInstanceOf(Error);
         const command = (ssm.commandCalls(SendCommandCommand)[0].args[0].input.Parameters?.commands as string[])[0];
         expect(command).toMatch(COMMAND_SHAPE);
-        expect(decodeCommand(command).request).toEqual({ version: 1, run });
+        expect(decodeCommand(command).request).toEqual({ version: 2, run });
       } else {
         expect((response as Error).name).toBe('InvalidRequest');
         expect(ssm.calls()).toHaveLength(0);

@@ -1,21 +1,15 @@
 import { checkManifest, datasetPathOnCluster, ManifestError, manifestKey } from '../../lib/training/manifest';
 import { ATTEMPT, DATASETS, manifest, setUri } from './support';
+import { thrownBy } from '../support/errors';
 
 const EXPECTED = { run: 'r1', datasetsBucket: DATASETS, sequenceLength: 4096 };
 const URI = `s3://${DATASETS}/datasets/r1/manifest.json`;
 
 function problemsOf(text: string, expected = EXPECTED): readonly string[] {
-  try {
-    checkManifest(text, expected);
-  } catch (error) {
-    if (error instanceof ManifestError) {
-      expect(error.uri).toBe(URI);
-      expect(error.message.startsWith(`The manifest ${URI} cannot be trained from:\n`)).toBe(true);
-      return error.problems;
-    }
-    throw error;
-  }
-  throw new Error('expected a ManifestError');
+  const error = thrownBy(() => checkManifest(text, expected), ManifestError);
+  expect(error.uri).toBe(URI);
+  expect(error.message.startsWith(`The manifest ${URI} cannot be trained from:\n`)).toBe(true);
+  return error.problems;
 }
 
 const edited = (edit: (m: ReturnType<typeof manifest>) => void) => {

@@ -1,16 +1,20 @@
-import * as fs from 'fs';
-import * as path from 'path';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-jest';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { createHandler } from '../../lambda/submit';
-import { DEFAULTS_CONTEXT_KEY, loadConfig } from '../../lib/config/load';
 import { describeNeuronEnvironment, utcMinute } from '../../lib/training/neuron-status';
-import { trainingCommand, TrainingCommandDeps } from '../../lib/training/training-cli';
-import { COMMAND_ID, fakeClock, invocation, JOBS, manifest, objectBody, setFunctionEnvironment } from './support';
+import { trainingCommand } from '../../cli/training/run';
+import {
+  COMMAND_ID,
+  fakeClock,
+  invocation,
+  JOBS,
+  manifest,
+  mockFunctionClients,
+  objectBody,
+  statusResponse,
+} from './support';
+import { invokePayload, mockTrainingCliClients, trainingCliDeps } from './cli-harness';
 
 /**
  * The Neuron environment is built on the head node after the cluster is created. cpt-run.sh reports its state (and
@@ -18,10 +22,8 @@ import { COMMAND_ID, fakeClock, invocation, JOBS, manifest, objectBody, setFunct
  * print it. What cpt-run.sh answers here is what cluster/training/tests see it answer on a real Slurm.
  */
 
-const ssm = mockClient(SSMClient);
-const s3 = mockClient(S3Client);
-const cloudFormation = mockClient(CloudFormationClient);
-const lambda = mockClient(LambdaClient);
+const { ssm, s3 } = mockFunctionClients();
+const { lambda } = mockTrainingCliClients('fn');
 
 const LOG = '/var/log/trainium-cpt/node-setup.log';
 const STEP = 'install torch-neuronx, neuronx-cc and neuronx-distributed';
@@ -50,28 +52,20 @@ const BUILDING = environment('building', {
 const HELD = { stage: 'prepare', id: '101', waitsFor: 'neuron-2.28.1' };
 
 beforeEach(() => {
-  ssm.reset();
-  s3.reset();
-  cloudFormation.reset();
-  lambda.reset();
-  setFunctionEnvironment();
   ssm.on(SendCommandCommand).resolves({ Command: { CommandId: COMMAND_ID } });
   s3.on(GetObjectCommand).resolves(objectBody(JSON.stringify(manifest('r1'))));
 });
 
 describe('the training function passes the state on', () => {
   const handler = () => createHandler(fakeClock().clock);
+  /** cpt-run.sh answers submit of run r1 with a new chain, and these fields. */
+  const answerSubmit = (more: Record<string, unknown>) => {
+    const line = { run: 'r1', created: true, jobs: JOBS, runDir: '/fsx/trainium-cpt/runs/r1', ...more };
+    ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify(line)));
+  };
 
   test('submit: a chain held until the environment is ready, with the state and the held job', async () => {
-    const line = {
-      run: 'r1',
-      created: true,
-      jobs: JOBS,
-      runDir: '/fsx/trainium-cpt/runs/r1',
-      neuronEnvironment: BUILDING,
-      heldJob: HELD,
-    };
-    ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify(line)));
+    answerSubmit({ neuronEnvironment: BUILDING, heldJob: HELD });
     const response = await handler()({ action: 'submit', run: 'r1' });
     expect(response).toMatchObject({ action: 'submit', run: 'r1', created: true, heldJob: HELD });
     expect(response).toHaveProperty('neuronEnvironment', {
@@ -88,14 +82,7 @@ describe('the training function passes the state on', () => {
   });
 
   test('submit: a ready environment and no held job', async () => {
-    const line = {
-      run: 'r1',
-      created: true,
-      jobs: JOBS,
-      runDir: '/fsx/trainium-cpt/runs/r1',
-      neuronEnvironment: environment('ready'),
-    };
-    ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify(line)));
+    answerSubmit({ neuronEnvironment: environment('ready') });
     const response = await handler()({ action: 'submit', run: 'r1' });
     expect(response).toHaveProperty('neuronEnvironment.state', 'ready');
     expect(response).not.toHaveProperty('heldJob');
@@ -112,13 +99,11 @@ describe('the training function passes the state on', () => {
     };
     ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify(line)));
     const response = await handler()({ action: 'status', run: 'r1' });
-    expect(response).toEqual({
-      action: 'status',
-      run: 'r1',
-      commandId: COMMAND_ID,
-      jobs: line.jobs,
-      neuronEnvironment: expect.objectContaining({ state: 'building', step: STEP, log: LOG }),
-    });
+    expect(response).toEqual(
+      statusResponse(line.jobs, {
+        neuronEnvironment: expect.objectContaining({ state: 'building', step: STEP, log: LOG }),
+      }),
+    );
   });
 
   test.each([
@@ -129,8 +114,7 @@ describe('the training function passes the state on', () => {
       'heldJob.waitsFor',
     ],
   ])('an answer with %s is outside the contract', async (_name, extra, field) => {
-    const line = { run: 'r1', created: true, jobs: JOBS, runDir: '/fsx/trainium-cpt/runs/r1', ...extra };
-    ssm.on(GetCommandInvocationCommand).resolves(invocation(JSON.stringify(line)));
+    answerSubmit(extra);
     await expect(handler()({ action: 'submit', run: 'r1' })).rejects.toThrow(
       new RegExp(`answered outside the contract .*${field.replace('.', '\\.')}`),
     );
@@ -146,45 +130,18 @@ describe('the training function passes the state on', () => {
 });
 
 describe('npm run submit and npm run status print it', () => {
-  const root = path.join(__dirname, '..', '..');
-  const defaults = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')).context[DEFAULTS_CONTEXT_KEY];
-  const payload = (value: unknown) => ({
-    StatusCode: 200,
-    Payload: new TextEncoder().encode(JSON.stringify(value)) as never,
-  });
-
   async function run(answer: unknown, ...argv: string[]) {
-    cloudFormation.on(DescribeStacksCommand).resolves({
-      Stacks: [
-        {
-          StackName: 'trainium-cpt-training',
-          StackStatus: 'CREATE_COMPLETE',
-          CreationTime: new Date(0),
-          Outputs: [{ OutputKey: 'TrainingFunctionName', OutputValue: 'fn' }],
-        },
-      ],
-    });
-    lambda.on(InvokeCommand).resolves(payload(answer));
-    const lines: string[] = [];
-    const deps: TrainingCommandDeps = {
-      loadConfig: (context) => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults, ...context }),
-      clients: () => ({
-        cloudFormation: new CloudFormationClient({ region: 'us-east-1' }),
-        lambda: new LambdaClient({ region: 'us-east-1' }),
-      }),
-      print: (line) => lines.push(...line.split('\n')),
-    };
+    lambda.on(InvokeCommand).resolves(invokePayload(answer));
+    const { deps, lines } = trainingCliDeps();
     expect(await trainingCommand(argv, deps)).toBe(0);
     return lines;
   }
 
-  const statusAnswer = (neuronEnvironment: unknown, prepare: Record<string, unknown>) => ({
-    action: 'status',
-    run: 'r1',
-    commandId: COMMAND_ID,
-    jobs: { prepare: { id: '101', ...prepare }, compile: { id: '102', state: 'PENDING', reason: 'Dependency' } },
-    neuronEnvironment,
-  });
+  const statusAnswer = (neuronEnvironment: unknown, prepare: Record<string, unknown>) =>
+    statusResponse(
+      { prepare: { id: '101', ...prepare }, compile: { id: '102', state: 'PENDING', reason: 'Dependency' } },
+      { neuronEnvironment },
+    );
 
   test('status while building: the held prepare job waits for the environment, whose step, time and log are shown', async () => {
     const lines = await run(

@@ -1,13 +1,7 @@
 import { checkManifest, ManifestFacts } from '../../lib/training/manifest';
-import {
-  COMPILE_STEPS,
-  dataParallelDegree,
-  planRun,
-  PlanInput,
-  resolveSettings,
-  stepsFor,
-  trainingDefaults,
-} from '../../lib/training/plan';
+import { dataParallelDegree } from '../../lib/run/parallelism';
+import { COMPILE_STEPS, stepsFor } from '../../lib/run/steps';
+import { planRun, PlanInput, resolveSettings, trainingDefaults } from '../../lib/training/plan';
 import {
   InvalidRequestError,
   Overrides,
@@ -15,6 +9,7 @@ import {
   TrainingDefaults,
 } from '../../lib/training/requests';
 import { ATTEMPT, CHECKPOINTS, configWith, DATASETS, defaultSubmitRequest, manifest, SECRET_ARN } from './support';
+import { thrownBy } from '../support/errors';
 
 const DEFAULTS: TrainingDefaults = trainingDefaults(configWith());
 const LOCATIONS = { datasetsBucket: DATASETS, checkpointsBucket: CHECKPOINTS, hfTokenSecretArn: SECRET_ARN };
@@ -37,15 +32,7 @@ function plan(input: Partial<PlanInput> & { rows?: number } = {}) {
   });
 }
 
-function problemsOf(fn: () => unknown): readonly string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InvalidRequestError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected an InvalidRequestError');
-}
+const problemsOf = (fn: () => unknown): readonly string[] => thrownBy(fn, InvalidRequestError).problems;
 
 describe('the defaults the stack gives the function', () => {
   test('come from the configuration keys, with the queue as Slurm partition and a short compile stage', () => {
@@ -131,6 +118,7 @@ describe('the request of the default plan', () => {
       'maxTrainRestarts',
       'timeLimits',
       'resume',
+      'derived',
     ]);
     expect(Object.keys(request.timeLimits)).toEqual(['prepare', 'compile', 'train', 'export', 'evaluate']);
     expect(request.minLearningRate).toBeCloseTo(0.000015, 12);

@@ -1,14 +1,11 @@
-import { GetJobRunCommand, GlueClient } from '@aws-sdk/client-glue';
-import { GetObjectCommand, NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetJobRunCommand } from '@aws-sdk/client-glue';
+import { GetObjectCommand, NoSuchKey, S3ServiceException } from '@aws-sdk/client-s3';
 import {
   GetCommandInvocationCommand,
   InvalidInstanceId,
   InvocationDoesNotExist,
   SendCommandCommand,
-  SSMClient,
 } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-jest';
 import { createHandler, DEFAULT_BUDGET_MS, RESERVE_MS, SubmitResponse } from '../../lambda/submit';
 import {
   DELIVERY_TIMEOUT_SECONDS,
@@ -17,7 +14,7 @@ import {
   POLL_MS,
 } from '../../lambda/submit/head-node';
 import { encodeRequest } from '../../lib/training/contract';
-import { ENV } from '../../lib/training/environment';
+import { ENV } from '../../lib/training/contract';
 import {
   BUNDLE_DIR,
   COMMAND_ID,
@@ -30,16 +27,17 @@ import {
   INSTANCE_ID,
   invocation,
   JOB_NAME,
-  JOBS,
   manifest,
+  mockFunctionClients,
   objectBody,
+  restartEntry,
   setFunctionEnvironment,
+  statusResponse,
+  submitResponse,
   submitLine,
 } from './support';
 
-const ssm = mockClient(SSMClient);
-const s3 = mockClient(S3Client);
-const glue = mockClient(GlueClient);
+const { ssm, s3, glue } = mockFunctionClients();
 
 const notYet = () => new InvocationDoesNotExist({ message: 'Invocation does not exist', $metadata: {} });
 
@@ -47,10 +45,6 @@ let time: ReturnType<typeof fakeClock>;
 let handler: ReturnType<typeof createHandler>;
 
 beforeEach(() => {
-  ssm.reset();
-  s3.reset();
-  glue.reset();
-  setFunctionEnvironment();
   time = fakeClock();
   handler = createHandler(time.clock);
   ssm.on(SendCommandCommand).resolves({ Command: { CommandId: COMMAND_ID } });
@@ -96,18 +90,14 @@ describe('submit', () => {
       CommandId: COMMAND_ID,
       InstanceId: INSTANCE_ID,
     });
-    expect(result).toMatchObject({
-      action: 'submit',
-      run: 'r1',
-      created: true,
-      jobs: JOBS,
-      runDir: '/fsx/checkpoints/r1',
-      commandId: COMMAND_ID,
-      warnings: [
-        "checkpointEvery 500 is more than the run's 147 steps: the run saves exactly one checkpoint, the final one (step 147); a failure before it restarts training from the base model",
-      ],
-      request: SUBMIT_REQUEST,
-    });
+    expect(result).toMatchObject(
+      submitResponse({
+        warnings: [
+          "checkpointEvery 500 is more than the run's 147 steps: the run saves exactly one checkpoint, the final one (step 147); a failure before it restarts training from the base model",
+        ],
+        request: SUBMIT_REQUEST,
+      }),
+    );
     expect(result.plan).toMatchObject({
       dataParallel: 64,
       gradientAccumulation: 32,
@@ -152,6 +142,15 @@ describe('submit', () => {
       checkpointsKept: 2,
       // 50 steps on 4 nodes, checkpoints at 25 and 50, both exported: 3 models evaluated.
       timeLimits: { prepare: 46, compile: 190, train: 64, export: 73, evaluate: 206 },
+      // 4 nodes × 32 ÷ TP 8 = 16 replicas, 512 ÷ (16 × 2) = 16 micro-batches; the decay from 3e-4 after 5 warm-up
+      // steps reaches 3e-5 at step 50, so 0 at 5 + 45 ÷ 0.9 = 55. A step is 512 × 4,096 tokens.
+      derived: {
+        ...SUBMIT_REQUEST.derived,
+        dataParallel: 16,
+        gradientAccumulation: 16,
+        scheduleSteps: 55,
+        tokensPerStep: 512 * 4096,
+      },
     });
     expect(result.plan).toMatchObject({
       dataParallel: 16,
@@ -293,7 +292,7 @@ describe('submit', () => {
 });
 
 describe('status and cancel', () => {
-  test('status sends {"version":1,"run"} and returns each stage’s job, state and reason', async () => {
+  test('status sends {"version":2,"run"} and returns each stage’s job, state and reason', async () => {
     const line = JSON.stringify({
       run: 'r1',
       jobs: {
@@ -306,22 +305,19 @@ describe('status and cancel', () => {
     const result = await handler({ action: 'status', run: 'r1' });
     const { input, request, action } = sentCommand();
     expect(action).toBe('status');
-    expect(request).toEqual({ version: 1, run: 'r1' });
+    expect(request).toEqual({ version: 2, run: 'r1' });
     expect(input.Parameters?.commands).toEqual([
-      `bash ${BUNDLE_DIR}/cpt-run.sh status ${Buffer.from('{"version":1,"run":"r1"}').toString('base64')}`,
+      `bash ${BUNDLE_DIR}/cpt-run.sh status ${Buffer.from('{"version":2,"run":"r1"}').toString('base64')}`,
     ]);
     expect(input.InstanceIds).toEqual([INSTANCE_ID]);
     expect(input.DocumentName).toBe('AWS-RunShellScript');
-    expect(result).toEqual({
-      action: 'status',
-      run: 'r1',
-      commandId: COMMAND_ID,
-      jobs: {
+    expect(result).toEqual(
+      statusResponse({
         prepare: { id: '101', state: 'COMPLETED', reason: 'None' },
         compile: { id: '102', state: 'RUNNING', reason: '' },
         train: { id: '103', state: 'PENDING', reason: 'Dependency' },
-      },
-    });
+      }),
+    );
     // Status reads no manifest.
     expect(s3.calls()).toHaveLength(0);
   });
@@ -331,22 +327,8 @@ describe('status and cancel', () => {
       count: 2,
       max: 3,
       history: [
-        {
-          attempt: 1,
-          jobId: 103,
-          exitCode: 1,
-          reason: 'NonZeroExitCode',
-          drainedNodes: ['ip-10-0-1-5'],
-          time: '2026-01-02T03:04:05Z',
-        },
-        {
-          attempt: 2,
-          jobId: '103',
-          exitCode: null,
-          reason: 'NodeFail',
-          drainedNodes: [],
-          time: '2026-01-03T00:00:00Z',
-        },
+        restartEntry(1, { jobId: 103 }),
+        restartEntry(2, { exitCode: null, reason: 'NodeFail', drainedNodes: [], time: '2026-01-03T00:00:00Z' }),
       ],
     };
     const line = JSON.stringify({
@@ -375,16 +357,16 @@ describe('status and cancel', () => {
     await expect(handler({ action: 'status', run: 'r1' })).rejects.toThrow(/restarts/);
   });
 
-  test('cancel sends {"version":1,"run"} and returns the cancelled jobs', async () => {
+  test('cancel sends {"version":2,"run"} and returns the cancelled jobs', async () => {
     ssm
       .on(GetCommandInvocationCommand)
       .resolves(invocation(JSON.stringify({ run: 'r1', cancelled: ['103', 104, '105'] })));
     const result = await handler({ action: 'cancel', run: 'r1' });
     const { input, request } = sentCommand();
     expect(input.Parameters?.commands).toEqual([
-      `bash ${BUNDLE_DIR}/cpt-run.sh cancel ${Buffer.from('{"version":1,"run":"r1"}').toString('base64')}`,
+      `bash ${BUNDLE_DIR}/cpt-run.sh cancel ${Buffer.from('{"version":2,"run":"r1"}').toString('base64')}`,
     ]);
-    expect(request).toEqual({ version: 1, run: 'r1' });
+    expect(request).toEqual({ version: 2, run: 'r1' });
     expect(result).toEqual({ action: 'cancel', run: 'r1', cancelled: ['103', '104', '105'], commandId: COMMAND_ID });
   });
 });

@@ -1,10 +1,13 @@
-import { GetCommandInvocationCommandOutput } from '@aws-sdk/client-ssm';
+import { GlueClient } from '@aws-sdk/client-glue';
+import { S3Client } from '@aws-sdk/client-s3';
+import { GetCommandInvocationCommandOutput, SSMClient } from '@aws-sdk/client-ssm';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DEFAULTS_CONTEXT_KEY, loadConfig } from '../../lib/config/load';
 import { CptConfig } from '../../lib/config/schema';
-import { ENV } from '../../lib/training/environment';
+import { ENV } from '../../lib/training/contract';
 import { trainingDefaults } from '../../lib/training/plan';
+import { mockSdkClients } from '../support/sdk-mocks';
 
 /** Shared fixtures of the training Lambda's tests: its environment, a manifest, the script's answers, a clock. */
 
@@ -20,10 +23,14 @@ export const COMMAND_ID = '8c4f0a52-1111-2222-3333-444455556666';
 export const COMMAND_SHAPE =
   /^bash \/fsx\/trainium-cpt\/training\/[^ ]+\/cpt-run\.sh (submit|status|cancel) [A-Za-z0-9+/=]+$/;
 
-/** The configuration of cdk.json, with overrides (without loading the CDK app: these tests need no synthesis). */
+/** The configuration defaults of cdk.json (read without loading the CDK app: these tests need no synthesis). */
+export const CDK_JSON_DEFAULTS: Record<string, unknown> = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'),
+).context[DEFAULTS_CONTEXT_KEY];
+
+/** The configuration of cdk.json, with overrides. */
 export function configWith(overrides: Partial<CptConfig> = {}): CptConfig {
-  const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'));
-  return loadConfig({ [DEFAULTS_CONTEXT_KEY]: { ...cdkJson.context[DEFAULTS_CONTEXT_KEY], ...overrides } });
+  return loadConfig({ [DEFAULTS_CONTEXT_KEY]: { ...CDK_JSON_DEFAULTS, ...overrides } });
 }
 
 /** Sets the environment the stack gives the function (with the default configuration). */
@@ -37,6 +44,13 @@ export function setFunctionEnvironment(options: { autoSubmit?: boolean } = {}): 
   process.env[ENV.hfTokenSecretArn] = SECRET_ARN;
   if (options.autoSubmit) process.env[ENV.tokenizeJobName] = JOB_NAME;
   else delete process.env[ENV.tokenizeJobName];
+}
+
+/** Stubs of the training function's SDK clients, and its environment: both set afresh before each test. */
+export function mockFunctionClients(options: { autoSubmit?: boolean } = {}) {
+  const stubs = mockSdkClients({ ssm: SSMClient, s3: S3Client, glue: GlueClient });
+  beforeEach(() => setFunctionEnvironment(options));
+  return stubs;
 }
 
 export const setUri = (run: string, set: string) => `s3://${DATASETS}/datasets/${run}/${ATTEMPT}/${set}`;
@@ -87,6 +101,37 @@ export function invocation(
   };
 }
 
+/** An entry of the train job's restart history, as cpt-run.sh reports it (attempt 1: a failed step on one node). */
+export const restartEntry = (attempt: number, more: Record<string, unknown> = {}) => ({
+  attempt,
+  jobId: '103',
+  exitCode: 1,
+  reason: 'NonZeroExitCode',
+  drainedNodes: ['ip-10-0-1-5'],
+  time: '2026-01-02T03:04:05Z',
+  ...more,
+});
+
+/** The training function's answer to submit of run r1 (the script's submitLine() and the command), and more fields. */
+export const submitResponse = <T extends Record<string, unknown>>(more: T = {} as T) => ({
+  action: 'submit',
+  run: 'r1',
+  created: true,
+  jobs: JOBS,
+  runDir: '/fsx/checkpoints/r1',
+  commandId: COMMAND_ID,
+  ...more,
+});
+
+/** The training function's answer to status of run r1: these jobs, and more fields. */
+export const statusResponse = (jobs: Record<string, unknown>, more: Record<string, unknown> = {}) => ({
+  action: 'status',
+  run: 'r1',
+  commandId: COMMAND_ID,
+  jobs,
+  ...more,
+});
+
 export const JOBS = { prepare: '101', compile: '102', train: '103', export: '104', evaluate: '105' };
 export const submitLine = (run = 'r1', created = true) =>
   JSON.stringify({ run, created, jobs: JOBS, runDir: `/fsx/checkpoints/${run}` });
@@ -134,12 +179,21 @@ export const DEFAULT_TIME_LIMITS: Record<
   147: { prepare: 46, compile: 190, train: 117, export: 39, evaluate: 139 },
 };
 
+/**
+ * --max_steps of run r1 for its steps, worked out by hand: the learning rate decays from 1.5e-4 after 100 warm-up steps
+ * to minLearningRate 1.5e-5 at `steps`, so the line reaches 0 at 100 + round((steps − 100) ÷ (1 − 0.1)).
+ */
+export const DEFAULT_SCHEDULE_STEPS: Record<number, number> = {
+  1465: 100 + 1517, // 1,365 ÷ 0.9 = 1,516.7
+  147: 100 + 52, // 47 ÷ 0.9 = 52.2
+};
+
 /** The head-node request of run r1 under the default configuration (the manifest() fixture) for `steps` steps. */
 export function defaultSubmitRequest(steps: number, resume = false) {
   const timeLimits = DEFAULT_TIME_LIMITS[steps];
   if (!timeLimits) throw new Error(`no time limits worked out for ${steps} steps: add them to DEFAULT_TIME_LIMITS`);
   return {
-    version: 1,
+    version: 2,
     run: 'r1',
     nodes: 16,
     tensorParallel: 8,
@@ -167,5 +221,15 @@ export function defaultSubmitRequest(steps: number, resume = false) {
     maxTrainRestarts: 3,
     timeLimits,
     resume,
+    // 16 nodes × 32 NeuronCores ÷ TP 8 = 64 replicas; 2,048 ÷ (64 × micro batch 1) = 32 micro-batches each.
+    derived: {
+      coresPerNode: 32,
+      devicesPerNode: 16,
+      dataParallel: 64,
+      gradientAccumulation: 32,
+      scheduleSteps: DEFAULT_SCHEDULE_STEPS[steps],
+      loggingInterval: 10,
+      tokensPerStep: 2048 * 4096,
+    },
   };
 }

@@ -1,37 +1,18 @@
-import { spawnSync } from 'child_process';
-import * as path from 'path';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-jest';
-import { loadConfig, DEFAULTS_CONTEXT_KEY } from '../../lib/config/load';
-import { parseTrainingArgs, UsageError } from '../../lib/training/cli-args';
-import { describeFailure, EXIT_CODES, trainingCommand, TrainingCommandDeps } from '../../lib/training/training-cli';
-import { CHECKPOINTS, COMMAND_ID, JOBS } from './support';
-import * as fs from 'fs';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { describeFailure, EXIT_CODES, UsageError } from '../../cli/shared/command-line';
+import { parseTrainingArgs } from '../../cli/training/args';
+import { trainingCommand } from '../../cli/training/run';
+import { CHECKPOINTS, restartEntry, statusResponse, submitResponse } from './support';
+import { runCli } from '../support/cli';
+import { functionError, invokePayload, mockTrainingCliClients, trainingCliDeps } from './cli-harness';
 
-const cloudFormation = mockClient(CloudFormationClient);
-const lambda = mockClient(LambdaClient);
-const root = path.join(__dirname, '..', '..');
-const defaults = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')).context[DEFAULTS_CONTEXT_KEY];
 const FUNCTION = 'trainium-cpt-training-TrainingFunctionCE66B9CE-AbCdEf123456';
+const { cloudFormation, lambda } = mockTrainingCliClients(FUNCTION);
 
-function harness() {
-  const lines: string[] = [];
-  const deps: TrainingCommandDeps = {
-    loadConfig: (context) => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults, ...context }),
-    clients: () => ({
-      cloudFormation: new CloudFormationClient({ region: 'us-east-1' }),
-      lambda: new LambdaClient({ region: 'us-east-1' }),
-    }),
-    print: (line) => lines.push(...line.split('\n')),
-  };
-  return { deps, lines };
-}
-
-/** Runs the command as cli/training.ts does: the exit code, and what it printed or the failure's message. */
+/** Runs the command as cli/training/main.ts does: the exit code, and what it printed or the failure's message. */
 async function run(...argv: string[]) {
-  const { deps, lines } = harness();
+  const { deps, lines } = trainingCliDeps();
   try {
     return { code: await trainingCommand(argv, deps), lines, error: '' };
   } catch (error) {
@@ -40,20 +21,10 @@ async function run(...argv: string[]) {
   }
 }
 
-const payload = (value: unknown) => ({
-  StatusCode: 200,
-  Payload: new TextEncoder().encode(JSON.stringify(value)) as never,
-});
 const invokedWith = () =>
   JSON.parse(new TextDecoder().decode(lambda.commandCalls(InvokeCommand)[0].args[0].input.Payload as Uint8Array));
 
-const SUBMITTED = {
-  action: 'submit',
-  run: 'r1',
-  created: true,
-  jobs: JOBS,
-  runDir: '/fsx/checkpoints/r1',
-  commandId: COMMAND_ID,
+const SUBMITTED = submitResponse({
   warnings: ['the training set (1000 rows) is smaller than one global batch (2048): each step repeats rows'],
   plan: {
     dataParallel: 64,
@@ -87,26 +58,11 @@ const SUBMITTED = {
     timeLimits: { prepare: 46, compile: 190, train: 967, export: 107, evaluate: 272 },
     resume: false,
   },
-};
-
-beforeEach(() => {
-  cloudFormation.reset();
-  lambda.reset();
-  cloudFormation.on(DescribeStacksCommand).resolves({
-    Stacks: [
-      {
-        StackName: 'trainium-cpt-training',
-        StackStatus: 'CREATE_COMPLETE',
-        CreationTime: new Date(0),
-        Outputs: [{ OutputKey: 'TrainingFunctionName', OutputValue: FUNCTION }],
-      },
-    ],
-  });
 });
 
 describe('npm run submit', () => {
   test('finds the function in the training stack, invokes it with the run, and prints the plan and the jobs', async () => {
-    lambda.on(InvokeCommand).resolves(payload(SUBMITTED));
+    lambda.on(InvokeCommand).resolves(invokePayload(SUBMITTED));
     const { code, lines, error } = await run('submit', '--run', 'r1');
     expect(error).toBe('');
     expect(code).toBe(EXIT_CODES.succeeded);
@@ -144,7 +100,7 @@ describe('npm run submit', () => {
       message: null,
     };
     lambda.on(InvokeCommand).resolves(
-      payload({
+      invokePayload({
         ...SUBMITTED,
         neuronEnvironment,
         heldJob: { stage: 'prepare', id: '101', waitsFor: 'neuron-2.28.1' },
@@ -163,12 +119,12 @@ describe('npm run submit', () => {
     // Ready: nothing more than before.
     lambda
       .on(InvokeCommand)
-      .resolves(payload({ ...SUBMITTED, neuronEnvironment: { ...neuronEnvironment, state: 'ready' } }));
+      .resolves(invokePayload({ ...SUBMITTED, neuronEnvironment: { ...neuronEnvironment, state: 'ready' } }));
     expect((await run('submit', '--run', 'r1')).lines.join('\n')).not.toMatch(/Neuron|held/);
   });
 
   test('passes overrides as numbers, in --flag value and --flag=value forms', async () => {
-    lambda.on(InvokeCommand).resolves(payload(SUBMITTED));
+    lambda.on(InvokeCommand).resolves(invokePayload(SUBMITTED));
     await run(
       'submit',
       '--run',
@@ -193,7 +149,7 @@ describe('npm run submit', () => {
   test('an answer of a function deployed before saved steps and time limits: printed as before', async () => {
     const { savedSteps: _saved, ...plan } = SUBMITTED.plan;
     const { maxTrainRestarts: _max, timeLimits: _limits, resume: _resume, ...request } = SUBMITTED.request;
-    lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, plan, request }));
+    lambda.on(InvokeCommand).resolves(invokePayload({ ...SUBMITTED, plan, request }));
     const { lines } = await run('submit', '--run', 'r1');
     expect(lines).toContain('  Checkpoints  every 500 steps; the newest 3 kept on FSx, all of them in S3');
     expect(lines.join('\n')).not.toMatch(/Time limits|Restarts|Resumed/);
@@ -201,7 +157,7 @@ describe('npm run submit', () => {
 
   test('--resume: the event says so, and the answer shows the checkpoint it continues from', async () => {
     lambda.on(InvokeCommand).resolves(
-      payload({
+      invokePayload({
         ...SUBMITTED,
         resumed: true,
         resumeFrom: 'step_1500',
@@ -218,31 +174,37 @@ describe('npm run submit', () => {
   });
 
   test('--resume of a run without a completed checkpoint: from the base model; nothing to resume: said so', async () => {
-    lambda
-      .on(InvokeCommand)
-      .resolves(
-        payload({ ...SUBMITTED, resumed: true, resumeFrom: null, request: { ...SUBMITTED.request, resume: true } }),
-      );
+    lambda.on(InvokeCommand).resolves(
+      invokePayload({
+        ...SUBMITTED,
+        resumed: true,
+        resumeFrom: null,
+        request: { ...SUBMITTED.request, resume: true },
+      }),
+    );
     expect((await run('submit', '--run', 'r1', '--resume')).lines[1]).toBe(
       '  Resumed      with no completed checkpoint yet: training starts again from the base model',
     );
     lambda
       .on(InvokeCommand)
-      .resolves(payload({ ...SUBMITTED, resumed: false, request: { ...SUBMITTED.request, resume: true } }));
+      .resolves(invokePayload({ ...SUBMITTED, resumed: false, request: { ...SUBMITTED.request, resume: true } }));
     expect((await run('submit', '--run', 'r1', '--resume')).lines[1]).toBe(
       '  Resumed      no: the script found nothing to continue (resumed: false)',
     );
     // A chain still in place: its jobs, and no word of resuming.
-    lambda
-      .on(InvokeCommand)
-      .resolves(
-        payload({ ...SUBMITTED, created: false, resumed: false, request: { ...SUBMITTED.request, resume: true } }),
-      );
+    lambda.on(InvokeCommand).resolves(
+      invokePayload({
+        ...SUBMITTED,
+        created: false,
+        resumed: false,
+        request: { ...SUBMITTED.request, resume: true },
+      }),
+    );
     expect((await run('submit', '--run', 'r1', '--resume')).lines.join('\n')).not.toContain('Resumed');
   });
 
   test('a run submitted before: its jobs, and that this request changed nothing', async () => {
-    lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, created: false }));
+    lambda.on(InvokeCommand).resolves(invokePayload({ ...SUBMITTED, created: false }));
     const { code, lines } = await run('submit', '--run', 'r1', '--nodes', '8');
     expect(code).toBe(0);
     expect(lines).toEqual([
@@ -253,18 +215,18 @@ describe('npm run submit', () => {
     ]);
     // A chain that ended: the script's word on how to continue it.
     const message = 'the chain of run r1 ended FAILED at train; `npm run submit -- --run r1 --resume` continues it';
-    lambda.on(InvokeCommand).resolves(payload({ ...SUBMITTED, created: false, message }));
+    lambda.on(InvokeCommand).resolves(invokePayload({ ...SUBMITTED, created: false, message }));
     expect((await run('submit', '--run', 'r1')).lines[1]).toBe(`  ${message}`);
   });
 
   test('--json prints the function’s answer as it is', async () => {
-    lambda.on(InvokeCommand).resolves(payload(SUBMITTED));
+    lambda.on(InvokeCommand).resolves(invokePayload(SUBMITTED));
     const { lines } = await run('submit', '--run', 'r1', '--json');
     expect(JSON.parse(lines.join('\n'))).toEqual(SUBMITTED);
   });
 
   test('the stack is named after projectName from -c', async () => {
-    lambda.on(InvokeCommand).resolves(payload(SUBMITTED));
+    lambda.on(InvokeCommand).resolves(invokePayload(SUBMITTED));
     await run('submit', '--run', 'r1', '-c', 'projectName=med');
     expect(cloudFormation).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: 'med-training' });
   });
@@ -273,16 +235,13 @@ describe('npm run submit', () => {
 describe('npm run status and npm run cancel', () => {
   test('status prints one line per stage, in the chain’s order', async () => {
     lambda.on(InvokeCommand).resolves(
-      payload({
-        action: 'status',
-        run: 'r1',
-        commandId: COMMAND_ID,
-        jobs: {
+      invokePayload(
+        statusResponse({
           train: { id: '103', state: 'PENDING', reason: 'Dependency' },
           prepare: { id: '101', state: 'COMPLETED', reason: '' },
           compile: { id: '102', state: 'RUNNING', reason: '' },
-        },
-      }),
+        }),
+      ),
     );
     const { code, lines } = await run('status', '--run', 'r1');
     expect(code).toBe(0);
@@ -301,26 +260,17 @@ describe('npm run status and npm run cancel', () => {
       count: 2,
       max: 3,
       history: [
-        {
-          attempt: 1,
-          jobId: '103',
-          exitCode: 1,
-          reason: 'NonZeroExitCode',
-          drainedNodes: ['ip-10-0-1-5'],
-          time: '2026-01-02T03:04:05Z',
-        },
-        {
-          attempt: 2,
-          jobId: '103',
+        restartEntry(1),
+        restartEntry(2, {
           exitCode: null,
           reason: 'NodeFail',
           drainedNodes: ['ip-10-0-1-6', 'ip-10-0-1-7'],
           time: '2026-01-03T10:00:00Z',
-        },
+        }),
       ],
     };
     const jobs = { train: { id: '103', state: 'RUNNING', reason: '' } };
-    lambda.on(InvokeCommand).resolves(payload({ action: 'status', run: 'r1', commandId: COMMAND_ID, jobs, restarts }));
+    lambda.on(InvokeCommand).resolves(invokePayload(statusResponse(jobs, { restarts })));
     const { lines } = await run('status', '--run', 'r1');
     expect(lines).toEqual([
       'Run r1:',
@@ -333,32 +283,29 @@ describe('npm run status and npm run cancel', () => {
 
   test('restarts: none yet, all used, and a reason that would break the line', async () => {
     const jobs = { train: { id: '103', state: 'RUNNING', reason: '' } };
-    const answer = (restarts: unknown) =>
-      payload({ action: 'status', run: 'r1', commandId: COMMAND_ID, jobs, restarts });
+    const answer = (restarts: unknown) => invokePayload(statusResponse(jobs, { restarts }));
     lambda.on(InvokeCommand).resolves(answer({ count: 0, max: 3, history: [] }));
     expect((await run('status', '--run', 'r1')).lines.at(-1)).toBe('  train has not restarted (up to 3 restarts)');
-    const last = {
-      attempt: 1,
-      jobId: '103',
+    const last = restartEntry(1, {
       exitCode: 137,
       reason: 'killed\n\u001b[31mred',
       drainedNodes: [],
       time: 'yesterday',
-    };
+    });
     lambda.on(InvokeCommand).resolves(answer({ count: 1, max: 1, history: [last] }));
     expect((await run('status', '--run', 'r1')).lines.at(-1)).toBe(
       '  train restarted 1 of 1 time (no restart left): attempt 1 exit 137 at yesterday: killed ?[31mred',
     );
     // No restarts in the answer: no line about them.
-    lambda.on(InvokeCommand).resolves(payload({ action: 'status', run: 'r1', commandId: COMMAND_ID, jobs }));
+    lambda.on(InvokeCommand).resolves(invokePayload(statusResponse(jobs)));
     expect((await run('status', '--run', 'r1')).lines.join('\n')).not.toContain('restart');
   });
 
   test('cancel prints the cancelled jobs, or that none was left', async () => {
     lambda
       .on(InvokeCommand)
-      .resolvesOnce(payload({ action: 'cancel', run: 'r1', cancelled: ['103', '104', '105'] }))
-      .resolvesOnce(payload({ action: 'cancel', run: 'r1', cancelled: [] }));
+      .resolvesOnce(invokePayload({ action: 'cancel', run: 'r1', cancelled: ['103', '104', '105'] }))
+      .resolvesOnce(invokePayload({ action: 'cancel', run: 'r1', cancelled: [] }));
     expect((await run('cancel', '--run', 'r1')).lines).toEqual(['Run r1: cancelled jobs 103, 104, 105.']);
     expect(invokedWith()).toEqual({ action: 'cancel', run: 'r1' });
     expect((await run('cancel', '--run', 'r1')).lines).toEqual(['Run r1: no job left to cancel.']);
@@ -366,40 +313,30 @@ describe('npm run status and npm run cancel', () => {
 });
 
 describe('failures', () => {
-  test('the function refused the request: exit 2 with its message (nothing reached the cluster)', async () => {
-    lambda.on(InvokeCommand).resolves({
-      ...payload({
-        errorType: 'InvalidRequest',
-        errorMessage: 'Invalid training request:\n  - nodes = 17 (override): more than the 16 nodes',
-      }),
-      FunctionError: 'Unhandled',
-    });
+  test.each([
+    [
+      'the function refused the request: exit 2 with its message (nothing reached the cluster)',
+      'InvalidRequest',
+      'Invalid training request:\n  - nodes = 17 (override): more than the 16 nodes',
+      EXIT_CODES.usage,
+      '',
+    ],
+    [
+      'a failure of the function: exit 1 with its message and where its logs are',
+      'ManifestError',
+      'The manifest s3://b/datasets/r1/manifest.json cannot be trained from:\n  - no manifest',
+      EXIT_CODES.failed,
+      `\nIts logs: CloudWatch Logs of the function ${FUNCTION}.`,
+    ],
+  ])('%s', async (_name, errorType, errorMessage, exitCode, logs) => {
+    lambda.on(InvokeCommand).resolves(functionError({ errorType, errorMessage }));
     const { code, error } = await run('submit', '--run', 'r1');
-    expect(code).toBe(EXIT_CODES.usage);
-    expect(error).toBe(
-      'npm run submit failed: InvalidRequest: Invalid training request:\n  - nodes = 17 (override): more than the 16 nodes',
-    );
-  });
-
-  test('a failure of the function: exit 1 with its message and where its logs are', async () => {
-    lambda.on(InvokeCommand).resolves({
-      ...payload({
-        errorType: 'ManifestError',
-        errorMessage: 'The manifest s3://b/datasets/r1/manifest.json cannot be trained from:\n  - no manifest',
-      }),
-      FunctionError: 'Unhandled',
-    });
-    const { code, error } = await run('submit', '--run', 'r1');
-    expect(code).toBe(EXIT_CODES.failed);
-    expect(error).toBe(
-      `npm run submit failed: ManifestError: The manifest s3://b/datasets/r1/manifest.json cannot be trained from:\n  - no manifest\nIts logs: CloudWatch Logs of the function ${FUNCTION}.`,
-    );
+    expect(code).toBe(exitCode);
+    expect(error).toBe(`npm run submit failed: ${errorType}: ${errorMessage}${logs}`);
   });
 
   test('the function timed out: says so, and that submitting again is safe', async () => {
-    lambda
-      .on(InvokeCommand)
-      .resolves({ ...payload({ errorMessage: 'Task timed out after 300.00 seconds' }), FunctionError: 'Unhandled' });
+    lambda.on(InvokeCommand).resolves(functionError({ errorMessage: 'Task timed out after 300.00 seconds' }));
     const { code, error } = await run('submit', '--run', 'r1');
     expect(code).toBe(1);
     expect(error).toMatch(
@@ -548,18 +485,7 @@ describe('refused before any AWS call (exit 2)', () => {
 });
 
 describe('the command as npm runs it', () => {
-  function cli(...args: string[]) {
-    const result = spawnSync(
-      path.join(root, 'node_modules', '.bin', 'ts-node'),
-      ['--transpile-only', 'cli/training.ts', ...args],
-      {
-        cwd: root,
-        encoding: 'utf8',
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-      },
-    );
-    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-  }
+  const cli = (...args: string[]) => runCli('cli/training/main.ts', args);
 
   test('--help exits 0', () => {
     const { status, stdout, stderr } = cli('submit', '--help');

@@ -36,7 +36,7 @@ PLACEHOLDERS = {
     "VPY": "<VPY>",
     "CONVERTER": "<NXD>/examples/training/llama/convert_checkpoints.py",
     "SCRIPTS": "<SCRIPTS>",
-    "TP": "<TP>",
+    "REQ_TENSOR_PARALLEL": "<TP>",
     "MODEL_CONFIG": "<MODEL_CONFIG>",
     "RUN_DIR": "<RUN_DIR>",
     "BASE_HF": "<RUN_DIR>/base/hf",
@@ -46,7 +46,8 @@ PLACEHOLDERS = {
     "tag": "<TAG>",
     "out": "<RUN_DIR>/export/<TAG>",
 }
-# cpt_lib.training_arguments was recorded with CPT_FSX set to this and nxd_dir set to PLACEHOLDERS' <NXD>.
+# cpt/arguments.py training_arguments was recorded with CPT_FSX set to this and nxd_dir set to
+# PLACEHOLDERS' <NXD>.
 FSX_PLACEHOLDER = "<FSX>"
 NXD_PLACEHOLDER = "<NXD>"
 

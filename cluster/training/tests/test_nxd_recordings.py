@@ -14,7 +14,7 @@ import fake_converter
 import nxd_recordings as rec
 
 sys.path.insert(0, str(rec.TRAINING))
-import cpt_lib  # noqa: E402
+from cpt import arguments, paths  # noqa: E402
 
 FAKE = rec.TESTS / "fake_converter.py"
 PREPARE = rec.load("nxd-prepare")
@@ -212,9 +212,9 @@ def test_stage_export_runs_the_recorded_commands():
 
 def test_training_arguments_are_the_recorded_ones(monkeypatch):
     monkeypatch.setenv("CPT_FSX", rec.FSX_PLACEHOLDER)
-    request = ARGUMENTS["request"]
+    request = ARGUMENTS["request"]  # as the round trip built it, `derived` from lib/run/derive.ts
     assert (
-        cpt_lib.training_arguments(request, "train", rec.NXD_PLACEHOLDER, cpt_lib.run_dir(request["run"]))
+        arguments.training_arguments(request, "train", rec.NXD_PLACEHOLDER, paths.run_dir(request["run"]))
         == ARGUMENTS["argv"]
     )
 

@@ -16,6 +16,7 @@ from training_sandbox import REPO, TRAINING
 
 sys.path.insert(0, str(TRAINING))
 import render_report  # noqa: E402
+from report_page import formats  # noqa: E402
 
 RENDERER = TRAINING / "render_report.py"
 SAMPLE = REPO / "data" / "sample" / "evaluation" / "perplexity.json"
@@ -389,7 +390,7 @@ def test_small_runs_get_token_units_that_fit(tmp_path):
     ],
 )
 def test_token_counts_are_in_readable_units(value, expected):
-    assert render_report.fmt_tokens(value) == expected
+    assert formats.fmt_tokens(value) == expected
 
 
 # --- Malformed reports: exit 2, the field named, nothing written ---
@@ -552,12 +553,24 @@ def test_a_malformed_report_leaves_the_old_page(tmp_path):
 
 
 def test_the_renderer_is_standard_library_only():
-    """It runs with the cluster's system python3: the standard library, and cpt_lib.py next to it (the same)."""
+    """It runs with the cluster's system python3: the standard library, its modules (report_page/) and the helpers
+    next to it (the same), and nothing else."""
 
     def imports(path):
         return set(re.findall(r"^(?:from|import) (\w+)", path.read_text(), re.MULTILINE))
 
-    renderer = imports(RENDERER)
-    assert "html" in renderer and "cpt_lib" in renderer
-    assert renderer - {"cpt_lib"} <= sys.stdlib_module_names
-    assert imports(RENDERER.with_name("cpt_lib.py")) <= sys.stdlib_module_names
+    def python_files(name):  # a module next to the renderer, or a package's modules; none for any other name
+        folder, module = RENDERER.with_name(name), RENDERER.with_name(f"{name}.py")
+        return sorted(folder.glob("*.py")) if folder.is_dir() else [module] if module.is_file() else []
+
+    local, other, todo = set(), set(), ["render_report"]
+    while todo:  # every module the renderer imports, and theirs
+        name = todo.pop()
+        local.add(name)
+        for imported in set().union(*map(imports, python_files(name))) - local:
+            if python_files(imported):
+                todo.append(imported)
+            else:
+                other.add(imported)
+    assert "report_page" in local and "html" in other
+    assert other <= sys.stdlib_module_names, other - sys.stdlib_module_names

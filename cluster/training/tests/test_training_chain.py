@@ -14,7 +14,8 @@ import time
 import pytest
 
 from fake_converter import SHARD_FORMAT
-from training_sandbox import CPT_RUN, STAGES, TESTS, TRAINING, encode, scontrol, scontrol_fields
+from training_sandbox import CPT_RUN, STAGES, TESTS, TRAINING, encode, report_uploads, run_request, scontrol
+from training_sandbox import scontrol_fields
 from training_sandbox import cluster, slurm  # noqa: F401  (fixtures)
 
 # Environment variables that legitimately differ between the compile job and the training job (`_`: bash's
@@ -312,24 +313,7 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
     page = (cluster.s3 / "ckpt-bucket/reports/pubmed-v1/report.html").read_text()
     assert page == (run_dir / "report" / "report.html").read_text() and "Perplexity report: pubmed-v1" in page
     uploads = [r["argv"] for r in cluster.records("aws") if r["argv"][:2] == ["s3", "cp"]]
-    assert uploads[-2:] == [
-        [
-            "s3",
-            "cp",
-            "--only-show-errors",
-            f"{run_dir}/report/perplexity.json",
-            "s3://ckpt-bucket/reports/pubmed-v1/perplexity.json",
-        ],
-        [
-            "s3",
-            "cp",
-            "--only-show-errors",
-            "--content-type",
-            "text/html",
-            f"{run_dir}/report/report.html",
-            "s3://ckpt-bucket/reports/pubmed-v1/report.html",
-        ],
-    ]
+    assert uploads[-2:] == report_uploads(run_dir / "report", "pubmed-v1")
     for stage in STAGES:
         status = json.loads((run_dir / "status" / f"{stage}.json").read_text())
         assert (status["state"], status["exitCode"], status["jobId"]) == ("COMPLETED", 0, jobs[stage])
@@ -497,7 +481,7 @@ def test_a_run_resumed_on_a_new_cluster_trains_with_the_request_next_to_its_chec
     first = cluster.submit(request, CPT_FAKE_TRAIN_SLEEP="60")["jobs"]
     ckpt = cluster.fsx / "checkpoints" / "reborn"
     cluster.wait_for("reborn", lambda s: s["train"] == "RUNNING" and (ckpt / "step_2" / "done").exists(), timeout=60)
-    assert cluster.cpt("cancel", {"version": 1, "run": "reborn"}).returncode == 0
+    assert cluster.cpt("cancel", run_request("reborn")).returncode == 0
     cluster.wait_all_ended("reborn", timeout=30)
     shutil.rmtree(cluster.run_dir("reborn"))
     assert json.loads((ckpt / "request.json").read_text()) == request
@@ -531,7 +515,7 @@ def test_cancel_cancels_every_job(cluster, slurm):
         lambda s: s["train"] == "RUNNING"
         and any(r["env"]["SLURM_JOB_ID"] == jobs["train"] for r in cluster.records("torchrun")),
     )
-    result = cluster.cpt("cancel", {"version": 1, "run": "stopme"})
+    result = cluster.cpt("cancel", run_request("stopme"))
     assert result.returncode == 0, result
     assert result.json == {"run": "stopme", "cancelled": [jobs[s] for s in STAGES]}
     final = cluster.wait_all_ended("stopme", timeout=30)
@@ -547,7 +531,7 @@ def test_cancel_cancels_every_job(cluster, slurm):
     while json.loads(status_file.read_text())["state"] == "RUNNING" and time.monotonic() < deadline:
         time.sleep(0.1)
     assert json.loads(status_file.read_text())["state"] == "TERMINATED"
-    again = cluster.cpt("cancel", {"version": 1, "run": "stopme"})
+    again = cluster.cpt("cancel", run_request("stopme"))
     assert again.returncode == 0 and again.json == result.json
 
 

@@ -1,35 +1,31 @@
 """The evaluate stage without Slurm: stage-evaluate.sh run directly (as the job would run it) over a run directory
 laid out as the earlier stages leave it, with the sandbox's fakes for evaluate_perplexity.py and the AWS CLI; and
-`cpt_lib.py report`, the perplexity.json that render_report.py draws."""
+`cpt report`, the perplexity.json that render_report.py draws."""
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
 
-from training_sandbox import TRAINING, Sandbox
+from training_sandbox import TRAINING, Sandbox, report_uploads
 
 sys.path.insert(0, str(TRAINING))
-import cpt_lib  # noqa: E402
+from cpt import cli  # noqa: E402
 
 
 def lay_out_run(sandbox: Sandbox, run: str, tags=("step_4", "step_6"), **overrides):
     """RUN_DIR as cpt-run.sh and the prepare and export stages leave it: scripts/, request.json, base/hf and
     export/exports.json."""
     run_dir = sandbox.fsx / "trainium-cpt" / "runs" / run
-    (run_dir / "scripts").mkdir(parents=True)
-    for path in TRAINING.iterdir():
-        if path.is_file() and path.suffix in (".sh", ".py"):
-            shutil.copy(path, run_dir / "scripts" / path.name)
+    sandbox.copy_scripts(run_dir)
     request = sandbox.request(run, **overrides)
     (run_dir / "request.json").write_text(json.dumps(request))
     (run_dir / "base" / "hf").mkdir(parents=True)
     (run_dir / "export").mkdir()
     assert (
-        cpt_lib.main(
+        cli.main(
             [
                 "exports-json",
                 str(run_dir / "export" / "exports.json"),
@@ -71,24 +67,7 @@ def test_the_stage_writes_and_uploads_the_json_and_the_html_report(tmp_path):
         f"{run_dir}/export/step_6/hf",
     ]
     report_dir = run_dir / "report"
-    assert s3_copies(sandbox) == [
-        [
-            "s3",
-            "cp",
-            "--only-show-errors",
-            f"{report_dir}/perplexity.json",
-            "s3://ckpt-bucket/reports/pubmed-v1/perplexity.json",
-        ],
-        [
-            "s3",
-            "cp",
-            "--only-show-errors",
-            "--content-type",
-            "text/html",
-            f"{report_dir}/report.html",
-            "s3://ckpt-bucket/reports/pubmed-v1/report.html",
-        ],
-    ]
+    assert s3_copies(sandbox) == report_uploads(report_dir, "pubmed-v1")
     uploaded = sandbox.s3 / "ckpt-bucket" / "reports" / "pubmed-v1"
     assert (uploaded / "perplexity.json").read_bytes() == (report_dir / "perplexity.json").read_bytes()
     page = (uploaded / "report.html").read_text()
@@ -130,7 +109,7 @@ def test_a_failed_rendering_fails_the_stage_after_the_json_is_uploaded(tmp_path)
     assert (status["state"], status["exitCode"]) == ("FAILED", 2)
 
 
-# --- cpt_lib.py report ---
+# --- cpt report ---
 
 
 def write_result(path, model, perplexities):
@@ -157,7 +136,7 @@ def test_the_report_has_the_tokens_per_step_and_each_models_trained_tokens(tmp_p
         write_result(tmp_path / "step_2500.json", "/m/2500", {"domain": 6.0, "general": 6.3}),
     ]
     output = tmp_path / "perplexity.json"
-    assert cpt_lib.main(["report", str(output), str(tmp_path / "request.json"), "32", *pairs]) == 0
+    assert cli.main(["report", str(output), str(tmp_path / "request.json"), "32", *pairs]) == 0
     report = json.loads(output.read_text())
     assert list(report) == ["run", "baseModel", "evalPaths", "maxRowsPerSet", "tokensPerStep", "evaluatedAt", "models"]
     assert (report["run"], report["maxRowsPerSet"], report["tokensPerStep"]) == ("r1", 32, 2048 * 4096)

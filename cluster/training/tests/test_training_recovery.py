@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from training_sandbox import STAGES, TRAINING, Sandbox, node_state, scontrol, scontrol_fields
+from training_sandbox import STAGES, Sandbox, node_state, scontrol, scontrol_fields
 from training_sandbox import cluster, slurm  # noqa: F401  (fixtures)
 
 
@@ -60,6 +60,19 @@ def train_attempts(cluster, job: str, tool: str = "torchrun") -> list:
     ]
 
 
+def the_one_restart(final: dict, job_id: str, reason: str, drained: list) -> dict:
+    """The status's one restart (its first attempt failed in training): asserts what it records; returns it."""
+    [entry] = final["restarts"]["history"]
+    assert {k: entry[k] for k in ("attempt", "jobId", "exitCode", "reason", "drainedNodes")} == {
+        "attempt": 1,
+        "jobId": job_id,
+        "exitCode": 1,
+        "reason": reason,
+        "drainedNodes": drained,
+    }
+    return entry
+
+
 def test_a_failed_training_on_healthy_nodes_requeues_without_draining(cluster, slurm):
     # A training failure that is not the node's (a load mismatch, device memory, bad data): the node passes its
     # checks afterwards, so draining it would only cost a healthy trn1.32xlarge.
@@ -72,16 +85,9 @@ def test_a_failed_training_on_healthy_nodes_requeues_without_draining(cluster, s
     )
     assert not any(state.startswith(("drain", "drng")) for state in seen), seen
     assert scontrol_fields(jobs["train"], slurm)["Restarts"] == "1"
-    [entry] = final["restarts"]["history"]
     assert (final["restarts"]["count"], final["restarts"]["max"]) == (1, 2)
     reason = "train failed (exit 1) on localhost; every node passed its checks afterwards: requeued without draining"
-    assert {k: entry[k] for k in ("attempt", "jobId", "exitCode", "reason", "drainedNodes")} == {
-        "attempt": 1,
-        "jobId": jobs["train"],
-        "exitCode": 1,
-        "reason": reason,
-        "drainedNodes": [],
-    }
+    entry = the_one_restart(final, jobs["train"], reason, drained=[])
     assert json.loads((cluster.run_dir("flaky") / "status" / "train-restarts.json").read_text())["history"] == [entry]
     assert train_attempts(cluster, jobs["train"]) == [("fail", "0"), ("start", "1"), ("end", "1")]
     # The checks ran again after the failure, within the same attempt.
@@ -103,15 +109,8 @@ def test_a_failed_training_drains_the_nodes_that_then_fail_their_checks(cluster,
     )
     final = cluster.wait_all_ended("sick", timeout=90)
     assert {s: j["state"] for s, j in final["jobs"].items()} == dict.fromkeys(STAGES, "COMPLETED"), cluster.logs("sick")
-    [entry] = final["restarts"]["history"]
     reason = "train failed (exit 1) on localhost; the checks afterwards failed on localhost (exit 1)"
-    assert {k: entry[k] for k in ("attempt", "jobId", "exitCode", "reason", "drainedNodes")} == {
-        "attempt": 1,
-        "jobId": jobs["train"],
-        "exitCode": 1,
-        "reason": reason,
-        "drainedNodes": ["localhost"],
-    }
+    the_one_restart(final, jobs["train"], reason, drained=["localhost"])
     assert train_attempts(cluster, jobs["train"]) == [("fail", "0"), ("start", "1"), ("end", "1")]
     log = (cluster.run_dir("sick") / "logs" / f"train-{jobs['train']}.out").read_text()
     assert "localhost: 15 Neuron devices with 30 NeuronCores, not 16 with 32" in log
@@ -198,10 +197,7 @@ def test_the_last_steps_checkpoint_is_always_saved_and_exported_as_final(cluster
 def lay_out_trained_run(sandbox: Sandbox, run: str, tags, **overrides):
     """RUN_DIR and the checkpoint folder as the train stage leaves them (for stages run without Slurm)."""
     run_dir = sandbox.run_dir(run)
-    (run_dir / "scripts").mkdir(parents=True)
-    for path in TRAINING.iterdir():
-        if path.is_file():
-            (run_dir / "scripts" / path.name).write_bytes(path.read_bytes())
+    sandbox.copy_scripts(run_dir)
     (run_dir / "request.json").write_text(json.dumps(sandbox.request(run, **overrides)))
     for tag in tags:
         (sandbox.fsx / "checkpoints" / run / tag / "model").mkdir(parents=True)

@@ -1,4 +1,5 @@
-"""cpt_lib.py: the request contract (decode, validate), the derived values and the training arguments."""
+"""The cpt package: the request contract (decode, validate against request.schema.json), and the training arguments,
+which format the values the request carries (`derived`) and compute none."""
 
 import base64
 import json
@@ -7,10 +8,11 @@ import sys
 
 import pytest
 
-from training_sandbox import TRAINING
+from training_sandbox import DERIVED_SHAPES, TRAINING, derive, run_request, seed_request, submit_request
 
 sys.path.insert(0, str(TRAINING))
-import cpt_lib  # noqa: E402
+from cpt import arguments, checkpoints, cli, inputs, paths  # noqa: E402
+from cpt.request import RequestError, decode, validate  # noqa: E402
 
 # Every option of the training script's argparse block: examples/training/llama/tp_zero1_llama_hf_pretrain/
 # tp_zero1_llama_hf_pretrain.py at tag v2.28.0 of aws-neuron/neuronx-distributed (commit 22cadad3).
@@ -69,9 +71,8 @@ TRAINING_SCRIPT_FLAGS = {
 
 
 def _request(name, **overrides):
-    request = {
-        "version": 1,
-        "run": name,
+    """The reference run's request (16 nodes, TP 8, global batch 2048, micro batch 1), `derived` computed for it."""
+    reference = {
         "nodes": 16,
         "tensorParallel": 8,
         "sequenceLength": 4096,
@@ -99,8 +100,7 @@ def _request(name, **overrides):
         "timeLimits": {"prepare": 120, "compile": 240, "train": 4320, "export": 180, "evaluate": 60},
         "resume": False,
     }
-    request.update(overrides)
-    return request
+    return submit_request(name, reference, overrides)
 
 
 def enc(value) -> str:
@@ -109,122 +109,124 @@ def enc(value) -> str:
 
 
 def refused(request, action="submit") -> str:
-    with pytest.raises(cpt_lib.RequestError) as error:
-        cpt_lib.validate(request, action)
+    with pytest.raises(RequestError) as error:
+        validate(request, action)
     return str(error.value)
 
 
 def test_a_good_request_passes_unchanged():
     request = _request("pubmed-v1")
-    assert cpt_lib.validate(cpt_lib.decode(enc(request)), "submit") == request
+    assert validate(decode(enc(request)), "submit") == request
 
 
 def test_general_eval_set_may_be_null():
-    cpt_lib.validate(_request("r", evalPaths={"domain": "/fsx/datasets/r/a/eval_domain", "general": None}), "submit")
+    validate(_request("r", evalPaths={"domain": "/fsx/datasets/r/a/eval_domain", "general": None}), "submit")
 
 
 @pytest.mark.parametrize(
     "field, value, expected",
     [
-        ("version", 2, "version: must be 1"),
-        ("version", True, "version: must be 1"),
-        ("run", "Pubmed", "run: must be 1 to 63 lowercase"),
+        ("version", 1, "version: 1, but this cpt-run.sh takes requests of version 2 only"),
+        ("version", True, "version: true, but this cpt-run.sh takes requests of version 2"),
+        ("run", "Pubmed", "run: must be a string matching"),
         ("run", "x;touch /tmp/pwned", "run: must be"),
         ("run", "$(id)", "run: must be"),
         ("run", "`id`", "run: must be"),
         ("run", "-leading-hyphen", "run: must be"),
         ("run", "a" * 64, "run: must be"),
         ("run", "a\nb", "run: must be"),
-        ("nodes", 0, "nodes: must be an integer of at least 1"),
+        ("run", "a\n", "run: must be"),
+        ("nodes", 0, "nodes: must be an integer of at least 1 (got 0)"),
         ("nodes", 2.0, "nodes: must be an integer"),
         ("nodes", "2", "nodes: must be an integer"),
         ("nodes", True, "nodes: must be an integer"),
-        ("tensorParallel", 3, "tensorParallel: must be one of 1, 2, 4, 8, 16, 32"),
-        ("sequenceLength", 4097, "sequenceLength: must be an integer from 1 to 4096"),
-        ("sequenceLength", 4092, "sequenceLength: must be divisible by tensorParallel 8"),
-        ("globalBatch", 1000, "globalBatch: must be a multiple of data-parallel degree 64"),
-        ("microBatch", 0, "microBatch: must be an integer of at least 1"),
+        ("tensorParallel", 3, "tensorParallel: must be one of 1, 2, 4, 8, 16, 32 (got 3)"),
+        ("sequenceLength", 4097, "sequenceLength: must be an integer from 1 to 4096 (got 4097)"),
+        ("microBatch", 0, "microBatch: must be an integer from 1 to 8 (got 0)"),
         ("steps", 0, "steps: must be an integer of at least 1"),
         ("warmupSteps", -1, "warmupSteps: must be an integer of at least 0"),
-        ("warmupSteps", 1001, "warmupSteps: must be at most steps 1000"),
-        ("learningRate", 0, "learningRate: must be a number above 0"),
+        ("learningRate", 0, "learningRate: must be a number above 0 and of at most 0.01 (got 0)"),
         ("learningRate", "1e-4", "learningRate: must be a number above 0"),
         ("minLearningRate", -1e-6, "minLearningRate: must be a number of at least 0"),
-        ("minLearningRate", 0.00015, "minLearningRate: must be below learningRate"),
         ("checkpointEvery", 0, "checkpointEvery: must be an integer of at least 1"),
         ("checkpointsKept", 0, "checkpointsKept: must be an integer of at least 1"),
         ("compileSteps", 0, "compileSteps: must be an integer of at least 1"),
-        ("compileSteps", 500, "compileSteps: must be below checkpointEvery 500"),
-        ("trainPath", "/fsx/datasets/../../etc/passwd", "trainPath: must not contain '.' or '..'"),
-        ("trainPath", "/fsx/datasets/run/./train", "trainPath: must not contain '.' or '..'"),
-        ("trainPath", "/fsx/checkpoints/x", "trainPath: must be a path under /fsx/datasets/"),
-        ("trainPath", "/etc/passwd", "trainPath: must be a path under /fsx/datasets/"),
-        ("trainPath", "/fsx/datasets/a b", "trainPath: must be a path under /fsx/datasets/"),
-        ("trainPath", "/fsx/datasets/x;rm -rf /", "trainPath: must be a path under /fsx/datasets/"),
-        ("trainPath", "/fsx/datasets/$(id)", "trainPath: must be a path under /fsx/datasets/"),
-        ("trainPath", "/fsx/datasets/", "trainPath: must be a path under /fsx/datasets/"),
-        ("trainPath", "/fsx/datasets//x", "trainPath: must be a path under /fsx/datasets/"),
-        ("evalPaths", {"domain": "/fsx/../x", "general": None}, "evalPaths.domain: must not contain"),
-        ("evalPaths", {"domain": "/fsx/d", "general": "/tmp/x"}, "evalPaths.general: must be a path under /fsx/"),
-        ("evalPaths", {"domain": "/fsx/d", "general": None, "extra": "/fsx/e"}, "evalPaths: unknown field(s) extra"),
-        ("evalPaths", {"domain": "/fsx/d"}, "evalPaths: must have both domain and general"),
+        ("trainPath", "/fsx/datasets/../../etc/passwd", "trainPath: must be a string matching"),
+        ("trainPath", "/fsx/datasets/run/./train", "trainPath: must be"),
+        ("trainPath", "/fsx/checkpoints/x", "trainPath: must be"),
+        ("trainPath", "/etc/passwd", "trainPath: must be"),
+        ("trainPath", "/fsx/datasets/a b", "trainPath: must be"),
+        ("trainPath", "/fsx/datasets/x;rm -rf /", "trainPath: must be"),
+        ("trainPath", "/fsx/datasets/$(id)", "trainPath: must be"),
+        ("trainPath", "/fsx/datasets/", "trainPath: must be"),
+        ("trainPath", "/fsx/datasets//x", "trainPath: must be"),
+        ("trainPath", "/fsx/datasets/x\n", "trainPath: must be"),
+        ("evalPaths", {"domain": "/fsx/../x", "general": None}, "evalPaths.domain: must be"),
+        ("evalPaths", {"domain": "/fsx/d", "general": "/tmp/x"}, "evalPaths.general: must be"),
+        ("evalPaths", {"domain": "/fsx/d", "general": None, "extra": "/fsx/e"}, "evalPaths.extra: unknown field"),
+        ("evalPaths", {"domain": "/fsx/d"}, "evalPaths.general: missing"),
         ("evalPaths", "/fsx/d", "evalPaths: must be an object"),
-        ("baseModel", "llama", "baseModel: must be a Hugging Face model ID"),
-        ("baseModel", "meta-llama/Llama 2", "baseModel: must be a Hugging Face model ID"),
-        ("hfTokenSecretArn", "arn:aws:s3:::bucket", "hfTokenSecretArn: must be the ARN of a Secrets Manager secret"),
-        ("exportS3Uri", "s3://Bucket/x", "exportS3Uri: must be an S3 URI"),
-        ("exportS3Uri", "s3://bucket/a b", "exportS3Uri: must be an S3 URI"),
-        ("reportS3Uri", "https://bucket/x", "reportS3Uri: must be an S3 URI"),
-        ("reportS3Uri", "s3://bucket/$(id)", "reportS3Uri: must be an S3 URI"),
-        ("neuronRelease", "2.28", "neuronRelease: must be a Neuron SDK release"),
-        ("neuronRelease", "2.28.1; id", "neuronRelease: must be a Neuron SDK release"),
-        ("partition", "trn queue", "partition: must be a Slurm partition name"),
-        ("partition", "--wrap=id", "partition: must be a Slurm partition name"),
+        ("baseModel", "llama", "baseModel: must be"),
+        ("baseModel", "meta-llama/Llama 2", "baseModel: must be"),
+        ("hfTokenSecretArn", "arn:aws:s3:::bucket", "hfTokenSecretArn: must be"),
+        ("exportS3Uri", "s3://Bucket/x", "exportS3Uri: must be"),
+        ("exportS3Uri", "s3://bucket/a b", "exportS3Uri: must be"),
+        ("reportS3Uri", "https://bucket/x", "reportS3Uri: must be"),
+        ("reportS3Uri", "s3://bucket/$(id)", "reportS3Uri: must be"),
+        ("neuronRelease", "2.28", "neuronRelease: must be"),
+        ("neuronRelease", "2.28.1; id", "neuronRelease: must be"),
+        ("partition", "trn queue", "partition: must be"),
+        ("partition", "--wrap=id", "partition: must be"),
         ("maxTrainRestarts", -1, "maxTrainRestarts: must be an integer from 0 to 10 (got -1)"),
         ("maxTrainRestarts", 11, "maxTrainRestarts: must be an integer from 0 to 10 (got 11)"),
         ("maxTrainRestarts", 1.5, "maxTrainRestarts: must be an integer from 0 to 10 (got 1.5)"),
         ("maxTrainRestarts", True, "maxTrainRestarts: must be an integer from 0 to 10 (got true)"),
-        ("timeLimits", 60, "timeLimits: must be an object with prepare, compile, train, export, evaluate (got 60)"),
-        ("timeLimits", {"prepare": 1, "compile": 1, "train": 1, "export": 1}, "timeLimits: missing field(s) evaluate"),
+        ("timeLimits", 60, "timeLimits: must be an object (got 60)"),
+        ("timeLimits", {"prepare": 1, "compile": 1, "train": 1, "export": 1}, "timeLimits.evaluate: missing"),
         (
             "timeLimits",
             {"prepare": 1, "compile": 1, "train": 1, "export": 1, "evaluate": 1, "report": 1},
-            "timeLimits: unknown field(s) report (it has prepare, compile, train, export, evaluate)",
+            "timeLimits.report: unknown field (timeLimits has prepare, compile, train, export, evaluate)",
         ),
         (
             "timeLimits",
             {"prepare": 0, "compile": 1, "train": 1, "export": 1, "evaluate": 1},
-            "timeLimits.prepare: must be whole minutes, an integer from 1 to 43200 (got 0)",
+            "timeLimits.prepare: must be an integer from 1 to 43200 (got 0)",
         ),
         (
             "timeLimits",
             {"prepare": 1, "compile": 1, "train": 43201, "export": 1, "evaluate": 1},
-            "timeLimits.train: must be whole minutes, an integer from 1 to 43200 (got 43201)",
+            "timeLimits.train: must be an integer from 1 to 43200 (got 43201)",
         ),
         (
             "timeLimits",
             {"prepare": 1, "compile": "1:00:00", "train": 1, "export": 1, "evaluate": 1},
-            'timeLimits.compile: must be whole minutes, an integer from 1 to 43200 (got "1:00:00")',
+            'timeLimits.compile: must be an integer from 1 to 43200 (got "1:00:00")',
         ),
-        (
-            "timeLimits",
-            {"prepare": 1, "compile": 1, "train": 1, "export": 90.5, "evaluate": 1},
-            "timeLimits.export: must be whole minutes, an integer from 1 to 43200 (got 90.5)",
-        ),
-        ("resume", "true", 'resume: must be true or false (got "true")'),
-        ("resume", 1, "resume: must be true or false (got 1)"),
+        ("resume", "true", 'resume: must be a boolean (got "true")'),
+        ("resume", 1, "resume: must be a boolean (got 1)"),
+        ("derived", {}, "derived.dataParallel: missing"),
+        ("derived", None, "derived: must be an object (got null)"),
     ],
 )
 def test_each_bad_value_is_refused_naming_its_field(field, value, expected):
     assert expected in refused(_request("pubmed-v1", **{field: value}))
 
 
+def test_the_rules_between_fields_are_left_to_the_typescript_side():
+    """sequenceLength divisible by tensorParallel, globalBatch a multiple of dataParallel x microBatch, warm-up and
+    compile steps within steps, minLearningRate below learningRate: decided before the request is made."""
+    odd = _request("r", sequenceLength=4092, globalBatch=1000, warmupSteps=1001, compileSteps=500)
+    assert validate(odd, "submit") == odd
+    assert validate(_request("r", minLearningRate=0.00015), "submit")
+
+
 def test_unknown_and_missing_fields_are_refused_by_name():
     request = _request("r", extraField=1, sbatchOptions="--wrap id")
     del request["partition"]
     message = refused(request)
-    assert "unknown field(s) extraField, sbatchOptions" in message
-    assert "missing field(s) partition" in message
+    assert "extraField: unknown field" in message and "sbatchOptions: unknown field" in message
+    assert "partition: missing" in message
 
 
 def test_every_problem_is_reported_at_once():
@@ -234,9 +236,9 @@ def test_every_problem_is_reported_at_once():
 
 @pytest.mark.parametrize("action", ["status", "cancel"])
 def test_status_and_cancel_requests_have_version_and_run_only(action):
-    assert cpt_lib.validate({"version": 1, "run": "r-1"}, action) == {"version": 1, "run": "r-1"}
-    assert "unknown field(s) nodes" in refused({"version": 1, "run": "r-1", "nodes": 1}, action)
-    assert "run: must be" in refused({"version": 1, "run": "../x"}, action)
+    assert validate(run_request("r-1"), action) == run_request("r-1")
+    assert "nodes: unknown field" in refused({**run_request("r-1"), "nodes": 1}, action)
+    assert "run: must be" in refused(run_request("../x"), action)
 
 
 @pytest.mark.parametrize(
@@ -244,8 +246,8 @@ def test_status_and_cancel_requests_have_version_and_run_only(action):
     [
         ("", "request: empty"),
         ("not base64!", "request: not base64"),
-        (enc({"version": 1})[:-1], "request: not base64"),
-        (enc({"version": 1, "run": "r"})[:8] + "\n" + enc({"version": 1, "run": "r"})[8:], "request: not base64"),
+        (enc(run_request("r"))[:-1], "request: not base64"),
+        (enc(run_request("r"))[:8] + "\n" + enc(run_request("r"))[8:], "request: not base64"),
         (base64.urlsafe_b64encode(b'{"version":1,"run":"r","x":"\xff\xfe?>"}').decode(), "request: not base64"),
         (base64.b64encode(b"\xff\xfe").decode(), "request: the decoded bytes are not UTF-8"),
         (enc("[1, 2]"), "request: not a JSON object"),
@@ -256,51 +258,40 @@ def test_status_and_cancel_requests_have_version_and_run_only(action):
     ],
 )
 def test_undecodable_requests_are_refused(encoded, expected):
-    with pytest.raises(cpt_lib.RequestError) as error:
-        cpt_lib.decode(encoded)
+    with pytest.raises(RequestError) as error:
+        decode(encoded)
     assert expected in str(error.value)
 
 
-def test_derived_values_of_the_reference_run():
-    request = _request("r")  # 16 nodes, TP 8, global batch 2048, micro batch 1
-    assert cpt_lib.data_parallel(request) == 64
-    assert cpt_lib.gradient_accumulation(request) == 32
-    assert cpt_lib.gradient_accumulation(_request("r", nodes=2, tensorParallel=32, globalBatch=8, microBatch=2)) == 2
+def test_the_tests_derive_as_the_typescript_side_does():
+    """derive() (training_sandbox.py) gives the tests' requests their `derived`: it agrees with the seed request's."""
+    seed = seed_request()
+    assert derive(seed) == seed["derived"]
 
 
-def linear_schedule_factor(step: int, warmup: int, total: int) -> float:
-    """transformers.get_linear_schedule_with_warmup's lr_lambda (transformers 4.48.0, optimization.py)."""
-    if step < warmup:
-        return step / max(1, warmup)
-    return max(0.0, (total - step) / max(1, total - warmup))
+def test_the_tests_derive_as_the_typescript_side_does_on_many_shapes():
+    """derive() against TypeScript's `derived` on every shape of DERIVED_SHAPES (parallelism, batches, schedules)."""
+    shapes = json.loads(DERIVED_SHAPES.read_text())
+    assert len(shapes) >= 100
+    assert [shape for shape in shapes if derive(shape["settings"]) != shape["derived"]] == []
 
 
-@pytest.mark.parametrize(
-    "steps, warmup, lr, min_lr",
-    [
-        (1000, 100, 1.5e-4, 1.5e-5),
-        (1000, 100, 1.5e-4, 0.0),
-        (37, 5, 3e-4, 1e-4),
-        (10, 10, 1e-4, 1e-5),
-        (500, 0, 2e-4, 2e-5),
-    ],
-)
-def test_max_steps_makes_the_schedule_end_at_the_minimum_learning_rate(steps, warmup, lr, min_lr):
-    request = _request("r", steps=steps, warmupSteps=warmup, learningRate=lr, minLearningRate=min_lr)
-    total = cpt_lib.schedule_steps(request)
-    assert total >= steps
-    end = lr * linear_schedule_factor(steps, warmup, total)
-    if warmup == steps:
-        assert total == steps  # no decay happens before the run ends
-    else:
-        assert end == pytest.approx(min_lr, abs=lr / (total - warmup))  # within one step's decrement
+def test_the_training_arguments_format_the_derived_values_and_compute_none():
+    request = _request("r")
+    request["derived"] = {**request["derived"], "gradientAccumulation": 7, "scheduleSteps": 1234, "loggingInterval": 3}
+    args = arguments.training_arguments(request, "train", "/nxd", "/run")
+    assert [args[args.index(flag) + 1] for flag in ("--grad_accum_usteps", "--max_steps", "--logging_interval")] == [
+        "7",
+        "1234",
+        "3",
+    ]
 
 
 def test_compile_and_train_arguments_differ_in_steps_loading_step_and_checkpoint_at_end(monkeypatch):
     monkeypatch.setenv("CPT_FSX", "/mnt/fsx")
     request = _request("pubmed-v1")
-    compile_args = cpt_lib.training_arguments(request, "compile", "/nxd", "/run")
-    train_args = cpt_lib.training_arguments(request, "train", "/nxd", "/run", 500)
+    compile_args = arguments.training_arguments(request, "compile", "/nxd", "/run")
+    train_args = arguments.training_arguments(request, "train", "/nxd", "/run", 500)
     assert train_args[-1] == "--checkpoint_at_end" and "--checkpoint_at_end" not in compile_args
     differences = [(i, a, b) for i, (a, b) in enumerate(zip(compile_args, train_args)) if a != b]
     steps, loading = train_args.index("--steps_this_run") + 1, train_args.index("--loading_step") + 1
@@ -308,12 +299,12 @@ def test_compile_and_train_arguments_differ_in_steps_loading_step_and_checkpoint
     assert len(compile_args) == len(train_args) - 1
     # The compile run never continues a checkpoint (graph extraction's outputs are invalid).
     with pytest.raises(ValueError, match="compile loads none"):
-        cpt_lib.training_arguments(request, "compile", "/nxd", "/run", 500)
+        arguments.training_arguments(request, "compile", "/nxd", "/run", 500)
 
 
 def test_training_arguments_are_the_training_scripts_own(monkeypatch):
     monkeypatch.setenv("CPT_FSX", "/mnt/fsx")
-    args = cpt_lib.training_arguments(_request("pubmed-v1"), "train", "/nxd", "/run")
+    args = arguments.training_arguments(_request("pubmed-v1"), "train", "/nxd", "/run")
     assert args[0] == "/run/scripts/tp_zero1_llama_hf_pretrain.py"  # the run's patched copy
     options = {}
     i = 1
@@ -355,10 +346,10 @@ def test_training_arguments_are_the_training_scripts_own(monkeypatch):
 
 def test_fsx_paths_map_to_cpt_fsx(monkeypatch):
     monkeypatch.setenv("CPT_FSX", "/tmp/x/fsx/")
-    assert cpt_lib.fsx_path("/fsx/datasets/a/b/") == "/tmp/x/fsx/datasets/a/b"
+    assert paths.fsx_path("/fsx/datasets/a/b/") == "/tmp/x/fsx/datasets/a/b"
     monkeypatch.delenv("CPT_FSX")
-    assert cpt_lib.fsx_path("/fsx/datasets/a") == "/fsx/datasets/a"
-    assert cpt_lib.run_dir("r") == "/fsx/trainium-cpt/runs/r"
+    assert paths.fsx_path("/fsx/datasets/a") == "/fsx/datasets/a"
+    assert paths.run_dir("r") == "/fsx/trainium-cpt/runs/r"
 
 
 def test_completed_checkpoints_are_those_with_done_in_step_order(tmp_path):
@@ -367,12 +358,12 @@ def test_completed_checkpoints_are_those_with_done_in_step_order(tmp_path):
         if done:
             (tmp_path / f"step_{step}" / "done").write_text("1")
     (tmp_path / "pretrained_weight").mkdir()
-    assert cpt_lib.completed_checkpoints(str(tmp_path)) == ["step_2", "step_10", "step_30"]
-    assert cpt_lib.completed_checkpoints(str(tmp_path / "missing")) == []
+    assert checkpoints.completed_checkpoints(str(tmp_path)) == ["step_2", "step_10", "step_30"]
+    assert checkpoints.completed_checkpoints(str(tmp_path / "missing")) == []
 
 
 def test_error_lines_are_one_json_object(capsys):
-    cpt_lib.main(["error", 'quote " and\nnewline'])
+    cli.main(["error", 'quote " and\nnewline'])
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and json.loads(out) == {"error": 'quote " and\nnewline'}
 
@@ -383,4 +374,4 @@ def test_check_model_refuses_another_shape(tmp_path):
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"hidden_size": 5120, "num_hidden_layers": 40}))
     with pytest.raises(RuntimeError, match=re.escape("hidden_size 5120 (the training config says 4096)")):
-        cpt_lib.cmd_check_model(str(other), str(reference))
+        inputs.cmd_check_model(str(other), str(reference))

@@ -1,4 +1,4 @@
-"""cpt_lib.py's helpers of recovery and resume, without Slurm: the compile cache's key, the node that failed (from the
+"""The cpt package's helpers of recovery and resume, without Slurm: the compile cache's key, the node that failed (from the
 launchers' exit files), the neuron-ls check of the preflight, the restart records, a chain's state and the patch
 the prepare stage applies."""
 
@@ -12,11 +12,11 @@ from test_training_request import _request
 from training_sandbox import TRAINING, patch_preimage
 
 sys.path.insert(0, str(TRAINING))
-import cpt_lib  # noqa: E402
+from cpt import arguments, cli, slurm  # noqa: E402
 
 
 def key(request, run_dir="/fsx/trainium-cpt/runs/a", flags="--model-type transformer", script="abc") -> dict:
-    return cpt_lib.compile_key(request, "/fsx/trainium-cpt/neuron-2.28.1/neuronx-distributed", run_dir, flags, script)
+    return arguments.compile_key(request, "/fsx/trainium-cpt/neuron-2.28.1/neuronx-distributed", run_dir, flags, script)
 
 
 def test_the_compile_key_is_the_same_for_runs_of_the_same_shape(monkeypatch):
@@ -74,11 +74,11 @@ def test_the_failed_node_is_the_first_whose_launcher_ended_on_its_own(tmp_path, 
     exit_file(tmp_path, "train", "7", 2, "trn-st-3", 1, None, 25.0)  # failed later (its peer was gone)
     exit_file(tmp_path, "train", "7", 3, "trn-st-4", 0, None, 5.0)
     exit_file(tmp_path, "train", "6", 0, "trn-st-9", 1, None, 1.0)  # another job
-    assert cpt_lib.main(["failed-nodes", str(tmp_path), "train", "7", "first"]) == 0
+    assert cli.main(["failed-nodes", str(tmp_path), "train", "7", "first"]) == 0
     assert capsys.readouterr().out == "trn-st-2\t1\n"
-    assert cpt_lib.main(["failed-nodes", str(tmp_path), "train", "7", "all"]) == 0
+    assert cli.main(["failed-nodes", str(tmp_path), "train", "7", "all"]) == 0
     assert capsys.readouterr().out == "trn-st-2\t1\ntrn-st-3\t1\n"
-    assert cpt_lib.main(["failed-nodes", str(tmp_path), "preflight", "7", "all"]) == 0
+    assert cli.main(["failed-nodes", str(tmp_path), "preflight", "7", "all"]) == 0
     assert capsys.readouterr().out == ""
 
 
@@ -101,25 +101,25 @@ def devices(count=16, cores=2, processes=()):
 def test_the_preflight_wants_every_device_free(tmp_path, listing, message, capsys):
     path = tmp_path / "ls.json"
     path.write_text(json.dumps(listing))
-    assert cpt_lib.main(["check-neuron-ls", str(path), "n1"]) == 1
+    assert cli.main(["check-neuron-ls", str(path), "n1", "16", "32"]) == 1
     assert message in capsys.readouterr().err
 
 
 def test_a_trn1_32xlarge_passes_the_device_check(tmp_path, capsys):
     path = tmp_path / "ls.json"
     path.write_text(json.dumps(devices()))
-    assert cpt_lib.main(["check-neuron-ls", str(path), "n1"]) == 0
+    assert cli.main(["check-neuron-ls", str(path), "n1", "16", "32"]) == 0
     assert capsys.readouterr().out == "n1: 16 Neuron devices, 32 NeuronCores, none in use\n"
 
 
 def test_restarts_made_by_slurm_or_by_hand_are_recorded_when_the_next_attempt_starts(tmp_path, capsys):
     restarts, status = tmp_path / "train-restarts.json", tmp_path / "train.json"
     # Attempt 1 requeued itself (recorded then); attempt 2 was stopped by `scontrol requeue`; attempt 3 starts.
-    assert cpt_lib.main(["record-restart", str(restarts), "7", "1", "1", "train failed on n1 (exit 1)", "n1"]) == 0
+    assert cli.main(["record-restart", str(restarts), "7", "1", "1", "train failed on n1 (exit 1)", "n1"]) == 0
     status.write_text(
         json.dumps({"jobId": "7", "restart": 1, "state": "TERMINATED", "exitCode": 143, "time": "2026-01-01T10:00:00Z"})
     )
-    assert cpt_lib.main(["reconcile-restarts", str(restarts), str(status), "7", "2"]) == 0
+    assert cli.main(["reconcile-restarts", str(restarts), str(status), "7", "2"]) == 0
     assert capsys.readouterr().out == "2\n"
     first, second = json.loads(restarts.read_text())["history"]
     assert {k: first[k] for k in ("attempt", "jobId", "exitCode", "reason", "drainedNodes")} == {
@@ -139,22 +139,22 @@ def test_restarts_made_by_slurm_or_by_hand_are_recorded_when_the_next_attempt_st
         "(the stage was stopped: TERMINATED, exit 143)",
     }
     # Nothing more to add for the same count.
-    assert cpt_lib.main(["reconcile-restarts", str(restarts), str(status), "7", "2"]) == 0
+    assert cli.main(["reconcile-restarts", str(restarts), str(status), "7", "2"]) == 0
     assert capsys.readouterr().out == "" and len(json.loads(restarts.read_text())["history"]) == 2
 
 
 def test_a_chain_whose_jobs_slurm_forgot_has_ended(tmp_path, monkeypatch):
     monkeypatch.setattr(
-        cpt_lib, "scontrol_job", lambda job: {"1": {"JobState": "COMPLETED"}, "2": {"JobState": "PENDING"}}.get(job)
+        slurm, "scontrol_job", lambda job: {"1": {"JobState": "COMPLETED"}, "2": {"JobState": "PENDING"}}.get(job)
     )
-    monkeypatch.setattr(cpt_lib, "sacct_job", lambda job: None)
+    monkeypatch.setattr(slurm, "sacct_job", lambda job: None)
     (tmp_path / "status").mkdir()
     (tmp_path / "status" / "compile.json").write_text(json.dumps({"jobId": "3", "state": "RUNNING"}))
     jobs = {"runDir": str(tmp_path), "jobs": {"prepare": "1", "compile": "3", "train": "4"}}
     # compile's status file says RUNNING, but Slurm no longer knows the job: it ended without a trace.
-    assert cpt_lib.chain_state(jobs) == {"active": False, "completed": False, "stage": "compile", "state": "UNKNOWN"}
+    assert slurm.chain_state(jobs) == {"active": False, "completed": False, "stage": "compile", "state": "UNKNOWN"}
     jobs["jobs"]["train"] = "2"
-    assert cpt_lib.chain_state(jobs)["active"] is True
+    assert slurm.chain_state(jobs)["active"] is True
 
 
 def test_the_sandbox_stand_in_takes_the_patch_as_the_real_example_would(tmp_path):

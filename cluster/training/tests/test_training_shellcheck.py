@@ -29,9 +29,13 @@ def test_the_training_scripts_are_shellcheck_clean():
 
 
 def test_the_scripts_are_strict_bash():
+    """Strict mode is prelude.sh's, which stage-lib.sh sources; the scripts set it first thing too."""
+    assert "set -euo pipefail\nset -o errtrace\nshopt -s inherit_errexit\n" in (TRAINING / "prelude.sh").read_text()
+    assert '. "$(dirname "${BASH_SOURCE[0]}")/prelude.sh"' in (TRAINING / "stage-lib.sh").read_text()
     for script in SCRIPTS:
         text = script.read_text()
+        if script.name in ("stage-lib.sh", "prelude.sh"):  # sourced, not run
+            continue
         assert "set -euo pipefail" in text, script.name
-        if script.name != "stage-lib.sh":  # sourced, not run
-            assert text.startswith("#!/usr/bin/env bash\n"), script.name
-            assert os.access(script, os.X_OK), f"{script.name} is not executable"
+        assert text.startswith("#!/usr/bin/env bash\n"), script.name
+        assert os.access(script, os.X_OK), f"{script.name} is not executable"

@@ -8,16 +8,19 @@ import subprocess
 
 import pytest
 
-from training_sandbox import TRAINING, encode
+from training_sandbox import TRAINING, encode, run_request
 from training_sandbox import offline  # noqa: F401  (fixture)
 
 
-def assert_refused(result, *fragments, status=2):
+def assert_refused(result, *fragments, status=2, error=None):
+    """One JSON line {"error": ...} on stdout, with exit `status`: the error holds each of `fragments`, or is `error`."""
     assert result.returncode == status, result
     assert len(result.lines) == 1, result  # exactly one line on stdout
     assert set(result.json) == {"error"}, result
     for fragment in fragments:
         assert fragment in result.json["error"], result
+    if error is not None:
+        assert result.json["error"] == error
 
 
 def assert_nothing_happened(sandbox):
@@ -44,22 +47,22 @@ HOSTILE_RUNS = [
 @pytest.mark.parametrize("action", ["submit", "status", "cancel"])
 def test_shell_metacharacters_in_the_run_name_are_refused(offline, action, run):
     run = run.format(tmp=offline.tmp)
-    request = offline.request(run) if action == "submit" else {"version": 1, "run": run}
-    assert_refused(offline.cpt(action, request), "run: must be 1 to 63 lowercase letters")
+    request = offline.request(run) if action == "submit" else run_request(run)
+    assert_refused(offline.cpt(action, request), "run: must be a string matching")
     assert_nothing_happened(offline)
 
 
 @pytest.mark.parametrize(
     "field, value, fragment",
     [
-        ("trainPath", "/fsx/datasets/../../etc", "trainPath: must not contain '.' or '..'"),
-        ("trainPath", "/fsx/datasets/x/../../../root", "trainPath: must not contain '.' or '..'"),
-        ("trainPath", "/home/ubuntu/data", "trainPath: must be a path under /fsx/datasets/"),
-        ("trainPath", "/fsx/datasets/$(touch {tmp}/pwned)", "trainPath: must be a path under /fsx/datasets/"),
-        ("evalPaths", {"domain": "/fsx/datasets/../x", "general": None}, "evalPaths.domain: must not contain"),
-        ("exportS3Uri", "s3://bucket/$(touch {tmp}/pwned)", "exportS3Uri: must be an S3 URI"),
-        ("partition", "trn --wrap='touch {tmp}/pwned'", "partition: must be a Slurm partition name"),
-        ("neuronRelease", "2.28.1/../../x", "neuronRelease: must be a Neuron SDK release"),
+        ("trainPath", "/fsx/datasets/../../etc", "trainPath: must be a string matching"),
+        ("trainPath", "/fsx/datasets/x/../../../root", "trainPath: must be a string matching"),
+        ("trainPath", "/home/ubuntu/data", "trainPath: must be"),
+        ("trainPath", "/fsx/datasets/$(touch {tmp}/pwned)", "trainPath: must be"),
+        ("evalPaths", {"domain": "/fsx/datasets/../x", "general": None}, "evalPaths.domain: must be"),
+        ("exportS3Uri", "s3://bucket/$(touch {tmp}/pwned)", "exportS3Uri: must be"),
+        ("partition", "trn --wrap='touch {tmp}/pwned'", "partition: must be"),
+        ("neuronRelease", "2.28.1/../../x", "neuronRelease: must be"),
         ("nodes", "1; touch {tmp}/pwned", "nodes: must be an integer"),
     ],
 )
@@ -72,7 +75,7 @@ def test_hostile_values_are_refused_before_anything_is_submitted(offline, field,
 
 def test_unknown_fields_are_refused(offline):
     request = offline.request("r1", sbatchExtra="--wrap=id", debug=True)
-    assert_refused(offline.cpt("submit", request), "unknown field(s) debug, sbatchExtra")
+    assert_refused(offline.cpt("submit", request), "sbatchExtra: unknown field", "debug: unknown field")
     assert_nothing_happened(offline)
 
 
@@ -81,7 +84,7 @@ def test_unknown_fields_are_refused(offline):
     [
         ("%%% not base64 %%%", "request: not base64"),
         ("eyJ2ZXJzaW9uIjoxfQ", "request: not base64"),  # padding missing
-        (encode({"version": 1, "run": "r"})[:6] + "\n" + encode({"version": 1, "run": "r"})[6:], "request: not base64"),
+        (encode(run_request("r"))[:6] + "\n" + encode(run_request("r"))[6:], "request: not base64"),
         ("$(touch {tmp}/pwned)", "request: not base64"),
         (encode("not json"), "request: not JSON"),
         (encode('["version", 1]'), "request: not a JSON object"),
@@ -101,7 +104,7 @@ def test_wrong_action_and_argument_counts_are_refused(offline):
 
 
 def test_status_of_an_unknown_run_is_an_error(offline):
-    result = offline.cpt("status", {"version": 1, "run": "never-submitted"})
+    result = offline.cpt("status", run_request("never-submitted"))
     assert_refused(result, "no run named never-submitted", status=1)
     assert offline.slurm_calls() == []
 
@@ -112,12 +115,7 @@ def neuron_ready(sandbox, release="2.28.1") -> dict:
     return {
         "release": release,
         "state": "ready",
-        "step": None,
-        "since": None,
-        "started": None,
-        "log": None,
-        "exitCode": None,
-        "message": None,
+        **dict.fromkeys(("step", "since", "started", "log", "exitCode", "message")),  # none: no build recorded
         "path": str(base),
         "stateFile": f"{base}.state.json",
         "service": "trainium-cpt-neuron-environment",
@@ -127,12 +125,15 @@ def neuron_ready(sandbox, release="2.28.1") -> dict:
 def test_a_failed_neuron_environment_is_refused_naming_the_step_and_the_log(offline):
     offline.set_neuron("failed", step="install torch-neuronx, neuronx-cc and neuronx-distributed", exit_code=2)
     result = offline.cpt("submit", offline.request("r1"))
-    assert_refused(result, status=1)
-    assert result.json["error"] == (
-        "the Neuron 2.28.1 environment failed to build: step 'install torch-neuronx, neuronx-cc and "
-        "neuronx-distributed' failed (exit 2) at 2026-01-01T12:03:00Z; its log is /var/log/trainium-cpt/node-setup.log "
-        "on the head node. Build it again on the head node (sudo systemctl start trainium-cpt-neuron-environment), "
-        "then submit again"
+    assert_refused(
+        result,
+        status=1,
+        error=(
+            "the Neuron 2.28.1 environment failed to build: step 'install torch-neuronx, neuronx-cc and "
+            "neuronx-distributed' failed (exit 2) at 2026-01-01T12:03:00Z; its log is /var/log/trainium-cpt/node-setup.log "
+            "on the head node. Build it again on the head node (sudo systemctl start trainium-cpt-neuron-environment), "
+            "then submit again"
+        ),
     )
     assert_nothing_happened(offline)
 
@@ -277,23 +278,14 @@ def test_submit_sends_the_chain_with_its_options(offline):
     assert saved == offline.request("r1", nodes=4, partition="trn")
     # and its copy next to the checkpoints, which FSx exports to S3 with them
     assert (offline.fsx / "checkpoints" / "r1" / "request.json").read_text() == (run_dir / "request.json").read_text()
-    assert sorted(p.name for p in (run_dir / "scripts").iterdir()) == sorted(
-        [
-            "stage-lib.sh",
-            "stage-prepare.sh",
-            "stage-compile.sh",
-            "stage-train.sh",
-            "stage-export.sh",
-            "stage-evaluate.sh",
-            "launch-training.sh",
-            "cpt_lib.py",
-            "hf_checkpoint.py",
-            "evaluate_perplexity.py",
-            "render_report.py",
-            "resume_data.py",
-            "nxd-pretrain.patch",
-        ]
-    )
+    # Everything the chain runs (the schema too, which cpt/request.py looks for next to itself): the bundle but
+    # cpt-run.sh and the tests.
+    bundle = {p.name for p in TRAINING.iterdir() if not p.name.startswith(".")}
+    bundle -= {"cpt-run.sh", "tests", "__pycache__"}
+    assert sorted(p.name for p in (run_dir / "scripts").iterdir()) == sorted(bundle)
+    assert {p.name for p in (run_dir / "scripts" / "cpt").iterdir()} == {
+        p.name for p in (TRAINING / "cpt").glob("*.py")
+    }
 
 
 def test_the_bundle_may_be_anywhere_and_the_run_keeps_its_own_copy(offline):
@@ -340,7 +332,7 @@ def test_resubmitting_prints_the_recorded_jobs(offline):
 
 def test_cancel_sends_every_job_to_scancel(offline):
     assert offline.cpt("submit", offline.request("r1")).returncode == 0
-    result = offline.cpt("cancel", {"version": 1, "run": "r1"})
+    result = offline.cpt("cancel", run_request("r1"))
     assert result.returncode == 0, result
     assert result.json == {"run": "r1", "cancelled": ["101", "102", "103", "104", "105"]}
     assert offline.slurm_calls()[-1] == ["scancel", "101", "102", "103", "104", "105"]
@@ -368,11 +360,14 @@ def test_a_run_name_with_checkpoints_but_no_chain_is_refused_unless_resumed(offl
             (checkpoints / f"step_{step}" / "done").write_text("1")
     (checkpoints / "request.json").write_text(json.dumps(offline.request("r1")))  # as the first submission left it
     result = offline.cpt("submit", offline.request("r1"))
-    assert_refused(result, status=1)
-    assert result.json["error"] == (
-        f"run r1 has no chain on this cluster ({offline.fsx}/trainium-cpt/runs/r1/jobs.json does not exist), but "
-        f"{checkpoints} holds checkpoints (newest step_1000): submit it with resume (`npm run submit -- --run r1 "
-        "--resume`) to continue from them, or choose another run name to start over"
+    assert_refused(
+        result,
+        status=1,
+        error=(
+            f"run r1 has no chain on this cluster ({offline.fsx}/trainium-cpt/runs/r1/jobs.json does not exist), but "
+            f"{checkpoints} holds checkpoints (newest step_1000): submit it with resume (`npm run submit -- --run r1 "
+            "--resume`) to continue from them, or choose another run name to start over"
+        ),
     )
     assert offline.slurm_calls() == []
     resumed = offline.cpt("submit", offline.request("r1", resume=True))
@@ -424,41 +419,66 @@ def test_a_resume_on_a_new_cluster_keeps_the_request_stored_next_to_the_checkpoi
 def test_checkpoints_without_a_stored_request_are_refused_as_an_earlier_versions(offline):
     lay_out_checkpoints(offline, "r1", "step_2")
     result = offline.cpt("submit", offline.request("r1", resume=True))
-    assert_refused(result, status=1)
-    assert result.json["error"] == (
-        f"cannot resume run r1: the checkpoints in {offline.fsx}/checkpoints/r1 have no request.json next to them, "
-        "which this version of trainium-cpt writes there: they come from an earlier version, whose q/k/v layout "
-        "(--fuse_qkv 0) this version cannot continue; submit it under another run name"
+    assert_refused(
+        result,
+        status=1,
+        error=(
+            f"cannot resume run r1: the checkpoints in {offline.fsx}/checkpoints/r1 have no request.json next to them, "
+            "which this version of trainium-cpt writes there: they come from an earlier version, whose q/k/v layout "
+            "(--fuse_qkv 0) this version cannot continue; submit it under another run name"
+        ),
     )
     assert offline.slurm_calls() == []
     assert not (offline.fsx / "trainium-cpt" / "runs" / "r1" / "request.json").exists()
 
 
-@pytest.mark.parametrize("where", ["run-directory", "checkpoints"])
-def test_a_resumed_run_whose_stored_request_is_of_an_earlier_version_is_refused(offline, where):
+def resume_over(offline, stored: dict, where: str = "run-directory"):
+    """Submits run r1 with resume over `stored`, the request stored in the run directory or next to the run's
+    checkpoints (step_2); returns that folder and the result."""
     folder = offline.fsx / ("trainium-cpt/runs/r1" if where == "run-directory" else "checkpoints/r1")
     folder.mkdir(parents=True)
+    (folder / "request.json").write_text(json.dumps(stored))
+    lay_out_checkpoints(offline, "r1", "step_2")
+    return folder, offline.cpt("submit", offline.request("r1", resume=True))
+
+
+@pytest.mark.parametrize("where", ["run-directory", "checkpoints"])
+def test_a_resumed_run_whose_stored_request_is_of_an_earlier_version_is_refused(offline, where):
     old = offline.request("r1")
     for name in ("maxTrainRestarts", "timeLimits", "resume"):  # written by a bundle from before them
         del old[name]
-    (folder / "request.json").write_text(json.dumps(old))
-    lay_out_checkpoints(offline, "r1", "step_2")
-    result = offline.cpt("submit", offline.request("r1", resume=True))
-    assert_refused(result, status=1)
-    assert result.json["error"] == (
-        f"cannot resume run r1: {folder}/request.json was written by an earlier version of trainium-cpt (it has no "
-        "maxTrainRestarts, timeLimits, resume), whose checkpoints hold the separate q/k/v layout (--fuse_qkv 0) that "
-        "this version cannot continue; submit it under another run name"
+    folder, result = resume_over(offline, old, where)
+    assert_refused(
+        result,
+        status=1,
+        error=(
+            f"cannot resume run r1: {folder}/request.json was written by an earlier version of trainium-cpt (it has no "
+            "maxTrainRestarts, timeLimits, resume), whose checkpoints hold the separate q/k/v layout (--fuse_qkv 0) that "
+            "this version cannot continue; submit it under another run name"
+        ),
     )
     assert offline.slurm_calls() == []
 
 
+def test_a_resumed_run_whose_stored_request_is_of_version_1_is_refused(offline):
+    """Version 1 came without the values TypeScript derives (derived), which this side no longer computes."""
+    old = {**offline.request("r1"), "version": 1}
+    del old["derived"]
+    folder, result = resume_over(offline, old)
+    assert_refused(result, f"cannot resume run r1: {folder}/request.json is a request of version 1", status=1)
+    assert offline.slurm_calls() == []
+
+
+@pytest.mark.parametrize("action", ["submit", "status", "cancel"])
+def test_a_request_of_another_version_is_refused_saying_so(offline, action):
+    request = offline.request("r1") if action == "submit" else run_request("r1")
+    result = offline.cpt(action, {**request, "version": 1})
+    assert_refused(result, "version: 1, but this cpt-run.sh takes requests of version 2 only")
+    assert_nothing_happened(offline)
+
+
 def test_a_resumed_run_whose_stored_request_is_no_longer_valid_is_refused(offline):
-    run_dir = offline.fsx / "trainium-cpt" / "runs" / "r1"
-    run_dir.mkdir(parents=True)
-    (run_dir / "request.json").write_text(json.dumps(offline.request("r1", maxTrainRestarts=99)))
-    lay_out_checkpoints(offline, "r1", "step_2")
-    result = offline.cpt("submit", offline.request("r1", resume=True))
+    _, result = resume_over(offline, offline.request("r1", maxTrainRestarts=99))
     assert_refused(
         result,
         "cannot resume run r1: ",

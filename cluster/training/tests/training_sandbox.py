@@ -38,6 +38,7 @@ Knobs, as environment variables of a submission (Slurm hands the submitter's env
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -52,9 +53,14 @@ CPT_RUN = TRAINING / "cpt-run.sh"
 SLURM_ENV = REPO / "scripts" / "slurm-env.sh"
 NODE_SETUP = REPO / "cluster" / "node-setup.sh"
 sys.path.insert(0, str(REPO / "cluster" / "tests"))
-from node_setup_sandbox import read_pins  # noqa: E402  (the pins file's parser of the node set-up tests)
+from node_setup_sandbox import read_pins, sandbox_env  # noqa: E402  (the node set-up tests' pins parser and env)
 
 RELEASE = "2.28.1"
+# What the TypeScript side generates (npm run request-schema): probes of the request's JSON Schema, the first valid
+# submit request among them the default (seed) one.
+PROBES = TESTS / "fixtures" / "request-probes.json"
+# Also the TypeScript side's: `derived` (lib/run/derive.ts requestDerived) for many valid shapes, derive()'s check.
+DERIVED_SHAPES = TESTS / "fixtures" / "derived-shapes.json"
 TORCH_STEP = "install torch-neuronx, neuronx-cc and neuronx-distributed"
 # What node-setup.sh head writes to the build's installed.env (head_marker_content): the keys of its pins.
 MARKER_KEYS = (
@@ -275,6 +281,64 @@ if name == "sbatch":
 '''
 
 
+def seed_request() -> dict:
+    """The default (seed) submit request of the probes file: valid, every field there, `derived` included."""
+    probes = json.loads(PROBES.read_text())
+    return next(probe["request"] for probe in probes if probe["action"] == "submit" and probe["valid"])
+
+
+def derive(request: dict) -> dict:
+    """`derived` for the shape of `request`, as lib/run/derive.ts (TypeScript) derives it: the tests' runs are far
+    smaller than the seed's. The constants (NeuronCores and devices per node, the logging interval) are the seed's.
+    The tests' oracle only: test_training_request.py holds it to the seed's own `derived` and to TypeScript's on
+    every shape of DERIVED_SHAPES (those the tests submit among them)."""
+    constants = seed_request()["derived"]
+    data_parallel = request["nodes"] * constants["coresPerNode"] // request["tensorParallel"]
+    steps, warmup = request["steps"], request["warmupSteps"]
+    ratio = request["minLearningRate"] / request["learningRate"]
+    decay = steps - warmup
+    schedule = steps if ratio == 0 or decay == 0 else warmup + max(decay, round(decay / (1 - ratio)))
+    return {
+        **constants,
+        "dataParallel": data_parallel,
+        "gradientAccumulation": request["globalBatch"] // (data_parallel * request["microBatch"]),
+        "scheduleSteps": schedule,
+        "tokensPerStep": request["globalBatch"] * request["sequenceLength"],
+    }
+
+
+def with_derived(request: dict, **overrides) -> dict:
+    """`request` with `overrides`, and `derived` computed for the result unless an override gives it (or, when an
+    override makes that impossible, such as nodes 0, for `request`)."""
+    changed = {**request, **overrides}
+    if "derived" not in overrides:
+        try:
+            changed["derived"] = derive(changed)
+        except (TypeError, ArithmeticError):
+            changed["derived"] = derive(request)
+    return changed
+
+
+def submit_request(run: str, fields: dict, overrides: dict) -> dict:
+    """A submit request of the current version for `run`: `fields`, then `overrides` (any field, run and version
+    too), with `derived` (with_derived)."""
+    return with_derived({"version": seed_request()["version"], "run": run, **fields}, **overrides)
+
+
+def run_request(run: str) -> dict:
+    """A status or cancel request."""
+    return {"version": seed_request()["version"], "run": run}
+
+
+def report_uploads(report_dir: Path, run: str) -> list:
+    """The evaluate stage's uploads of the run's report (argv of `aws s3 cp`): the JSON, then the page as text/html."""
+    copy, target = ["s3", "cp", "--only-show-errors"], f"s3://ckpt-bucket/reports/{run}"
+    return [
+        [*copy, f"{report_dir}/perplexity.json", f"{target}/perplexity.json"],
+        [*copy, "--content-type", "text/html", f"{report_dir}/report.html", f"{target}/report.html"],
+    ]
+
+
 def patch_preimage(patch: Path) -> str:
     """What a unified diff applies to, as far as it shows it: the context and removed lines of each hunk, in order,
     one filler line between hunks (patch finds a hunk at an offset from the line its header names). Never the real
@@ -367,7 +431,7 @@ class Sandbox:
         if state == "ready":
             self.neuron.symlink_to(self.neuron_build.name)
         elif state != "not-started":
-            # A build under way started minutes ago (cpt_lib.py reports one older than the service allows as failed).
+            # A build under way started minutes ago (cpt/neuron.py reports one older than the service allows as failed).
             if started is None:
                 started = (
                     time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 300))
@@ -424,6 +488,17 @@ class Sandbox:
         return ["bash", str(NODE_SETUP), "head", RELEASE], env
 
     @staticmethod
+    def copy_scripts(run_dir: Path) -> None:
+        """RUN_DIR/scripts/ as cpt-run.sh writes it: the bundle's files and Python packages (for stages run without
+        Slurm)."""
+        (run_dir / "scripts").mkdir(parents=True)
+        for path in TRAINING.iterdir():
+            if path.is_file():
+                shutil.copy(path, run_dir / "scripts" / path.name)
+            elif (path / "__init__.py").is_file():  # the Python packages: cpt, report_page
+                shutil.copytree(path, run_dir / "scripts" / path.name, ignore=shutil.ignore_patterns("__pycache__"))
+
+    @staticmethod
     def make_dataset(directory: Path, rows: int = 64) -> None:
         """A save_to_disk-shaped folder of `rows` rows: the row count is where datasets' DatasetInfo keeps it
         (splits.train.num_examples), where the fake torchrun reads it."""
@@ -435,9 +510,8 @@ class Sandbox:
         (directory / "state.json").write_text(json.dumps({"_data_files": [{"filename": "data-00000-of-00001.arrow"}]}))
 
     def request(self, run: str, **overrides) -> dict:
-        request = {
-            "version": 1,
-            "run": run,
+        """The sandbox's small run: 1 node, global batch 16, 6 steps on its pubmed dataset."""
+        small = {
             "nodes": 1,
             "tensorParallel": 8,
             "sequenceLength": 4096,
@@ -465,27 +539,21 @@ class Sandbox:
             "timeLimits": {"prepare": 30, "compile": 60, "train": 600, "export": 60, "evaluate": 30},
             "resume": False,
         }
-        request.update(overrides)
-        return request
+        return submit_request(run, small, overrides)
 
     def env(self, **extra) -> dict:
-        env = {
-            "PATH": f"{self.bin}:/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(self.tmp / "home"),
-            "TMPDIR": str(self.tmp / "tmp"),
-            "LANG": "C.UTF-8",
-            "CPT_FSX": str(self.fsx),
+        values = {
+            "CPT_FSX": self.fsx,
             "CPT_SLURM_BIN": SLURM_BIN,
-            "CPT_NEURON_TOOLS": str(self.neuron_tools),
-            "CPT_TEST_RECORD": str(self.record),
-            "CPT_TEST_S3": str(self.s3),
+            "CPT_NEURON_TOOLS": self.neuron_tools,
+            "CPT_TEST_RECORD": self.record,
+            "CPT_TEST_S3": self.s3,
             "CPT_FAKE_HUB_CONFIG": json.dumps(HUB_7B_CONFIG),
             "CPT_EVAL_MAX_ROWS": "4",
         }
         if self.slurm_conf:
-            env["SLURM_CONF"] = self.slurm_conf
-        env.update({k: str(v) for k, v in extra.items()})
-        return env
+            values["SLURM_CONF"] = self.slurm_conf
+        return sandbox_env(self.bin, self.tmp, {**values, **extra})
 
     def cpt(self, action: str, request, *extra_args: str, raw: bool = False, timeout: float = 60, **env) -> Result:
         payload = request if raw or request is None else encode(request)
@@ -504,7 +572,7 @@ class Sandbox:
         return result.json
 
     def status(self, run: str) -> dict:
-        result = self.cpt("status", {"version": 1, "run": run})
+        result = self.cpt("status", run_request(run))
         assert result.returncode == 0 and result.json, result
         return result.json
 
