@@ -14,6 +14,8 @@ import {
 
 /** The most times a train job requeues itself after a failure (maxTrainRestarts; the request's field of that name). */
 export const MAX_TRAIN_RESTARTS = 10;
+/** The widest range SSH may be opened to without sshAllowWideCidr: a /16, 65,536 addresses. */
+export const NARROWEST_SSH_PREFIX_BY_DEFAULT = 16;
 /** Neuron 2.29 ended support for NxD Core training and PyTorch/XLA training: 2.28 is the last release that trains. */
 export const LAST_TRAINING_NEURON_MINOR = 28;
 /** The ParallelCluster CloudFormation custom resource exists since 3.6.0. */
@@ -235,7 +237,12 @@ export const FIELDS = {
   }),
   sshAllowedCidr: field(cidrV4.optional(), {
     description: 'The only IPv4 range from which SSH to the head node is allowed.',
-    accepted: 'an IPv4 CIDR block narrower than /0 (never the whole internet), or unset; needs sshKeyName',
+    accepted: `an IPv4 CIDR block of /${NARROWEST_SSH_PREFIX_BY_DEFAULT} or narrower (wider only with sshAllowWideCidr, never /0), or unset; needs sshKeyName`,
+  }),
+  sshAllowWideCidr: field(z.boolean(), {
+    description:
+      'Allow an sshAllowedCidr wider than /16 (up to /1): say so explicitly before opening SSH to more than 65,536 addresses.',
+    accepted: 'true | false',
   }),
   notificationEmail: field(z.email().optional(), {
     description: 'E-mail address that receives alarms and budget alerts.',

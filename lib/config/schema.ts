@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { parallelismProblems } from '../run/rules';
 import { CONFIG_NAMES, settingsOfConfig } from '../run/settings';
-import { CONFIG_KEYS, ConfigKey, FIELDS, LAST_TRAINING_NEURON_MINOR, MIN_PARALLELCLUSTER_MINOR } from './fields';
+import {
+  CONFIG_KEYS,
+  ConfigKey,
+  FIELDS,
+  LAST_TRAINING_NEURON_MINOR,
+  MIN_PARALLELCLUSTER_MINOR,
+  NARROWEST_SSH_PREFIX_BY_DEFAULT,
+} from './fields';
 
 type FieldSchemas = { [K in ConfigKey]: (typeof FIELDS)[K]['schema'] };
 
@@ -89,7 +96,12 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
       if (c.sshKeyName !== undefined && c.sshAllowedCidr === undefined) return 'is unset while sshKeyName is set';
       if (c.sshAllowedCidr === undefined) return undefined;
       if (c.sshKeyName === undefined) return 'is set while sshKeyName is unset';
-      return cidrPrefix(c.sshAllowedCidr) === 0 ? 'opens SSH to the whole internet' : undefined;
+      const prefix = cidrPrefix(c.sshAllowedCidr);
+      if (prefix === 0) return 'opens SSH to the whole internet';
+      if (prefix < NARROWEST_SSH_PREFIX_BY_DEFAULT && !c.sshAllowWideCidr) {
+        return `opens SSH to ${(2 ** (32 - prefix)).toLocaleString('en-US')} addresses, more than a /${NARROWEST_SSH_PREFIX_BY_DEFAULT}; narrow it, or set sshAllowWideCidr to true if you mean it`;
+      }
+      return undefined;
     },
   },
   {

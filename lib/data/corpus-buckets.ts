@@ -14,6 +14,12 @@ export interface CorpusBucketsProps {
    * @default Duration.days(365)
    */
   readonly accessLogExpiration?: Duration;
+  /**
+   * How long a checkpoint, export or report that was overwritten or deleted stays recoverable as a noncurrent
+   * version of the checkpoints bucket.
+   * @default Duration.days(30)
+   */
+  readonly checkpointNoncurrentExpiration?: Duration;
 }
 
 /** Settings every bucket of the data stack shares: private, encrypted, reachable over TLS 1.2 or later only. */
@@ -68,12 +74,21 @@ export class CorpusBuckets extends Construct {
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'datasets/',
     });
-    // Not versioned: checkpoints are large, written once, and FSx exports each as new objects.
+    // Versioned, so that an overwrite or a delete (a rerun under the same name, a mistaken `aws s3 rm`) can be undone
+    // for a while; checkpoints are written once, as new objects, so versions cost only what was overwritten or
+    // deleted, and only until they expire.
     this.checkpoints = new s3.Bucket(this, 'Checkpoints', {
       ...PRIVATE_BUCKET,
       removalPolicy: RemovalPolicy.RETAIN,
+      versioned: true,
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'checkpoints/',
+      lifecycleRules: [
+        {
+          noncurrentVersionExpiration: props.checkpointNoncurrentExpiration ?? Duration.days(30),
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
+      ],
     });
     this.scratch = new s3.Bucket(this, 'Scratch', {
       ...PRIVATE_BUCKET,

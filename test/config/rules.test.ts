@@ -166,6 +166,16 @@ const badConfigs: Array<[string, Record<string, unknown>, string[]]> = [
     ['sshAllowedCidr = "0.0.0.0/0"', 'whole internet'],
   ],
   [
+    'SSH open to more than a /16 without saying so',
+    { sshKeyName: 'my-key', sshAllowedCidr: '10.0.0.0/15' },
+    ['sshAllowedCidr = "10.0.0.0/15"', '131,072 addresses', 'sshAllowWideCidr'],
+  ],
+  [
+    'SSH open to the world even when wide ranges are allowed',
+    { sshKeyName: 'my-key', sshAllowedCidr: '0.0.0.0/0', sshAllowWideCidr: true },
+    ['sshAllowedCidr = "0.0.0.0/0"', 'whole internet'],
+  ],
+  [
     'SSH CIDR out of range',
     { sshKeyName: 'my-key', sshAllowedCidr: '300.0.0.0/8' },
     ['sshAllowedCidr = "300.0.0.0/8"'],
@@ -203,6 +213,8 @@ test.each([
   ['an explicit AZ ID of the region', { region: 'ap-northeast-1', trainiumAz: 'apne1-az4' }],
   ['an explicit AZ ID without a region', { trainiumAz: 'usw2-az4' }],
   ['SSH from one range', { sshKeyName: 'ops', sshAllowedCidr: '203.0.113.0/24' }],
+  ['SSH from a /16', { sshKeyName: 'ops', sshAllowedCidr: '10.1.0.0/16' }],
+  ['SSH from a /8, said explicitly', { sshKeyName: 'ops', sshAllowedCidr: '10.0.0.0/8', sshAllowWideCidr: true }],
   ['no mixing and no general corpus', { generalDataShare: 0, generalCorpusPrefix: '' }],
   ['one node with TP 32', { nodeCount: 1, tensorParallelDegree: 32, globalBatchSize: 8 }],
   ['FSx in 2400 GiB steps', { fsxStorageGiB: 4800 }],

@@ -51,13 +51,21 @@ test('the auto-delete handler logs to a group the stack owns, created before it 
   });
 });
 
-test('the corpora and the datasets are versioned', () => {
-  for (const id of [raw, datasets]) {
+test('the corpora, the datasets and the checkpoints are versioned', () => {
+  for (const id of [raw, datasets, checkpoints]) {
     expect(buckets[id].Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
   }
-  // Checkpoints are written once, as new objects; versions would only double their cost.
-  for (const id of [checkpoints, scratch, accessLogs])
-    expect(buckets[id].Properties.VersioningConfiguration).toBeUndefined();
+  for (const id of [scratch, accessLogs]) expect(buckets[id].Properties.VersioningConfiguration).toBeUndefined();
+});
+
+test('an overwritten or deleted checkpoint stays recoverable for 30 days, then its version expires', () => {
+  expect(buckets[checkpoints].Properties.LifecycleConfiguration.Rules).toEqual([
+    {
+      Status: 'Enabled',
+      NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+    },
+  ]);
 });
 
 test('every bucket is encrypted with S3-managed keys, private, and without ACLs', () => {
