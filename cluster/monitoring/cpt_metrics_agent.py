@@ -13,6 +13,7 @@ with exactly one dimension ClusterName = --cluster-name.
   MinutesSinceLastStep    None          every interval while a chain's train job is RUNNING: minutes since its last
                                         step line, or since the job (this attempt of it) started if none since
   NodesUp                 Count         every interval: nodes `sinfo` reports usable
+  FsxFreeGiB              None          every interval while --fsx-dir exists: GiB free on that file system
   FailedJobs              Count         every interval (0 when none): chain jobs that ended FAILED, TIMEOUT,
                                         NODE_FAIL, OUT_OF_MEMORY, BOOT_FAIL or DEADLINE since the previous sample,
                                         each counted once (across samples and restarts: the state file)
@@ -31,7 +32,7 @@ TrainingTokensPerSecond is the sum over the running train jobs (the cluster's th
 they are simply that run's values.
 
 Usage: cpt_metrics_agent.py --cluster-name NAME --region REGION [--namespace TrainiumCpt] [--interval 60]
-       [--runs-dir /fsx/trainium-cpt/runs] [--slurm-bin /opt/slurm/bin] [--aws-cli aws]
+       [--runs-dir /fsx/trainium-cpt/runs] [--fsx-dir /fsx] [--slurm-bin /opt/slurm/bin] [--aws-cli aws]
        [--state-file /var/lib/trainium-cpt-metrics/state.json] [--once] [--dry-run] [--check]
 """
 
@@ -50,6 +51,7 @@ from metrics_agent.output import log, warn
 DEFAULT_NAMESPACE = "TrainiumCpt"
 DEFAULT_INTERVAL = 60
 DEFAULT_RUNS_DIR = "/fsx/trainium-cpt/runs"
+DEFAULT_FSX_DIR = "/fsx"
 DEFAULT_SLURM_BIN = "/opt/slurm/bin"
 DEFAULT_STATE_FILE = "/var/lib/trainium-cpt-metrics/state.json"
 
@@ -122,6 +124,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=DEFAULT_RUNS_DIR,
         type=_path,
         help=f"where cpt-run.sh keeps the runs (default {DEFAULT_RUNS_DIR})",
+    )
+    parser.add_argument(
+        "--fsx-dir",
+        default=DEFAULT_FSX_DIR,
+        type=_path,
+        help=f"the FSx mount whose free space FsxFreeGiB reports, while it exists (default {DEFAULT_FSX_DIR})",
     )
     parser.add_argument(
         "--slurm-bin", default=DEFAULT_SLURM_BIN, type=_path, help=f"Slurm's commands (default {DEFAULT_SLURM_BIN})"

@@ -16,6 +16,7 @@ import { FSX_MOUNT_DIR } from '../cluster/cluster-config';
  * - `MinutesSinceLastStep` (None): minutes since the running train job's last step line (or since it started); every
  *   interval, only while a train job is RUNNING;
  * - `NodesUp` (Count): nodes Slurm reports usable; every interval;
+ * - `FsxFreeGiB` (None): GiB free on the FSx file system of the runs folder (statvfs); every interval;
  * - `FailedJobs` (Count): jobs of a chain that ended FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, BOOT_FAIL or DEADLINE
  *   since the previous sample, each counted once; every interval, 0 when none.
  *
@@ -55,6 +56,7 @@ export const TRAINING_METRICS = {
   tokensPerSecond: { name: 'TrainingTokensPerSecond', unit: 'Count/Second', label: 'Tokens per second' },
   minutesSinceLastStep: { name: 'MinutesSinceLastStep', unit: 'None', label: 'Minutes since the last step' },
   nodesUp: { name: 'NodesUp', unit: 'Count', label: 'Trainium nodes up' },
+  fsxFreeGiB: { name: 'FsxFreeGiB', unit: 'None', label: 'FSx free (GiB)' },
   failedJobs: { name: 'FailedJobs', unit: 'Count', label: 'Failed jobs' },
 } as const satisfies Record<string, MetricSpec>;
 

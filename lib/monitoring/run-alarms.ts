@@ -30,6 +30,8 @@ export interface RunAlarmsProps {
   readonly stallAfter: Duration;
   /** How stallAfter was chosen, in a few words, for the stalled-training alarm's description. */
   readonly stallAfterBasis: string;
+  /** Free FSx space, in GiB, below which the next checkpoint save may not fit (lib/run/storage.ts fsxLowFreeGiB). */
+  readonly fsxLowFreeGiB: number;
   /** The training function (submit, status, cancel). */
   readonly trainingFunction: lambda.IFunction;
   /** Where every alarm goes when it fires. */
@@ -42,7 +44,8 @@ export interface RunAlarmsProps {
  * - training stalled: a running train job has logged no new step for `stallAfter` (MinutesSinceLastStep, Maximum
  *   over 1 minute: each sample as it comes);
  * - metrics agent silent: the head node's agent published nothing for two 5-minute periods (HEARTBEAT);
- * - training function errors: the submit/status/cancel function failed (AWS/Lambda Errors, Sum over 5 minutes, ≥ 1).
+ * - training function errors: the submit/status/cancel function failed (AWS/Lambda Errors, Sum over 5 minutes, ≥ 1);
+ * - FSx almost full: less free space than the next checkpoint needs (FsxFreeGiB, Minimum over 5 minutes).
  *
  * Missing data is not breaching for the first, second and fourth: the agent publishes MinutesSinceLastStep only while
  * a train job runs, and the function has no data points when nobody calls it. It is breaching for the heartbeat: a
@@ -56,6 +59,7 @@ export class RunAlarms extends Construct {
   readonly trainingStalled: cloudwatch.Alarm;
   readonly agentSilent: cloudwatch.Alarm;
   readonly functionErrors: cloudwatch.Alarm;
+  readonly fsxAlmostFull: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: RunAlarmsProps) {
     super(scope, id);
@@ -103,12 +107,22 @@ export class RunAlarms extends Construct {
       metric: props.trainingFunction.metricErrors({ period: Duration.minutes(5) }),
       threshold: 1,
     });
+    this.fsxAlmostFull = this.alarm('FsxAlmostFull', {
+      alarmName: `${namePrefix}-fsx-almost-full`,
+      alarmDescription:
+        `The FSx file system of ${clusterName} has less than ${props.fsxLowFreeGiB} GiB free, about what the next checkpoint ` +
+        'needs: a save that does not fit fails the run. Free space on /fsx (old runs under /fsx/trainium-cpt/runs, ' +
+        'checkpoints already in S3), or raise fsxStorageGiB (an update in place).',
+      metric: trainingMetric('fsxFreeGiB', clusterName, { statistic: cloudwatch.Stats.MINIMUM }),
+      threshold: props.fsxLowFreeGiB,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    });
     const action = new actions.SnsAction(props.topic);
     for (const alarm of this.all) alarm.addAlarmAction(action);
   }
 
   get all(): cloudwatch.Alarm[] {
-    return [this.trainingFailed, this.trainingStalled, this.agentSilent, this.functionErrors];
+    return [this.trainingFailed, this.trainingStalled, this.agentSilent, this.functionErrors, this.fsxAlmostFull];
   }
 
   /** An alarm that fires on the first data point at or above `threshold`, and never on missing data, unless told. */

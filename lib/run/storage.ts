@@ -20,6 +20,14 @@ export interface StorageFigures {
   readonly fsxCapacityBytes: number;
 }
 
+/**
+ * Free FSx space below which the next checkpoint save may not fit: one checkpoint and a quarter (training writes the
+ * new one before it prunes the oldest; the quarter is room for logs and exports). In whole GiB, rounded up.
+ */
+export function fsxLowFreeGiB(): number {
+  return Math.ceil((1.25 * checkpointBytes()) / GIB);
+}
+
 export function storageFigures(input: {
   readonly rows: number;
   readonly evalRows: number;

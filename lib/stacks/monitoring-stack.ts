@@ -12,6 +12,7 @@ import { RunAlarms } from '../monitoring/run-alarms';
 import { RunDashboard } from '../monitoring/run-dashboard';
 import type { BudgetLimits } from '../plan/estimate';
 import { describeStallDerivation, stallThreshold } from '../plan/stall-threshold';
+import { fsxLowFreeGiB } from '../run/storage';
 import { PROJECT_TAG_KEY } from '../shared/project-tag';
 
 export interface MonitoringStackProps extends StackProps {
@@ -67,6 +68,7 @@ export class MonitoringStack extends Stack {
       headNodeInstanceId: props.cluster.headNodeInstanceId,
       stallAfter,
       stallAfterBasis,
+      fsxLowFreeGiB: fsxLowFreeGiB(),
       trainingFunction: props.trainingFunction,
       topic: this.alerts.topic,
     });

@@ -1,4 +1,6 @@
+import { checkpointBytes } from '../../lib/plan/figures';
 import { deriveStallThreshold } from '../../lib/plan/stall-threshold';
+import { fsxLowFreeGiB } from '../../lib/run/storage';
 import { defaultConfig } from '../support/app';
 import { flatten, monitoringTemplate, otherStacks, resource } from './support';
 
@@ -17,8 +19,8 @@ const COMMON = {
   Tags: [{ Key: 'project', Value: 'trainium-cpt' }],
 };
 
-test('four alarms, no more', () => {
-  template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+test('five alarms, no more', () => {
+  template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
 });
 
 test('training job failed: FailedJobs of the cluster, Sum over 5 minutes ≥ 1', () => {
@@ -117,6 +119,24 @@ describe('metrics agent silent (the heartbeat)', () => {
     expect(text).toContain('systemctl status trainium-cpt-metrics');
     expect(text).toContain('journalctl -u trainium-cpt-metrics');
     expect(silent.AlarmDescription['Fn::Join'][1]).toContainEqual(otherStacks().HeadNodeInstanceId);
+  });
+});
+
+test('FSx almost full: FsxFreeGiB, Minimum over 5 minutes, below one checkpoint and a quarter (115 GiB for 7B); no data (no FSx) is not breaching', () => {
+  // A checkpoint of 7e9 parameters × 14 bytes (lib/plan/figures.ts) is 91.3 GiB; × 1.25, rounded up: 115.
+  expect(fsxLowFreeGiB()).toBe(115);
+  expect(fsxLowFreeGiB()).toBe(Math.ceil((1.25 * checkpointBytes()) / 2 ** 30));
+  const alarm = resource(template, 'AWS::CloudWatch::Alarm', 'AlarmsFsxAlmostFull').Properties;
+  expect(alarm).toEqual({
+    ...COMMON,
+    ComparisonOperator: 'LessThanThreshold',
+    AlarmName: 'trainium-cpt-fsx-almost-full',
+    AlarmDescription: expect.stringContaining(`less than ${fsxLowFreeGiB()} GiB free`),
+    Namespace: 'TrainiumCpt',
+    MetricName: 'FsxFreeGiB',
+    Dimensions: CLUSTER,
+    Statistic: 'Minimum',
+    Threshold: fsxLowFreeGiB(),
   });
 });
 

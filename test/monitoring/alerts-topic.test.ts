@@ -73,7 +73,7 @@ describe('the topic policy', () => {
     });
   });
 
-  test('lets CloudWatch publish for the four alarms of this stack only', () => {
+  test('lets CloudWatch publish for the five alarms of this stack only', () => {
     expect(bySid('AlarmsPublish')).toEqual({
       Sid: 'AlarmsPublish',
       ...allowsPublish('cloudwatch.amazonaws.com'),
@@ -84,6 +84,7 @@ describe('the topic policy', () => {
             alarmArn('TrainingStalled'),
             alarmArn('AgentSilent'),
             alarmArn('FunctionErrors'),
+            alarmArn('FsxAlmostFull'),
           ],
         },
         StringEquals: { 'aws:SourceAccount': ACCOUNT },

@@ -117,11 +117,11 @@ test('nothing else is graphed', () => {
   expect(lines).toHaveLength(2 + 1 + 6 + 2);
 });
 
-test('an alarm status widget of the four alarms, the heartbeat among them, last', () => {
+test('an alarm status widget of the five alarms, the heartbeat among them, last', () => {
   const last = body.widgets[body.widgets.length - 1];
   expect(last.type).toBe('alarm');
   expect(last.properties.alarms).toEqual(
-    ['TrainingFailed', 'TrainingStalled', 'AgentSilent', 'FunctionErrors'].map((id) =>
+    ['TrainingFailed', 'TrainingStalled', 'AgentSilent', 'FunctionErrors', 'FsxAlmostFull'].map((id) =>
       expect.stringMatching(new RegExp(`^<Alarms${id}[0-9A-F]{8}\\.Arn>$`)),
     ),
   );

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { FSX_MOUNT_DIR } from '../../lib/cluster/cluster-config';
 import { METRICS_AGENT_DIR } from '../../lib/cluster/metrics-agent';
 import {
   CLUSTER_NAME_DIMENSION,
@@ -50,13 +51,14 @@ describe('the custom-metrics contract (lib/monitoring/metrics.ts) and the agent 
     .map((name) => fs.readFileSync(path.join(METRICS_AGENT_DIR, name), 'utf8'))
     .join('\n');
 
-  test('six metrics, each with its unit', () => {
+  test('seven metrics, each with its unit', () => {
     expect(Object.values(TRAINING_METRICS).map(({ name, unit }) => [name, unit])).toEqual([
       ['TrainingStep', 'None'],
       ['TrainingLoss', 'None'],
       ['TrainingTokensPerSecond', 'Count/Second'],
       ['MinutesSinceLastStep', 'None'],
       ['NodesUp', 'Count'],
+      ['FsxFreeGiB', 'None'],
       ['FailedJobs', 'Count'],
     ]);
   });
@@ -71,5 +73,6 @@ describe('the custom-metrics contract (lib/monitoring/metrics.ts) and the agent 
     expect(agent).toContain(`DIMENSION = "${CLUSTER_NAME_DIMENSION}"`);
     expect(agent).toContain(`DEFAULT_INTERVAL = ${PUBLISH_INTERVAL_SECONDS}`);
     expect(agent).toContain(`DEFAULT_RUNS_DIR = "${RUNS_DIR}"`);
+    expect(agent).toContain(`DEFAULT_FSX_DIR = "${FSX_MOUNT_DIR}"`);
   });
 });

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 from .output import iso
@@ -34,7 +35,12 @@ class Training:
 
 
 def compute_metrics(
-    now: float, cluster: str, training: list[Training], nodes_up: int | None, failed_jobs: int
+    now: float,
+    cluster: str,
+    training: list[Training],
+    nodes_up: int | None,
+    failed_jobs: int,
+    fsx_free_gib: float | None = None,
 ) -> list[dict]:
     """The data points of one sample (see the module's docstring)."""
     metrics = []
@@ -66,8 +72,19 @@ def compute_metrics(
         metrics.append(datum("MinutesSinceLastStep", round(minutes, 2), "None", cluster, now))
     if nodes_up is not None:
         metrics.append(datum("NodesUp", float(nodes_up), "Count", cluster, now))
+    if fsx_free_gib is not None:
+        metrics.append(datum("FsxFreeGiB", round(fsx_free_gib, 1), "None", cluster, now))
     metrics.append(datum("FailedJobs", float(failed_jobs), "Count", cluster, now))
     return metrics
+
+
+def free_gib(path: str) -> float | None:
+    """Free space, in GiB, that an unprivileged writer has on the file system mounted at `path`; None where there is
+    no such folder (a machine without FSx, as in the tests that do not ask for it)."""
+    if not os.path.isdir(path):
+        return None
+    stats = os.statvfs(path)
+    return stats.f_bavail * stats.f_frsize / 2**30
 
 
 def summary(metrics: list[dict]) -> str:

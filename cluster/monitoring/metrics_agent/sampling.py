@@ -11,7 +11,7 @@ import time
 from .cloudwatch import publish
 from .commands import run_command
 from .log_reader import Cursor, read_new_lines
-from .data_points import Training, compute_metrics, summary
+from .data_points import Training, compute_metrics, free_gib, summary
 from .output import iso, log, warn
 from .run_files import new_failures, sequence_length, status_file_failures
 from .slurm import MIN_JOB_AGE, SINFO_ARGS, Job, count_nodes_up, parse_scontrol_jobs
@@ -48,6 +48,13 @@ class Agent:
             return count_nodes_up(self.slurm("sinfo", *SINFO_ARGS))
         except RuntimeError as error:
             warn(f"no NodesUp this sample: {error}")
+            return None
+
+    def fsx_free_gib(self) -> float | None:
+        try:
+            return free_gib(self.args.fsx_dir)
+        except OSError as error:
+            warn(f"no FsxFreeGiB this sample: {error}")
             return None
 
     def training(self, jobs: list[Job], now: float) -> list[Training]:
@@ -108,7 +115,7 @@ class Agent:
         failed, failures = self.failed_jobs(jobs, now)
         if jobs is not None:
             self.forget_files(jobs, now)
-        metrics = compute_metrics(now, self.args.cluster_name, training, nodes_up, failed)
+        metrics = compute_metrics(now, self.args.cluster_name, training, nodes_up, failed, self.fsx_free_gib())
         earlier = pending = self.state.get("pending", [])
         detail = "".join(
             f" [run {t.job.run} job {t.job.job_id} step {t.progress.step}"

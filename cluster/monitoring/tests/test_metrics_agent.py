@@ -2,6 +2,7 @@
 what it runs, what it sends, what it remembers across samples and restarts, and that failures do not stop it."""
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -353,3 +354,18 @@ def test_a_broken_state_file_is_set_aside(box):
     assert result.returncode == 0 and "starting afresh" in result.stderr
     assert (box.state.parent / "state.json.broken").read_text() == "{not json"
     assert json.loads(box.state.read_text())["version"] == 1
+
+
+def test_the_free_space_of_fsx_is_published_while_fsx_is_there(box):
+    """FsxFreeGiB: what statvfs gives an unprivileged writer on the --fsx-dir file system, every sample; none where
+    there is no such folder (every other test here: the default /fsx does not exist on this machine)."""
+    fsx = box.tmp / "fsx"
+    fsx.mkdir(exist_ok=True)
+    box.slurm(scontrol="No jobs in the system\n", sinfo=SINFO)
+    assert box.once("--fsx-dir", str(fsx)).returncode == 0
+    published = by_name(box.published())
+    assert set(published) == {"NodesUp", "FsxFreeGiB", "FailedJobs"}
+    assert abs(published["FsxFreeGiB"] - shutil.disk_usage(fsx).free / 2**30) < 1  # GiB, rounded to 0.1
+    box.forget_calls()
+    assert box.once("--fsx-dir", str(box.tmp / "no-fsx")).returncode == 0
+    assert "FsxFreeGiB" not in by_name(box.published())
