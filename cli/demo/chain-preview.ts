@@ -1,7 +1,7 @@
 /**
  * The training chain that `npm run submit` would start for a tokenized run, shown without a cluster: the plan and
- * the one SSM command the training function builds (the Lambda's own code: planRun, scriptCommand), then the real
- * head-node script `cpt-run.sh submit` run against a scratch FSx folder with an `sbatch` that records its
+ * the command line the training stack's SSM document runs for it (the Lambda's own code: planRun, scriptCommand), then
+ * the real head-node script `cpt-run.sh submit` run against a scratch FSx folder with an `sbatch` that records its
  * arguments instead of queueing, and the training script's arguments as the train stage would build them.
  */
 import { spawnSync } from 'child_process';
@@ -181,7 +181,7 @@ export function describeChain(preview: ChainPreview): string[] {
     `checkpoints at steps ${describeSavedSteps(s.savedSteps, r.checkpointsKept)}`,
     `time limits: ${describeLimits(r.timeLimits)}; a failed train job requeues itself up to ${r.maxTrainRestarts} times`,
     ...preview.warnings.map((w) => `warning: ${w}`),
-    `SSM command on the head node (AWS-RunShellScript): ${preview.command.slice(0, 110)}… (${preview.command.length} characters)`,
+    `command on the head node (the training stack's SSM document): ${preview.command.slice(0, 110)}… (${preview.command.length} characters)`,
     'Slurm jobs, as cpt-run.sh submits them:',
   ];
   for (const job of preview.jobs) {

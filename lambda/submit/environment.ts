@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BUNDLE_DIR_PATTERN, ENV } from '../../lib/training/contract';
+import { ENV } from '../../lib/training/contract';
 import { TRAINING_DEFAULTS_SCHEMA, TrainingDefaults } from '../../lib/training/requests';
 
 /*
@@ -18,7 +18,8 @@ export class ConfigurationError extends Error {
 }
 
 export interface TrainingEnvironment {
-  readonly bundleDir: string;
+  /** The stack's Command document: the only one the function sends (and may send). */
+  readonly documentName: string;
   readonly defaults: TrainingDefaults;
   readonly headNodeInstanceId: string;
   readonly datasetsBucket: string;
@@ -29,7 +30,8 @@ export interface TrainingEnvironment {
 
 const BUCKET = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/);
 const RULES: Record<Exclude<keyof TrainingEnvironment, 'defaults'>, z.ZodType<string | undefined>> = {
-  bundleDir: z.string().regex(BUNDLE_DIR_PATTERN),
+  // SSM's rule for document names, without the prefixes SSM keeps for AWS's own documents (AWS-RunShellScript...).
+  documentName: z.string().regex(/^(?!(aws|amazon|amzn))[A-Za-z0-9_.-]{3,128}$/i),
   headNodeInstanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/),
   datasetsBucket: BUCKET,
   checkpointsBucket: BUCKET,

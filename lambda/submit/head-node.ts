@@ -1,6 +1,7 @@
 /**
- * One round trip to the head-node script through SSM Run Command: send the contract's command to the head node,
- * wait for it within a time budget, and read the one JSON line the script answers with.
+ * One round trip to the head-node script through SSM Run Command: send the stack's Command document, with the
+ * contract's action and request as its parameters, to the head node, wait for it within a time budget, and read the
+ * one JSON line the script answers with.
  */
 import {
   CommandInvocationStatus,
@@ -10,19 +11,12 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
-import {
-  SCRIPT_ERROR,
-  SCRIPT_RESULTS,
-  scriptCommand,
-  ScriptRequest,
-  TrainingAction,
-} from '../../lib/training/contract';
+import { commandParameters, DOCUMENT_VERSION, EXECUTION_TIMEOUT_SECONDS } from '../../lib/training/command-document';
+import { SCRIPT_ERROR, SCRIPT_RESULTS, ScriptRequest, TrainingAction } from '../../lib/training/contract';
 
-export const DOCUMENT_NAME = 'AWS-RunShellScript';
+export { EXECUTION_TIMEOUT_SECONDS };
 /** The head node's agent must take the command within this (SSM's minimum is 30 s). */
 export const DELIVERY_TIMEOUT_SECONDS = 60;
-/** The script only talks to Slurm and writes a few files: SSM stops it after this. */
-export const EXECUTION_TIMEOUT_SECONDS = 180;
 /** First look soon (the script answers in about a second), then every two seconds. */
 export const FIRST_POLL_MS = 1_000;
 export const POLL_MS = 2_000;
@@ -53,7 +47,8 @@ export interface Clock {
 
 export interface HeadNodeTarget {
   readonly instanceId: string;
-  readonly bundleDir: string;
+  /** The stack's Command document (lib/training/command-document.ts). */
+  readonly documentName: string;
 }
 
 const TERMINAL = new Set<string>([
@@ -77,19 +72,26 @@ export async function runScript<A extends TrainingAction>(
   clock: Clock,
   deadline: number,
 ): Promise<ScriptAnswer<A>> {
-  const command = scriptCommand(target.bundleDir, action, request);
-  const commandId = await send(ssm, target.instanceId, command, `trainium-cpt ${action} ${request.run}`);
+  const parameters = commandParameters(action, request);
+  const commandId = await send(ssm, target, parameters, `trainium-cpt ${action} ${request.run}`);
   const invocation = await waitFor(ssm, target.instanceId, commandId, clock, deadline);
   return { ...readAnswer(action, invocation, commandId, target.instanceId), commandId };
 }
 
-async function send(ssm: SSMClient, instanceId: string, command: string, comment: string): Promise<string> {
+async function send(
+  ssm: SSMClient,
+  target: HeadNodeTarget,
+  parameters: Record<string, string[]>,
+  comment: string,
+): Promise<string> {
+  const { instanceId } = target;
   try {
     const response = await ssm.send(
       new SendCommandCommand({
-        DocumentName: DOCUMENT_NAME,
+        DocumentName: target.documentName,
+        DocumentVersion: DOCUMENT_VERSION,
         InstanceIds: [instanceId],
-        Parameters: { commands: [command], executionTimeout: [String(EXECUTION_TIMEOUT_SECONDS)] },
+        Parameters: parameters,
         TimeoutSeconds: DELIVERY_TIMEOUT_SECONDS,
         Comment: comment,
       }),

@@ -103,7 +103,7 @@ export function createHandler(clock: Clock = realClock) {
       const env = readEnvironment(process.env);
       const remaining = context?.getRemainingTimeInMillis?.() ?? DEFAULT_BUDGET_MS + RESERVE_MS;
       const deadline = clock.now() + Math.max(0, remaining - RESERVE_MS);
-      const target = { instanceId: env.headNodeInstanceId, bundleDir: env.bundleDir };
+      const target = { instanceId: env.headNodeInstanceId, documentName: env.documentName };
 
       let response: TrainingResponse;
       switch (request.action) {
@@ -192,7 +192,7 @@ async function submit(
     resume,
   });
   logger.info('plan', { plan });
-  const target = { instanceId: env.headNodeInstanceId, bundleDir: env.bundleDir };
+  const target = { instanceId: env.headNodeInstanceId, documentName: env.documentName };
   const answer = await runScript(ssm, target, 'submit', plan.request, clock, deadline);
   if (answer.run !== run) throw new ScriptError(`cpt-run.sh submit answered for run ${show(answer.run)}, not ${run}.`);
   return {

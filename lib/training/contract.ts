@@ -5,19 +5,22 @@ import type { ScriptRequest } from './request-schema';
 
 /**
  * The contract between the training Lambda and the head-node script `cpt-run.sh` (cluster/training/): the one command
- * the Lambda runs through SSM, the request it passes, and the one JSON line the script answers with. Pure (zod only),
+ * line the head node runs, the request it passes, and the one JSON line the script answers with. Pure (zod only),
  * so that the Lambda bundle, the CLI and the tests share it.
  *
  *   bash /fsx/trainium-cpt/training/<bundle-id>/cpt-run.sh <action> <request>
  *
- * `<request>` is the standard base64, without line breaks, of a UTF-8 JSON object. Nothing else of a request ever
- * reaches the command line: the action is one of three literals, the folder comes from the stack, and every value of
- * the caller travels inside the base64 blob, after validation.
+ * `<request>` is the standard base64, without line breaks, of a UTF-8 JSON object. The command line lives in the
+ * stack's own SSM Command document (lib/training/command-document.ts): the folder is fixed there at synth, and the
+ * Lambda passes only the document's two parameters, `action` (one of three literals) and `request` (base64), which
+ * SSM checks against the document before the head node sees them. Every value of the caller travels inside the
+ * base64 blob, after validation.
  */
 
 /** The training function's environment variables: set by its construct, read by its handler. */
 export const ENV = {
-  bundleDir: 'TRAINING_BUNDLE_DIR',
+  /** The stack's SSM Command document (lib/training/command-document.ts), the only one the function may send. */
+  documentName: 'TRAINING_DOCUMENT_NAME',
   defaults: 'TRAINING_DEFAULTS',
   headNodeInstanceId: 'HEAD_NODE_INSTANCE_ID',
   datasetsBucket: 'DATASETS_BUCKET',
@@ -39,7 +42,7 @@ export const SCRIPT_NAME = 'cpt-run.sh';
 export const BUNDLE_DIR_PATTERN = new RegExp(
   `^${TRAINING_ROOT.replace(/\//g, '\\/')}\\/(?!\\.{1,2}$)[A-Za-z0-9._-]{1,128}$`,
 );
-/** Every command the Lambda can send matches this (the tests hold it to that). */
+/** Every command line the document can run matches this (the tests hold it to that). */
 export const COMMAND_PATTERN =
   /^bash \/fsx\/trainium-cpt\/training\/[^ ]+\/cpt-run\.sh (submit|status|cancel) [A-Za-z0-9+/=]+$/;
 
@@ -69,8 +72,16 @@ export function encodeRequest(request: ScriptRequest): string {
 }
 
 /**
- * The one command the Lambda runs on the head node. Refuses a bundle folder or an action outside the contract,
- * and checks the result against COMMAND_PATTERN, so that no path through the code can send anything else.
+ * The command line the head node runs, written once: the SSM document renders it with its parameters' placeholders
+ * (`{{ action }}`, `{{ request }}`), scriptCommand with the values of one call.
+ */
+export function scriptCommandLine(bundleDir: string, action: string, request: string): string {
+  return `bash ${bundleDir}/${SCRIPT_NAME} ${action} ${request}`;
+}
+
+/**
+ * The command line the document runs for one call (the demo's chain preview prints and runs it). Refuses a bundle
+ * folder or an action outside the contract, and checks the result against COMMAND_PATTERN.
  */
 export function scriptCommand(bundleDir: string, action: TrainingAction, request: ScriptRequest): string {
   if (!BUNDLE_DIR_PATTERN.test(bundleDir)) {
@@ -80,7 +91,7 @@ export function scriptCommand(bundleDir: string, action: TrainingAction, request
   }
   if (!TRAINING_ACTIONS.includes(action))
     throw new Error(`action ${JSON.stringify(action)} is not one of ${TRAINING_ACTIONS.join(', ')}`);
-  const command = `bash ${bundleDir}/${SCRIPT_NAME} ${action} ${encodeRequest(request)}`;
+  const command = scriptCommandLine(bundleDir, action, encodeRequest(request));
   if (!COMMAND_PATTERN.test(command)) throw new Error('internal error: the command does not match the contract');
   return command;
 }

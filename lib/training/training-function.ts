@@ -9,15 +9,13 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ParallelCluster } from '../cluster/parallel-cluster';
 import { CptConfig } from '../config/schema';
-import { BUNDLE_DIR_PATTERN, TRAINING_ROOT } from './contract';
+import { commandDocumentContent } from './command-document';
 import { ENV } from './contract';
 import { trainingDefaults } from './plan';
-
-/** The SSM document the function runs, and the only one it may run. */
-export const RUN_SHELL_SCRIPT = 'AWS-RunShellScript';
 
 export interface TrainingFunctionProps {
   readonly config: CptConfig;
@@ -46,8 +44,9 @@ export interface TrainingFunctionProps {
 }
 
 /**
- * The function that submits, reports and cancels training runs on the cluster through SSM Run Command, with a role
- * that may run one document on one instance, read run manifests, and write its own logs; and, with
+ * The function that submits, reports and cancels training runs on the cluster through SSM Run Command, the stack's
+ * own Command document it sends (fixed script, checked parameters: lib/training/command-document.ts), a role that may
+ * send that document to one instance, read run manifests, and write its own logs; and, with
  * autoSubmitOnDataReady, the EventBridge rule that submits a run when its tokenization succeeds.
  *
  * The buckets, secret, job and cluster may live in other stacks: CDK then reads each value the function needs from
@@ -55,6 +54,8 @@ export interface TrainingFunctionProps {
  */
 export class TrainingFunction extends Construct {
   readonly function: NodejsFunction;
+  /** The Command document that runs cpt-run.sh of the bundle on the head node: the only one the role may send. */
+  readonly document: ssm.CfnDocument;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   /** Only with autoSubmitOnDataReady. */
@@ -64,13 +65,17 @@ export class TrainingFunction extends Construct {
     super(scope, id);
     const { config } = props;
     const stack = Stack.of(this);
-    const bundleDir = props.bundleDir;
-    if (!BUNDLE_DIR_PATTERN.test(bundleDir)) {
-      throw new Error(
-        `Training bundle folder ${JSON.stringify(bundleDir)}: must be a folder directly under ${TRAINING_ROOT}/`,
-      );
-    }
     const auto = config.autoSubmitOnDataReady;
+
+    // A new bundle folder (new scripts) changes the content only: NewVersion updates the document in place, under
+    // the name CloudFormation generated at creation, so the function's environment and role do not change with it.
+    // (Replace, the default, would create a document under a new name and delete the old one.) The content throws
+    // on a bundle folder outside the training root.
+    this.document = new ssm.CfnDocument(this, 'CommandDocument', {
+      documentType: 'Command',
+      content: commandDocumentContent(props.bundleDir),
+      updateMethod: 'NewVersion',
+    });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
@@ -85,7 +90,7 @@ export class TrainingFunction extends Construct {
 
     const headNodeInstanceId = props.cluster.headNodeInstanceId;
     const environment: Record<string, string> = {
-      [ENV.bundleDir]: bundleDir,
+      [ENV.documentName]: this.document.ref,
       [ENV.defaults]: JSON.stringify(trainingDefaults(config)),
       [ENV.headNodeInstanceId]: headNodeInstanceId,
       [ENV.datasetsBucket]: props.datasetsBucket.bucketName,
@@ -109,13 +114,14 @@ export class TrainingFunction extends Construct {
       bundling: { minify: true, externalModules: [], target: 'node24' },
     });
 
+    // SendCommand is authorized on the document and on each target instance: this document, this head node only.
     // The head node is ParallelCluster's instance, not a CDK construct: no grant method covers it or the document.
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['ssm:SendCommand'],
         resources: [
           stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: headNodeInstanceId }),
-          stack.formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: RUN_SHELL_SCRIPT }),
+          stack.formatArn({ service: 'ssm', resource: 'document', resourceName: this.document.ref }),
         ],
       }),
     );

@@ -8,10 +8,10 @@ import { planRun, trainingDefaults } from '../../lib/training/plan';
 import {
   CHECKPOINTS,
   COMMAND_ID,
-  COMMAND_SHAPE,
   configWith,
   DATASETS,
-  decodeCommand,
+  decodeParameters,
+  DOCUMENT_NAME,
   fakeClock,
   invocation,
   manifest,
@@ -24,8 +24,9 @@ import {
 /**
  * Hostile input, everywhere a caller can put a value: the run name, the overrides, the event's other fields, and
  * what the function reads back (the Glue run's arguments, the manifest). Each is either refused by validation
- * before any AWS call, or accepted and then unable to change the command: the command keeps the contract's exact
- * shape and its blob decodes back to the validated request.
+ * before any AWS call, or accepted and then unable to change the command: the function sends the stack's document
+ * with only its two parameters, each of the document's shape, and the request blob decodes back to the validated
+ * request.
  */
 
 const { ssm, s3, glue } = mockFunctionClients({ autoSubmit: true });
@@ -33,10 +34,10 @@ let handler: ReturnType<typeof createHandler>;
 
 beforeEach(() => {
   handler = createHandler(fakeClock().clock);
-  // The fake script answers the action and run its command's blob names.
+  // The fake script answers the action and run its command's parameters name.
   let answer = '';
   ssm.on(SendCommandCommand).callsFake((input) => {
-    const { action, request } = decodeCommand(input.Parameters.commands[0]);
+    const { action, request } = decodeParameters(input.Parameters);
     const run = (request as { run: string }).run;
     if (action === 'status') answer = JSON.stringify({ run, jobs: {} });
     else if (action === 'cancel') answer = JSON.stringify({ run, cancelled: [] });
@@ -221,12 +222,12 @@ describe('accepted, and unable to change the command', () => {
     const calls = ssm.commandCalls(SendCommandCommand);
     expect(calls).toHaveLength(1);
     const input = calls[0].args[0].input;
-    expect(input.DocumentName).toBe('AWS-RunShellScript');
+    expect(input.DocumentName).toBe(DOCUMENT_NAME);
+    expect(input.DocumentVersion).toBe('$LATEST');
     expect(input.InstanceIds).toEqual(['i-0123456789abcdef0']);
-    expect(input.Parameters?.commands).toHaveLength(1);
-    const command = (input.Parameters?.commands as string[])[0];
-    expect(command).toMatch(COMMAND_SHAPE);
-    return decodeCommand(command);
+    // Only the document's two parameters, each of its shape (decodeParameters checks them).
+    expect(Object.keys(input.Parameters ?? {}).sort()).toEqual(['action', 'request']);
+    return decodeParameters(input.Parameters);
   }
 
   const LONGEST = `a${'-'.repeat(61)}z`;
@@ -341,9 +342,9 @@ describe('a seeded fuzz of run names from shell metacharacters', () => {
       if (RUN_NAME_PATTERN.test(run)) {
         accepted++;
         expect(response).not.toBeInstanceOf(Error);
-        const command = (ssm.commandCalls(SendCommandCommand)[0].args[0].input.Parameters?.commands as string[])[0];
-        expect(command).toMatch(COMMAND_SHAPE);
-        expect(decodeCommand(command).request).toEqual({ version: 2, run });
+        const input = ssm.commandCalls(SendCommandCommand)[0].args[0].input;
+        expect(input.DocumentName).toBe(DOCUMENT_NAME);
+        expect(decodeParameters(input.Parameters)).toEqual({ action: 'status', request: { version: 2, run } });
       } else {
         expect((response as Error).name).toBe('InvalidRequest');
         expect(ssm.calls()).toHaveLength(0);

@@ -16,13 +16,12 @@ import {
 import { encodeRequest } from '../../lib/training/contract';
 import { ENV } from '../../lib/training/contract';
 import {
-  BUNDLE_DIR,
   COMMAND_ID,
-  COMMAND_SHAPE,
   contextWith,
   DATASETS,
-  decodeCommand,
+  decodeParameters,
   defaultSubmitRequest,
+  DOCUMENT_NAME,
   fakeClock,
   INSTANCE_ID,
   invocation,
@@ -56,8 +55,7 @@ function sentCommand() {
   const calls = ssm.commandCalls(SendCommandCommand);
   expect(calls).toHaveLength(1);
   const input = calls[0].args[0].input;
-  const command = (input.Parameters?.commands ?? [])[0];
-  return { input, command, ...decodeCommand(command) };
+  return { input, ...decodeParameters(input.Parameters) };
 }
 
 // ceil(100,000 training rows of the manifest fixture × 3 epochs ÷ 2,048) = ceil(146.48) = 147 steps.
@@ -71,20 +69,20 @@ describe('submit', () => {
     expect(s3).toHaveReceivedCommandTimes(GetObjectCommand, 1);
     expect(s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: DATASETS, Key: 'datasets/r1/manifest.json' });
 
-    const expectedCommand = `bash ${BUNDLE_DIR}/cpt-run.sh submit ${encodeRequest(SUBMIT_REQUEST as never)}`;
-    const { input, command, request, action } = sentCommand();
+    const { input, request, action } = sentCommand();
+    // The stack's document, its newest version, and only its two parameters: no command line, no timeout of ours.
     expect(input).toEqual({
-      DocumentName: 'AWS-RunShellScript',
+      DocumentName: DOCUMENT_NAME,
+      DocumentVersion: '$LATEST',
       InstanceIds: [INSTANCE_ID],
-      Parameters: { commands: [expectedCommand], executionTimeout: [String(EXECUTION_TIMEOUT_SECONDS)] },
+      Parameters: { action: ['submit'], request: [encodeRequest(SUBMIT_REQUEST as never)] },
       TimeoutSeconds: DELIVERY_TIMEOUT_SECONDS,
       Comment: 'trainium-cpt submit r1',
     });
-    expect(command).toMatch(COMMAND_SHAPE);
     expect(action).toBe('submit');
     expect(request).toEqual(SUBMIT_REQUEST);
     // Standard base64 on one line, of the JSON's UTF-8.
-    expect(command.split(' ')[3]).toBe(Buffer.from(JSON.stringify(SUBMIT_REQUEST), 'utf8').toString('base64'));
+    expect(input.Parameters?.request).toEqual([Buffer.from(JSON.stringify(SUBMIT_REQUEST), 'utf8').toString('base64')]);
 
     expect(ssm).toHaveReceivedCommandWith(GetCommandInvocationCommand, {
       CommandId: COMMAND_ID,
@@ -306,11 +304,13 @@ describe('status and cancel', () => {
     const { input, request, action } = sentCommand();
     expect(action).toBe('status');
     expect(request).toEqual({ version: 2, run: 'r1' });
-    expect(input.Parameters?.commands).toEqual([
-      `bash ${BUNDLE_DIR}/cpt-run.sh status ${Buffer.from('{"version":2,"run":"r1"}').toString('base64')}`,
-    ]);
+    expect(input.Parameters).toEqual({
+      action: ['status'],
+      request: [Buffer.from('{"version":2,"run":"r1"}').toString('base64')],
+    });
     expect(input.InstanceIds).toEqual([INSTANCE_ID]);
-    expect(input.DocumentName).toBe('AWS-RunShellScript');
+    expect(input.DocumentName).toBe(DOCUMENT_NAME);
+    expect(input.DocumentVersion).toBe('$LATEST');
     expect(result).toEqual(
       statusResponse({
         prepare: { id: '101', state: 'COMPLETED', reason: 'None' },
@@ -363,9 +363,11 @@ describe('status and cancel', () => {
       .resolves(invocation(JSON.stringify({ run: 'r1', cancelled: ['103', 104, '105'] })));
     const result = await handler({ action: 'cancel', run: 'r1' });
     const { input, request } = sentCommand();
-    expect(input.Parameters?.commands).toEqual([
-      `bash ${BUNDLE_DIR}/cpt-run.sh cancel ${Buffer.from('{"version":2,"run":"r1"}').toString('base64')}`,
-    ]);
+    expect(input.Parameters).toEqual({
+      action: ['cancel'],
+      request: [Buffer.from('{"version":2,"run":"r1"}').toString('base64')],
+    });
+    expect(input.DocumentName).toBe(DOCUMENT_NAME);
     expect(request).toEqual({ version: 2, run: 'r1' });
     expect(result).toEqual({ action: 'cancel', run: 'r1', cancelled: ['103', '104', '105'], commandId: COMMAND_ID });
   });
@@ -566,18 +568,14 @@ describe('data-ready: the tokenization job succeeded (EventBridge, with autoSubm
 });
 
 describe("the function's environment", () => {
-  test('a bundle folder outside the training root is refused before any call', async () => {
-    for (const bad of [
-      '/fsx/trainium-cpt/training/x;reboot',
-      '/tmp/x',
-      '/fsx/trainium-cpt/training/..',
-      '/fsx/trainium-cpt/training/a b',
-      '',
-    ]) {
-      process.env[ENV.bundleDir] = bad;
+  test('a document name that is not SSM’s, or is one of AWS’s own, is refused before any call', async () => {
+    for (const bad of ['AWS-RunShellScript', 'amazon-doc', 'x;reboot', 'ab', 'a b', '']) {
+      process.env[ENV.documentName] = bad;
       await expect(handler({ action: 'status', run: 'r1' })).rejects.toMatchObject({
         name: 'ConfigurationError',
-        message: expect.stringContaining(`TRAINING_BUNDLE_DIR = ${JSON.stringify(bad === '' ? null : bad)}: not valid`),
+        message: expect.stringContaining(
+          `TRAINING_DOCUMENT_NAME = ${JSON.stringify(bad === '' ? null : bad)}: not valid`,
+        ),
       });
     }
     expect(ssm.calls()).toHaveLength(0);

@@ -15,13 +15,14 @@ export const INSTANCE_ID = 'i-0123456789abcdef0';
 export const DATASETS = 'trainium-cpt-data-bucketsdatasets-1a2b3c4d';
 export const CHECKPOINTS = 'trainium-cpt-data-bucketscheckpoints-5e6f7a8b';
 export const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-token-AbCdEf';
-export const BUNDLE_DIR = '/fsx/trainium-cpt/training/b-20260101-abc123';
+/** A name as CloudFormation generates it for the stack's Command document. */
+export const DOCUMENT_NAME = 'trainium-cpt-training-TrainingCommandDocumentA1B2C3D4-Ab12Cd34Ef56';
 export const JOB_NAME = 'trainium-cpt-tokenize';
 export const ATTEMPT = 'attempt-20260101T000000Z-a1b2c3';
 export const COMMAND_ID = '8c4f0a52-1111-2222-3333-444455556666';
-/** The contract's shape of every command (the brief's regular expression, written out). */
-export const COMMAND_SHAPE =
-  /^bash \/fsx\/trainium-cpt\/training\/[^ ]+\/cpt-run\.sh (submit|status|cancel) [A-Za-z0-9+/=]+$/;
+/** The document's parameters, written out: one of three actions, and a request of standard base64. */
+export const ACTION_SHAPE = /^(submit|status|cancel)$/;
+export const BASE64_SHAPE = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** The configuration defaults of cdk.json (read without loading the CDK app: these tests need no synthesis). */
 export const CDK_JSON_DEFAULTS: Record<string, unknown> = JSON.parse(
@@ -36,7 +37,7 @@ export function configWith(overrides: Partial<CptConfig> = {}): CptConfig {
 /** Sets the environment the stack gives the function (with the default configuration). */
 export function setFunctionEnvironment(options: { autoSubmit?: boolean } = {}): void {
   process.env.AWS_REGION = 'us-east-1';
-  process.env[ENV.bundleDir] = BUNDLE_DIR;
+  process.env[ENV.documentName] = DOCUMENT_NAME;
   process.env[ENV.defaults] = JSON.stringify(trainingDefaults(configWith()));
   process.env[ENV.headNodeInstanceId] = INSTANCE_ID;
   process.env[ENV.datasetsBucket] = DATASETS;
@@ -156,12 +157,20 @@ export function fakeClock() {
 /** The Lambda context of a function with `ms` left. */
 export const contextWith = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
 
-/** The request blob of a command, decoded. */
-export function decodeCommand(command: string): { action: string; request: unknown } {
-  const match = COMMAND_SHAPE.exec(command);
-  if (!match) throw new Error(`command outside the contract: ${JSON.stringify(command)}`);
-  const blob = command.split(' ').pop() as string;
-  return { action: match[1], request: JSON.parse(Buffer.from(blob, 'base64').toString('utf8')) };
+/**
+ * The Parameters of a SendCommand, checked against the document's (exactly `action` and `request`, one value each,
+ * of their shapes), with the request decoded.
+ */
+export function decodeParameters(parameters: Record<string, string[]> | undefined): {
+  action: string;
+  request: unknown;
+} {
+  const keys = Object.keys(parameters ?? {}).sort();
+  if (JSON.stringify(keys) !== '["action","request"]') throw new Error(`parameters ${JSON.stringify(keys)}`);
+  const { action, request } = parameters as { action: string[]; request: string[] };
+  if (action.length !== 1 || !ACTION_SHAPE.test(action[0])) throw new Error(`action ${JSON.stringify(action)}`);
+  if (request.length !== 1 || !BASE64_SHAPE.test(request[0])) throw new Error(`request ${JSON.stringify(request)}`);
+  return { action: action[0], request: JSON.parse(Buffer.from(request[0], 'base64').toString('utf8')) };
 }
 
 /**

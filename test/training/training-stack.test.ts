@@ -57,10 +57,20 @@ const SEND_COMMAND = {
         ],
       ],
     },
+    // The stack's Command document (test/training/command-document.test.ts), and no other: not AWS-RunShellScript.
     {
       'Fn::Join': [
         '',
-        ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, '::document/AWS-RunShellScript'],
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':ssm:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':document/',
+          { Ref: expect.stringMatching(/^TrainingCommandDocument[0-9A-F]{8}$/) },
+        ],
       ],
     },
   ],
@@ -137,7 +147,7 @@ describe('the training stack', () => {
     expect(role.Properties.ManagedPolicyArns).toEqual([manifestReadPolicy]);
   });
 
-  test('its environment: the bundle folder, the defaults from the configuration, the head node, buckets and secret', () => {
+  test('its environment: the document, the defaults from the configuration, the head node, buckets and secret', () => {
     const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
     const variables = fn.Properties.Environment.Variables;
     expect(Object.keys(variables).sort()).toEqual(
@@ -146,13 +156,13 @@ describe('the training stack', () => {
         'DATASETS_BUCKET',
         'HEAD_NODE_INSTANCE_ID',
         'HF_TOKEN_SECRET_ARN',
-        'TRAINING_BUNDLE_DIR',
         'TRAINING_DEFAULTS',
+        'TRAINING_DOCUMENT_NAME',
       ].sort(),
     );
-    // The folder the cluster stack's association unpacks the training scripts into.
-    expect(variables.TRAINING_BUNDLE_DIR).toBe(synthApp().stacks.cluster.trainingBundleDir);
-    expect(variables.TRAINING_BUNDLE_DIR).toMatch(/^\/fsx\/trainium-cpt\/training\/[0-9a-f]{20}$/);
+    // The stack's Command document, by the name CloudFormation gives it; the bundle folder is in its content only.
+    const [documentId] = Object.keys(template.findResources('AWS::SSM::Document'));
+    expect(variables.TRAINING_DOCUMENT_NAME).toEqual({ Ref: documentId });
     expect(JSON.parse(variables.TRAINING_DEFAULTS)).toEqual(trainingDefaults(defaultConfig()));
     expect(variables.HEAD_NODE_INSTANCE_ID).toEqual(headNode);
     expect(variables.DATASETS_BUCKET).toEqual(datasetsName);
@@ -170,7 +180,7 @@ describe('the training stack', () => {
     });
   });
 
-  test('its role may do exactly this: write its logs, run one document on the head node, read results, read manifests', () => {
+  test('its role may do exactly this: write its logs, send its one document to the head node, read results and manifests', () => {
     expect(statementsOf(template)).toEqual([LOGS, SEND_COMMAND, GET_COMMAND_INVOCATION]);
     const policies = Template.fromStack(others.data).findResources('AWS::IAM::ManagedPolicy');
     const manifestRead = Object.entries(policies).filter(([id]) => id.startsWith('ManifestRead'));
@@ -309,7 +319,15 @@ test('the stack takes a bundle folder', () => {
     hfTokenSecret: data.hfTokenSecret,
     tokenizeJob: data.tokenizeJob,
   });
-  Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
-    Environment: { Variables: Match.objectLike({ TRAINING_BUNDLE_DIR: '/fsx/trainium-cpt/training/b-2026-abc' }) },
+  Template.fromStack(stack).hasResourceProperties('AWS::SSM::Document', {
+    Content: Match.objectLike({
+      mainSteps: [
+        Match.objectLike({
+          inputs: Match.objectLike({
+            runCommand: ['bash /fsx/trainium-cpt/training/b-2026-abc/cpt-run.sh {{ action }} {{ request }}'],
+          }),
+        }),
+      ],
+    }),
   });
 });
