@@ -107,33 +107,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="the value of the ClusterName dimension",
     )
     parser.add_argument("--region", required=True, type=_matching(REGION_RE, "an AWS Region such as us-east-1"))
-    parser.add_argument(
-        "--namespace",
-        default=DEFAULT_NAMESPACE,
-        type=_namespace,
-        help=f"CloudWatch namespace (default {DEFAULT_NAMESPACE})",
-    )
-    parser.add_argument(
-        "--interval",
-        default=DEFAULT_INTERVAL,
-        type=_interval,
-        help=f"seconds between samples (default {DEFAULT_INTERVAL})",
-    )
-    parser.add_argument(
-        "--runs-dir",
-        default=DEFAULT_RUNS_DIR,
-        type=_path,
-        help=f"where cpt-run.sh keeps the runs (default {DEFAULT_RUNS_DIR})",
-    )
-    parser.add_argument(
-        "--fsx-dir",
-        default=DEFAULT_FSX_DIR,
-        type=_path,
-        help=f"the FSx mount whose free space FsxFreeGiB reports, while it exists (default {DEFAULT_FSX_DIR})",
-    )
-    parser.add_argument(
-        "--slurm-bin", default=DEFAULT_SLURM_BIN, type=_path, help=f"Slurm's commands (default {DEFAULT_SLURM_BIN})"
-    )
+    for flag, default, kind, meaning in (
+        ("--namespace", DEFAULT_NAMESPACE, _namespace, "CloudWatch namespace"),
+        ("--interval", DEFAULT_INTERVAL, _interval, "seconds between samples"),
+        ("--runs-dir", DEFAULT_RUNS_DIR, _path, "where cpt-run.sh keeps the runs"),
+        ("--fsx-dir", DEFAULT_FSX_DIR, _path, "the FSx mount whose free space FsxFreeGiB reports, while it exists"),
+        ("--slurm-bin", DEFAULT_SLURM_BIN, _path, "Slurm's commands"),
+    ):
+        parser.add_argument(flag, default=default, type=kind, help=f"{meaning} (default {default})")
     parser.add_argument("--aws-cli", default="aws", help="the AWS CLI (default: aws on PATH)")
     parser.add_argument(
         "--state-file",
