@@ -78,11 +78,11 @@ function tokenizeSampleCorpus(): string {
   run(venvPython, [
     path.join(root, 'glue', 'local_run.py'),
     '--run',
-    'demo',
+    DEMO_RUN,
     '--tokenizer-uri',
     path.join(tokenizerDir, 'tokenizer.json'),
   ]);
-  const manifestPath = path.join(local, 'datasets', 'demo', 'manifest.json');
+  const manifestPath = path.join(local, 'datasets', DEMO_RUN, 'manifest.json');
   const manifest: Manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
   console.log(
     `  done in ${((Date.now() - started) / 1000).toFixed(1)} s; rows of ${manifest.parameters.sequenceLength} tokens`,

@@ -136,7 +136,7 @@ function describeResume(run: string, answer: Record<string, unknown>): string | 
  * The train job's restarts, one line each: "train restarted 2 of 3 times: attempt 1 exit 1 at 2026-01-01 12:00 UTC:
  * reason; drained ip-10-0-1-5", the later attempts on lines of their own.
  */
-export function describeRestarts(restarts: TrainRestarts): string[] {
+function describeRestarts(restarts: TrainRestarts): string[] {
   const head =
     restarts.count === 0
       ? `train has not restarted (up to ${restarts.max} restart${restarts.max === 1 ? '' : 's'})`

@@ -41,7 +41,7 @@ export const OVERRIDE_FLAGS: Readonly<Record<OverrideKey, { readonly flag: strin
 const KEY_OF_FLAG = new Map(Object.entries(OVERRIDE_FLAGS).map(([key, { flag }]) => [flag, key as OverrideKey]));
 
 /** Submit's flag without a value: the request resumes the run. */
-export const RESUME_FLAG = '--resume';
+const RESUME_FLAG = '--resume';
 
 const INTEGER = /^\d+$/;
 /** Decimal numbers, with an exponent allowed (learning rates are written 1.5e-4). No sign: nothing here is negative. */

@@ -18,7 +18,7 @@ import { inFlags, parseTrainingArgs, TrainingCommandLine, usage } from './args';
  */
 
 /** The training stack's output this command reads. */
-export const FUNCTION_NAME_OUTPUT = 'TrainingFunctionName';
+const FUNCTION_NAME_OUTPUT = 'TrainingFunctionName';
 
 export interface TrainingCommandDeps {
   loadConfig(context: Readonly<Record<string, string>>): CptConfig;

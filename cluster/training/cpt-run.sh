@@ -2,7 +2,8 @@
 # cpt-run.sh ACTION REQUEST: submits, watches or cancels a continual pre-training run on the cluster's head node,
 # as a chain of Slurm jobs: prepare -> compile -> train -> export -> evaluate.
 #
-# The submit Lambda runs it through SSM (AWS-RunShellScript: root, a non-login shell):
+# The submit Lambda runs it through the training stack's own SSM Command document (lib/training/command-document.ts:
+# root, a non-login shell):
 #   bash /fsx/trainium-cpt/training/<bundle-id>/cpt-run.sh submit|status|cancel <base64 of a JSON request>
 #
 #   submit  {"version":2,"run":...,"nodes":...,...,"derived":{...}} (lib/training/contract.ts; its per-field limits in

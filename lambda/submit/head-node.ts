@@ -14,7 +14,6 @@ import { z } from 'zod';
 import { commandParameters, DOCUMENT_VERSION, EXECUTION_TIMEOUT_SECONDS } from '../../lib/training/command-document';
 import { SCRIPT_ERROR, SCRIPT_RESULTS, ScriptRequest, TrainingAction } from '../../lib/training/contract';
 
-export { EXECUTION_TIMEOUT_SECONDS };
 /** The head node's agent must take the command within this (SSM's minimum is 30 s). */
 export const DELIVERY_TIMEOUT_SECONDS = 60;
 /** First look soon (the script answers in about a second), then every two seconds. */

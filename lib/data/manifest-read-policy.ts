@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { DATASETS_PREFIX } from './job-arguments';
 
 /** The manifests of tokenization runs (`datasets/<run>/manifest.json`), the only objects the policy lets one read. */
-export const MANIFEST_OBJECTS = `${DATASETS_PREFIX}*/manifest.json`;
+const MANIFEST_OBJECTS = `${DATASETS_PREFIX}*/manifest.json`;
 
 export const MANIFEST_READ_REASON =
   'The training function reads the manifest of whichever run it is asked to train: objects named manifest.json under datasets/ only.';

@@ -4,7 +4,8 @@ import { CONFIG_NAMES, settingsOfConfig } from '../run/settings';
 import { MAX_TIME_LIMIT_MINUTES, STAGES } from '../training/contract';
 import { memoryWarnings } from '../training/memory-fit';
 import { Part } from './part';
-import { LAUNCH_ALLOWANCE_SECONDS, LOGGING_INTERVAL_STEPS, stallThreshold, StallThreshold } from './stall-threshold';
+import { LOGGING_INTERVAL_STEPS } from '../run/steps';
+import { LAUNCH_ALLOWANCE_SECONDS, stallThreshold, StallThreshold } from './stall-threshold';
 import { formatLimit } from './time-limits';
 
 /** What watches the run: each stage's time limit, the stalled-training alarm; and settings unlikely to fit memory. */

@@ -23,7 +23,6 @@ import { checkpointBytes, tokensPerSecondPerNode } from './figures';
  */
 
 /** Steps between two step lines: the run's loggingInterval (lib/run/steps.ts), which each request carries. */
-export { LOGGING_INTERVAL_STEPS };
 /**
  * Assumption, not measured here: the time from a train job's start to its first training step, less the checkpoint
  * load (srun, torchrun, the Neuron runtime's start, the model and its compiled graphs from the compile cache, which the

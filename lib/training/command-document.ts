@@ -1,4 +1,5 @@
 import {
+  assertAction,
   BUNDLE_DIR_PATTERN,
   encodeRequest,
   scriptCommandLine,
@@ -15,7 +16,9 @@ import { InvalidRequestError } from './requests';
  * with two parameters SSM checks before anything reaches the head node: `action`, one of TRAINING_ACTIONS, and
  * `request`, standard base64 of at most REQUEST_MAX_CHARS characters. Neither can carry a space, a quote or any other
  * shell syntax, so the command line stays the contract's (lib/training/contract.ts). Pure: the construct writes the
- * content, the Lambda builds the parameters.
+ * content, the Lambda builds the parameters. The parameter fields (type, allowedValues, allowedPattern, maxChars) and
+ * the {{ name }} interpolation are those of "Data elements and parameters", AWS Systems Manager User Guide
+ * (docs.aws.amazon.com/systems-manager/latest/userguide/sysman-doc-syntax.html), schema 2.2.
  */
 
 /** SSM stops the script after this (the step's timeoutSeconds): it only talks to Slurm and writes a few files. */
@@ -34,7 +37,7 @@ export const REQUEST_MAX_CHARS = 16_384;
  */
 export const DOCUMENT_VERSION = '$LATEST';
 /** The step's name in mainSteps. */
-export const STEP_NAME = 'runCptRun';
+const STEP_NAME = 'runCptRun';
 
 /** The document's content (schema 2.2): cpt-run.sh of `bundleDir`, with the two checked parameters. */
 export function commandDocumentContent(bundleDir: string) {
@@ -74,14 +77,12 @@ export function commandDocumentContent(bundleDir: string) {
 
 /** SendCommand's Parameters for one call: refuses what the document would refuse, before any AWS call. */
 export function commandParameters(action: TrainingAction, request: ScriptRequest): Record<string, string[]> {
-  if (!TRAINING_ACTIONS.includes(action))
-    throw new Error(`action ${JSON.stringify(action)} is not one of ${TRAINING_ACTIONS.join(', ')}`);
+  assertAction(action);
   const blob = encodeRequest(request);
   if (blob.length > REQUEST_MAX_CHARS) {
     throw new InvalidRequestError([
       `the request to cpt-run.sh is ${blob.length} characters in base64, more than the document's ${REQUEST_MAX_CHARS}`,
     ]);
   }
-  if (!new RegExp(REQUEST_PATTERN).test(blob)) throw new Error('internal error: the request is not standard base64');
   return { action: [action], request: [blob] };
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { FSX_MOUNT_DIR } from '../cluster/cluster-config';
-import { MAX_TRAIN_RESTARTS } from '../config/fields';
 import type { ScriptRequest } from './request-schema';
 
 /**
@@ -58,7 +57,6 @@ export type Stage = (typeof STAGES)[number];
 
 /** Slurm time limits (sbatch --time) are whole minutes from 1 to this: 30 days. */
 export const MAX_TIME_LIMIT_MINUTES = 43_200;
-export { MAX_TRAIN_RESTARTS };
 
 /** The Slurm time limit of each stage's job, in whole minutes (1 to MAX_TIME_LIMIT_MINUTES), in STAGES order. */
 export type StageTimeLimits = { readonly [S in Stage]: number };
@@ -83,14 +81,19 @@ export function scriptCommandLine(bundleDir: string, action: string, request: st
  * The command line the document runs for one call (the demo's chain preview prints and runs it). Refuses a bundle
  * folder or an action outside the contract, and checks the result against COMMAND_PATTERN.
  */
+/** Refuses an action outside the contract, whatever the caller's types said. */
+export function assertAction(action: TrainingAction): void {
+  if (!TRAINING_ACTIONS.includes(action))
+    throw new Error(`action ${JSON.stringify(action)} is not one of ${TRAINING_ACTIONS.join(', ')}`);
+}
+
 export function scriptCommand(bundleDir: string, action: TrainingAction, request: ScriptRequest): string {
   if (!BUNDLE_DIR_PATTERN.test(bundleDir)) {
     throw new Error(
       `training bundle folder ${JSON.stringify(bundleDir)} is not a folder directly under ${TRAINING_ROOT}/`,
     );
   }
-  if (!TRAINING_ACTIONS.includes(action))
-    throw new Error(`action ${JSON.stringify(action)} is not one of ${TRAINING_ACTIONS.join(', ')}`);
+  assertAction(action);
   const command = scriptCommandLine(bundleDir, action, encodeRequest(request));
   if (!COMMAND_PATTERN.test(command)) throw new Error('internal error: the command does not match the contract');
   return command;

@@ -47,13 +47,12 @@ export function trainingDefaults(config: CptConfig): TrainingDefaults {
 }
 
 /** The settings of one run: the defaults with its overrides applied. */
-export type Settings = RunSettings;
 
 /**
  * Applies the overrides to the defaults and checks the rules that involve several settings; every problem at once.
  * Needs no manifest: the CLI runs it before it invokes anything.
  */
-export function resolveSettings(defaults: TrainingDefaults, overrides: Overrides = {}): Settings {
+export function resolveSettings(defaults: TrainingDefaults, overrides: Overrides = {}): RunSettings {
   const merged = {
     nodes: overrides.nodes ?? defaults.nodes,
     tensorParallel: overrides.tensorParallel ?? defaults.tensorParallel,
@@ -67,7 +66,7 @@ export function resolveSettings(defaults: TrainingDefaults, overrides: Overrides
     checkpointEvery: overrides.checkpointEvery ?? defaults.checkpointEvery,
     checkpointsKept: overrides.checkpointsKept ?? defaults.checkpointsKept,
   };
-  const settings: Settings = {
+  const settings: RunSettings = {
     ...merged,
     minLearningRate: overrides.minLearningRate ?? defaultMinLearningRate(merged.learningRate),
   };
@@ -97,7 +96,7 @@ export function resolveSettings(defaults: TrainingDefaults, overrides: Overrides
 }
 
 /** "globalBatch = 1000 (override): is not a multiple of ... Accepted: ...". */
-function describeProblem(problem: RunProblem, settings: Settings, source: (key: SettingKey) => string): string {
+function describeProblem(problem: RunProblem, settings: RunSettings, source: (key: SettingKey) => string): string {
   const key = problem.key as OverrideKey;
   const accepted = problem.accepted ?? OVERRIDE_RULES[key].accepted;
   return `${key} = ${settings[key]} (${source(key)}): ${problem.why}. Accepted: ${accepted}`;

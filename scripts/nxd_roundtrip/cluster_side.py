@@ -4,6 +4,7 @@ derivation (lib/run/derive.ts, through cli/request-schema/derived.ts). The only 
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 
@@ -16,6 +17,7 @@ from . import REPO, TRAINING
 __all__ = ["checkpoint_dir", "fsx_path", "request", "run_dir", "training_arguments"]
 
 
+@functools.cache
 def cores_per_node() -> int:
     """NeuronCores per node, from the seed request that the app generates (tests/fixtures/request-probes.json)."""
     probes = json.loads((TRAINING / "tests/fixtures/request-probes.json").read_text(encoding="utf-8"))
@@ -23,10 +25,15 @@ def cores_per_node() -> int:
 
 
 def derived(settings: dict) -> dict:
-    """The request's `derived` for these settings, as the training function would send it."""
-    command = [str(REPO / "node_modules/.bin/ts-node"), "--transpile-only", "cli/request-schema/derived.ts"]
-    output = subprocess.run([*command, json.dumps(settings)], cwd=REPO, check=True, capture_output=True, text=True)
-    return json.loads(output.stdout)
+    """The request's `derived` for these settings, as the training function would send it (once per shape: both q/k/v
+    cases of a TP share it, and each call starts ts-node)."""
+    return json.loads(_derived_text(json.dumps(settings, sort_keys=True)))
+
+
+@functools.cache
+def _derived_text(settings: str) -> str:
+    command = [str(REPO / "node_modules/.bin/ts-node"), "--transpile-only", "cli/request-schema/derived.ts", settings]
+    return subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True).stdout
 
 
 def request(run: str, tp: int) -> dict:

@@ -5,12 +5,8 @@ import { AGENT_SERVICE_NAME } from '../../lib/monitoring/metrics';
 import { estimateRun } from '../../lib/plan/estimate';
 import { deriveConfigRun, requestDerived } from '../../lib/run/derive';
 import { formatPlan } from '../../lib/plan/format';
-import {
-  deriveStallThreshold,
-  LAUNCH_ALLOWANCE_SECONDS,
-  LOGGING_INTERVAL_STEPS,
-  stallThreshold,
-} from '../../lib/plan/stall-threshold';
+import { deriveStallThreshold, LAUNCH_ALLOWANCE_SECONDS, stallThreshold } from '../../lib/plan/stall-threshold';
+import { LOGGING_INTERVAL_STEPS } from '../../lib/run/steps';
 import { cdkJsonContext, defaultConfig, REPO_ROOT } from '../support/app';
 
 const SEED = defaultConfig();

@@ -1,9 +1,8 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { DEFAULTS_CONTEXT_KEY, loadConfig } from '../../lib/config/load';
+import { loadProjectConfig } from '../../lib/config/load';
 import { TrainingCommandDeps } from '../../cli/training/run';
 import { mockSdkClients } from '../support/sdk-mocks';
-import { CDK_JSON_DEFAULTS } from './support';
 
 /** Fixtures of `npm run submit/status/cancel` (cli/training): its SDK clients, its dependencies, Lambda's answers. */
 
@@ -32,7 +31,7 @@ export function mockTrainingCliClients(functionName: string) {
 export function trainingCliDeps() {
   const lines: string[] = [];
   const deps: TrainingCommandDeps = {
-    loadConfig: (context) => loadConfig({ [DEFAULTS_CONTEXT_KEY]: CDK_JSON_DEFAULTS, ...context }),
+    loadConfig: (context) => loadProjectConfig(context),
     clients: () => ({
       cloudFormation: new CloudFormationClient({ region: 'us-east-1' }),
       lambda: new LambdaClient({ region: 'us-east-1' }),

@@ -7,12 +7,8 @@ import {
   SendCommandCommand,
 } from '@aws-sdk/client-ssm';
 import { createHandler, DEFAULT_BUDGET_MS, RESERVE_MS, SubmitResponse } from '../../lambda/submit';
-import {
-  DELIVERY_TIMEOUT_SECONDS,
-  EXECUTION_TIMEOUT_SECONDS,
-  FIRST_POLL_MS,
-  POLL_MS,
-} from '../../lambda/submit/head-node';
+import { DELIVERY_TIMEOUT_SECONDS, FIRST_POLL_MS, POLL_MS } from '../../lambda/submit/head-node';
+import { EXECUTION_TIMEOUT_SECONDS } from '../../lib/training/command-document';
 import { encodeRequest } from '../../lib/training/contract';
 import { ENV } from '../../lib/training/contract';
 import {

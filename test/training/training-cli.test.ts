@@ -155,15 +155,12 @@ describe('npm run submit', () => {
     expect(lines.join('\n')).not.toMatch(/Time limits|Restarts|Resumed/);
   });
 
+  /** The function's answer to a submit with --resume, with `fields` of the script's answer. */
+  const resumeAnswer = (fields: Record<string, unknown>) =>
+    invokePayload({ ...SUBMITTED, ...fields, request: { ...SUBMITTED.request, resume: true } });
+
   test('--resume: the event says so, and the answer shows the checkpoint it continues from', async () => {
-    lambda.on(InvokeCommand).resolves(
-      invokePayload({
-        ...SUBMITTED,
-        resumed: true,
-        resumeFrom: 'step_1500',
-        request: { ...SUBMITTED.request, resume: true },
-      }),
-    );
+    lambda.on(InvokeCommand).resolves(resumeAnswer({ resumed: true, resumeFrom: 'step_1500' }));
     const { code, lines } = await run('submit', '--run', 'r1', '--resume');
     expect(code).toBe(0);
     expect(invokedWith()).toEqual({ action: 'submit', run: 'r1', resume: true });
@@ -174,32 +171,16 @@ describe('npm run submit', () => {
   });
 
   test('--resume of a run without a completed checkpoint: from the base model; nothing to resume: said so', async () => {
-    lambda.on(InvokeCommand).resolves(
-      invokePayload({
-        ...SUBMITTED,
-        resumed: true,
-        resumeFrom: null,
-        request: { ...SUBMITTED.request, resume: true },
-      }),
-    );
+    lambda.on(InvokeCommand).resolves(resumeAnswer({ resumed: true, resumeFrom: null }));
     expect((await run('submit', '--run', 'r1', '--resume')).lines[1]).toBe(
       '  Resumed      with no completed checkpoint yet: training starts again from the base model',
     );
-    lambda
-      .on(InvokeCommand)
-      .resolves(invokePayload({ ...SUBMITTED, resumed: false, request: { ...SUBMITTED.request, resume: true } }));
+    lambda.on(InvokeCommand).resolves(resumeAnswer({ resumed: false }));
     expect((await run('submit', '--run', 'r1', '--resume')).lines[1]).toBe(
       '  Resumed      no: the script found nothing to continue (resumed: false)',
     );
     // A chain still in place: its jobs, and no word of resuming.
-    lambda.on(InvokeCommand).resolves(
-      invokePayload({
-        ...SUBMITTED,
-        created: false,
-        resumed: false,
-        request: { ...SUBMITTED.request, resume: true },
-      }),
-    );
+    lambda.on(InvokeCommand).resolves(resumeAnswer({ created: false, resumed: false }));
     expect((await run('submit', '--run', 'r1', '--resume')).lines.join('\n')).not.toContain('Resumed');
   });
 

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 STAGES = ("prepare", "compile", "train", "export", "evaluate")
-JOB_NAME_RE = re.compile(r"^cpt-(?P<run>[a-z0-9][a-z0-9-]{0,62})-(?P<stage>prepare|compile|train|export|evaluate)$")
+JOB_NAME_RE = re.compile(rf"^cpt-(?P<run>[a-z0-9][a-z0-9-]{{0,62}})-(?P<stage>{'|'.join(STAGES)})$")
 # Slurm keeps a finished job visible to scontrol/squeue for MinJobAge seconds (300 by default, ParallelCluster's too).
 MIN_JOB_AGE = 300
 

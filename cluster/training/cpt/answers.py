@@ -64,8 +64,9 @@ def cmd_submit_output(
 
 
 def cmd_job_ids(jobs_file: str) -> None:
+    jobs = read_json(jobs_file)["jobs"]
     for stage in STAGES:
-        job_id = read_json(jobs_file)["jobs"].get(stage)
+        job_id = jobs.get(stage)
         if job_id:
             print(job_id)
 
