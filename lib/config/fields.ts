@@ -24,6 +24,14 @@ export const MIN_PARALLELCLUSTER_MINOR = 6;
 export const TRAINIUM_INSTANCE_TYPES = ['trn1.32xlarge', 'trn1n.32xlarge'] as const;
 export const GLUE_WORKER_TYPES = ['G.1X', 'G.2X', 'G.4X', 'G.8X'] as const;
 export const CORPUS_FORMATS = ['jsonl', 'parquet'] as const;
+/** How the Trainium nodes are bought: ParallelCluster's CapacityType (ONDEMAND, SPOT, CAPACITY_BLOCK), with a
+ * reservation as on-demand capacity targeted by CapacityReservationTarget. */
+export const CAPACITY_TYPES = ['on-demand', 'reservation', 'capacity-block', 'spot'] as const;
+export type CapacityKind = (typeof CAPACITY_TYPES)[number];
+/** The kinds used through a capacity reservation (a Capacity Block is one too): they need capacityReservationId. */
+export const RESERVED_CAPACITY_TYPES: readonly CapacityKind[] = ['reservation', 'capacity-block'];
+/** EC2 User Guide, "Capacity Blocks for ML", supported instance types: trn1.32xlarge, not trn1n.32xlarge. */
+export const CAPACITY_BLOCK_INSTANCE_TYPES: readonly string[] = ['trn1.32xlarge'];
 
 export interface FieldDoc {
   /** What the key does, for the configuration reference. */
@@ -80,6 +88,38 @@ export const FIELDS = {
   instanceType: field(z.enum(TRAINIUM_INSTANCE_TYPES), {
     description: 'Trainium instance type of the compute nodes (trn1n has twice the EFA bandwidth of trn1).',
     accepted: TRAINIUM_INSTANCE_TYPES.join(' | '),
+  }),
+  capacityType: field(z.enum(CAPACITY_TYPES), {
+    description:
+      "How the Trainium nodes are bought. `on-demand`: launched when a run needs them, given back after 10 idle minutes. `reservation`: an On-Demand Capacity Reservation of yours (capacityReservationId), its zone the cluster's. `capacity-block`: an EC2 Capacity Block for ML (capacityReservationId): nodeCount static nodes, no placement group, and training stops at a checkpoint before the block ends. `spot`: Spot Instances (a reclaimed node restarts the run from its newest checkpoint).",
+    accepted: CAPACITY_TYPES.join(' | '),
+  }),
+  capacityReservationId: field(
+    z
+      .string()
+      .regex(/^cr-[0-9a-f]{17}$/)
+      .optional(),
+    {
+      description:
+        "ID of the capacity reservation the nodes run in: the Capacity Block's or the On-Demand Capacity Reservation's. Its Availability Zone becomes the cluster's.",
+      accepted: 'cr- and 17 hexadecimal digits; set exactly when capacityType is reservation or capacity-block',
+    },
+  ),
+  reservationPlacementGroup: field(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,255}$/)
+      .optional(),
+    {
+      description:
+        'Name of the cluster placement group your On-Demand Capacity Reservation was made in (capacityType reservation): the queue uses it. Unset, the queue uses no placement group, which an open or targeted reservation needs (ParallelCluster refuses a placement group that the reservation is not in).',
+      accepted: 'a placement group name, or unset; only with capacityType reservation',
+    },
+  ),
+  capacityPricePerNodeHour: field(z.number().gt(0).optional(), {
+    description:
+      "What one node-hour costs you under capacityType, in USD: a Capacity Block's price per instance-hour, the Spot price you expect, your reservation's rate. Unset, the plan uses the on-demand list price and says so.",
+    accepted: 'a number above 0, or unset',
   }),
   nodeCount: field(z.number().int().min(1), {
     description: 'Number of Trainium nodes a training run uses (the Slurm queue scales from 0 to this).',
@@ -209,6 +249,11 @@ export const FIELDS = {
   checkpointEverySteps: field(z.number().int().min(1), {
     description: 'Optimizer steps between two checkpoints.',
     accepted: 'an integer of at least 1',
+  }),
+  checkpointSaveMinutes: field(z.number().gt(0).max(60), {
+    description:
+      'Longest a checkpoint save may stall training: the plan gives the FSx throughput that keeps each save within it, and warns when fsxStorageGiB × fsxThroughputPerTiB is below.',
+    accepted: 'a number above 0 and at most 60',
   }),
   checkpointsKept: field(z.number().int().min(1), {
     description: 'Newest checkpoints kept on FSx (all of them reach S3).',

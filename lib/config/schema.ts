@@ -2,12 +2,14 @@ import { z } from 'zod';
 import { parallelismProblems } from '../run/rules';
 import { CONFIG_NAMES, settingsOfConfig } from '../run/settings';
 import {
+  CAPACITY_BLOCK_INSTANCE_TYPES,
   CONFIG_KEYS,
   ConfigKey,
   FIELDS,
   LAST_TRAINING_NEURON_MINOR,
   MIN_PARALLELCLUSTER_MINOR,
   NARROWEST_SSH_PREFIX_BY_DEFAULT,
+  RESERVED_CAPACITY_TYPES,
 } from './fields';
 
 type FieldSchemas = { [K in ConfigKey]: (typeof FIELDS)[K]['schema'] };
@@ -103,6 +105,32 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
       }
       return undefined;
     },
+  },
+  {
+    key: 'capacityReservationId',
+    check: (c) => {
+      const reserved = RESERVED_CAPACITY_TYPES.includes(c.capacityType);
+      if (reserved && c.capacityReservationId === undefined) {
+        return `is unset while capacityType is ${c.capacityType}: the nodes are launched into a reservation by its ID (cr-…)`;
+      }
+      return !reserved && c.capacityReservationId !== undefined
+        ? `is set while capacityType is ${c.capacityType}: set capacityType to ${RESERVED_CAPACITY_TYPES.join(' or ')}, or unset it`
+        : undefined;
+    },
+  },
+  {
+    key: 'instanceType',
+    check: (c) =>
+      c.capacityType === 'capacity-block' && !CAPACITY_BLOCK_INSTANCE_TYPES.includes(c.instanceType)
+        ? `is not offered as a Capacity Block (capacityType capacity-block): EC2 offers ${CAPACITY_BLOCK_INSTANCE_TYPES.join(', ')} (EC2 User Guide, "Capacity Blocks for ML")`
+        : undefined,
+  },
+  {
+    key: 'reservationPlacementGroup',
+    check: (c) =>
+      c.reservationPlacementGroup !== undefined && c.capacityType !== 'reservation'
+        ? `is set while capacityType is ${c.capacityType}: only a reservation's queue takes a placement group of yours`
+        : undefined,
   },
   {
     key: 'generalCorpusPrefix',

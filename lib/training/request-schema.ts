@@ -91,6 +91,13 @@ export const SUBMIT_REQUEST = z.strictObject({
       >,
     )
     .describe("each stage's Slurm time limit in whole minutes, derived from the plan (lib/plan/time-limits.ts)"),
+  stopBy: z
+    .string()
+    .regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/)
+    .optional()
+    .describe(
+      "UTC time by which training has stopped at a checkpoint: the Capacity Block's end less the time to save one (capacityType capacity-block only)",
+    ),
   resume: z
     .boolean()
     .describe('continue the run: the script refuses a run name that has checkpoints unless this is true'),
