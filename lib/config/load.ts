@@ -98,6 +98,8 @@ function fromCommandLine(key: ConfigKey, value: unknown): unknown {
   if (value === '' && FIELDS[key].schema.safeParse(undefined).success) return undefined;
   if (kind === 'number' && /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(value.trim())) return Number(value);
   if (kind === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
+  // A choice of numbers (fsxThroughputPerTiB: 125 | 250 | 500 | 1000) is a union, not a number type.
+  if (kind === 'union' && FIELDS[key].schema.safeParse(Number(value)).success) return Number(value);
   return value;
 }
 

@@ -80,6 +80,8 @@ describe('-c values, which arrive as strings', () => {
     ['autoSubmitOnDataReady', 'true', true],
     ['autoSubmitOnDataReady', 'false', false],
     ['trainiumAz', 'use1-az6', 'use1-az6'],
+    ['fsxThroughputPerTiB', '1000', 1000],
+    ['fsxThroughputPerTiB', '125', 125],
   ])('%s=%s becomes %p', (key, text, value) => {
     const overrides: Record<string, unknown> = { [key]: text };
     if (key === 'nodeCount') overrides.globalBatchSize = '512';
@@ -104,6 +106,10 @@ describe('-c values, which arrive as strings', () => {
     );
     expect(messageOf(() => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), epochs: 'three' }))).toContain(
       'epochs = "three" (from -c): Invalid input: expected number, received string',
+    );
+    // A number that is not one of the choices stays text, and the message lists the choices.
+    expect(messageOf(() => loadConfig({ [DEFAULTS_CONTEXT_KEY]: defaults(), fsxThroughputPerTiB: '300' }))).toContain(
+      'fsxThroughputPerTiB = "300" (from -c): Invalid input. Accepted: 125 | 250 | 500 | 1000',
     );
   });
 
