@@ -1,21 +1,9 @@
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildApp } from '../lib/app';
-import { defaultConfig, REPO_ROOT, testApp } from './support/app';
-
-const CFN_LINT = path.join(REPO_ROOT, '.venv', 'bin', 'cfn-lint');
-
-/** Runs cfn-lint (settings in .cfnlintrc.yaml) and returns what it printed and its exit code. */
-function cfnLint(templates: string[]): { code: number; output: string } {
-  try {
-    return { code: 0, output: execFileSync(CFN_LINT, templates, { cwd: REPO_ROOT, encoding: 'utf8' }) };
-  } catch (error) {
-    const failed = error as { status: number; stdout: string; stderr: string };
-    return { code: failed.status, output: `${failed.stdout}${failed.stderr}` };
-  }
-}
+import { defaultConfig, testApp } from './support/app';
+import { CFN_LINT, cfnLint } from './support/cfn-lint';
 
 test('cfn-lint is installed (npm test sets up .venv from requirements-dev.txt)', () => {
   expect(fs.existsSync(CFN_LINT)).toBe(true);

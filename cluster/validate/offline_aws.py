@@ -15,6 +15,10 @@ The offline account is deliberately small and says what it assumes:
   other subnet routes to a NAT gateway (private);
 - every named placement group exists, with the cluster strategy;
 - the official ParallelCluster AMI of the configured OS exists, with a 40 GiB root volume;
+- every capacity reservation the config targets exists as the config uses it: active, in the one zone, for Linux/UNIX
+  and the compute resource's instance type, a Capacity Block when its queue's CapacityType is CAPACITY_BLOCK, holding
+  as many instances as the config's MaxCounts launch into it unless told otherwise (what the real reservation is, the
+  app's zone picker checks at deploy time: lambda/az-picker); any other ID is not found;
 - every IAM policy ARN names an existing policy (AWS managed or not);
 - every S3 bucket is in the validation region (GetBucketLocation), as the app creates its buckets there.
 
@@ -93,9 +97,12 @@ def prepare_environment(region):
 
 
 def load_instance_types(path=INSTANCE_TYPES_FILE):
-    """Return {instance type name: DescribeInstanceTypes record}."""
+    """Return {instance type name: DescribeInstanceTypes record}, without the records' own `_comment` notes."""
     records = json.loads(Path(path).read_text(encoding="utf-8"))["InstanceTypes"]
-    return {record["InstanceType"]: record for record in records}
+    return {
+        record["InstanceType"]: {key: value for key, value in record.items() if not key.startswith("_")}
+        for record in records
+    }
 
 
 def _error(code, message, status=400):
@@ -117,9 +124,16 @@ class OfflineAws:
     """Canned answers for the AWS API operations that loading and validating a cluster config makes."""
 
     def __init__(
-        self, region, instance_types, public_subnet_ids=(), official_ami_root_gib=OFFICIAL_AMI_ROOT_VOLUME_GIB
+        self,
+        region,
+        instance_types,
+        public_subnet_ids=(),
+        official_ami_root_gib=OFFICIAL_AMI_ROOT_VOLUME_GIB,
+        capacity_reservations=None,
     ):
         self.region = region
+        # id -> (instance type, reservation type, instance count)
+        self.capacity_reservations = dict(capacity_reservations or {})
         self.availability_zone = f"{region}a"
         self.instance_types = instance_types
         self.public_subnet_ids = set(public_subnet_ids)
@@ -134,6 +148,7 @@ class OfflineAws:
             ("EC2", "DescribeImages"): self._describe_images,
             ("EC2", "DescribePlacementGroups"): self._describe_placement_groups,
             ("EC2", "DescribeVpcAttribute"): self._describe_vpc_attribute,
+            ("EC2", "DescribeCapacityReservations"): self._describe_capacity_reservations,
             ("IAM", "GetPolicy"): self._get_policy,
             ("S3", "GetBucketLocation"): self._get_bucket_location,
         }
@@ -269,6 +284,30 @@ class OfflineAws:
             for name in params.get("GroupNames") or []
         ]
         return 200, {"PlacementGroups": groups}
+
+    def _describe_capacity_reservations(self, params):
+        ids = params.get("CapacityReservationIds") or []
+        unknown = [cr_id for cr_id in ids if cr_id not in self.capacity_reservations]
+        if unknown:
+            return _error(
+                "InvalidCapacityReservationId.NotFound", f"The capacity reservation ID '{unknown[0]}' does not exist"
+            )
+        reservations = [
+            {
+                "CapacityReservationId": cr_id,
+                "CapacityReservationArn": f"arn:aws:ec2:{self.region}:123456789012:capacity-reservation/{cr_id}",
+                "InstanceType": instance_type,
+                "InstancePlatform": "Linux/UNIX",
+                "AvailabilityZone": self.availability_zone,
+                "AvailabilityZoneId": "offline-az1",
+                "State": "active",
+                "ReservationType": reservation_type,
+                "TotalInstanceCount": count,
+                "AvailableInstanceCount": count,
+            }
+            for cr_id, (instance_type, reservation_type, count) in ((i, self.capacity_reservations[i]) for i in ids)
+        ]
+        return 200, {"CapacityReservations": reservations}
 
     @staticmethod
     def _describe_vpc_attribute(params):

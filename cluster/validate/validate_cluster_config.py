@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Validate ParallelCluster cluster configurations offline, with ParallelCluster's own schema and validators.
 
-Usage: validate_cluster_config.py --cluster-name NAME [--region REGION] [--details] FILE.json|FILE.yaml ...
+Usage: validate_cluster_config.py --cluster-name NAME [--region REGION] [--reserved-instances ID=COUNT ...] [--details]
+       FILE.json|FILE.yaml ...
 
 Run it with the Python of .venv-pcluster (scripts/pcluster-env.sh), which holds the pinned `aws-parallelcluster`.
 For each file it does what `pcluster create-cluster --dryrun` does before it deploys anything, but offline:
@@ -54,7 +55,6 @@ SKIPPED_VALIDATORS = {
     "EbsVolumeSizeSnapshotValidator": "describes an EBS snapshot",
     "SharedEbsVolumeIdValidator": "describes an existing EBS volume",
     "DatabaseUriValidator": "resolves the database host name",
-    "CapacityReservationSizeValidator": "describes EC2 capacity reservations of the account",
     "CapacityBlockHealthStatusValidator": "describes EC2 capacity blocks of the account",
     "UltraserverCapacityBlockSizeValidator": "describes EC2 capacity blocks of the account",
     "EfaSecurityGroupValidator": "reads the rules of the given security groups (a no-op without SecurityGroups)",
@@ -116,6 +116,37 @@ def _head_node_subnet(config):
         return None
 
 
+def _capacity_reservations(config, sizes):
+    """{reservation id: (instance type, reservation type, instance count)} as the config's compute resources use them.
+
+    The count is `sizes[id]` if given (--reserved-instances), else the sum of the MaxCounts that launch into the
+    reservation, what ParallelCluster compares it with (CapacityReservationSizeValidator, cluster_config.py).
+    """
+    found = {}
+    max_counts = {}
+    try:
+        queues = config["Scheduling"]["SlurmQueues"]
+        for queue in queues:
+            block = queue.get("CapacityType") == "CAPACITY_BLOCK"
+            for resource in queue.get("ComputeResources") or []:
+                target = resource.get("CapacityReservationTarget") or queue.get("CapacityReservationTarget") or {}
+                cr_id = target.get("CapacityReservationId")
+                if cr_id:
+                    found[cr_id] = (resource.get("InstanceType"), "capacity-block" if block else "default")
+                    max_counts[cr_id] = max_counts.get(cr_id, 0) + int(resource.get("MaxCount") or 0)
+    except (KeyError, TypeError, AttributeError, ValueError):
+        pass  # the schema reports a malformed config
+    return {cr_id: (*kind, sizes.get(cr_id, max_counts.get(cr_id, 0))) for cr_id, kind in found.items()}
+
+
+def _reserved_instances(value):
+    """--reserved-instances ID=COUNT: a (reservation id, instance count of at least 0) pair."""
+    cr_id, sep, count = value.partition("=")
+    if not sep or not cr_id.startswith("cr-") or not count.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r}: expected cr-ID=COUNT, COUNT an integer of at least 0")
+    return cr_id, int(count)
+
+
 def _resolve_region(requested, config):
     """As `pcluster` does (configure_aws_region_from_config): --region, else the file's Region, else us-east-1."""
     config_region = config.get("Region") if isinstance(config.get("Region"), str) else None
@@ -124,7 +155,7 @@ def _resolve_region(requested, config):
     return requested or config_region or DEFAULT_REGION
 
 
-def validate_file(path, cluster_name, requested_region, details):
+def validate_file(path, cluster_name, requested_region, details, reserved_instances=None):
     """Load and validate one file; return the result record."""
     import boto3  # pylint: disable=import-outside-toplevel
     from marshmallow import ValidationError  # pylint: disable=import-outside-toplevel
@@ -162,7 +193,10 @@ def validate_file(path, cluster_name, requested_region, details):
 
     # A fresh offline account per file: the head node's subnet is the public one.
     world = offline_aws.OfflineAws(
-        region, offline_aws.load_instance_types(), public_subnet_ids=[s for s in [_head_node_subnet(config)] if s]
+        region,
+        offline_aws.load_instance_types(),
+        public_subnet_ids=[s for s in [_head_node_subnet(config)] if s],
+        capacity_reservations=_capacity_reservations(config, reserved_instances or {}),
     )
     world.attach(boto3)
     _reset_pcluster_caches()
@@ -242,6 +276,14 @@ def main(argv=None):
     parser.add_argument(
         "--region", default=None, help=f"AWS region to validate for (default: the file's Region, else {DEFAULT_REGION})"
     )
+    parser.add_argument(
+        "--reserved-instances",
+        action="append",
+        default=[],
+        type=_reserved_instances,
+        metavar="ID=COUNT",
+        help="the offline capacity reservation ID holds COUNT instances (default: the MaxCounts launched into it)",
+    )
     parser.add_argument("--details", action="store_true", help="also list validators run and skipped, and AWS calls")
     parser.add_argument("files", nargs="+", metavar="FILE", help="cluster configuration, YAML or JSON")
     args = parser.parse_args(argv)
@@ -265,7 +307,7 @@ def main(argv=None):
 
     all_ok = True
     for path in args.files:
-        record = validate_file(path, args.cluster_name, args.region, args.details)
+        record = validate_file(path, args.cluster_name, args.region, args.details, dict(args.reserved_instances))
         all_ok = all_ok and record["ok"]
         print(json.dumps(record), flush=True)
     return 0 if all_ok else 1

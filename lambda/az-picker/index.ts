@@ -3,11 +3,17 @@
  * a zone of this Region that offers the instance type. An explicit zone ID from the config is checked the same way,
  * so a wrong one fails the deployment before any subnet is created in it.
  *
- * Properties: InstanceType, RequestedZoneId ('auto' or a zone ID). Data: ZoneId, ZoneName.
+ * With a capacity reservation (an On-Demand Capacity Reservation or a Capacity Block), the zone is the reservation's,
+ * checked against the config (reservation.ts) instead.
+ *
+ * Properties: InstanceType, RequestedZoneId ('auto' or a zone ID), and with a reservation CapacityReservationId,
+ * CapacityType ('reservation' | 'capacity-block'), NodeCount and, if set, ReservationPlacementGroup. Data: ZoneId,
+ * ZoneName. An update that keeps the CapacityReservationId keeps its zone once the reservation has ended.
  * The physical ID is the zone ID, so an update keeps the zone it already has whenever that zone still qualifies:
  * moving the subnets would replace the cluster.
  */
 import {
+  CapacityReservation,
   DescribeAvailabilityZonesCommand,
   DescribeInstanceTypeOfferingsCommand,
   DescribeRegionsCommand,
@@ -15,8 +21,15 @@ import {
   paginateDescribeInstanceTypeOfferings,
 } from '@aws-sdk/client-ec2';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import type {
+  CloudFormationCustomResourceCreateEvent,
+  CloudFormationCustomResourceEvent,
+  CloudFormationCustomResourceUpdateEvent,
+} from 'aws-lambda';
 import { CLIENT_OPTIONS } from '../shared/client-options';
+import { findCapacityReservation } from '../shared/capacity-reservation';
+import { isReservedKind, RESERVED_CAPACITY_TYPES } from '../../lib/config/capacity';
+import { ReservationRequest, reservationLapse, reservationZone } from './reservation';
 
 const logger = new Logger({ serviceName: 'trainium-az-picker' });
 
@@ -35,6 +48,12 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
   const region = process.env.AWS_REGION ?? 'unknown';
   const ec2 = new EC2Client(CLIENT_OPTIONS);
 
+  const reservationId = event.ResourceProperties.CapacityReservationId as string | undefined;
+  if (reservationId !== undefined) {
+    const request = reservationRequest(event.ResourceProperties, { reservationId, instanceType, requested, region });
+    return reservationResult(event, ec2, request);
+  }
+
   const [offered, zoneNames] = await Promise.all([
     call('DescribeInstanceTypeOfferings', () => offeredZoneIds(ec2, instanceType)),
     call('DescribeAvailabilityZones', () => availableZoneNames(ec2)),
@@ -46,6 +65,96 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
   const zoneName = zoneNames.get(zoneId) as string;
   logger.info('chosen zone', { zoneId, zoneName });
   return { PhysicalResourceId: zoneId, Data: { ZoneId: zoneId, ZoneName: zoneName } };
+}
+
+/**
+ * The reservation's zone. On an update that keeps the reservation (a rollback among them), what time alone changed is
+ * not a reason to fail: the cluster already runs in this zone, and a rollback that fails leaves the stack
+ * UPDATE_ROLLBACK_FAILED. So the zone is kept once the reservation has ended or is gone, and the size is checked again
+ * only when nodeCount changes.
+ */
+async function reservationResult(
+  event: CloudFormationCustomResourceCreateEvent | CloudFormationCustomResourceUpdateEvent,
+  ec2: EC2Client,
+  request: ReservationRequest,
+): Promise<PickerResult> {
+  const { reservationId } = request;
+  const reservation = await call('DescribeCapacityReservations', () => findCapacityReservation(ec2, reservationId));
+  logger.info('capacity reservation', {
+    reservationId,
+    state: reservation?.State,
+    startDate: reservation?.StartDate,
+    endDate: reservation?.EndDate,
+    totalInstanceCount: reservation?.TotalInstanceCount,
+    placementGroupArn: reservation?.PlacementGroupArn,
+  });
+  const old = event.RequestType === 'Update' ? event.OldResourceProperties : undefined;
+  const kept = old !== undefined && old.CapacityReservationId === reservationId;
+  const lapse = kept ? reservationLapse(reservation, request) : undefined;
+  if (event.RequestType === 'Update' && kept && lapse !== undefined) {
+    logger.warn('keeping the current zone: the reservation is unchanged, and no longer usable', { lapse });
+    return keepZone(ec2, event.PhysicalResourceId, reservation, `${lapse} In ${request.region},`);
+  }
+  const size = !kept || old.NodeCount !== event.ResourceProperties.NodeCount;
+  const { zoneId, zoneName } = reservationZone(reservation, request, { size });
+  logger.info("chosen zone: the reservation's", { zoneId, zoneName, sizeChecked: size });
+  return { PhysicalResourceId: zoneId, Data: { ZoneId: zoneId, ZoneName: zoneName } };
+}
+
+/** The result that keeps the zone an earlier Create returned, with its name (from the reservation, or from EC2). */
+async function keepZone(
+  ec2: EC2Client,
+  zoneId: string,
+  reservation: CapacityReservation | undefined,
+  lapse: string,
+): Promise<PickerResult> {
+  const zoneName =
+    reservation?.AvailabilityZoneId === zoneId
+      ? reservation.AvailabilityZone
+      : (await call('DescribeAvailabilityZones', () => availableZoneNames(ec2))).get(zoneId);
+  if (zoneName === undefined) {
+    throw new Error(`${lapse} the current zone ${zoneId} is not an available zone either.`);
+  }
+  logger.info('kept zone', { zoneId, zoneName });
+  return { PhysicalResourceId: zoneId, Data: { ZoneId: zoneId, ZoneName: zoneName } };
+}
+
+/**
+ * The reservation's properties, checked: lib/network/trainium-zone.ts sets them from a validated config, so a bad
+ * one is a deployment error, named here rather than passed on as an unchecked cast.
+ */
+function reservationRequest(
+  properties: Record<string, unknown>,
+  known: { reservationId: string; instanceType: string; requested: string; region: string },
+): ReservationRequest {
+  const { CapacityType: kind, NodeCount, ReservationPlacementGroup: placementGroup } = properties;
+  if (!isReservedKind(kind)) {
+    throw new Error(
+      `Property CapacityType of Custom::TrainiumAvailabilityZone is ${JSON.stringify(kind)}: expected ${RESERVED_CAPACITY_TYPES.join(' or ')} with a CapacityReservationId (a deployment error: lib/network/trainium-zone.ts sets it).`,
+    );
+  }
+  // CloudFormation passes every scalar property as a string.
+  const nodeCount = Number(NodeCount);
+  if (NodeCount === undefined || NodeCount === '' || !Number.isInteger(nodeCount) || nodeCount < 1) {
+    throw new Error(
+      `Property NodeCount of Custom::TrainiumAvailabilityZone is ${JSON.stringify(NodeCount)}: expected an integer of at least 1 (a deployment error: lib/network/trainium-zone.ts sets it).`,
+    );
+  }
+  if (placementGroup !== undefined && typeof placementGroup !== 'string') {
+    throw new Error(
+      `Property ReservationPlacementGroup of Custom::TrainiumAvailabilityZone is ${JSON.stringify(placementGroup)}: expected a placement group name or nothing.`,
+    );
+  }
+  return {
+    reservationId: known.reservationId,
+    kind,
+    instanceType: known.instanceType,
+    requestedZoneId: known.requested,
+    nodeCount,
+    placementGroup,
+    region: known.region,
+    now: new Date(),
+  };
 }
 
 interface ZoneChoice {

@@ -1,6 +1,7 @@
 import { CptConfig } from '../config/schema';
 import { DATASETS_PREFIX } from '../data/job-arguments';
 import { PROJECT_TAG_KEY } from '../shared/project-tag';
+import { queueCapacity, queueCapacityProblems } from './queue-capacity';
 
 /**
  * A pure, typed builder of the AWS ParallelCluster 3 cluster configuration (the YAML of `pcluster create-cluster`,
@@ -56,6 +57,9 @@ type ClusterSettings = Pick<
   CptConfig,
   | 'projectName'
   | 'instanceType'
+  | 'capacityType'
+  | 'capacityReservationId'
+  | 'reservationPlacementGroup'
   | 'nodeCount'
   | 'headNodeInstanceType'
   | 'neuronSdkVersion'
@@ -73,6 +77,15 @@ export interface S3Access {
 
 interface CustomActions {
   readonly OnNodeConfigured: { readonly Script: string; readonly Args: string[] };
+}
+
+/** ParallelCluster's queue CapacityType (pcluster/config/common.py, CapacityType). */
+export type PclusterCapacityType = 'ONDEMAND' | 'SPOT' | 'CAPACITY_BLOCK';
+
+/** A queue's placement group: ParallelCluster's own (managed) when Enabled without a Name, else the named one. */
+export interface PlacementGroupSetting {
+  readonly Enabled: boolean;
+  readonly Name?: string;
 }
 
 interface NodeIam {
@@ -97,7 +110,7 @@ export interface PclusterConfig {
     readonly SlurmSettings: { readonly QueueUpdateStrategy: 'DRAIN' | 'TERMINATE'; readonly ScaledownIdletime: number };
     readonly SlurmQueues: Array<{
       readonly Name: string;
-      readonly CapacityType: 'ONDEMAND';
+      readonly CapacityType: PclusterCapacityType;
       readonly JobExclusiveAllocation: boolean;
       readonly ComputeResources: Array<{
         readonly Name: string;
@@ -105,10 +118,11 @@ export interface PclusterConfig {
         readonly MinCount: number;
         readonly MaxCount: number;
         readonly Efa: { readonly Enabled: boolean };
+        readonly CapacityReservationTarget?: { readonly CapacityReservationId: string };
       }>;
       readonly Networking: {
         readonly SubnetIds: string[];
-        readonly PlacementGroup: { readonly Enabled: boolean };
+        readonly PlacementGroup: PlacementGroupSetting;
         readonly AdditionalSecurityGroups: string[];
       };
       readonly ComputeSettings: {
@@ -206,6 +220,7 @@ export function buildClusterConfig(config: ClusterSettings, resources: ClusterRe
       })),
     ],
   };
+  const capacity = queueCapacity(config);
   return {
     Image: { Os: 'ubuntu2204' },
     Imds: { ImdsSupport: 'v2.0' },
@@ -222,27 +237,32 @@ export function buildClusterConfig(config: ClusterSettings, resources: ClusterRe
     },
     Scheduling: {
       Scheduler: 'slurm',
-      // The custom resource does not stop the fleet before an update: drain the queue instead of failing.
+      // The custom resource does not stop the fleet before an update: drain the queue instead of failing (static
+      // nodes of a Capacity Block too: a replacement waits for the running job). ScaledownIdletime applies to
+      // dynamic nodes only (queue-capacity.ts).
       SlurmSettings: { QueueUpdateStrategy: 'DRAIN', ScaledownIdletime: SCALEDOWN_IDLE_MINUTES },
       SlurmQueues: [
         {
           Name: QUEUE_NAME,
-          CapacityType: 'ONDEMAND',
+          CapacityType: capacity.capacityType,
           JobExclusiveAllocation: true,
           ComputeResources: [
             {
               Name: computeResourceName(config.instanceType),
               InstanceType: config.instanceType,
-              // No static nodes: the custom resource must finish within an hour, and idle nodes cost money.
-              MinCount: 0,
-              MaxCount: config.nodeCount,
+              // Dynamic nodes except in a Capacity Block, whose nodes ParallelCluster keeps static (queue-capacity.ts).
+              MinCount: capacity.minCount,
+              MaxCount: capacity.maxCount,
               Efa: { Enabled: true },
+              ...(capacity.capacityReservationId
+                ? { CapacityReservationTarget: { CapacityReservationId: capacity.capacityReservationId } }
+                : {}),
             },
           ],
-          // EFA needs one subnet and an explicit placement group.
+          // EFA needs one subnet and a placement group, or a capacity reservation's own placement.
           Networking: {
             SubnetIds: [resources.computeSubnetId],
-            PlacementGroup: { Enabled: true },
+            PlacementGroup: capacity.placementGroup,
             AdditionalSecurityGroups: [resources.efaSecurityGroupId],
           },
           ComputeSettings: { LocalStorage: { RootVolume: { Size: COMPUTE_ROOT_VOLUME_GIB, Encrypted: true } } },
@@ -312,15 +332,9 @@ export function checkClusterConfig(pcluster: PclusterConfig, name: string, stack
     if (!/^[a-z][a-z0-9-]{0,24}$/.test(queue.Name))
       problems.push(`queue "${queue.Name}": lowercase, at most 25 characters`);
     const efa = queue.ComputeResources.some((r) => r.Efa.Enabled);
-    if (efa && !queue.Networking.PlacementGroup.Enabled)
-      problems.push(`queue "${queue.Name}": EFA needs a placement group`);
     if (efa && queue.Networking.SubnetIds.length !== 1)
       problems.push(`queue "${queue.Name}": EFA needs exactly one subnet`);
-    for (const resource of queue.ComputeResources) {
-      if (resource.MaxCount < 1 || resource.MinCount !== 0) {
-        problems.push(`compute resource "${resource.Name}": MinCount must be 0 and MaxCount at least 1`);
-      }
-    }
+    problems.push(...queueCapacityProblems(queue));
     if (queue.ComputeSettings.LocalStorage.RootVolume.Size < COMPUTE_ROOT_VOLUME_GIB) {
       problems.push(`queue "${queue.Name}": Neuron needs a root volume of at least ${COMPUTE_ROOT_VOLUME_GIB} GB`);
     }

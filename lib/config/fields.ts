@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CAPACITY_TYPES } from './capacity';
 import {
   describeTensorParallelDegrees,
   LLAMA2_ATTENTION_HEADS,
@@ -24,14 +25,6 @@ export const MIN_PARALLELCLUSTER_MINOR = 6;
 export const TRAINIUM_INSTANCE_TYPES = ['trn1.32xlarge', 'trn1n.32xlarge'] as const;
 export const GLUE_WORKER_TYPES = ['G.1X', 'G.2X', 'G.4X', 'G.8X'] as const;
 export const CORPUS_FORMATS = ['jsonl', 'parquet'] as const;
-/** How the Trainium nodes are bought: ParallelCluster's CapacityType (ONDEMAND, SPOT, CAPACITY_BLOCK), with a
- * reservation as on-demand capacity targeted by CapacityReservationTarget. */
-export const CAPACITY_TYPES = ['on-demand', 'reservation', 'capacity-block', 'spot'] as const;
-export type CapacityKind = (typeof CAPACITY_TYPES)[number];
-/** The kinds used through a capacity reservation (a Capacity Block is one too): they need capacityReservationId. */
-export const RESERVED_CAPACITY_TYPES: readonly CapacityKind[] = ['reservation', 'capacity-block'];
-/** EC2 User Guide, "Capacity Blocks for ML", supported instance types: trn1.32xlarge, not trn1n.32xlarge. */
-export const CAPACITY_BLOCK_INSTANCE_TYPES: readonly string[] = ['trn1.32xlarge'];
 
 export interface FieldDoc {
   /** What the key does, for the configuration reference. */
@@ -112,7 +105,7 @@ export const FIELDS = {
       .optional(),
     {
       description:
-        'Name of the cluster placement group your On-Demand Capacity Reservation was made in (capacityType reservation): the queue uses it. Unset, the queue uses no placement group, which an open or targeted reservation needs (ParallelCluster refuses a placement group that the reservation is not in).',
+        "Name of the cluster placement group your On-Demand Capacity Reservation was made in (capacityType reservation): the queue launches into it, as EC2 launches into such a reservation only from inside its group. Unset, the queue uses no placement group, as suits a reservation made in none. The deployment checks it against the reservation's group and fails on any difference; ParallelCluster 3.16.1 alone would error only on a group other than the reservation's, and only warn about a group given with an open or targeted reservation (PlacementGroupCapacityReservationValidator).",
       accepted: 'a placement group name, or unset; only with capacityType reservation',
     },
   ),
@@ -122,7 +115,8 @@ export const FIELDS = {
     accepted: 'a number above 0, or unset',
   }),
   nodeCount: field(z.number().int().min(1), {
-    description: 'Number of Trainium nodes a training run uses (the Slurm queue scales from 0 to this).',
+    description:
+      "Number of Trainium nodes a training run uses (the Slurm queue scales from 0 to this; a Capacity Block's nodes are all static).",
     accepted: 'an integer of at least 1',
   }),
   headNodeInstanceType: field(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/), {
@@ -310,7 +304,7 @@ export const FIELDS = {
   }),
   stallAlarmMinutes: field(z.number().int().min(10).max(1440).optional(), {
     description:
-      "A running training job that logs no new step for this long raises the stalled-training alarm. Unset, the plan derives it: the longer of the time between two step lines with a checkpoint save in it and the time from a (re)start to the first step line (a launch, loading a checkpoint, one window), at the plan's slower throughput and the FSx throughput, plus 2 minutes of margin (`npm run plan` prints it; 17 minutes for the seed run).",
+      "A running training job that logs no new step for this long raises the stalled-training alarm. Unset, the plan derives it: the longer of the time between two step lines with a checkpoint save in it and the time from a (re)start to the first step line (a launch, loading a checkpoint, one window), at the plan's slower throughput and the FSx throughput, plus 2 minutes of margin (`npm run plan` prints it; 13 minutes for the seed run).",
     accepted:
       'an integer from 10 to 1440 (a day), or unset to derive it from the plan; first steps after a start or a resume take longest',
   }),

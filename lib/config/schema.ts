@@ -1,15 +1,14 @@
 import { z } from 'zod';
 import { parallelismProblems } from '../run/rules';
+import { CAPACITY_BLOCK_INSTANCE_TYPES, isReservedKind, RESERVED_CAPACITY_TYPES } from './capacity';
 import { CONFIG_NAMES, settingsOfConfig } from '../run/settings';
 import {
-  CAPACITY_BLOCK_INSTANCE_TYPES,
   CONFIG_KEYS,
   ConfigKey,
   FIELDS,
   LAST_TRAINING_NEURON_MINOR,
   MIN_PARALLELCLUSTER_MINOR,
   NARROWEST_SSH_PREFIX_BY_DEFAULT,
-  RESERVED_CAPACITY_TYPES,
 } from './fields';
 
 type FieldSchemas = { [K in ConfigKey]: (typeof FIELDS)[K]['schema'] };
@@ -109,7 +108,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   {
     key: 'capacityReservationId',
     check: (c) => {
-      const reserved = RESERVED_CAPACITY_TYPES.includes(c.capacityType);
+      const reserved = isReservedKind(c.capacityType);
       if (reserved && c.capacityReservationId === undefined) {
         return `is unset while capacityType is ${c.capacityType}: the nodes are launched into a reservation by its ID (cr-…)`;
       }

@@ -6,7 +6,9 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { describeCapacityReservationsStatement } from '../shared/describe-capacity-reservations';
 import { functionLogGroup, roleWritingTo } from '../shared/function-role';
+import type { ReservedKind } from '../config/capacity';
 
 export interface TrainiumZoneProps {
   /** Instance type the zone must offer. */
@@ -16,6 +18,20 @@ export interface TrainiumZoneProps {
    * @default 'auto'
    */
   readonly requestedZoneId?: string;
+  /**
+   * The capacity reservation the Trainium nodes run in (config keys capacityReservationId, capacityType,
+   * reservationPlacementGroup and nodeCount): its zone becomes the cluster's, checked at deploy time against the
+   * instance type, requestedZoneId, the placement group and the node count.
+   * @default - no reservation: any zone that offers the instance type
+   */
+  readonly capacityReservation?: {
+    readonly id: string;
+    readonly kind: ReservedKind;
+    /** Nodes the queue launches into it at most (MaxCount): the reservation must hold at least as many. */
+    readonly nodeCount: number;
+    /** The cluster placement group the queue uses (reservationPlacementGroup); unset, none. */
+    readonly placementGroup?: string;
+  };
   /**
    * Retention of the picker's logs.
    * @default logs.RetentionDays.ONE_MONTH
@@ -60,6 +76,10 @@ export class TrainiumZone extends Construct {
       }),
     );
 
+    if (props.capacityReservation) {
+      picker.addToRolePolicy(describeCapacityReservationsStatement(Stack.of(this)));
+    }
+
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: picker,
       logGroup: providerLogs,
@@ -70,7 +90,11 @@ export class TrainiumZone extends Construct {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::TrainiumAvailabilityZone',
       serviceTimeout: Duration.minutes(5),
-      properties: { InstanceType: props.instanceType, RequestedZoneId: props.requestedZoneId ?? 'auto' },
+      properties: {
+        InstanceType: props.instanceType,
+        RequestedZoneId: props.requestedZoneId ?? 'auto',
+        ...reservationProperties(props.capacityReservation),
+      },
     });
     this.zoneId = zone.getAttString('ZoneId');
     this.zoneName = zone.getAttString('ZoneName');
@@ -81,7 +105,8 @@ export class TrainiumZone extends Construct {
   private acknowledgeNagFindings(picker: NodejsFunction, pickerRole: iam.IRole, providerRole: iam.IRole): void {
     Validations.of(pickerRole).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason: 'EC2 Describe* calls support no resource-level permissions; the role allows only three read-only calls.',
+      reason:
+        'EC2 Describe* calls support no resource-level permissions (Service Authorization Reference: no resource type for DescribeInstanceTypeOfferings, DescribeAvailabilityZones, DescribeRegions, DescribeCapacityReservations); the role allows only these read-only calls, the last in its own Region.',
     });
     const pickerId = Stack.of(this).getLogicalId(picker.node.defaultChild as lambda.CfnFunction);
     Validations.of(providerRole).acknowledge({
@@ -89,4 +114,15 @@ export class TrainiumZone extends Construct {
       reason: 'The provider framework may invoke any version of the picker function, and only that function.',
     });
   }
+}
+
+/** The picker's properties for a reservation (lambda/az-picker/index.ts reads them); none without one. */
+function reservationProperties(reservation: TrainiumZoneProps['capacityReservation']): Record<string, string | number> {
+  if (reservation === undefined) return {};
+  return {
+    CapacityReservationId: reservation.id,
+    CapacityType: reservation.kind,
+    NodeCount: reservation.nodeCount,
+    ...(reservation.placementGroup !== undefined ? { ReservationPlacementGroup: reservation.placementGroup } : {}),
+  };
 }

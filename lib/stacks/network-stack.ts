@@ -3,11 +3,21 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { CptConfig } from '../config/schema';
 import { TrainiumNetwork } from '../network/trainium-network';
+import { isReservedKind } from '../config/capacity';
 import { TrainiumZone } from '../network/trainium-zone';
 import { addOutputs } from './outputs';
 
 export interface NetworkStackProps extends StackProps {
-  readonly config: Pick<CptConfig, 'instanceType' | 'trainiumAz' | 'vpcCidr'>;
+  readonly config: Pick<
+    CptConfig,
+    | 'instanceType'
+    | 'trainiumAz'
+    | 'vpcCidr'
+    | 'capacityType'
+    | 'capacityReservationId'
+    | 'reservationPlacementGroup'
+    | 'nodeCount'
+  >;
 }
 
 /** The VPC of the cluster, in the one Availability Zone of the Region that offers the Trainium instance type. */
@@ -25,6 +35,15 @@ export class NetworkStack extends Stack {
     const zone = new TrainiumZone(this, 'TrainiumZone', {
       instanceType: config.instanceType,
       requestedZoneId: config.trainiumAz,
+      capacityReservation:
+        config.capacityReservationId !== undefined && isReservedKind(config.capacityType)
+          ? {
+              id: config.capacityReservationId,
+              kind: config.capacityType,
+              nodeCount: config.nodeCount,
+              placementGroup: config.reservationPlacementGroup,
+            }
+          : undefined,
     });
     const network = new TrainiumNetwork(this, 'Network', { availabilityZone: zone.zoneName, cidr: config.vpcCidr });
 

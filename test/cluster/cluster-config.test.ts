@@ -126,19 +126,62 @@ describe('the Trainium queue', () => {
   });
 });
 
+describe('capacity kinds (queue-capacity.ts)', () => {
+  const queueOf = (overrides: Partial<CptConfig>) => build(overrides).Scheduling.SlurmQueues[0];
+  const BLOCK = {
+    capacityType: 'capacity-block',
+    capacityReservationId: 'cr-0123456789abcdef0',
+    instanceType: 'trn1.32xlarge',
+    nodeCount: 4,
+    globalBatchSize: 1024,
+  } as const;
+  const RESERVATION = { capacityType: 'reservation', capacityReservationId: 'cr-0fedcba9876543210' } as const;
+
+  test.each([
+    ['on-demand (the default)', {}, 'ONDEMAND', 0, { Enabled: true }, undefined],
+    ['spot', { capacityType: 'spot' }, 'SPOT', 0, { Enabled: true }, undefined],
+    ['a reservation', RESERVATION, 'ONDEMAND', 0, { Enabled: false }, 'cr-0fedcba9876543210'],
+    [
+      'a reservation in its own placement group',
+      { ...RESERVATION, reservationPlacementGroup: 'odcr-pg' },
+      'ONDEMAND',
+      0,
+      { Enabled: true, Name: 'odcr-pg' },
+      'cr-0fedcba9876543210',
+    ],
+    ['a Capacity Block of 4 nodes', BLOCK, 'CAPACITY_BLOCK', 4, { Enabled: false }, 'cr-0123456789abcdef0'],
+  ] as const)('%s', (_name, overrides, capacityType, minCount, placementGroup, reservationId) => {
+    const queue = queueOf(overrides as Partial<CptConfig>);
+    const [resource] = queue.ComputeResources;
+    expect(queue.CapacityType).toBe(capacityType);
+    expect(resource.MinCount).toBe(minCount);
+    expect(resource.MaxCount).toBe((overrides as Partial<CptConfig>).nodeCount ?? 16);
+    expect(queue.Networking.PlacementGroup).toEqual(placementGroup);
+    if (reservationId === undefined) expect(resource).not.toHaveProperty('CapacityReservationTarget');
+    else expect(resource.CapacityReservationTarget).toEqual({ CapacityReservationId: reservationId });
+    expect(() => checkClusterConfig(build(overrides as Partial<CptConfig>), 'cpt-pcluster', [])).not.toThrow();
+  });
+
+  test('capacity changes nothing else of the cluster', () => {
+    const strip = (c: PclusterConfig) => ({ ...c, Scheduling: { ...c.Scheduling, SlurmQueues: [] } });
+    expect(strip(build(RESERVATION))).toEqual(strip(build()));
+  });
+});
+
 describe('FSx for Lustre', () => {
   const [fsx] = build().SharedStorage;
 
   test('PERSISTENT_2, sized from the config, mounted at /fsx', () => {
     expect(fsx).toMatchObject({ Name: 'fsx', StorageType: 'FsxLustre', MountDir: '/fsx' });
+    const { fsxStorageGiB, fsxThroughputPerTiB } = defaultConfig();
     expect(fsx.FsxLustreSettings).toMatchObject({
       DeploymentType: 'PERSISTENT_2',
-      StorageCapacity: 1200,
-      PerUnitStorageThroughput: 250,
+      StorageCapacity: fsxStorageGiB,
+      PerUnitStorageThroughput: fsxThroughputPerTiB,
     });
-    expect(build({ fsxStorageGiB: 4800, fsxThroughputPerTiB: 500 }).SharedStorage[0].FsxLustreSettings).toMatchObject({
+    expect(build({ fsxStorageGiB: 4800, fsxThroughputPerTiB: 1000 }).SharedStorage[0].FsxLustreSettings).toMatchObject({
       StorageCapacity: 4800,
-      PerUnitStorageThroughput: 500,
+      PerUnitStorageThroughput: 1000,
     });
   });
 
@@ -244,5 +287,42 @@ describe('checkClusterConfig refuses what ParallelCluster would', () => {
     ],
   ])('%s', (_name, edit, name, words) => {
     expect(problemsOf(edit, name)).toContain(words);
+  });
+
+  const withResource =
+    (change: object, queueChange: object = {}) =>
+    (c: PclusterConfig) => {
+      const [queue] = c.Scheduling.SlurmQueues;
+      return withQueue({ ...queueChange, ComputeResources: [{ ...queue.ComputeResources[0], ...change }] })(c);
+    };
+  const TARGET = { CapacityReservationTarget: { CapacityReservationId: 'cr-0123456789abcdef0' } };
+  const noGroup = (c: PclusterConfig) => ({
+    ...c.Scheduling.SlurmQueues[0].Networking,
+    PlacementGroup: { Enabled: false },
+  });
+  const block =
+    (change: object, placementGroup = false) =>
+    (c: PclusterConfig) =>
+      withResource(change, {
+        CapacityType: 'CAPACITY_BLOCK',
+        Networking: placementGroup ? c.Scheduling.SlurmQueues[0].Networking : noGroup(c),
+      })(c);
+
+  test.each([
+    ['a Capacity Block of dynamic nodes', block({ ...TARGET, MinCount: 0 }), 'MinCount = MaxCount > 0, got 0..16'],
+    ['a Capacity Block without its reservation', block({ MinCount: 16 }), 'needs its CapacityReservationTarget'],
+    ['a Capacity Block in a placement group', block({ ...TARGET, MinCount: 16 }, true), 'takes no placement group'],
+    ['static on-demand nodes', withResource({ MinCount: 2 }), 'MinCount must be 0 and MaxCount at least 1'],
+    [
+      "a reservation in a placement group of ParallelCluster's",
+      withResource(TARGET),
+      'takes its own placement group by Name, or none',
+    ],
+  ])('%s', (_name, edit, words) => {
+    expect(problemsOf(edit)).toContain(words);
+  });
+
+  test('EFA without a placement group is accepted in a reservation (its own placement)', () => {
+    expect(problemsOf((c) => withResource(TARGET, { Networking: noGroup(c) })(c))).toBe('');
   });
 });

@@ -19,6 +19,58 @@ describe('the zone picker custom resource', () => {
     );
   });
 
+  test("passes a capacity reservation on, whose zone becomes the cluster's; none by default", () => {
+    networkTemplate({
+      capacityType: 'capacity-block',
+      capacityReservationId: 'cr-0123456789abcdef0',
+      instanceType: 'trn1.32xlarge',
+    }).hasResourceProperties('Custom::TrainiumAvailabilityZone', {
+      InstanceType: 'trn1.32xlarge',
+      RequestedZoneId: 'auto',
+      CapacityReservationId: 'cr-0123456789abcdef0',
+      CapacityType: 'capacity-block',
+      NodeCount: 16,
+      ReservationPlacementGroup: Match.absent(),
+    });
+    template.hasResourceProperties('Custom::TrainiumAvailabilityZone', {
+      CapacityReservationId: Match.absent(),
+      CapacityType: Match.absent(),
+      NodeCount: Match.absent(),
+      ReservationPlacementGroup: Match.absent(),
+    });
+  });
+
+  test("passes nodeCount and the reservation's placement group on, for the picker to check against it", () => {
+    networkTemplate({
+      capacityType: 'reservation',
+      capacityReservationId: 'cr-0fedcba9876543210',
+      reservationPlacementGroup: 'odcr-pg',
+      nodeCount: 16,
+    }).hasResourceProperties('Custom::TrainiumAvailabilityZone', {
+      CapacityReservationId: 'cr-0fedcba9876543210',
+      CapacityType: 'reservation',
+      NodeCount: 16,
+      ReservationPlacementGroup: 'odcr-pg',
+    });
+  });
+
+  test('with a reservation, the picker may also describe capacity reservations, in its own Region only', () => {
+    const withReservation = networkTemplate({
+      capacityType: 'reservation',
+      capacityReservationId: 'cr-0fedcba9876543210',
+    });
+    const policies = withReservation.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^TrainiumZonePickerRole') }] },
+    });
+    const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: 'ec2:DescribeCapacityReservations',
+      Resource: '*',
+      Condition: { StringEquals: { 'ec2:Region': { Ref: 'AWS::Region' } } },
+    });
+  });
+
   test('runs on a current Node.js runtime with a bounded timeout', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('Availability Zone'),

@@ -116,8 +116,37 @@ def _dras(config, count):
     ]
 
 
+def _capacity_block(instance_type="trn1.32xlarge", min_count=4, max_count=4):
+    """A queue of static nodes in a Capacity Block, without a placement group, as ParallelCluster asks."""
+
+    def change(config):
+        queue(config).update(CapacityType="CAPACITY_BLOCK", Networking=dict(queue(config)["Networking"]))
+        queue(config)["Networking"]["PlacementGroup"] = {"Enabled": False}
+        compute_resource(config).update(
+            Name=instance_type.replace(".", "-"),
+            InstanceType=instance_type,
+            MinCount=min_count,
+            MaxCount=max_count,
+            CapacityReservationTarget={"CapacityReservationId": "cr-0123456789abcdef0"},
+        )
+
+    return change
+
+
 # name -> (change to the valid config, substrings expected among the errors). All of these must fail.
 FAILING = {
+    # EC2 offers no Capacity Block of trn1n.32xlarge (instance_types.json says why), and ParallelCluster asks EC2.
+    "capacity-block-of-trn1n": (
+        _capacity_block("trn1n.32xlarge"),
+        ["CapacityTypeValidator: Usage type 'capacity-block' not supported with instance type 'trn1n.32xlarge'"],
+    ),
+    "capacity-block-of-dynamic-nodes": (
+        _capacity_block(min_count=0),
+        [
+            "ComputeResourceSizeValidator: Max count must be set to the same value of min count when using Capacity Block",
+            "ComputeResourceSizeValidator: Min count must be a value > 0 when using Capacity Block reservation.",
+        ],
+    ),
     "queue-name-with-capitals": (
         lambda c: queue(c).update(Name="Trn"),
         ["NameValidator: Invalid name 'Trn'. Name must begin with a letter and only contain lowercase letters"],
@@ -226,6 +255,7 @@ PASSING = {
         [],
     ),
     "made-up-instance-type-described-in-dev-settings": (_made_up_instance_type_in_dev_settings, []),
+    "capacity-block-of-trn1": (_capacity_block(), []),
     "placement-group-disabled": (
         lambda c: queue(c)["Networking"].update(PlacementGroup={"Enabled": False}),
         ["EfaPlacementGroupValidator: Placement group is disabled for queue 'trn'."],
@@ -300,6 +330,53 @@ def test_failing_cases_carry_parallelclusters_message(batch, name):
     assert record["ok"] is False
     for expected in FAILING[name][1]:
         assert any(expected in error for error in record["errors"]), (expected, record["errors"])
+
+
+def test_a_capacity_block_without_a_placement_group_draws_no_placement_warning(batch):
+    record = batch.by_file()["capacity-block-of-trn1.yaml"]
+    assert "CapacityTypeValidator" in record["validators_run"]
+    assert "PlacementGroupCapacityTypeValidator" in record["validators_run"]
+    assert not [w for w in record["warnings"] if "PlacementGroup" in w], record["warnings"]
+
+
+def test_the_reservation_size_is_checked_by_parallelclusters_own_validator(batch, run_validator, tmp_path):
+    # The offline reservation holds the config's MaxCount by default: the validator runs and passes...
+    record = batch.by_file()["capacity-block-of-trn1.yaml"]
+    assert "CapacityReservationSizeValidator" in record["validators_run"]
+    assert "CapacityReservationSizeValidator" not in record["validators_skipped"]
+    assert "EC2.DescribeCapacityReservations" in record["aws_calls"], record["aws_calls"]
+    # ...and refuses a reservation smaller than MaxCount (4), as it would at `pcluster create-cluster`.
+    config = copy.deepcopy(BASE)
+    _capacity_block()(config)
+    path = tmp_path / "small-block.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    small = run_validator(path, args=["--reserved-instances", "cr-0123456789abcdef0=3"])
+    assert small.returncode == 1, small.stderr
+    assert small.records[0]["errors"] == [
+        "CapacityReservationSizeValidator: Number of instances configured for Capacity Reservation "
+        "cr-0123456789abcdef0: 4 is exceeding the total instances count available for the Capacity Reservation: 3"
+    ]
+    exact = run_validator(path, args=["--reserved-instances", "cr-0123456789abcdef0=4"])
+    assert exact.returncode == 0, exact.records
+
+
+@pytest.mark.parametrize("value", ["cr-0123456789abcdef0", "cr-0123456789abcdef0=-1", "0123=4", "cr-01=four"])
+def test_a_malformed_reserved_instances_option_is_a_usage_error(run_validator, value):
+    run = run_validator(CONFIGS / "trainium.yaml", args=["--reserved-instances", value])
+    assert run.returncode == 2
+    assert (
+        f"argument --reserved-instances: {value!r}: expected cr-ID=COUNT, COUNT an integer of at least 0" in run.stderr
+    )
+
+
+def test_record_comments_stay_out_of_the_answers(run_python):
+    result = run_python(
+        "import offline_aws\n"
+        "records = offline_aws.load_instance_types()\n"
+        "print(sorted(k for r in records.values() for k in r if k.startswith('_')))\n"
+        "print(records['trn1n.32xlarge']['SupportedUsageClasses'])\n"
+    )
+    assert result.stdout.split("\n")[:2] == ["[]", "['on-demand', 'spot']"], result.stderr
 
 
 def test_duplicate_keys_are_an_error_as_in_pcluster(batch):
