@@ -1,3 +1,4 @@
+import { CapacityBlockAnswer } from '../../lib/training/capacity-block';
 import { NeuronEnvironmentState, STAGES, StageTimeLimits, TrainRestarts } from '../../lib/training/contract';
 import { describeNeuronEnvironment, describeWaitsFor, utcMinute } from '../../lib/training/neuron-status';
 import { PlanSummary } from '../../lib/training/plan';
@@ -90,6 +91,12 @@ function describeSubmit(run: string, answer: Record<string, unknown>): string[] 
     );
     const limits = request.timeLimits as StageTimeLimits | undefined;
     if (limits) lines.push(`  Time limits  ${describeLimits(limits)}`);
+    const block = answer.capacityBlock as CapacityBlockAnswer | undefined;
+    if (block) {
+      lines.push(
+        `  Stop by      ${block.stopBy}: Capacity Block ${block.reservationId} (${block.state}) ends ${block.endDate}; training stops at a completed checkpoint by then`,
+      );
+    }
     if (typeof request.maxTrainRestarts === 'number') {
       lines.push(
         `  Restarts     ${request.maxTrainRestarts === 0 ? 'none: a failed train job fails the chain' : `a failed train job requeues itself up to ${request.maxTrainRestarts} time${request.maxTrainRestarts === 1 ? '' : 's'} from its newest checkpoint`}`,

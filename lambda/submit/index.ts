@@ -15,9 +15,12 @@
  * (lib/training/plan.ts), with each stage's time limit, and sends it; submitting a run again returns its existing jobs
  * (created: false), and the script refuses a run that has checkpoints unless the request resumes it. Submit and
  * status pass on the state of the run's Neuron environment (built on the cluster after its creation): before it is
- * ready, the chain's first job is held (heldJob), and it starts by itself when the build ends.
+ * ready, the chain's first job is held (heldJob), and it starts by itself when the build ends. On a Capacity Block
+ * (capacityType capacity-block), a submit describes the block with EC2 first and sets the request's stopBy before its
+ * end (lib/training/capacity-block.ts), or refuses a block that cannot run the chain.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { GetJobRunCommand, GlueClient } from '@aws-sdk/client-glue';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -25,8 +28,10 @@ import { RUN_NAME_PATTERN } from '../../lib/data/job-arguments';
 import { NeuronEnvironmentState, REQUEST_VERSION, SubmitRequest, TrainRestarts } from '../../lib/training/contract';
 import { readEnvironment, TrainingEnvironment } from './environment';
 import { checkManifest, ManifestError, manifestKey } from '../../lib/training/manifest';
-import { planRun, PlanSummary, resolveSettings } from '../../lib/training/plan';
+import { planRun, PlanSummary, resolveSettings, TrainingPlan } from '../../lib/training/plan';
 import { InvalidRequestError, Overrides, parseEvent, RUN_NAME_ACCEPTED, show } from '../../lib/training/requests';
+import { CapacityBlockAnswer, capacityBlockStop } from '../../lib/training/capacity-block';
+import { describeCapacityBlock } from './capacity-block';
 import { Clock, runScript, ScriptAnswer, ScriptError } from './head-node';
 import { CLIENT_OPTIONS } from '../shared/client-options';
 
@@ -35,6 +40,7 @@ const logger = new Logger({ serviceName: 'trainium-training' });
 const ssm = new SSMClient(CLIENT_OPTIONS);
 const s3 = new S3Client(CLIENT_OPTIONS);
 const glue = new GlueClient(CLIENT_OPTIONS);
+const ec2 = new EC2Client(CLIENT_OPTIONS);
 
 /** Time kept back from the function's timeout to report a head node that does not answer. */
 export const RESERVE_MS = 15_000;
@@ -64,6 +70,8 @@ export interface SubmitResponse {
   readonly request: SubmitRequest;
   /** Set when the tokenization job's success started this submission. */
   readonly trigger?: { readonly jobName: string; readonly jobRunId: string };
+  /** With capacityType capacity-block: the block as EC2 described it, and the request's stopBy made from it. */
+  readonly capacityBlock?: CapacityBlockAnswer;
 }
 
 export interface StatusResponse {
@@ -191,9 +199,10 @@ async function submit(
     },
     resume,
   });
-  logger.info('plan', { plan });
+  const { request, warnings, capacityBlock } = await withCapacityBlock(env, run, plan, clock.now());
+  logger.info('plan', { plan, ...(capacityBlock && { capacityBlock }) });
   const target = { instanceId: env.headNodeInstanceId, documentName: env.documentName };
-  const answer = await runScript(ssm, target, 'submit', plan.request, clock, deadline);
+  const answer = await runScript(ssm, target, 'submit', request, clock, deadline);
   if (answer.run !== run) throw new ScriptError(`cpt-run.sh submit answered for run ${show(answer.run)}, not ${run}.`);
   return {
     action: 'submit',
@@ -208,9 +217,29 @@ async function submit(
     ...(answer.message !== undefined && { message: answer.message }),
     commandId: answer.commandId,
     plan: plan.summary,
-    warnings: plan.warnings,
-    request: plan.request,
+    warnings,
+    request,
+    ...(capacityBlock && { capacityBlock }),
   };
+}
+
+/**
+ * On a Capacity Block (capacityType capacity-block), the request with its stopBy, from the block EC2 describes; the
+ * plan's request as it is otherwise, without any EC2 call.
+ */
+async function withCapacityBlock(
+  env: TrainingEnvironment,
+  run: string,
+  plan: TrainingPlan,
+  now: number,
+): Promise<{ request: SubmitRequest; warnings: readonly string[]; capacityBlock?: CapacityBlockAnswer }> {
+  const reservationId = env.defaults.capacityReservationId;
+  if (env.defaults.capacityType !== 'capacity-block' || reservationId === undefined) {
+    return { request: plan.request, warnings: plan.warnings };
+  }
+  const block = await describeCapacityBlock(ec2, reservationId);
+  const { stopBy, warnings, answer } = capacityBlockStop({ block, now, timeLimits: plan.timeLimits, run });
+  return { request: { ...plan.request, stopBy }, warnings: [...plan.warnings, ...warnings], capacityBlock: answer };
 }
 
 async function readManifest(bucket: string, run: string): Promise<string> {

@@ -4,7 +4,8 @@ import { formatLimit, TimeLimits } from '../plan/time-limits';
 import { deriveRun, requestDerived } from '../run/derive';
 import { parallelismProblems, RunProblem, smallSetWarning, scheduleProblems, stepsProblems } from '../run/rules';
 import { REQUEST_NAMES, RunSettings, SettingKey, settingsOfConfig } from '../run/settings';
-import { COMPILE_STEPS, defaultMinLearningRate } from '../run/steps';
+import { COMPILE_STEPS, defaultMinLearningRate, stepsFor } from '../run/steps';
+import { configBoundProblems, runBoundProblems } from './bounds';
 import { MAX_TIME_LIMIT_MINUTES, REQUEST_VERSION, STAGES, SubmitRequest } from './contract';
 import { datasetPathOnCluster, ManifestFacts } from './manifest';
 import { memoryWarnings } from './memory-fit';
@@ -43,6 +44,8 @@ export function trainingDefaults(config: CptConfig): TrainingDefaults {
     }),
     fsxThroughputPerTiB: config.fsxThroughputPerTiB,
     fsxStorageGiB: config.fsxStorageGiB,
+    capacityType: config.capacityType,
+    ...(config.capacityReservationId !== undefined && { capacityReservationId: config.capacityReservationId }),
   };
 }
 
@@ -79,6 +82,7 @@ export function resolveSettings(defaults: TrainingDefaults, overrides: Overrides
       `${at('nodes', settings.nodes)}: more than the ${defaults.nodes} nodes of the cluster's queue (nodeCount). Accepted: an integer from 1 to ${defaults.nodes}`,
     );
   }
+  problems.push(...configBoundProblems(defaults, settings, at));
   // A submission cannot override sequenceLength: a sequence that tensor parallelism does not split is its TP's fault.
   const context = { names: REQUEST_NAMES, sequenceSplitBlames: 'tensorParallel', sourceOf: source } as const;
   problems.push(
@@ -159,6 +163,15 @@ export function planRun(input: PlanInput): TrainingPlan {
   const overrides = input.overrides ?? {};
   const settings = resolveSettings(defaults, overrides);
   const rows = manifest.train.rows;
+  const source = (key: OverrideKey) => (overrides[key] !== undefined ? 'override' : 'default');
+  const bounds = runBoundProblems(
+    defaults,
+    settings,
+    settings.steps ?? stepsFor(rows, settings.epochs, settings.globalBatch),
+    rows,
+    (key, value) => `${key} = ${value} (${source(key)})`,
+  );
+  if (bounds.length > 0) throw new InvalidRequestError(bounds);
   const derived = deriveRun({
     settings,
     rows,
@@ -169,9 +182,8 @@ export function planRun(input: PlanInput): TrainingPlan {
     evalSets: manifest.evalGeneral ? 2 : 1,
   });
   const { steps, timeLimits } = derived;
-  const source = overrides.warmupSteps !== undefined ? 'override' : 'default';
   const tooLong = stepsProblems(settings, steps, rows).map(
-    (p) => `${p.key} = ${settings[p.key]} (${source}): ${p.why}. Accepted: ${p.accepted}`,
+    (p) => `${p.key} = ${settings[p.key]} (${source(p.key as OverrideKey)}): ${p.why}. Accepted: ${p.accepted}`,
   );
   if (tooLong.length > 0) throw new InvalidRequestError(tooLong);
 

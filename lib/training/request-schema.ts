@@ -96,7 +96,7 @@ export const SUBMIT_REQUEST = z.strictObject({
     .regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/)
     .optional()
     .describe(
-      "UTC time by which training has stopped at a checkpoint: the Capacity Block's end less the time to save one (capacityType capacity-block only)",
+      "UTC time by which training has stopped at a completed checkpoint (capacityType capacity-block only): the Capacity Block's end less the 30 minutes before it at which EC2 begins terminating its instances, one checkpoint save and a 10-minute margin (lib/training/capacity-block.ts)",
     ),
   resume: z
     .boolean()

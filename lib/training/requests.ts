@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FIELDS } from '../config/fields';
 import { TENSOR_PARALLEL_DEGREES } from '../run/hardware';
+import { CHECKPOINT_COUNT_FACTOR } from './bounds';
 import { REQUEST_FIELDS } from './request-schema';
 
 /**
@@ -33,7 +34,8 @@ const tensorParallel = FIELDS.tensorParallelDegree.schema.refine((d) => TENSOR_P
 
 /**
  * The settings a submission may override, keyed as in the script's request. Cross-key rules (the data-parallel
- * batch split, the warm-up within the run: lib/run/rules.ts; the queue's size) are checked in plan.ts.
+ * batch split, the warm-up within the run: lib/run/rules.ts; the queue's size) are checked in plan.ts, the upper
+ * bounds that the deployed configuration sets in bounds.ts.
  */
 export const OVERRIDE_RULES = {
   nodes: {
@@ -41,7 +43,10 @@ export const OVERRIDE_RULES = {
     accepted: `${FIELDS.nodeCount.accepted}, at most nodeCount (the queue's size)`,
   },
   tensorParallel: { schema: tensorParallel, accepted: FIELDS.tensorParallelDegree.accepted },
-  globalBatch: FIELDS.globalBatchSize,
+  globalBatch: {
+    schema: FIELDS.globalBatchSize.schema,
+    accepted: `${FIELDS.globalBatchSize.accepted}, at most globalBatchSize (the deployed configuration's)`,
+  },
   microBatch: FIELDS.microBatchSize,
   learningRate: FIELDS.learningRate,
   minLearningRate: {
@@ -49,16 +54,22 @@ export const OVERRIDE_RULES = {
     accepted: 'a number from 0, below the learning rate (default: the learning rate ÷ 10)',
   },
   warmupSteps: { schema: FIELDS.warmupSteps.schema, accepted: `${FIELDS.warmupSteps.accepted}, below the run's steps` },
-  epochs: FIELDS.epochs,
+  epochs: { schema: FIELDS.epochs.schema, accepted: "a number above 0, at most epochs (the deployed configuration's)" },
   steps: {
     schema: REQUEST_FIELDS.steps,
-    accepted: 'an integer of at least 1: the optimizer steps of the run, instead of those of the epochs',
+    accepted:
+      "an integer of at least 1: the optimizer steps of the run, instead of those of the epochs; at most the steps of the deployed configuration's epochs over the training set",
   },
   checkpointEvery: {
     schema: FIELDS.checkpointEverySteps.schema,
-    accepted: `${FIELDS.checkpointEverySteps.accepted}; above 1, so that the compile stage (steps below it) writes none`,
+    accepted:
+      'an integer of at least 2, so that the compile stage (steps below it) writes none; ' +
+      `large enough that the run saves at most ${CHECKPOINT_COUNT_FACTOR} × the checkpoints of the configured run (or checkpointsKept)`,
   },
-  checkpointsKept: FIELDS.checkpointsKept,
+  checkpointsKept: {
+    schema: FIELDS.checkpointsKept.schema,
+    accepted: "an integer from 1 to checkpointsKept (the deployed configuration's: FSx is sized for it)",
+  },
 } as const satisfies Record<string, Rule>;
 
 export type OverrideKey = keyof typeof OVERRIDE_RULES;
@@ -149,28 +160,39 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return prototype === Object.prototype || prototype === null;
 }
 
-/** The configuration a submission starts from: set by the stack (env TRAINING_DEFAULTS) from the config. */
-export const TRAINING_DEFAULTS_SCHEMA = z.strictObject({
-  nodes: FIELDS.nodeCount.schema,
-  tensorParallel,
-  sequenceLength: FIELDS.sequenceLength.schema,
-  globalBatch: FIELDS.globalBatchSize.schema,
-  microBatch: FIELDS.microBatchSize.schema,
-  learningRate: FIELDS.learningRate.schema,
-  warmupSteps: FIELDS.warmupSteps.schema,
-  epochs: FIELDS.epochs.schema,
-  checkpointEvery: FIELDS.checkpointEverySteps.schema,
-  checkpointsKept: FIELDS.checkpointsKept.schema,
-  compileSteps: REQUEST_FIELDS.compileSteps,
-  baseModel: FIELDS.baseModelId.schema,
-  neuronRelease: FIELDS.neuronSdkVersion.schema,
-  partition: REQUEST_FIELDS.partition,
-  maxTrainRestarts: FIELDS.maxTrainRestarts.schema,
-  // What the stages' time limits rest on (lib/plan/time-limits.ts), besides the run's settings.
-  measuredTokensPerSecondPerNode: FIELDS.measuredTokensPerSecondPerNode.schema,
-  fsxThroughputPerTiB: FIELDS.fsxThroughputPerTiB.schema,
-  fsxStorageGiB: FIELDS.fsxStorageGiB.schema,
-});
+/**
+ * The configuration a submission starts from: set by the stack (env TRAINING_DEFAULTS) from the config. Its values
+ * are also the upper bounds of the overrides (lib/training/bounds.ts).
+ */
+export const TRAINING_DEFAULTS_SCHEMA = z
+  .strictObject({
+    nodes: FIELDS.nodeCount.schema,
+    tensorParallel,
+    sequenceLength: FIELDS.sequenceLength.schema,
+    globalBatch: FIELDS.globalBatchSize.schema,
+    microBatch: FIELDS.microBatchSize.schema,
+    learningRate: FIELDS.learningRate.schema,
+    warmupSteps: FIELDS.warmupSteps.schema,
+    epochs: FIELDS.epochs.schema,
+    checkpointEvery: FIELDS.checkpointEverySteps.schema,
+    checkpointsKept: FIELDS.checkpointsKept.schema,
+    compileSteps: REQUEST_FIELDS.compileSteps,
+    baseModel: FIELDS.baseModelId.schema,
+    neuronRelease: FIELDS.neuronSdkVersion.schema,
+    partition: REQUEST_FIELDS.partition,
+    maxTrainRestarts: FIELDS.maxTrainRestarts.schema,
+    // What the stages' time limits rest on (lib/plan/time-limits.ts), besides the run's settings.
+    measuredTokensPerSecondPerNode: FIELDS.measuredTokensPerSecondPerNode.schema,
+    fsxThroughputPerTiB: FIELDS.fsxThroughputPerTiB.schema,
+    fsxStorageGiB: FIELDS.fsxStorageGiB.schema,
+    // With capacity-block, a submission sets the request's stopBy from the block's end (lib/training/capacity-block.ts).
+    capacityType: FIELDS.capacityType.schema,
+    capacityReservationId: FIELDS.capacityReservationId.schema,
+  })
+  .refine((d) => d.capacityType !== 'capacity-block' || d.capacityReservationId !== undefined, {
+    path: ['capacityReservationId'],
+    message: 'is unset while capacityType is capacity-block',
+  });
 export type TrainingDefaults = z.infer<typeof TRAINING_DEFAULTS_SCHEMA>;
 
 /** One line per issue: where, the value found there, why, and what is accepted. */

@@ -16,6 +16,7 @@ import { CptConfig } from '../config/schema';
 import { commandDocumentContent } from './command-document';
 import { ENV } from './contract';
 import { trainingDefaults } from './plan';
+import { describeCapacityReservationsStatement } from '../shared/describe-capacity-reservations';
 
 export interface TrainingFunctionProps {
   readonly config: CptConfig;
@@ -46,8 +47,9 @@ export interface TrainingFunctionProps {
 /**
  * The function that submits, reports and cancels training runs on the cluster through SSM Run Command, the stack's
  * own Command document it sends (fixed script, checked parameters: lib/training/command-document.ts), a role that may
- * send that document to one instance, read run manifests, and write its own logs; and, with
- * autoSubmitOnDataReady, the EventBridge rule that submits a run when its tokenization succeeds.
+ * send that document to one instance, read run manifests, write its own logs and, on a Capacity Block, describe
+ * capacity reservations; and, with autoSubmitOnDataReady, the EventBridge rule that submits a run when its
+ * tokenization succeeds.
  *
  * The buckets, secret, job and cluster may live in other stacks: CDK then reads each value the function needs from
  * its stack's outputs (weak references, see lib/app.ts).
@@ -130,6 +132,10 @@ export class TrainingFunction extends Construct {
     );
     // Reading run manifests: a policy of the data stack (lib/data/manifest-read-policy.ts says why).
     this.role.addManagedPolicy(props.manifestReadPolicy);
+    // On a Capacity Block, a submission reads the block's state and end (lambda/submit/capacity-block.ts).
+    if (config.capacityType === 'capacity-block') {
+      this.role.addToPrincipalPolicy(describeCapacityReservationsStatement(stack));
+    }
 
     if (auto) {
       const jobName = props.tokenizeJob.jobName;
@@ -162,7 +168,8 @@ export class TrainingFunction extends Construct {
 
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason: 'ssm:GetCommandInvocation supports no resource-level permissions; it only reads results of commands.',
+      reason:
+        'ssm:GetCommandInvocation and ec2:DescribeCapacityReservations (capacity-block only, this Region only) support no resource-level permissions; they only read results of commands and the Capacity Block.',
     });
   }
 }

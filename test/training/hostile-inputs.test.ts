@@ -5,6 +5,7 @@ import { createHandler } from '../../lambda/submit';
 import { RUN_NAME_PATTERN } from '../../lib/data/job-arguments';
 import { checkManifest } from '../../lib/training/manifest';
 import { planRun, trainingDefaults } from '../../lib/training/plan';
+import { InvalidRequestError } from '../../lib/training/requests';
 import {
   CHECKPOINTS,
   COMMAND_ID,
@@ -255,13 +256,10 @@ describe('accepted, and unable to change the command', () => {
 
   test.each([
     ['the smallest learning rates', { learningRate: 1e-300, minLearningRate: 5e-324 }],
+    // 3 epochs of the fixture's 100,000 rows at 2,048 a step: 147 steps, the most a steps override may ask.
+    ['the most steps, saved once', { steps: 147, warmupSteps: 0, checkpointEvery: 147 }],
     [
-      'the largest safe step count',
-      { steps: Number.MAX_SAFE_INTEGER, warmupSteps: 0, checkpointEvery: Number.MAX_SAFE_INTEGER },
-    ],
-    ['a huge global batch', { globalBatch: 64 * 2 ** 40, warmupSteps: 0 }],
-    [
-      'every override at once',
+      'every override at once, each at its bound',
       {
         nodes: 1,
         tensorParallel: 32,
@@ -270,9 +268,10 @@ describe('accepted, and unable to change the command', () => {
         learningRate: 0.01,
         minLearningRate: 0,
         warmupSteps: 1,
-        epochs: 100,
-        checkpointEvery: 2,
-        checkpointsKept: 1000,
+        epochs: 3,
+        // ceil(300,000 ÷ 8) = 37,500 steps: 3 checkpoints at most (checkpointsKept), one every 12,500 steps.
+        checkpointEvery: 12_500,
+        checkpointsKept: 3,
       },
     ],
   ])('overrides: %s', async (_name, overrides) => {
@@ -283,6 +282,43 @@ describe('accepted, and unable to change the command', () => {
     const { epochs: _epochs, ...sentAsIs } = overrides as Record<string, number>;
     expect(request).toMatchObject(sentAsIs);
   });
+
+  test.each([
+    [
+      'the largest safe step count',
+      { steps: Number.MAX_SAFE_INTEGER, warmupSteps: 0, checkpointEvery: Number.MAX_SAFE_INTEGER },
+      ['steps = 9007199254740991 (override): more than the 147 steps of the configured run'],
+    ],
+    [
+      'a huge global batch',
+      { globalBatch: 64 * 2 ** 40, warmupSteps: 0 },
+      ['globalBatch = 70368744177664 (override): more than the 2048 rows a step of the deployed configuration'],
+    ],
+    [
+      '100 epochs and 1,000 checkpoints kept',
+      { epochs: 100, checkpointsKept: 1000 },
+      [
+        'epochs = 100 (override): more than the 3 of the deployed configuration (epochs)',
+        'checkpointsKept = 1000 (override): more than the 3 of the deployed configuration (checkpointsKept)',
+      ],
+    ],
+    [
+      'a checkpoint every 2 steps',
+      { checkpointEvery: 2 },
+      ["checkpointEvery = 2 (override): the run's 147 steps would save 74 checkpoints, more than the 3 a run may save"],
+    ],
+  ])(
+    'overrides beyond the configuration’s bounds: %s, refused before any command',
+    async (_name, overrides, starts) => {
+      s3.on(GetObjectCommand).resolves(objectBody(JSON.stringify(manifest('r1'))));
+      const error = await handler(submit('r1', { overrides })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidRequestError);
+      const problems = (error as InvalidRequestError).problems;
+      expect(problems).toHaveLength(starts.length);
+      starts.forEach((start, i) => expect(problems[i].startsWith(start)).toBe(true));
+      expect(ssm.calls()).toHaveLength(0);
+    },
+  );
 
   test('hostile text in the manifest’s other fields travels nowhere', async () => {
     const m = manifest('r1') as ReturnType<typeof manifest> & Record<string, unknown>;

@@ -52,8 +52,9 @@ describe('the defaults the stack gives the function', () => {
       neuronRelease: '2.28.1',
       partition: 'trn',
       maxTrainRestarts: 3,
-      fsxThroughputPerTiB: 250,
-      fsxStorageGiB: 1200,
+      fsxThroughputPerTiB: 500,
+      fsxStorageGiB: 2400,
+      capacityType: 'on-demand',
     });
     expect(DEFAULTS).not.toHaveProperty('measuredTokensPerSecondPerNode');
     expect(COMPILE_STEPS).toBe(10);
@@ -209,7 +210,7 @@ describe('steps from rows and epochs', () => {
   });
 
   test('the compile stage never runs more steps than the run', () => {
-    expect(plan({ rows: 2048, overrides: { steps: 4, warmupSteps: 1 } }).request.compileSteps).toBe(4);
+    expect(plan({ rows: 2048, overrides: { steps: 3, warmupSteps: 1 } }).request.compileSteps).toBe(3);
   });
 });
 
@@ -228,13 +229,17 @@ describe('parallelism and the global batch', () => {
       microBatch: 2,
       steps: Math.ceil(300_000 / 512),
     });
-    const tp32 = plan({ rows: 100_000, overrides: { nodes: 1, tensorParallel: 32, globalBatch: 64 } });
+    // 4,688 steps of 64 rows: a checkpoint every 2,000 steps keeps to the 3 checkpoints a run may save here.
+    const tp32 = plan({
+      rows: 100_000,
+      overrides: { nodes: 1, tensorParallel: 32, globalBatch: 64, checkpointEvery: 2000 },
+    });
     expect(tp32.summary).toMatchObject({ dataParallel: 1, gradientAccumulation: 64 });
   });
 
   test('a global batch that the data-parallel split cannot divide is refused, naming where each value came from', () => {
     expect(problemsOf(() => resolveSettings(DEFAULTS, { nodes: 3 }))).toEqual([
-      'globalBatch = 2048 (default): not a multiple of 12 = data-parallel degree 12 (3 nodes × 32 cores ÷ TP 8) × microBatch 1. Accepted: a positive multiple of the data-parallel degree × microBatchSize',
+      "globalBatch = 2048 (default): not a multiple of 12 = data-parallel degree 12 (3 nodes × 32 cores ÷ TP 8) × microBatch 1. Accepted: a positive multiple of the data-parallel degree × microBatchSize, at most globalBatchSize (the deployed configuration's)",
     ]);
     expect(problemsOf(() => resolveSettings(DEFAULTS, { microBatch: 3 }))[0]).toMatch(
       /^globalBatch = 2048 \(default\): not a multiple of 192 = /,
@@ -272,11 +277,16 @@ describe('the schedule', () => {
   });
 
   test('the compile stage stays below checkpointEvery, so that it writes no checkpoint; checkpointEvery 1 is refused', () => {
-    expect(plan({ rows: 100_000, overrides: { checkpointEvery: 5 } }).request).toMatchObject({
-      checkpointEvery: 5,
-      compileSteps: 4,
-    });
-    expect(plan({ rows: 100_000, overrides: { checkpointEvery: 11 } }).request.compileSteps).toBe(10);
+    // Runs short enough to save at most the 3 checkpoints a run may save here (test/training/bounds.test.ts).
+    expect(plan({ rows: 100_000, overrides: { checkpointEvery: 5, steps: 15, warmupSteps: 1 } }).request).toMatchObject(
+      {
+        checkpointEvery: 5,
+        compileSteps: 4,
+      },
+    );
+    expect(
+      plan({ rows: 100_000, overrides: { checkpointEvery: 11, steps: 33, warmupSteps: 1 } }).request.compileSteps,
+    ).toBe(10);
     expect(problemsOf(() => resolveSettings(DEFAULTS, { checkpointEvery: 1 }))).toEqual([
       'checkpointEvery = 1 (override): the compile stage runs at least one step and stays below checkpointEvery, so that it never writes a checkpoint training would resume from. Accepted: an integer of at least 2',
     ]);
@@ -307,21 +317,21 @@ describe('the schedule', () => {
   });
 
   test('warnings: a training set smaller than a global batch; a run shorter than checkpointEvery saves one checkpoint, the final one', () => {
-    const { warnings, summary } = plan({ rows: 1000, overrides: { steps: 3, warmupSteps: 1 } });
+    const { warnings, summary } = plan({ rows: 1000, overrides: { steps: 2, warmupSteps: 1 } });
     expect(warnings).toEqual([
       'the training set (1000 rows) is smaller than one global batch (2048): each step repeats rows',
-      "checkpointEvery 500 is more than the run's 3 steps: the run saves exactly one checkpoint, the final one (step 3); a failure before it restarts training from the base model",
+      "checkpointEvery 500 is more than the run's 2 steps: the run saves exactly one checkpoint, the final one (step 2); a failure before it restarts training from the base model",
     ]);
-    expect(summary.savedSteps).toEqual([3]);
-    // As long as the run: one checkpoint, and nothing to warn about.
-    const exact = plan({ rows: 100_000, overrides: { steps: 500, warmupSteps: 1 } });
+    expect(summary.savedSteps).toEqual([2]);
+    // As long as the run: one checkpoint, and nothing to warn about (3 epochs of 400,000 rows are 586 steps).
+    const exact = plan({ rows: 400_000, overrides: { steps: 500, warmupSteps: 1 } });
     expect(exact.summary.savedSteps).toEqual([500]);
     expect(exact.warnings).toEqual([]);
   });
 
   test('checkpoint settings come from the configuration or the overrides', () => {
-    const overrides: Overrides = { checkpointEvery: 50, checkpointsKept: 7 };
-    expect(plan({ rows: 100_000, overrides }).request).toMatchObject({ checkpointEvery: 50, checkpointsKept: 7 });
+    const overrides: Overrides = { checkpointEvery: 50, checkpointsKept: 2 };
+    expect(plan({ rows: 100_000, overrides }).request).toMatchObject({ checkpointEvery: 50, checkpointsKept: 2 });
   });
 });
 
@@ -337,7 +347,7 @@ describe('the request’s new fields', () => {
 
   test('time limits follow the run: more steps, a longer train limit; more checkpoints kept, longer export and evaluate', () => {
     const base = plan({ rows: 1_000_000 }).request.timeLimits;
-    expect(base).toEqual({ prepare: 46, compile: 190, train: 967, export: 107, evaluate: 272 });
+    expect(base).toEqual({ prepare: 43, compile: 190, train: 944, export: 97, evaluate: 269 });
     const longer = plan({ rows: 2_000_000 }).request.timeLimits;
     expect(longer.train).toBeGreaterThan(base.train);
     expect({ ...longer, train: 0 }).toEqual({ ...base, train: 0 });
@@ -369,8 +379,8 @@ describe('the request’s new fields', () => {
       defaults: measured,
       locations: LOCATIONS,
     });
-    // 617.35 min of training at half the rate: 1,234.7; (1,234.7 + 3 saves × 5.58) × 1.5 + 15.58 = 1,892.7.
-    expect(slow.request.timeLimits.train).toBe(1893);
+    // 617.35 min of training at half the rate: 1,234.7; (1,234.7 + 3 saves × 1.39) × 1.5 + 11.39 = 1,869.7.
+    expect(slow.request.timeLimits.train).toBe(1870);
   });
 
   test('a train stage beyond 30 days is capped at 43,200 minutes, with a warning', () => {

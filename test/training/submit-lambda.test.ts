@@ -102,7 +102,7 @@ describe('submit', () => {
     // The three fields after partition: the configuration's restarts, the derived limits, and no resume.
     expect(request).toMatchObject({
       maxTrainRestarts: 3,
-      timeLimits: { prepare: 46, compile: 190, train: 117, export: 39, evaluate: 139 },
+      timeLimits: { prepare: 43, compile: 190, train: 107, export: 36, evaluate: 137 },
       resume: false,
     });
     // An answer without resume fields gets none.
@@ -135,7 +135,7 @@ describe('submit', () => {
       checkpointEvery: 25,
       checkpointsKept: 2,
       // 50 steps on 4 nodes, checkpoints at 25 and 50, both exported: 3 models evaluated.
-      timeLimits: { prepare: 46, compile: 190, train: 64, export: 73, evaluate: 206 },
+      timeLimits: { prepare: 43, compile: 190, train: 48, export: 66, evaluate: 203 },
       // 4 nodes × 32 ÷ TP 8 = 16 replicas, 512 ÷ (16 × 2) = 16 micro-batches; the decay from 3e-4 after 5 warm-up
       // steps reaches 3e-5 at step 50, so 0 at 5 + 45 ÷ 0.9 = 55. A step is 512 × 4,096 tokens.
       derived: {

@@ -175,17 +175,18 @@ export function decodeParameters(parameters: Record<string, string[]> | undefine
 
 /**
  * The stages' time limits of run r1 under the default configuration (16 nodes, global batch 2,048, rows of 4,096,
- * a checkpoint every 500 steps, 3 kept, both held-out sets), worked out by hand in test/training/time-limits.test.ts:
- * only train, export and evaluate depend on the steps.
+ * a checkpoint every 500 steps, 3 kept, both held-out sets; FSx of 2,400 GiB at 500 MB/s per TiB: 1,171.9 MB/s, a
+ * checkpoint save of 1.39 min), worked out by hand as in lib/plan/time-limits.ts: only train, export and evaluate
+ * depend on the steps. E.g. 147 steps: train 5 + 5 + 1.39 + (61.95 training + 1.39 saving) × 1.5 = 106.4 → 107.
  */
 export const DEFAULT_TIME_LIMITS: Record<
   number,
   { prepare: number; compile: number; train: number; export: number; evaluate: number }
 > = {
   // 3 checkpoints (500, 1,000, 1,465), all exported: 4 models evaluated.
-  1465: { prepare: 46, compile: 190, train: 967, export: 107, evaluate: 272 },
+  1465: { prepare: 43, compile: 190, train: 944, export: 97, evaluate: 269 },
   // 1 checkpoint (147): 1 exported, 2 models evaluated.
-  147: { prepare: 46, compile: 190, train: 117, export: 39, evaluate: 139 },
+  147: { prepare: 43, compile: 190, train: 107, export: 36, evaluate: 137 },
 };
 
 /**

@@ -192,6 +192,57 @@ describe('the training stack', () => {
     template.resourceCountIs('AWS::Lambda::Permission', 0);
     expect(JSON.stringify(template.toJSON())).not.toContain('glue:');
   });
+
+  test('no EC2 permission without a Capacity Block: the function makes no EC2 call', () => {
+    expect(JSON.stringify(template.toJSON())).not.toContain('ec2:Describe');
+    const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(JSON.parse(fn.Properties.Environment.Variables.TRAINING_DEFAULTS)).toMatchObject({
+      capacityType: 'on-demand',
+    });
+    expect(JSON.parse(fn.Properties.Environment.Variables.TRAINING_DEFAULTS)).not.toHaveProperty(
+      'capacityReservationId',
+    );
+  });
+});
+
+/** The configuration of the Capacity Block example (a block offers trn1.32xlarge). */
+const CAPACITY_BLOCK: Partial<CptConfig> = {
+  capacityType: 'capacity-block',
+  capacityReservationId: 'cr-0123456789abcdef0',
+  instanceType: 'trn1.32xlarge',
+  nodeCount: 4,
+};
+
+describe('on a Capacity Block', () => {
+  const template = trainingTemplate(CAPACITY_BLOCK);
+
+  test('the function is told the capacity type and the block’s ID, in its defaults', () => {
+    const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(JSON.parse(fn.Properties.Environment.Variables.TRAINING_DEFAULTS)).toMatchObject({
+      capacityType: 'capacity-block',
+      capacityReservationId: 'cr-0123456789abcdef0',
+    });
+  });
+
+  test('the role may also describe capacity reservations, in the stack’s Region only (the action has no resource type)', () => {
+    expect(statementsOf(template)).toEqual([
+      LOGS,
+      SEND_COMMAND,
+      GET_COMMAND_INVOCATION,
+      {
+        Effect: 'Allow',
+        Action: 'ec2:DescribeCapacityReservations',
+        Resource: '*',
+        Condition: { StringEquals: { 'ec2:Region': { Ref: 'AWS::Region' } } },
+      },
+    ]);
+  });
+
+  test('cdk-nag finds nothing unacknowledged', () => {
+    const app = testApp();
+    buildApp(app, defaultConfig(CAPACITY_BLOCK));
+    expect(() => app.synth()).not.toThrow();
+  });
 });
 
 describe('with autoSubmitOnDataReady', () => {
@@ -267,7 +318,9 @@ describe('cdk-nag', () => {
     expect(acknowledged(stacks.training.training.role)).toEqual([
       [
         'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-        expect.stringMatching(/^ssm:GetCommandInvocation supports no resource-level permissions/),
+        expect.stringMatching(
+          /^ssm:GetCommandInvocation and ec2:DescribeCapacityReservations \(capacity-block only, this Region only\) support no resource-level permissions/,
+        ),
       ],
     ]);
     // In the bucket's stack, where cdk-nag names the bucket by its logical ID.
