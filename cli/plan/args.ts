@@ -25,9 +25,10 @@ const ACCEPTED_OPTIONS = '--manifest FILE, --tokens N, -c key=value, --help';
 export const USAGE = [
   'Usage: npm run plan [-- --manifest FILE | --tokens N] [-c key=value | -c config=file.json ...]',
   '',
-  'Prints the cost and time of a training run before anything is deployed: rows, steps, hours, node-hours,',
-  "on-demand cost, a day of training, the daily and run budgets, the stall alarm's threshold, what stays deployed costs",
-  'per month, and every assumption with its source.',
+  'Prints the cost and time of a training run before anything is deployed: rows, steps, hours, node-hours, what',
+  'FSx holds and the size it takes, the checkpoint stall and the FSx throughput it takes, the cost as capacityType',
+  "buys the nodes, a day of training, the daily and run budgets, the stall alarm's threshold, what stays deployed",
+  'costs per month, and every assumption with its source.',
   '',
   '  --manifest FILE   the manifest.json of a tokenization run (from S3 or .local/datasets/<run>/): its row counts',
   `  --tokens N        ${TOKENS_ACCEPTED}`,

@@ -29,7 +29,9 @@ export interface BudgetKind {
 
 /**
  * The daily budget, `<projectName>-daily-cost`: DAILY, its limit a day of training (every Trainium node for 24 hours,
- * and a day of the head node, FSx, the NAT gateway and S3) plus budgetMarginPercent.
+ * and a day of the head node, FSx, the NAT gateway and S3) plus budgetMarginPercent. With a Capacity Block the nodes are
+ * left out: the block is paid once, up front, so a tagged block passes the limit on the day it is charged (one alert)
+ * and the budget then watches the rest (lib/plan/estimate-costs.ts).
  *
  * It catches a rate of spending well above the plan (a second cluster, twice the nodes), within the budget's refresh
  * lag. A DAILY budget counts only the current UTC day, and with updates 8 to 12 hours apart it may see only part of a

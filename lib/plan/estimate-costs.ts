@@ -5,6 +5,7 @@ import { PriceFigures } from './estimate-prices';
 import { GIB } from './figures';
 import { formatCount, formatNumber } from './numbers';
 import { Part } from './part';
+import { COMPUTE_ROOT_VOLUME_GIB } from '../cluster/cluster-config';
 import { HOURS_PER_MONTH } from './prices';
 
 /** Hours in a day of the DAILY budget (AWS Budgets resets it every day, UTC). */
@@ -45,6 +46,14 @@ export interface CostFigures {
 
 export interface CostInputs {
   readonly prices: PriceFigures;
+  /** The Trainium nodes as the capacity kind bills them (lib/plan/estimate-capacity.ts). */
+  readonly trainium: {
+    readonly label: string;
+    readonly runUsd: Range;
+    readonly nodeHourUsd: number;
+    /** Ids of the assumptions of the capacity kind's price. */
+    readonly basis: readonly string[];
+  };
   readonly trainingHours: Range;
   readonly nodeHours: Range;
   /** True when the throughput is measured: the Trainium line then rests on no scaling assumption. */
@@ -64,9 +73,17 @@ export function costsPart(config: CptConfig, inputs: CostInputs): Part<CostFigur
   const natMonthly = HOURS_PER_MONTH * prices.nat.usd;
   const runCosts: CostLine[] = [
     {
-      label: `Trainium nodes (${nodes} × ${config.instanceType})`,
-      usd: scale(inputs.nodeHours, prices.trainiumUsd),
-      basis: ['price.trainium', 'throughput', ...(inputs.measured ? [] : ['scaling']), 'steps', 'rows', 'hours'],
+      label: inputs.trainium.label,
+      usd: inputs.trainium.runUsd,
+      basis: [
+        'price.trainium',
+        ...inputs.trainium.basis,
+        'throughput',
+        ...(inputs.measured ? [] : ['scaling']),
+        'steps',
+        'rows',
+        'hours',
+      ],
     },
     {
       label: `head node (${config.headNodeInstanceType})`,
@@ -92,7 +109,19 @@ export function costsPart(config: CptConfig, inputs: CostInputs): Part<CostFigur
   ];
   const runTotal = sum(runCosts.map((c) => c.usd));
 
+  // A reservation bills every hour it exists: it counts in what stays deployed.
+  const reservation: CostLine[] =
+    config.capacityType === 'reservation'
+      ? [
+          {
+            label: `capacity reservation (${nodes} × ${config.instanceType}, while it exists)`,
+            usd: fixed(nodes * HOURS_PER_MONTH * inputs.trainium.nodeHourUsd),
+            basis: [...inputs.trainium.basis, 'price.trainium', 'month'],
+          },
+        ]
+      : [];
   const monthly: CostLine[] = [
+    ...reservation,
     { label: `head node (${config.headNodeInstanceType})`, usd: fixed(headMonthly), basis: ['price.head', 'month'] },
     {
       label: `FSx for Lustre (${formatCount(config.fsxStorageGiB)} GiB, ${config.fsxThroughputPerTiB} MB/s/TiB)`,
@@ -108,13 +137,18 @@ export function costsPart(config: CptConfig, inputs: CostInputs): Part<CostFigur
   ];
   const monthlyTotal = monthly.reduce((acc, c) => acc + c.usd.high, 0);
 
+  // A Capacity Block is paid once, up front: its nodes cost nothing more on a day of training (the run's line counts it).
+  const paidUpFront = config.capacityType === 'capacity-block';
   const daily = dailyWhileTraining(
-    {
-      label: `Trainium nodes (${nodes} × ${config.instanceType})`,
-      usdPerHour: nodes * prices.trainiumUsd,
-      basis: ['price.trainium'],
-    },
-    monthly,
+    paidUpFront
+      ? undefined
+      : {
+          label: `Trainium nodes (${nodes} × ${config.instanceType})`,
+          usdPerHour: nodes * inputs.trainium.nodeHourUsd,
+          basis: ['price.trainium', ...inputs.trainium.basis],
+        },
+    // A reservation's line is the nodes' own: a day of it is counted once.
+    monthly.filter((line) => !reservation.includes(line)),
   );
   const dailyTotal = daily.reduce((acc, c) => acc + c.usd.high, 0);
   const withMargin = (usd: number) => Math.ceil(usd * (1 + config.budgetMarginPercent / 100));
@@ -140,14 +174,29 @@ export function costsPart(config: CptConfig, inputs: CostInputs): Part<CostFigur
           'CloudWatch, Lambda, Secrets Manager, the raw corpora you upload, exported Hugging Face models, taxes; list prices, without Savings Plans, Reserved Instances or credits',
         source: 'assumption',
       },
-      {
-        id: 'day',
-        text:
-          `a day of training: every Trainium node for ${HOURS_PER_DAY} hours, and ${HOURS_PER_DAY} ÷ ${HOURS_PER_MONTH} of a month of what stays deployed ` +
-          '(S3 at its size at the end of the run, the most it holds); the DAILY cost budget is that plus budgetMarginPercent: it catches a rate of spending well above ' +
-          'the plan (another cluster, more nodes, another instance type) hours after it begins, not idle nodes within the plan (the stalled-training alarm and the run budget watch those)',
-        source: 'assumption; AWS Budgets DAILY cost budget (lib/monitoring/budget-kinds.ts)',
-      },
+      paidUpFront
+        ? {
+            id: 'day',
+            text:
+              `a day of training: ${HOURS_PER_DAY} ÷ ${HOURS_PER_MONTH} of a month of what stays deployed (S3 at its size at the end of the run, the most it holds), ` +
+              "without the Capacity Block's nodes: the block is paid once, up front, when it is bought, and its instances cost nothing more while they run. " +
+              'The DAILY cost budget is that plus budgetMarginPercent: if the block is tagged project, the day it is charged its whole price passes the limit and the ' +
+              'budget alerts once (expected); on the days of training it catches any other spending (on-demand nodes, another cluster), not the block. ' +
+              `Not priced here: the compute nodes' EBS root volumes (${nodes} × ${COMPUTE_ROOT_VOLUME_GIB} GiB gp3 while they run, tagged project as ParallelCluster tags ` +
+              'them), a larger share of a day without the nodes: if the daily budget alerts on every day of training, they are the likely cause',
+            source:
+              'assumption; https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/capacity-blocks-pricing-billing.html; AWS Budgets DAILY cost budget ' +
+              '(lib/monitoring/budget-kinds.ts); aws-parallelcluster 3.16.1 pcluster/templates/queues_stack.py (the compute launch template tags its volumes ' +
+              'with the cluster Tags), pcluster/constants.py EBS_VOLUME_TYPE_DEFAULT gp3',
+          }
+        : {
+            id: 'day',
+            text:
+              `a day of training: every Trainium node for ${HOURS_PER_DAY} hours, and ${HOURS_PER_DAY} ÷ ${HOURS_PER_MONTH} of a month of what stays deployed ` +
+              '(S3 at its size at the end of the run, the most it holds); the DAILY cost budget is that plus budgetMarginPercent: it catches a rate of spending well above ' +
+              'the plan (another cluster, more nodes, another instance type) hours after it begins, not idle nodes within the plan (the stalled-training alarm and the run budget watch those)',
+            source: 'assumption; AWS Budgets DAILY cost budget (lib/monitoring/budget-kinds.ts)',
+          },
       {
         id: 'budget.run',
         text:
@@ -162,17 +211,19 @@ export function costsPart(config: CptConfig, inputs: CostInputs): Part<CostFigur
 }
 
 /**
- * The cost lines of a day of training: the Trainium nodes for HOURS_PER_DAY hours at `nodes.usdPerHour`, and each
- * line of what stays deployed per month (`monthly`) scaled to a day. Pure, and priced from the same lines the plan
+ * The cost lines of a day of training: the Trainium nodes for HOURS_PER_DAY hours at `nodes.usdPerHour` (none when
+ * they are paid up front), and each line of what stays deployed per month (`monthly`) scaled to a day. Pure, and priced from the same lines the plan
  * prints per month: there is no second copy of the prices.
  */
 export function dailyWhileTraining(
-  nodes: { readonly label: string; readonly usdPerHour: number; readonly basis: readonly string[] },
+  nodes: { readonly label: string; readonly usdPerHour: number; readonly basis: readonly string[] } | undefined,
   monthly: readonly CostLine[],
 ): CostLine[] {
   const perDay = HOURS_PER_DAY / HOURS_PER_MONTH;
   return [
-    { label: nodes.label, usd: fixed(nodes.usdPerHour * HOURS_PER_DAY), basis: [...nodes.basis, 'day'] },
+    ...(nodes
+      ? [{ label: nodes.label, usd: fixed(nodes.usdPerHour * HOURS_PER_DAY), basis: [...nodes.basis, 'day'] }]
+      : []),
     ...monthly.map((line) => ({
       label: line.label,
       usd: scale(line.usd, perDay),

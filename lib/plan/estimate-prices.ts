@@ -29,7 +29,7 @@ function regionsOf(table: PriceTable): string {
 }
 
 /** The price of a table in a Region, or us-east-1's when the Region has none (printed as an assumption). */
-function priceIn(table: PriceTable, region: string): Priced {
+export function priceIn(table: PriceTable, region: string): Priced {
   const own = table.byRegion[region];
   if (own !== undefined) return { usd: own, from: region };
   const fallback = table.byRegion[DEFAULT_PRICING_REGION];

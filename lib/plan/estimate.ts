@@ -7,7 +7,9 @@ import { BudgetLimits, CostLine, costsPart } from './estimate-costs';
 import { TrainingSetFigures, trainingSetPart } from './estimate-data';
 import { GlueFigures, gluePart } from './estimate-glue';
 import { limitsPart } from './estimate-limits';
-import { pricesPart } from './estimate-prices';
+import { CapacityFigures, capacityPart } from './estimate-capacity';
+import { FsxThroughputFigures, fsxThroughputPart } from './estimate-fsx-throughput';
+import { priceIn, pricesPart } from './estimate-prices';
 import { storagePart } from './estimate-storage';
 import { trainingPart } from './estimate-training';
 import { Assumption, Part } from './part';
@@ -59,6 +61,10 @@ export interface RunEstimate {
   readonly glue: GlueFigures;
   /** What S3 holds after the run (datasets, every checkpoint), what FSx needs during it and has. */
   readonly storage: Omit<StorageFigures, 'bytesPerRow' | 'keptOnFsx'>;
+  /** How the Trainium nodes are bought and what a node-hour costs that way. */
+  readonly capacity: CapacityFigures;
+  /** The FSx throughput a checkpoint save needs, and the stall of the run's saves. */
+  readonly fsxThroughput: FsxThroughputFigures;
   /** USD per unit of what the plan prices. */
   readonly prices: Readonly<Record<PricedUnit, number>>;
   /** What the run costs while it trains, and once (tokenization). */
@@ -89,8 +95,21 @@ export function estimateRun(
   const training = trainingPart(config, run);
   const storage = storagePart(config, set.figures, run);
   const glue = gluePart(config, set.figures, prices.figures.glueDpu.usd);
+  const capacity = capacityPart(config, run, prices.figures.trainiumUsd, training.figures.nodeHours);
+  const fsxThroughput = fsxThroughputPart(config, run, {
+    neededSizeGiB: storage.figures.fsxSmallestGiB,
+    nodeHourUsd: capacity.figures.nodeHourUsd,
+    fsxUsd: (table) => priceIn(table, prices.figures.region).usd,
+  });
+  const c = capacity.figures;
   const costs = costsPart(config, {
     prices: prices.figures,
+    trainium: {
+      label: c.label,
+      runUsd: c.runUsd,
+      nodeHourUsd: c.nodeHourUsd,
+      basis: c.basis,
+    },
     trainingHours: run.trainingHours,
     nodeHours: training.figures.nodeHours,
     measured: training.figures.measured,
@@ -99,7 +118,17 @@ export function estimateRun(
   });
   const limits = limitsPart(config, run);
   // In this order the plan numbers its assumptions and lists its warnings.
-  const parts: readonly Part<unknown>[] = [prices, set, training, storage, glue, costs, limits];
+  const parts: readonly Part<unknown>[] = [
+    prices,
+    set,
+    training,
+    storage,
+    capacity,
+    fsxThroughput,
+    glue,
+    costs,
+    limits,
+  ];
   const p = prices.figures;
   const s = storage.figures;
   return {
@@ -135,9 +164,15 @@ export function estimateRun(
       checkpoints: s.checkpoints,
       checkpointBytes: s.checkpointBytes,
       s3Bytes: s.s3Bytes,
+      fsxItems: s.fsxItems,
+      fsxPeakPhase: s.fsxPeakPhase,
+      fsxPeakBytes: s.fsxPeakBytes,
       fsxNeededBytes: s.fsxNeededBytes,
+      fsxSmallestGiB: s.fsxSmallestGiB,
       fsxCapacityBytes: s.fsxCapacityBytes,
     },
+    capacity: c,
+    fsxThroughput: fsxThroughput.figures,
     prices: {
       trainiumPerHour: p.trainiumUsd,
       headNodePerHour: p.head.usd,

@@ -1,4 +1,5 @@
 import { GLUE_WORKER_TYPES } from '../config/fields';
+import FSX_COMPRESSION_RECORD from './fsx-compression.json';
 
 /**
  * The figures of the run plan that are not prices: training throughput, tokenization throughput, bytes per row and
@@ -113,3 +114,39 @@ export function checkpointBytes(): number {
 }
 
 export const GIB = 2 ** 30;
+
+/**
+ * What LZ4 saves on FSx for Lustre (DataCompressionType LZ4, lib/cluster/cluster-config.ts), measured by
+ * scripts/measure-fsx-compression.py and recorded in lib/plan/fsx-compression.json: the datasets' smallest saving of
+ * its samples (the tokenized sample corpus as the job writes it, and uniform token ids: a floor for real text).
+ * Checkpoints and models are counted as incompressible (the recording's tensors save nothing either).
+ */
+export const FSX_COMPRESSION = {
+  datasetSavedShare: FSX_COMPRESSION_RECORD.datasets.savedShare,
+  datasetSamples: FSX_COMPRESSION_RECORD.datasets.samples.map((s) => ({ name: s.name, savedShare: s.savedShare })),
+  tensorSamples: FSX_COMPRESSION_RECORD.tensors.samples.map((s) => ({ name: s.name, savedShare: s.savedShare })),
+  blockBytes: FSX_COMPRESSION_RECORD.blockBytes,
+  measuredOn: FSX_COMPRESSION_RECORD.measuredOn,
+  command: FSX_COMPRESSION_RECORD.command,
+  source: 'lib/plan/fsx-compression.json, written by scripts/measure-fsx-compression.py',
+} as const;
+
+/**
+ * Assumption, not measured here: Neuron's compile cache on FSx (FSX/trainium-cpt/compile-cache, stage-lib.sh), shared
+ * by every run of the cluster. A compiled module is a model.neff of about 10 MB and a model.hlo.pb of under 4 MB
+ * (modules of aws-neuron/optimum-neuron-cache on the Hugging Face Hub); a training compile makes tens of them and each
+ * new shape of run adds its own: 10 GiB is a generous bound for a few shapes.
+ */
+export const COMPILE_CACHE_BYTES = 10 * 2 ** 30;
+/** Assumption: the evaluation's reports (a JSON per model, perplexity.json, a self-contained report.html) stay under 1 MB. */
+export const REPORT_BYTES = 1e6;
+/**
+ * Our choice: room on FSx beyond the run's peak, for the logs and status files, a slower prune, a second run's leftovers
+ * and a Lustre file system that slows as its disks fill.
+ */
+export const FSX_SIZE_MARGIN = 0.2;
+
+/** The smallest PERSISTENT_2 capacity (1200 GiB, or a multiple of 2400) that holds `gib` GiB. */
+export function smallestFsxSizeGiB(gib: number): number {
+  return gib <= 1200 ? 1200 : Math.ceil(gib / 2400) * 2400;
+}

@@ -1,6 +1,8 @@
 import { budgetName, DAILY_BUDGET, describeNotifications, RUN_BUDGET } from '../monitoring/budget-kinds';
 import type { CostLine, Range, RunEstimate } from './estimate';
+import { formatCapacity, formatFsxThroughput, formatStorage } from './format-storage-capacity';
 import { formatCount, formatNumber, formatUsd } from './numbers';
+import { hanging, renderTable } from './text';
 import { HOURS_PER_MONTH } from './prices';
 import { describeStallDerivation } from './stall-threshold';
 import { describeStageTime, formatLimit } from './time-limits';
@@ -13,28 +15,6 @@ import { describeSavedSteps } from '../training/saved-steps';
  * assumption with its source. Each figure points to the assumptions it rests on ([n]).
  */
 
-type Align = 'left' | 'right';
-
-/** Rows of cells as aligned text; `align` gives each column's alignment (default left). */
-export function renderTable(
-  rows: readonly (readonly string[])[],
-  align: readonly Align[] = [],
-  indent = '  ',
-): string[] {
-  const columns = Math.max(0, ...rows.map((r) => r.length));
-  const widths = Array.from({ length: columns }, (_, i) => Math.max(0, ...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((row) =>
-    (
-      indent +
-      row
-        .map((cell, i) =>
-          align[i] === 'right' ? cell.padStart(widths[i]) : i === row.length - 1 ? cell : cell.padEnd(widths[i]),
-        )
-        .join('  ')
-    ).trimEnd(),
-  );
-}
-
 function between(r: Range, format: (v: number) => string): string {
   return format(r.low) === format(r.high) ? format(r.low) : `${format(r.low)} – ${format(r.high)}`;
 }
@@ -44,33 +24,14 @@ function refs(basis: readonly string[], numbers: ReadonlyMap<string, number>): s
   return found.length ? `[${[...new Set(found)].sort((a, b) => a - b).join(',')}]` : '';
 }
 
-/** Words of `text` in lines of at most `width` characters (a longer word gets a line of its own). */
-function wrapWords(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines;
-}
-
-/** `text` wrapped to `width`, the first line after `first`, the others after as many spaces. */
-function hanging(first: string, text: string, width: number): string[] {
-  const pad = ' '.repeat(first.length);
-  return wrapWords(text, width - first.length).map((line, i) => (i === 0 ? first : pad) + line);
-}
-
 /** The full plan, as printed by `npm run plan`. */
 export function formatPlan(e: RunEstimate, width = 118): string {
   const numbers = new Map(e.assumptions.map((a, i) => [a.id, i + 1]));
   const r = (...ids: string[]) => refs(ids, numbers);
   const out: string[] = [];
   const where = e.regionFromConfig ? e.region : `${e.region} (region unset: assumed)`;
-  out.push(`trainium-cpt run plan: ${e.nodes} × ${e.instanceType} in ${where}, on-demand prices ${r('region')}`);
+  const kind = e.capacity.kind === 'on-demand' ? 'on-demand prices' : `${e.capacity.kind} capacity`;
+  out.push(`trainium-cpt run plan: ${e.nodes} × ${e.instanceType} in ${where}, ${kind} ${r('region', 'capacity')}`);
 
   out.push('', 'Training set');
   const d = e.data;
@@ -133,6 +94,10 @@ export function formatPlan(e: RunEstimate, width = 118): string {
       width,
     ),
   );
+
+  out.push(...formatStorage(e, r));
+  out.push(...formatFsxThroughput(e, r, width));
+  out.push(...formatCapacity(e, r, width));
 
   const two = e.runTotal.low !== e.runTotal.high;
   const costRow = (line: CostLine): string[] =>
@@ -251,7 +216,7 @@ export function formatSummary(e: RunEstimate): string {
     `trainium-cpt plan: ${formatCount(e.steps.total)} steps (${e.steps.epochs} epochs of ${formatCount(e.data.rows)} rows of ${formatCount(e.data.sequenceLength)} tokens) ` +
       `on ${e.nodes} × ${e.instanceType}, ${between(e.trainingHours, (h) => formatNumber(h, 1))} h of training; ` +
       `${formatCount(e.checkpoints.savedSteps.length)} checkpoints; train time limit ${formatLimit(e.timeLimits.limits.train)}`,
-    `trainium-cpt plan: run cost ${between(e.runTotal, formatUsd)} on-demand in ${region}; budgets (+${e.budgets.marginPercent}%): ` +
+    `trainium-cpt plan: run cost ${between(e.runTotal, formatUsd)} ${e.capacity.kind} in ${region}; budgets (+${e.budgets.marginPercent}%): ` +
       `daily ${formatUsd(e.budgets.dailyUsd)} (a day of training ${formatUsd(e.dailyTotal)}), run ${formatUsd(e.budgets.runUsd)} (high total ${formatUsd(e.runTotal.high)}); ` +
       `stall alarm after ${e.stall.minutes} min` +
       `${e.warnings.length ? `; ${e.warnings.length} warning(s)` : ''}; details and assumptions: npm run plan`,

@@ -142,3 +142,48 @@ export const SERVICE_PRICES = Object.fromEntries(
     { what, unit, source: `https://aws.amazon.com/${page}/pricing/`, readVia, readOn: PRICES_READ_ON, byRegion },
   ]),
 ) as Readonly<Record<keyof typeof SERVICE_ROWS, PriceTable>>;
+
+/**
+ * What EC2 sells as a Capacity Block for ML: durations in whole days up to 14, then in whole weeks up to 182 days;
+ * any instance count up to 64 a block (DescribeCapacityBlockOfferings CapacityDurationHours and InstanceCount). Every
+ * block ends at 11:30 UTC, so an offering may be slightly shorter or longer than the duration asked for. The price is
+ * the offering's (UpfrontFee), known only by searching offerings. The page's older text listed counts of 1, 2, 4, 8,
+ * 16, 32 or 64 instances and up to 3 offerings; its current text, quoted below, any count up to 64 and up to 6.
+ */
+export const CAPACITY_BLOCK_TERMS = {
+  dailyUpToDays: 14,
+  weeklyUpToDays: 182,
+  maxInstances: 64,
+  endsAtUtc: '11:30',
+  source:
+    'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/capacity-blocks-purchase.html ("1-day increments up to 14 days, and in 7-day ' +
+    'increments up to 182 days. Each Capacity Block can have up to 64 instances"; "All Capacity Blocks end at 11:30AM UTC ... One block will ' +
+    'have a duration that is slightly less than your desired duration, while the other will have a duration slightly greater"); ' +
+    'capacity-blocks-using.html ("Capacity Block sizes of 64 instances are not supported for all instance types in all AWS Regions")',
+  readOn: '2026-12-08',
+} as const;
+
+/** How each capacity kind bills a node-hour, for the plan's notes (capacityType, lib/config/fields.ts). */
+export const CAPACITY_BILLING = {
+  'on-demand': {
+    text: 'on-demand nodes are billed per second while they run (launched when a run needs them, stopped after 10 idle minutes)',
+    source: 'https://aws.amazon.com/ec2/pricing/on-demand/',
+  },
+  reservation: {
+    text:
+      'an On-Demand Capacity Reservation is billed at the On-Demand rate whether instances run in it or not, every hour it exists, ' +
+      'not only while training: release it when the run ends',
+    source:
+      'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-capacity-reservations.html (its section "Capacity Reservation pricing and billing")',
+  },
+  'capacity-block': {
+    text: 'a Capacity Block is paid up front, whole, for its duration and instance count, whatever runs in it; its instances stop at its end',
+    source: 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/capacity-blocks-pricing-billing.html',
+  },
+  spot: {
+    text:
+      'Spot nodes are billed at the Spot price while they run and can be reclaimed at two minutes notice; a reclaimed node fails the train job, which ' +
+      'requeues itself (maxTrainRestarts) and resumes from its newest checkpoint',
+    source: 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-interruptions.html',
+  },
+} as const;

@@ -33,7 +33,7 @@ test('the saved steps of the planned run: every multiple of checkpointEverySteps
 
 test('the time limits of the planned run, and the restarts', () => {
   expect(lines()['Time limits']).toBe(
-    'prepare 46 min, compile 190 min (3.2 h), train 20,436 min (14.2 days), export 107 min (1.8 h), evaluate 272 min (4.5 h) ' +
+    'prepare 43 min, compile 190 min (3.2 h), train 20,037 min (13.9 days), export 97 min (1.6 h), evaluate 269 min (4.5 h) ' +
       '(sbatch --time, on plannedTrainTokens: npm run plan shows how)',
   );
   expect(lines().Restarts).toBe(

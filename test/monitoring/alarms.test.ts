@@ -49,23 +49,23 @@ describe('training stalled', () => {
       MetricName: 'MinutesSinceLastStep',
       Dimensions: CLUSTER,
       Statistic: 'Maximum',
-      Threshold: 17,
+      Threshold: 13,
     });
   });
 
-  test("unset stallAlarmMinutes: the plan's 17 minutes for the seed run, and the description says how they come about", () => {
+  test("unset stallAlarmMinutes: the plan's 13 minutes for the seed run, and the description says how they come about", () => {
     expect(defaultConfig().stallAlarmMinutes).toBeUndefined();
     expect(stalled.Threshold).toBe(deriveStallThreshold(defaultConfig()).minutes);
     expect(stalled.AlarmDescription).toContain(
-      'no new step for 17 minutes or more (derived by the plan: the longer wait for a step line, after a (re)start 5.0 min launch (assumed)',
+      'no new step for 13 minutes or more (derived by the plan: the longer wait for a step line, after a (re)start 5.0 min launch (assumed)',
     );
-    expect(stalled.AlarmDescription).toContain('+ 5.6 min for a checkpoint save');
+    expect(stalled.AlarmDescription).toContain('+ 1.4 min for a checkpoint save');
     expect(stalled.AlarmDescription.length).toBeLessThanOrEqual(1024);
   });
 
   test('follows the plan: faster FSx, a lower threshold', () => {
     const faster = monitoringTemplate({ fsxThroughputPerTiB: 1000 });
-    expect(resource(faster, 'AWS::CloudWatch::Alarm', 'AlarmsTrainingStalled').Properties.Threshold).toBe(13);
+    expect(resource(faster, 'AWS::CloudWatch::Alarm', 'AlarmsTrainingStalled').Properties.Threshold).toBe(12);
   });
 
   test('stallAlarmMinutes, when set, is the threshold', () => {

@@ -45,36 +45,36 @@ test('two cost budgets: <projectName>-daily-cost (DAILY) and <projectName>-run-c
   ).toEqual(['med-daily-cost', 'med-run-cost']);
 });
 
-test("the daily limit is the plan's day of training plus budgetMarginPercent: $9,546 + 20% = $11,456 for the seed run", () => {
+test("the daily limit is the plan's day of training plus budgetMarginPercent: $9,565 + 20% = $11,478 for the seed run", () => {
   const e = estimateRun(defaultConfig());
-  expect(daily.Properties.Budget.BudgetLimit).toEqual({ Amount: 11_456, Unit: 'USD' });
+  expect(daily.Properties.Budget.BudgetLimit).toEqual({ Amount: 11_478, Unit: 'USD' });
   expect(daily.Properties.Budget.BudgetLimit.Amount).toBe(Math.ceil(e.dailyTotal * 1.2));
   const wider = resource(monitoringTemplate({ budgetMarginPercent: 50 }), 'AWS::Budgets::Budget', 'Budget');
   expect(wider.Properties.Budget.BudgetLimit.Amount).toBe(Math.ceil(e.dailyTotal * 1.5));
 });
 
-test("the run limit is the plan's conservative run cost plus budgetMarginPercent: $87,927.06 + 20% = $105,513 for the seed run", () => {
+test("the run limit is the plan's conservative run cost plus budgetMarginPercent: $88,097.84 + 20% = $105,718 for the seed run", () => {
   // By hand, at the low published throughput (20,736 tokens/s per node) and us-east-1 prices:
   //   264,006,270,976 tokens ÷ (16 nodes × 20,736 tokens/s) ÷ 3,600 = 221.038 h of training;
   //   Trainium 221.038 h × 16 × $24.78 = $87,637.11; head node 221.038 × $0.68 = $150.31;
-  //   FSx 1,200 GiB × $0.21 × 221.038 ÷ 730 = $76.30; NAT 221.038 × $0.045 = $9.95;
+  //   FSx 2,400 GiB × $0.34 (500 MB/s/TiB) × 221.038 ÷ 730 = $247.08; NAT 221.038 × $0.045 = $9.95;
   //   S3 6,489 GiB × $0.023 × 221.038 ÷ 730 = $45.19; Glue tokenization $8.21 (once);
-  //   total $87,927.06 × 1.2 = $105,512.48, rounded up: $105,513.
+  //   total $88,097.84 × 1.2 = $105,717.41, rounded up: $105,718.
   const e = estimateRun(defaultConfig());
-  expect(e.runTotal.high).toBeCloseTo(87_927.06, 2);
-  expect(run.Properties.Budget.BudgetLimit).toEqual({ Amount: 105_513, Unit: 'USD' });
+  expect(e.runTotal.high).toBeCloseTo(88_097.84, 2);
+  expect(run.Properties.Budget.BudgetLimit).toEqual({ Amount: 105_718, Unit: 'USD' });
   expect(run.Properties.Budget.BudgetLimit.Amount).toBe(Math.ceil(e.runTotal.high * 1.2));
   // The high (slow) total, not the low one ($70,309 × 1.2 = $84,371).
   expect(run.Properties.Budget.BudgetLimit.Amount).toBeGreaterThan(Math.ceil(e.runTotal.low * 1.2));
   const noMargin = resource(monitoringTemplate({ budgetMarginPercent: 0 }), 'AWS::Budgets::Budget', 'RunBudget');
-  expect(noMargin.Properties.Budget.BudgetLimit.Amount).toBe(87_928);
+  expect(noMargin.Properties.Budget.BudgetLimit.Amount).toBe(88_098);
   // More tokens, a longer run: the run limit follows, the daily one barely moves (only S3 grows).
   const twice = monitoringTemplate({ plannedTrainTokens: 176e9 });
   expect(resource(twice, 'AWS::Budgets::Budget', 'RunBudget').Properties.Budget.BudgetLimit.Amount).toBeGreaterThan(
-    2 * 105_513 - 100,
+    2 * 105_718 - 100,
   );
   expect(resource(twice, 'AWS::Budgets::Budget', 'Budget').Properties.Budget.BudgetLimit.Amount).toBeLessThan(
-    11_456 + 20,
+    11_478 + 20,
   );
 });
 
@@ -97,7 +97,7 @@ test("the stack's budgetLimits, each rounded up to whole dollars", () => {
     Amount: 5678,
     Unit: 'USD',
   });
-  expect(budgetLimits(defaultConfig())).toEqual({ marginPercent: 20, dailyUsd: 11_456, runUsd: 105_513 });
+  expect(budgetLimits(defaultConfig())).toEqual({ marginPercent: 20, dailyUsd: 11_478, runUsd: 105_718 });
 });
 
 test('a Region the plan cannot price gets no budget, and a synth warning that says why', () => {
@@ -119,6 +119,46 @@ test('a Region the plan cannot price gets no budget, and a synth warning that sa
 test('a priced Region gives no such warning', () => {
   const { stacks } = synthApp();
   Annotations.fromStack(stacks.monitoring).hasNoWarning('*', Match.stringLikeRegexp('No cost budget'));
+});
+
+describe('capacity bought outside the app: a Capacity Block, a reservation', () => {
+  // By hand, a day of what stays deployed (us-east-1): head node c5.4xlarge $0.68 × 24 = $16.32; FSx 2,400 GiB × $0.34
+  // × 24 ÷ 730 = $26.83; NAT $0.045 × 24 = $1.08; S3 (datasets 21,505,881 rows × 36,876 bytes + 63 checkpoints × 98 GB)
+  // in GiB × $0.023 × 24 ÷ 730 = $4.91.
+  const datasetBytes = (21_484_375 + 21_506) * (4096 * 9 + 12);
+  const s3Day = ((datasetBytes + 63 * 98e9) / 2 ** 30) * 0.023 * (24 / 730);
+  const deployedDay = 0.68 * 24 + 2400 * 0.34 * (24 / 730) + 0.045 * 24 + s3Day; // $49.13
+  const BLOCK = {
+    capacityType: 'capacity-block',
+    capacityReservationId: 'cr-0123456789abcdef0',
+    instanceType: 'trn1.32xlarge',
+  } as const;
+  const limit = (t: ReturnType<typeof monitoringTemplate>, id: string) =>
+    resource(t, 'AWS::Budgets::Budget', id).Properties.Budget.BudgetLimit.Amount;
+
+  test('Capacity Block: the daily limit leaves out the block (paid once, up front): $49.13 + 20% = $59', () => {
+    const t = monitoringTemplate(BLOCK);
+    expect(deployedDay).toBeCloseTo(49.13, 2);
+    expect(limit(t, 'Budget')).toBe(59); // ⌈49.134 × 1.2⌉
+    // The nodes are not in a day of training: a day of on-demand trn1.32xlarge would be 16 × 24 × $21.50 = $8,256 more.
+    const onDemand = monitoringTemplate({ instanceType: 'trn1.32xlarge' });
+    expect(limit(onDemand, 'Budget')).toBe(Math.ceil((16 * 24 * 21.5 + deployedDay) * 1.2)); // $9,967
+  });
+
+  test('Capacity Block: the run limit counts the block once, whole: 16 × 11 days × 24 h × $21.50 = $90,816', () => {
+    // The rest of the run as the seed run's (221.038 h of training): head node $150.31, FSx $247.08, NAT $9.95, S3
+    // $45.19, Glue $8.21: $460.74. (90,816 + 460.74) × 1.2 = $109,532.09, rounded up.
+    expect(limit(monitoringTemplate(BLOCK), 'RunBudget')).toBe(109_533);
+    // At capacityPricePerNodeHour 11.5: 16 × 264 × 11.5 = $48,576; (48,576 + 460.74) × 1.2 = $58,844.09.
+    expect(limit(monitoringTemplate({ ...BLOCK, capacityPricePerNodeHour: 11.5 }), 'RunBudget')).toBe(58_845);
+  });
+
+  test("reservation: the daily and run limits are on-demand's (instances in it are billed as instances, tagged)", () => {
+    const t = monitoringTemplate({ capacityType: 'reservation', capacityReservationId: 'cr-0123456789abcdef0' });
+    // 16 × 24 × $24.78 = $9,515.52 + $49.13 = $9,564.65 × 1.2 = $11,477.58; the run as the seed run's, $105,718.
+    expect(limit(t, 'Budget')).toBe(11_478);
+    expect(limit(t, 'RunBudget')).toBe(105_718);
+  });
 });
 
 describe('the CostBudget construct refuses, naming the prop and what is accepted', () => {

@@ -94,10 +94,10 @@ test("every metric of the head-node agent, under the cluster's name", () => {
   ]);
 });
 
-test("the stall threshold (the plan's 17 minutes for the seed run) is drawn on the minutes-since-last-step graph", () => {
+test("the stall threshold (the plan's 13 minutes for the seed run) is drawn on the minutes-since-last-step graph", () => {
   const graph = graphs.find((w) => w.properties.title === 'Minutes since the last step');
   expect(graph?.properties.annotations).toEqual({
-    horizontal: [{ value: 17, label: 'Stalled (17 min)', color: '#d62728', yAxis: 'left' }],
+    horizontal: [{ value: 13, label: 'Stalled (13 min)', color: '#d62728', yAxis: 'left' }],
   });
 });
 

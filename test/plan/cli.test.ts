@@ -45,18 +45,18 @@ describe('npm run plan (the command, with its files and output captured)', () =>
     expect(stdout).toContain('16 × trn1n.32xlarge in us-east-1 (region unset: assumed)');
     expect(stdout).toContain(formatUsd(e.runTotal.high));
     expect(stdout).toContain('A day of training (USD)');
-    expect(stdout).toMatch(/\n {2}total +\$9,546 /);
+    expect(stdout).toMatch(/\n {2}total +\$9,565 /);
     const limits = budgetLimits(defaultConfig());
     const line = (start: string) => stdout.split('\n').find((l) => l.trimStart().startsWith(start));
     expect(line('<projectName>-daily-cost (DAILY)')).toMatch(
-      / \$11,456 {2}\[\d+\] {2}a day of training \$9,546 \+ 20%, rounded up$/,
+      / \$11,478 {2}\[\d+\] {2}a day of training \$9,565 \+ 20%, rounded up$/,
     );
     expect(line('<projectName>-daily-cost (DAILY)')).toContain(formatUsd(limits.dailyUsd));
     expect(line('<projectName>-run-cost (ANNUALLY)')).toMatch(
-      / \$105,513 {2}\[\d+\] {2}the run's high total \$87,927 \+ 20%, rounded up$/,
+      / \$105,718 {2}\[\d+\] {2}the run's high total \$88,098 \+ 20%, rounded up$/,
     );
     expect(line('<projectName>-run-cost (ANNUALLY)')).toContain(formatUsd(limits.runUsd));
-    expect(stdout).toContain('stalled training: after 17 minutes without a new step line, derived by the plan');
+    expect(stdout).toContain('stalled training: after 13 minutes without a new step line, derived by the plan');
     expect(stdout).toContain('$24.78 per instance-hour in us-east-1');
     expect(stdout).toMatch(/Assumptions and sources\n {2}\[1\] {2}region is unset/);
   });

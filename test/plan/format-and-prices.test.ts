@@ -1,5 +1,6 @@
 import { estimateRun } from '../../lib/plan/estimate';
-import { formatPlan, formatSummary, renderTable } from '../../lib/plan/format';
+import { formatPlan, formatSummary } from '../../lib/plan/format';
+import { renderTable } from '../../lib/plan/text';
 import { formatCount, formatNumber, formatPrice, formatUsd } from '../../lib/plan/numbers';
 import * as prices from '../../lib/plan/prices';
 import { defaultConfig } from '../support/app';
@@ -51,7 +52,8 @@ describe('the printed plan', () => {
       expect(row).toContain(formatUsd(c.usd.high));
       expect(row).toMatch(/\[\d+(,\d+)*\]$/);
     }
-    expect(section).toMatch(/\n {2}total +\$9,546 {2}\[\d+,\d+\]\n/);
+    // 16 × 24 × $24.78 + 24 × $0.68 + 2,400 GiB × $0.34 × 24 ÷ 730 + 24 × $0.045 + S3 $4.91 = $9,564.65.
+    expect(section).toMatch(/\n {2}total +\$9,565 {2}\[\d+,\d+\]\n/);
   });
 
   test('lists both budgets: name, period, limit, the assumption it rests on, its basis; then their alerts and what each catches', () => {
@@ -60,10 +62,10 @@ describe('the printed plan', () => {
     const lines = section.split('\n');
     expect(lines[0]).toBe('Cost budgets (USD): AWS Budgets of the costs tagged project = <projectName>');
     expect(lines[1]).toBe(
-      `  <projectName>-daily-cost (DAILY)    $11,456  [${numberOf('day')}]  a day of training $9,546 + 20%, rounded up`,
+      `  <projectName>-daily-cost (DAILY)    $11,478  [${numberOf('day')}]  a day of training $9,565 + 20%, rounded up`,
     );
     expect(lines[2]).toBe(
-      `  <projectName>-run-cost (ANNUALLY)  $105,513  [${numberOf('budget.run')}]  the run's high total $87,927 + 20%, rounded up`,
+      `  <projectName>-run-cost (ANNUALLY)  $105,718  [${numberOf('budget.run')}]  the run's high total $88,098 + 20%, rounded up`,
     );
     const flat = section.replace(/\s+/g, ' ');
     expect(flat).toContain('Alerts: daily at actual cost > 100%; run at actual cost > 80%, > 100%.');
@@ -100,13 +102,14 @@ describe('the printed plan', () => {
     expect(section).toMatch(
       /^Time limits of the chain's jobs \(sbatch --time\), as the training function sets them \[[\d,]+\]\n/,
     );
+    // At 1,171.9 MB/s (2,400 GiB × 500 MB/s per TiB) a pass of the 13.5 GB model takes 0.19 min: conversion 4 × 0.19 + 15.
     expect(section).toMatch(
-      /\n {2}prepare {3}46 min {19}\(base model download 9\.0 \+ conversion to shards 18\.1\) × 1\.5/,
+      /\n {2}prepare {3}43 min {19}\(base model download 9\.0 \+ conversion to shards 15\.8\) × 1\.5/,
     );
     expect(section).toMatch(
-      /\n {2}train {5}20,436 min \(14\.2 days\) {3}\(training at the slower throughput 13,262\.3/,
+      /\n {2}train {5}20,037 min \(13\.9 days\) {3}\(training at the slower throughput 13,262\.3/,
     );
-    for (const stage of ['compile   190 min (3.2 h)', 'export    107 min (1.8 h)', 'evaluate  272 min (4.5 h)'])
+    for (const stage of ['compile   190 min (3.2 h)', 'export    97 min (1.6 h)', 'evaluate  269 min (4.5 h)'])
       expect(section).toContain(`\n  ${stage}`);
     const note = e.assumptions.find((a) => a.id === 'time-limits');
     expect(note?.source).toContain('lib/plan/time-limits.ts');
@@ -139,11 +142,11 @@ describe('the printed plan', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toBe(
       'trainium-cpt plan: 31,472 steps (3 epochs of 21,484,375 rows of 4,096 tokens) on 16 × trn1n.32xlarge, 176.7 – 221.0 h of training; ' +
-        '63 checkpoints; train time limit 20,436 min (14.2 days)',
+        '63 checkpoints; train time limit 20,037 min (13.9 days)',
     );
     expect(lines[1]).toBe(
       `trainium-cpt plan: run cost ${formatUsd(e.runTotal.low)} – ${formatUsd(e.runTotal.high)} on-demand in us-east-1 (region unset: assumed); ` +
-        'budgets (+20%): daily $11,456 (a day of training $9,546), run $105,513 (high total $87,927); stall alarm after 17 min; ' +
+        'budgets (+20%): daily $11,478 (a day of training $9,565), run $105,718 (high total $88,098); stall alarm after 13 min; ' +
         'details and assumptions: npm run plan',
     );
   });

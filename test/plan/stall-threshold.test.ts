@@ -10,32 +10,46 @@ import { LOGGING_INTERVAL_STEPS } from '../../lib/run/steps';
 import { cdkJsonContext, defaultConfig, REPO_ROOT } from '../support/app';
 
 const SEED = defaultConfig();
+/** The FSx of the earlier defaults (1,200 GiB × 250 MB/s per TiB = 292.97 MB/s): the hand calculations below use it. */
+const at1200x250 = (overrides: Parameters<typeof defaultConfig>[0] = {}) =>
+  defaultConfig({ fsxStorageGiB: 1200, fsxThroughputPerTiB: 250, ...overrides });
+const SLOW_FSX = at1200x250();
 
 describe('the derived stall threshold', () => {
-  test('of the seed run, worked out by hand: max(4.2 + 5.6, 5 + 5.6 + 4.2) + 1 + 1 = 16.8 minutes, so 17', () => {
+  test('of the seed run, worked out by hand: max(4.2 + 1.4, 5 + 1.4 + 4.2) + 1 + 1 = 12.6 minutes, so 13', () => {
     const d = deriveStallThreshold(SEED);
     // 10 steps × 2,048 sequences × 4,096 tokens ÷ (81 × 4,096 ÷ 16 = 20,736 tokens/s per node × 16 nodes) = 252.84 s.
     expect(d.tokensPerSecondPerNode).toBe(20_736);
     expect(d.loggingWindowSeconds).toBeCloseTo((10 * 2048 * 4096) / (20_736 * 16), 9);
     expect(d.loggingWindowSeconds).toBeCloseTo(252.84, 2);
-    // 98e9 bytes ÷ (250 MB/s per TiB × 1,200 GiB ÷ 1,024 = 292.97 MB/s) = 334.51 s.
-    expect(d.fsxBytesPerSecond).toBeCloseTo(250e6 * (1200 / 1024), 3);
+    // 98e9 bytes ÷ (500 MB/s per TiB × 2,400 GiB ÷ 1,024 = 1,171.875 MB/s) = 83.63 s.
+    expect(d.fsxBytesPerSecond).toBeCloseTo(500e6 * (2400 / 1024), 3);
     expect(d.savesPerWindow).toBe(1);
-    expect(d.checkpointSaveSeconds).toBeCloseTo(98e9 / (250e6 * (1200 / 1024)), 9);
-    expect(d.checkpointSaveSeconds).toBeCloseTo(334.51, 2);
-    expect(d.checkpointLoadSeconds).toBeCloseTo(334.51, 2);
-    expect(d.steadySeconds).toBeCloseTo(252.84 + 334.51, 2);
+    expect(d.checkpointSaveSeconds).toBeCloseTo(98e9 / (500e6 * (2400 / 1024)), 9);
+    expect(d.checkpointSaveSeconds).toBeCloseTo(83.63, 2);
+    expect(d.checkpointLoadSeconds).toBeCloseTo(83.63, 2);
+    expect(d.steadySeconds).toBeCloseTo(252.84 + 83.63, 2);
     expect(LAUNCH_ALLOWANCE_SECONDS).toBe(300);
-    expect(d.startupSeconds).toBeCloseTo(300 + 334.51 + 252.84, 2);
+    expect(d.startupSeconds).toBeCloseTo(300 + 83.63 + 252.84, 2);
     expect(d.agentIntervalSeconds).toBe(60);
     expect(d.alarmPeriodSeconds).toBe(60);
+    expect(d.exactMinutes).toBeCloseTo((300 + 83.63 + 252.84 + 120) / 60, 3);
+    expect(d.minutes).toBe(13);
+  });
+
+  test('at 1,200 GiB × 250 MB/s per TiB, worked out by hand: max(4.2 + 5.6, 5 + 5.6 + 4.2) + 1 + 1 = 16.8 minutes, so 17', () => {
+    const d = deriveStallThreshold(SLOW_FSX);
+    // 98e9 bytes ÷ (250 MB/s per TiB × 1,200 GiB ÷ 1,024 = 292.97 MB/s) = 334.51 s.
+    expect(d.fsxBytesPerSecond).toBeCloseTo(250e6 * (1200 / 1024), 3);
+    expect(d.checkpointSaveSeconds).toBeCloseTo(334.51, 2);
+    expect(d.startupSeconds).toBeCloseTo(300 + 334.51 + 252.84, 2);
     expect(d.exactMinutes).toBeCloseTo((300 + 334.51 + 252.84 + 120) / 60, 3);
     expect(d.minutes).toBe(17);
   });
 
   test('is the threshold when stallAlarmMinutes is unset (the default)', () => {
     expect(SEED.stallAlarmMinutes).toBeUndefined();
-    expect(stallThreshold(SEED)).toMatchObject({ minutes: 17, from: 'plan' });
+    expect(stallThreshold(SEED)).toMatchObject({ minutes: 13, from: 'plan' });
   });
 
   test('after a (re)start, allows the launch, loading the newest checkpoint (one save) and one window', () => {
@@ -47,7 +61,7 @@ describe('the derived stall threshold', () => {
 
   test('falls with faster FSx: more throughput per TiB, or more TiB', () => {
     const minutes = (overrides: Parameters<typeof defaultConfig>[0]) =>
-      deriveStallThreshold(defaultConfig(overrides)).minutes;
+      deriveStallThreshold(at1200x250(overrides)).minutes;
     // After a (re)start, 5 + load + 4.21 (window), + 2:
     expect(minutes({ fsxThroughputPerTiB: 125 })).toBe(23); // 5 + 11.15 + 4.21 + 2 = 22.36
     expect(minutes({ fsxThroughputPerTiB: 500 })).toBe(15); // 5 + 2.79 + 4.21 + 2 = 14.002: up to 15
@@ -56,16 +70,17 @@ describe('the derived stall threshold', () => {
   });
 
   test('follows the window: half the nodes and half the batch, the same; half the nodes, longer; a measured throughput, its own', () => {
-    expect(
-      deriveStallThreshold(defaultConfig({ nodeCount: 8, globalBatchSize: 1024 })).loggingWindowSeconds,
-    ).toBeCloseTo(252.84, 2);
-    expect(deriveStallThreshold(defaultConfig({ nodeCount: 8 })).minutes).toBe(22); // 5 + 5.58 + 8.43 + 2 = 21.003
-    expect(deriveStallThreshold(defaultConfig({ measuredTokensPerSecondPerNode: 10_000 })).minutes).toBe(22); // 5 + 5.58 + 8.74 + 2
-    expect(deriveStallThreshold(defaultConfig({ measuredTokensPerSecondPerNode: 40_000 })).minutes).toBe(15); // 5 + 5.58 + 2.18 + 2
+    expect(deriveStallThreshold(at1200x250({ nodeCount: 8, globalBatchSize: 1024 })).loggingWindowSeconds).toBeCloseTo(
+      252.84,
+      2,
+    );
+    expect(deriveStallThreshold(at1200x250({ nodeCount: 8 })).minutes).toBe(22); // 5 + 5.58 + 8.43 + 2 = 21.003
+    expect(deriveStallThreshold(at1200x250({ measuredTokensPerSecondPerNode: 10_000 })).minutes).toBe(22); // 5 + 5.58 + 8.74 + 2
+    expect(deriveStallThreshold(at1200x250({ measuredTokensPerSecondPerNode: 40_000 })).minutes).toBe(15); // 5 + 5.58 + 2.18 + 2
   });
 
   test('counts every save that fits between two step lines when checkpoints come more often than step lines', () => {
-    const d = deriveStallThreshold(defaultConfig({ checkpointEverySteps: 4 }));
+    const d = deriveStallThreshold(at1200x250({ checkpointEverySteps: 4 }));
     expect(d.savesPerWindow).toBe(3); // between the step lines of steps 10 and 20: the saves of steps 12, 16 and 20
     expect(d.checkpointSaveSeconds).toBeCloseTo(3 * 334.51, 1);
     // Then the steady state is the longer wait: 4.21 + 16.73 + 2 = 22.9.
@@ -78,7 +93,7 @@ describe('stallAlarmMinutes', () => {
   test('set, it is the threshold, and the plan still shows what it would derive', () => {
     const t = stallThreshold(defaultConfig({ stallAlarmMinutes: 30 }));
     expect(t).toMatchObject({ minutes: 30, from: 'stallAlarmMinutes' });
-    expect(t.derived.minutes).toBe(17);
+    expect(t.derived.minutes).toBe(13);
   });
 
   test('is optional: cdk.json no longer sets it', () => {
@@ -116,7 +131,7 @@ describe('stallAlarmMinutes', () => {
 
 describe('npm run plan', () => {
   test('prints the threshold and its derivation', () => {
-    const text = formatPlan(estimateRun(SEED)).replace(/\s+/g, ' ');
+    const text = formatPlan(estimateRun(SLOW_FSX)).replace(/\s+/g, ' ');
     expect(text).toContain(
       'stalled training: after 17 minutes without a new step line, derived by the plan (stallAlarmMinutes unset)',
     );
@@ -125,7 +140,7 @@ describe('npm run plan', () => {
         '(steady state 4.2 min between two step lines (10 steps at 20,736 tokens/s per node) + 5.6 min for a checkpoint save (98 GB each at 293 MB/s of FSx) = 9.8), ' +
         '+ 2.0 min margin (an agent interval and an alarm period) = 16.8, rounded up to 17',
     );
-    const set = formatPlan(estimateRun(defaultConfig({ stallAlarmMinutes: 45 }))).replace(/\s+/g, ' ');
+    const set = formatPlan(estimateRun(at1200x250({ stallAlarmMinutes: 45 }))).replace(/\s+/g, ' ');
     expect(set).toContain(
       'stalled training: after 45 minutes without a new step line (stallAlarmMinutes); the plan would derive 17',
     );
