@@ -12,7 +12,9 @@
 # What it runs: Debian's slurm-wlm (22.05) and munge. If they are missing, it installs them with apt-get when it
 # runs as root (or can sudo without a password), otherwise it stops with an error that says what to install.
 #
-#   - munged with its own key, socket, pid, log and seed files in DIR/munge (never the system's /run/munge);
+#   - munged with its own key, pid, log and seed files in DIR/munge (never the system's /run/munge) and its socket
+#     in DIR/run (readable by all, as the system's: the jobs of the tests run as an unprivileged user, whose
+#     Slurm commands authenticate through it);
 #   - slurmctld -D and slurmd -D (with -N localhost when the host name is not localhost), as root, every file in
 #     DIR (state, spool, pid and log files), on two free TCP ports bound to 127.0.0.1 only (NoInAddrAny, and
 #     every address in slurm.conf is 127.0.0.1);
@@ -89,7 +91,7 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$DIR/munge/munge.socket,cred_expire=${SLURM_ENV_CRED_EXPIRE:-5}
+AuthInfo=socket=$DIR/run/munge.socket,cred_expire=${SLURM_ENV_CRED_EXPIRE:-5}
 CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
 StateSaveLocation=$DIR/state
 SlurmdSpoolDir=$DIR/spool
@@ -133,7 +135,7 @@ start() {
   dd if=/dev/urandom of="$DIR/munge/munge.key" bs=1024 count=1 status=none
   chmod 400 "$DIR/munge/munge.key"
   spawn "$DIR/log/munged.out" munged --foreground --force \
-    --key-file="$DIR/munge/munge.key" --socket="$DIR/munge/munge.socket" --pid-file="$DIR/munge/munged.pid" \
+    --key-file="$DIR/munge/munge.key" --socket="$DIR/run/munge.socket" --pid-file="$DIR/munge/munged.pid" \
     --log-file="$DIR/log/munged.log" --seed-file="$DIR/munge/munged.seed"
 
   local ports
@@ -142,7 +144,7 @@ start() {
   export SLURM_CONF=$DIR/slurm.conf
 
   local waited=0
-  until [ -S "$DIR/munge/munge.socket" ]; do
+  until [ -S "$DIR/run/munge.socket" ]; do
     ((waited++ < START_TIMEOUT * 10)) || fail_start "munged did not create its socket"
     sleep 0.1
   done

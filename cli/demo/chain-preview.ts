@@ -105,6 +105,8 @@ function scratchHeadNode(python: string): { dir: string; env: NodeJS.ProcessEnv 
       CPT_NEURON_VENV: path.join(dir, 'venv'),
       CPT_NXD_DIR: nxd,
       CPT_PYTHON: python,
+      // The jobs' user is ParallelCluster's default user on the cluster; here, whoever runs the demo (no runuser).
+      CPT_JOB_USER: os.userInfo().username,
     },
   };
 }

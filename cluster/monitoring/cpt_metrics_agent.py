@@ -23,7 +23,9 @@ Where things are (cluster/training/cpt-run.sh and stage-lib.sh):
   RUNS_DIR/<run>/logs/train-<jobid>.out  the train job's output (sbatch --output ... --open-mode append: a requeued
                                          job, same id, appends to the same file); srun --label runs one launcher a
                                          node, so lines of every node are in it, each behind its task label
-  RUNS_DIR/<run>/status/<stage>.json     written by the stage script: RUNNING, then COMPLETED, FAILED or TERMINATED
+  RUNS_DIR/<run>/status/<stage>.json     written by the stage script: RUNNING, then COMPLETED, FAILED, REQUEUED,
+                                         STOPPED_FOR_BLOCK_END (train, for stopBy: not a failure) or
+                                         TERMINATED
   Slurm job names cpt-<run>-<stage>      stage one of prepare, compile, train, export, evaluate
 
 Several runs at once (the cluster may run two chains): MinutesSinceLastStep is the largest over the running train

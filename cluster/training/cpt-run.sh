@@ -10,8 +10,12 @@
 #           request.schema.json, generated from the TypeScript schema): writes the run directory FSX/trainium-cpt/runs/<run>/
 #           (request.json, scripts/ with a copy of the stage scripts, logs/, jobs.json) and submits the chain,
 #           each job depending on the one before (afterok; a failed stage cancels the rest), each with the
-#           request's time limit (timeLimits, sbatch --time). A second submit of the same run submits nothing
-#           while its chain is pending or running, or once it completed, and prints its jobs (created=false).
+#           request's time limit (timeLimits, sbatch --time). With stopBy (a Capacity Block's end less a save and a
+#           margin), the train job stops at a checkpoint before it (stage-train.sh), its time limit is cut to the
+#           minutes left before it and one save (cpt/stop_by.py save_allowance), and a stopBy less than a minute
+#           away is refused. A second submit of the same
+#           run submits nothing while its chain is pending or running, or once it completed, and prints its jobs
+#           (created=false).
 #           A chain that ended otherwise (a stage failed, was cancelled or timed out) is continued only with
 #           "resume": true: its jobs.json and status/ are kept in RUN_DIR/chains/<time>-<job>/ and a new full
 #           chain is submitted with the run's stored request.json (every stage takes up what the earlier chains
@@ -47,6 +51,13 @@
 #   CPT_NXD_DIR      the neuronx-distributed checkout (default FSX/trainium-cpt/neuron-<release>/neuronx-distributed)
 #   CPT_PYTHON       the Python that runs the cpt package (default python3)
 #   CPT_LOCK_TIMEOUT seconds to wait for another submission of the same run (default 120)
+#   CPT_JOB_USER     the user the jobs run as (default ubuntu, ParallelCluster's default user on Ubuntu: OS_MAPPING
+#                    in pcluster/constants.py of aws-parallelcluster 3.16.1); root runs them as root
+#
+# The jobs run as CPT_JOB_USER, not root: each is submitted as that user (runuser ... sbatch: Slurm runs a job as
+# its submitter). What they run (RUN_DIR/scripts/, request.json) stays root's and read-only to them; what they
+# write is theirs (JOB_DIRS below, the run's checkpoint folder and the compile cache), made by root once and never
+# touched by root again (make_job_dir): a run or compile cache that an earlier version made as root is refused.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly HERE
@@ -62,6 +73,10 @@ readonly STAGE_FILES=(prelude.sh stage-lib.sh stage-prepare.sh stage-compile.sh 
 readonly STAGE_PACKAGES=(cpt report_page)
 PY=${CPT_PYTHON:-python3}
 SLURM_BIN=${CPT_SLURM_BIN:-/opt/slurm/bin}
+JOB_USER=${CPT_JOB_USER:-ubuntu}
+# The run's folders that the jobs write (the stages' own: logs, status files, work, base model, patched training
+# script, exports, report, output).
+readonly JOB_DIRS=(logs status work output base patched export report)
 
 # The one line of stdout goes to fd 3; the script's own stdout goes to stderr.
 exec 3>&1 1>&2
@@ -106,7 +121,11 @@ rollback() {
     SUBMITTED=()
   fi
   if [ -n "$ARCHIVED_STATUS" ] && [ -d "$ARCHIVED_STATUS" ]; then
-    rm -rf "$RUN_DIR/status"
+    # The new status folder is the jobs' user's: emptied as that user, then removed from root's run directory.
+    if [ -d "$RUN_DIR/status" ] && [ ! -L "$RUN_DIR/status" ]; then
+      as_job_user find "$RUN_DIR/status" -mindepth 1 -delete || true
+      rmdir "$RUN_DIR/status" || true
+    fi
     mv "$ARCHIVED_STATUS" "$RUN_DIR/status" || true
     ARCHIVED_STATUS=
   fi
@@ -140,6 +159,8 @@ load_request() {
 }
 load_request "$WORK/request.json"
 RUN=$REQ_RUN
+# The end of this submission's Capacity Block (empty: none), which a resumed run takes instead of its stored one.
+SUBMITTED_STOP_BY=${REQ_STOP_BY:-}
 JOBS=$RUN_DIR/jobs.json
 NEURON_FILE=$WORK/neuron.json
 
@@ -185,13 +206,69 @@ check_neuron() {
   esac
 }
 
-# Logs a warning when the request differs from the run's stored request $1 (resume aside): the run keeps that.
+# Logs a warning when the request differs from the run's stored request $1 (resume and stopBy aside), named $2
+# (default $1): the run keeps that.
 warn_if_differs() {
   local stored=$1 differences
   [ -f "$stored" ] || return 0
   differences=$(cpt request-differences "$stored" "$WORK/request.json")
   [ -z "$differences" ] ||
-    say "warning: this request differs from $stored in ${differences//$'\n'/, }: the run keeps its stored request; use a new run name to change it"
+    say "warning: this request differs from ${2:-$stored} in ${differences//$'\n'/, }: the run keeps its stored request; use a new run name to change it"
+}
+
+# Root never opens, writes, chowns or chmods a path inside a folder the jobs' user can write: a symbolic link the
+# user planted there would turn that into root's write, chown or chmod of any file. So each of the jobs' folders is
+# made once, by install -d, in a folder of root's (every folder above it root's and no symbolic link: the user
+# cannot put anything in their place), and never changed by root afterwards; what goes into one is written as the
+# user (as_job_user).
+
+# Fails unless $1 and every folder above it is a folder of root's (or of the user running this script), not a
+# symbolic link.
+check_root_path() {
+  local path=$1 owner
+  while :; do
+    owner=$(stat -c %u "$path")
+    if [ -L "$path" ] || [ ! -d "$path" ] || { [ "$owner" != 0 ] && [ "$owner" != "$(id -u)" ]; }; then
+      fail "$path, above the jobs' folder $2, must be a folder of root's, not a symbolic link (it is $(stat -c '%F of %U' "$path")): the jobs' user could otherwise put another file in place of what root writes there" 1
+    fi
+    [ "$path" != / ] || return 0
+    path=$(dirname "$path")
+  done
+}
+
+# Makes folder $1 and the missing ones above it, root's and readable by all (the umask does not decide).
+make_root_dir() {
+  [ -d "$1" ] || {
+    make_root_dir "$(dirname "$1")"
+    install -d -m 0755 "$1"
+  }
+}
+
+# Makes the jobs' folder $1, the jobs' user's, if it is missing; one that exists must be that user's already: one
+# made by an earlier version of trainium-cpt (which ran the jobs as root) is refused, never changed.
+make_job_dir() {
+  local dir=$1 owner
+  make_root_dir "$(dirname "$dir")"
+  check_root_path "$(dirname "$dir")" "$dir"
+  if [ -L "$dir" ] || { [ -e "$dir" ] && [ ! -d "$dir" ]; }; then
+    fail "$dir must be a folder, not $(stat -c %F "$dir"): remove it, or submit the run under a new run name" 1
+  elif [ -d "$dir" ]; then
+    owner=$(stat -c %U "$dir")
+    [ "$owner" = "$JOB_USER" ] ||
+      fail "$dir belongs to $owner, not to the jobs' user $JOB_USER (CPT_JOB_USER): an earlier version of trainium-cpt made it and ran its jobs as root. Submit the run under a new run name, or give the folder to $JOB_USER by hand (sudo chown -R $JOB_USER: $dir) and submit again" 1
+  else
+    install -d -o "$JOB_USER" -g "$(id -gn "$JOB_USER")" -m 0755 "$dir"
+  fi
+}
+
+# Runs "$@" as the jobs' user (runuser from util-linux: root only, no password, no PAM session prompt): Slurm runs
+# a batch job as the user who submitted it.
+as_job_user() {
+  if [ "$(id -u)" = "$(id -u "$JOB_USER")" ]; then
+    "$@"
+  else
+    /sbin/runuser -u "$JOB_USER" -- "$@" # util-linux (Debian, Ubuntu: /sbin), off the sandboxes' PATH
+  fi
 }
 
 # Prints the answer for the chain in jobs.json: $1 created (true/false), $2 resumed, $3 a message (optional).
@@ -209,8 +286,13 @@ check_neuron "$RELEASE"
 [ -z "$REFUSAL" ] || [ -f "$JOBS" ] || fail "$REFUSAL" 1
 RESUME=$REQ_RESUME
 
+STEP="check the jobs' user"
+id -u "$JOB_USER" >/dev/null 2>&1 ||
+  fail "the jobs' user $JOB_USER (CPT_JOB_USER) does not exist on this head node: ParallelCluster's default user of the cluster's OS is expected (ubuntu on Ubuntu)" 1
+
 STEP="lock the run"
-mkdir -p "$RUN_DIR"
+make_root_dir "$RUN_DIR"
+check_root_path "$RUN_DIR" "$RUN_DIR"
 exec 9>>"$RUN_DIR/.lock"
 flock -w "${CPT_LOCK_TIMEOUT:-120}" 9 || fail "another submission of run $RUN holds $RUN_DIR/.lock" 1
 
@@ -256,13 +338,19 @@ fi
 # the checkpoints. Today's request would move the rows the checkpoints' steps consumed (resume_data.py counts
 # global_step x grad_accum: globalBatch, microBatch, nodes), change the learning-rate schedule (steps,
 # minLearningRate) or fail every strict load (tensorParallel).
+# STORED is the file read (the checkpoint folder's copy read as the jobs' user, whose folder it is), STORED_NAME
+# its place.
 STORED=
+STORED_NAME=
 if [ "$RESUMED" = true ]; then
   if [ -f "$RUN_DIR/request.json" ]; then
     STORED=$RUN_DIR/request.json
   elif [ -f "$CKPT_DIR/request.json" ]; then
-    STORED=$CKPT_DIR/request.json
-    say "run $RUN: no $RUN_DIR/request.json; resuming with the request stored next to its checkpoints, $STORED"
+    as_job_user cat "$CKPT_DIR/request.json" >"$WORK/stored-request.json" ||
+      fail "cannot read $CKPT_DIR/request.json as the jobs' user $JOB_USER" 1
+    STORED=$WORK/stored-request.json
+    STORED_NAME=$CKPT_DIR/request.json
+    say "run $RUN: no $RUN_DIR/request.json; resuming with the request stored next to its checkpoints, $STORED_NAME"
   elif [ -n "$found" ]; then
     fail "cannot resume run $RUN: the checkpoints in $CKPT_DIR have no request.json next to them, which this version of trainium-cpt writes there: they come from an earlier version, whose q/k/v layout (--fuse_qkv 0) this version cannot continue; submit it under another run name" 1
   fi
@@ -270,18 +358,28 @@ fi
 if [ -n "$STORED" ]; then
   STEP="check the run's stored request"
   if ! cpt validate-file "$STORED" "$RUN" 2>"$WORK/stored.err"; then
-    fail "cannot resume run $RUN: $(cat "$WORK/stored.err"); submit it under another run name" 1
+    problem=$(cat "$WORK/stored.err")
+    fail "cannot resume run $RUN: ${problem//"$STORED"/"${STORED_NAME:-$STORED}"}; submit it under another run name" 1
   fi
-  warn_if_differs "$STORED"
-  # From here on, the values are those of the stored request, which the run keeps (resume aside, which is read
-  # above and written below from the new request).
+  warn_if_differs "$STORED" "${STORED_NAME:-$STORED}"
+  # From here on, the values are those of the stored request, which the run keeps (resume and stopBy aside,
+  # which are read above and written below from the new request).
   load_request "$STORED"
+  REQ_STOP_BY=$SUBMITTED_STOP_BY
   if [ "$REQ_NEURON_RELEASE" != "$RELEASE" ]; then
     RELEASE=$REQ_NEURON_RELEASE
     check_neuron "$RELEASE"
   fi
 fi
 [ -z "$REFUSAL" ] || fail "$REFUSAL" 1
+
+# The train job's time limit: the request's, cut to the minutes left before stopBy (none left: refused).
+STEP="check stopBy"
+if ! TRAIN_MINUTES=$(cpt train-minutes "$REQ_TIME_LIMITS_TRAIN" "$REQ_STOP_BY" "$CKPT_DIR" 2>"$WORK/stop-by.err"); then
+  fail "$(cat "$WORK/stop-by.err")" 2
+fi
+[ -z "$REQ_STOP_BY" ] ||
+  say "run $RUN: training stops at a checkpoint by $REQ_STOP_BY (stopBy); the train job's time limit is $TRAIN_MINUTES min"
 
 if [ -f "$JOBS" ]; then
   STEP="keep the ended chain"
@@ -296,9 +394,15 @@ if [ -f "$JOBS" ]; then
   say "run $RUN: kept the ended chain's jobs.json and status files in $archive"
 fi
 
+STEP="make the jobs' folders"
+for dir in "${JOB_DIRS[@]}"; do
+  make_job_dir "$RUN_DIR/$dir"
+done
+make_job_dir "$CKPT_DIR"
+make_job_dir "$COMPILE_CACHE"
+
 STEP="write the run directory"
 say "run $RUN: writing $RUN_DIR"
-mkdir -p "$RUN_DIR/logs" "$RUN_DIR/status" "$RUN_DIR/work" "$RUN_DIR/output"
 rm -rf "$RUN_DIR/scripts.new"
 mkdir "$RUN_DIR/scripts.new"
 for file in "${STAGE_FILES[@]}"; do
@@ -308,22 +412,26 @@ for package in "${STAGE_PACKAGES[@]}"; do
   mkdir "$RUN_DIR/scripts.new/$package"
   cp "$HERE/$package"/*.py "$RUN_DIR/scripts.new/$package/"
 done
+# Readable by all, writable by root alone, whatever the umask.
+chmod -R u=rwX,go=rX "$RUN_DIR/scripts.new"
 rm -rf "$RUN_DIR/scripts"
 mv "$RUN_DIR/scripts.new" "$RUN_DIR/scripts"
-case $STORED in
-  "$RUN_DIR/request.json") ;;
-  "")
-    cp "$WORK/request.json" "$RUN_DIR/request.json.tmp"
-    mv "$RUN_DIR/request.json.tmp" "$RUN_DIR/request.json"
-    ;;
-  *) cpt resumed-request "$STORED" "$WORK/request.json" "$RUN_DIR/request.json" ;;
-esac
+# A resumed run keeps its stored request, with this submission's resume and stopBy.
+if [ -z "$STORED" ]; then
+  cp "$WORK/request.json" "$RUN_DIR/request.json.tmp"
+  chmod 0644 "$RUN_DIR/request.json.tmp"
+  mv "$RUN_DIR/request.json.tmp" "$RUN_DIR/request.json"
+else
+  cpt resumed-request "$STORED" "$WORK/request.json" "$RUN_DIR/request.json"
+fi
 # The run's request next to its checkpoints (rename: readers see a whole file), which FSx exports to S3 with them
-# (AutoExportPolicy NEW, CHANGED): a resume on a cluster created again finds it there.
-mkdir -p "$CKPT_DIR"
-if ! cmp -s "$RUN_DIR/request.json" "$CKPT_DIR/request.json"; then
-  cp "$RUN_DIR/request.json" "$CKPT_DIR/request.json.tmp"
-  mv "$CKPT_DIR/request.json.tmp" "$CKPT_DIR/request.json"
+# (AutoExportPolicy NEW, CHANGED): a resume on a cluster created again finds it there. Written as the jobs' user, in
+# whose folder it is: a link planted there gets nothing that user could not write anyway.
+STEP="copy the request next to the checkpoints"
+if ! as_job_user cmp -s "$RUN_DIR/request.json" "$CKPT_DIR/request.json"; then
+  as_job_user rm -f "$CKPT_DIR/request.json.tmp"
+  as_job_user cp "$RUN_DIR/request.json" "$CKPT_DIR/request.json.tmp"
+  as_job_user mv -f "$CKPT_DIR/request.json.tmp" "$CKPT_DIR/request.json"
 fi
 
 STEP="submit the jobs"
@@ -331,9 +439,13 @@ previous=""
 pairs=()
 for stage in "${STAGES[@]}"; do
   time_limit=REQ_TIME_LIMITS_${stage^^}
+  [ "$stage" != train ] || time_limit=TRAIN_MINUTES
   options=(--parsable --job-name "cpt-$RUN-$stage" --partition "$REQ_PARTITION" --exclusive --ntasks-per-node 1
     --chdir "$RUN_DIR/work" --output "$RUN_DIR/logs/$stage-%j.out" --open-mode append --kill-on-invalid-dep=yes
-    --time "${!time_limit}")
+    --time "${!time_limit}" --propagate=NONE)
+  # --propagate=NONE: the jobs take slurmd's resource limits, not those of runuser's session on the head node
+  # (PropagateResourceLimits, ALL by default, would pass sbatch's on: slurm.conf(5)), whose locked-memory limit
+  # EFA would find too low (node_preflight checks it). sbatch(1) of Slurm 22.05, --propagate: "NONE: No limits".
   case $stage in
     # Both requeue themselves after a failed preflight (and training after a failed run), and Slurm requeues them
     # after a node failure: a job submitted with --no-requeue cannot be requeued at all.
@@ -343,7 +455,7 @@ for stage in "${STAGES[@]}"; do
   [ -z "$previous" ] || options+=(--dependency "afterok:$previous")
   # The first job waits for the Neuron environment; node-setup.sh finds it by its comment.
   [ -n "$previous" ] || [ -z "$HELD_FOR" ] || options+=(--hold --comment "trainium-cpt:waits-for=$HELD_FOR")
-  if ! answer=$("$SLURM_BIN/sbatch" "${options[@]}" "$RUN_DIR/scripts/stage-$stage.sh" "$RUN_DIR/request.json"); then
+  if ! answer=$(as_job_user "$SLURM_BIN/sbatch" "${options[@]}" "$RUN_DIR/scripts/stage-$stage.sh" "$RUN_DIR/request.json"); then
     fail "sbatch refused the $stage job of run $RUN (see stderr)" 1
   fi
   id=${answer%%;*}

@@ -2,8 +2,8 @@
 # launch-training.sh MODE RUN_DIR/request.json [LOADING_STEP]: runs on every node of the compile or training job
 # (srun starts one per node) and becomes that node's launcher:
 #   preflight: node_preflight (stage-lib.sh): the node's Neuron devices and an all-reduce over its NeuronCores
-#   compile:   neuron_parallel_compile torchrun <launcher options> RUN_DIR/scripts/tp_zero1_llama_hf_pretrain.py ...
-#   train:     torchrun <launcher options> RUN_DIR/scripts/tp_zero1_llama_hf_pretrain.py ... --loading_step LOADING_STEP
+#   compile:   neuron_parallel_compile torchrun <launcher options> RUN_DIR/patched/tp_zero1_llama_hf_pretrain.py ...
+#   train:     torchrun <launcher options> RUN_DIR/patched/tp_zero1_llama_hf_pretrain.py ... --loading_step LOADING_STEP
 # Compile and train take their environment from training_environment and their command from training_command
 # (stage-lib.sh), so that the compiled graphs are those training asks for.
 #

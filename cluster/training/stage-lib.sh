@@ -16,6 +16,8 @@
 #                         PATH entry of the Neuron setup guides, e.g. about-neuron/quick-start/
 #                         torch-neuron-tab-training.rst of aws-neuron/aws-neuron-sdk v2.28.1)
 #   CPT_PREFLIGHT_TIMEOUT seconds each nccom-test of the preflight may take (default 600)
+#   CPT_LOCKED_MEMORY     the locked-memory limit (ulimit -l) the preflight wants (default unlimited; the tests'
+#                         loopback Slurm cannot raise its own)
 # shellcheck source=prelude.sh
 . "$(dirname "${BASH_SOURCE[0]}")/prelude.sh"
 
@@ -47,8 +49,9 @@ cpt() {
 # Sets the request values (REQ_<FIELD>, e.g. REQ_NEURON_RELEASE, REQ_TIME_LIMITS_TRAIN, REQ_DERIVED_CORES_PER_NODE)
 # and the run's paths: those `cpt env` prints (RUN_DIR, CKPT_DIR, TRAIN_DIR, EVAL_DOMAIN_DIR, EVAL_GENERAL_DIR,
 # SECRET_REGION, VENV, NXD_DIR, LLAMA_DIR, EXAMPLE_SCRIPT, the example as the Neuron environment checked it out,
-# PATCHED_SCRIPT, the run's patched copy that compile and train run, MODEL_CONFIG, the model configuration of the
-# training script (Llama 2 7B), which the converter and the export read too, and CONVERTER), and the stages' own.
+# PATCHED_SCRIPT, the run's patched copy that compile and train run, COMPILE_CACHE, Neuron's compile cache shared by
+# the nodes, MODEL_CONFIG, the model configuration of the training script (Llama 2 7B), which the converter and the
+# export read too, and CONVERTER), and the stages' own.
 # $1: the run's request.json.
 # shellcheck disable=SC2034  # the variables are for the scripts that source this file
 load_request() {
@@ -67,7 +70,6 @@ load_request() {
   EXPORT_DIR=$RUN_DIR/export
   REPORT_DIR=$RUN_DIR/report
   VPY=$VENV/bin/python3
-  COMPILE_CACHE=${CPT_COMPILE_CACHE:-$FSX/trainium-cpt/compile-cache}
   # NEURON_CC_FLAGS of the reference run, but the cache (training_environment adds it).
   CC_FLAGS="--model-type transformer"
   export PATH="$VENV/bin:$SLURM_BIN:${CPT_NEURON_TOOLS:-/opt/aws/neuron/bin}:$PATH"
@@ -91,8 +93,8 @@ training_environment() {
   export NUM_NEURONCORES=$REQ_DERIVED_CORES_PER_NODE
   export TPU_NUM_DEVICES=$REQ_DERIVED_CORES_PER_NODE
   export TPU_CHIPS_PER_HOST_BOUNDS=$REQ_DERIVED_CORES_PER_NODE
-  # The patched copy runs from RUN_DIR/scripts (Python puts its folder first on sys.path: resume_data.py is found
-  # there); the example's imports are found through PYTHONPATH: logger from its own folder,
+  # The patched copy runs from RUN_DIR/patched (Python puts its folder first on sys.path: the prepare stage put
+  # resume_data.py there); the example's imports are found through PYTHONPATH: logger from its own folder,
   # tp_zero1_llama_hf_pretrain/, and modeling_llama_nxd and training_utils from examples/training/llama/.
   export PYTHONPATH=$LLAMA_DIR/tp_zero1_llama_hf_pretrain:$LLAMA_DIR
 }
@@ -119,15 +121,36 @@ training_command() {
   esac
 }
 
-# Runs launch-training.sh MODE [ARGUMENT] once on every node of the job (one task a node) and waits for all of them.
-# Each node's launcher leaves RUN_DIR/logs/MODE-JOB-nodeN.exit (those of an earlier attempt are removed first).
-run_on_every_node() {
+# Sets EVERY_NODE to the srun command that runs launch-training.sh MODE [ARGUMENT] once on every node of the job (one
+# task a node). Each node's launcher leaves RUN_DIR/logs/MODE-JOB-nodeN.exit (those of an earlier attempt are
+# removed here).
+every_node_command() {
   local mode=$1
   shift
   rm -f "$RUN_DIR/logs/$mode-${SLURM_JOB_ID}-node"*.exit
   say "running the $mode command on $SLURM_NNODES node(s): $SLURM_JOB_NODELIST"
-  srun --nodes "$SLURM_NNODES" --ntasks "$SLURM_NNODES" --ntasks-per-node 1 --kill-on-bad-exit=1 --label \
-    bash "$SCRIPTS/launch-training.sh" "$mode" "$REQUEST" "$@"
+  EVERY_NODE=(srun --nodes "$SLURM_NNODES" --ntasks "$SLURM_NNODES" --ntasks-per-node 1 --kill-on-bad-exit=1 --label
+    bash "$SCRIPTS/launch-training.sh" "$mode" "$REQUEST" "$@")
+}
+
+# Runs launch-training.sh MODE [ARGUMENT] on every node (every_node_command) and waits for all of them.
+run_on_every_node() {
+  every_node_command "$@"
+  "${EVERY_NODE[@]}"
+}
+
+# Fails, saying why, unless the locked-memory limit of the job on host $1 is unlimited (CPT_LOCKED_MEMORY): EFA
+# registers the training's buffers with the device, which locks their pages, and a job that is not root's is held
+# to its limit. The jobs take slurmd's limits (cpt-run.sh submits with sbatch --propagate=NONE), which
+# ParallelCluster's slurmd unit makes unlimited (LimitMEMLOCK=infinity in cookbooks/aws-parallelcluster-slurm/
+# templates/default/slurm/compute/slurmd.service.erb of aws-parallelcluster-cookbook).
+check_locked_memory() {
+  local host=$1 wanted=${CPT_LOCKED_MEMORY:-unlimited} limit
+  step "check the locked-memory limit on $host"
+  limit=$(ulimit -l)
+  [ "$limit" = "$wanted" ] && return 0
+  say "the locked-memory limit (ulimit -l) of this job on $host is $limit KiB, not $wanted: EFA needs it unlimited; the jobs take slurmd's limits (sbatch --propagate=NONE), so give slurmd LimitMEMLOCK=infinity (systemctl edit slurmd) on $host"
+  return 1
 }
 
 # The checks of one node before compile or train (launch-training.sh preflight runs it on every node), with
@@ -137,6 +160,7 @@ run_on_every_node() {
 # <coresPerNode> allr --check runs an all-reduce over the node's NeuronCores and checks the result.
 node_preflight() {
   local host=$1 listing
+  check_locked_memory "$host" || return 1
   listing=$(mktemp "${TMPDIR:-/tmp}/neuron-ls.XXXXXX")
   step "list the Neuron devices of $host"
   if ! neuron-ls --json-output >"$listing"; then
@@ -167,7 +191,8 @@ run_preflight() {
 }
 
 # The stage's status file, RUN_DIR/status/STAGE.json: RUNNING while the job runs, then COMPLETED, FAILED (with the
-# exit code, and the reason when the stage gave one), REQUEUED (the stage requeued itself, with the reason) or
+# exit code, and the reason when the stage gave one), REQUEUED (the stage requeued itself, with the reason),
+# STOPPED_FOR_BLOCK_END (the train job stopped for the request's stopBy, with its message: stage-train.sh) or
 # TERMINATED (a signal: cancel, requeue, time limit). `cpt-run.sh status` reads it once Slurm has forgotten the job.
 write_status() {
   local state=$1 code=${2:-null} reason=${3:-}
@@ -210,6 +235,22 @@ stage_begin() {
   trap on_exit EXIT
   trap 'exit 143' TERM
   trap 'exit 130' INT
+}
+
+# Runs the Slurm command "$@" with the right to change nodes (draining one needs Slurm's operator or root,
+# scontrol(1) "update"): as is for root; otherwise through sudo without a password, which ParallelCluster's default
+# user has unless DeploymentSettings/DisableSudoAccessForDefaultUser is true (docs.aws.amazon.com/parallelcluster/
+# latest/ug/DeploymentSettings-cluster-v3.html; the cookbook's sudo_access resource, aws-parallelcluster-platform/
+# resources/sudo_access/partial/_sudo_access_common.rb, revokes it only then). Its own job needs no more: its owner
+# may requeue and cancel it (so on the loopback cluster of the tests, as an unprivileged user).
+as_slurm_operator() {
+  local command=$1
+  shift
+  if [ "$(id -u)" -eq 0 ]; then
+    "$command" "$@"
+  else
+    sudo -n "$(command -v "$command")" "$@"
+  fi
 }
 
 # Sets FAILED_NODES (hosts), FAILED_TEXT ("host (exit code), ...") and FAILED_CODE (the last one's exit code) from
@@ -295,7 +336,8 @@ restart_or_fail() {
     "$rc" "$reason" "${drain[@]}"
   for node in "${drain[@]}"; do
     say "draining node $node, for ParallelCluster to replace it"
-    scontrol update NodeName="$node" State=DRAIN Reason="trainium-cpt: run $REQ_RUN $STAGE job $SLURM_JOB_ID: $why" ||
+    as_slurm_operator scontrol update NodeName="$node" State=DRAIN \
+      Reason="trainium-cpt: run $REQ_RUN $STAGE job $SLURM_JOB_ID: $why" ||
       say "scontrol update NodeName=$node State=DRAIN failed (ignored: the requeue goes on)"
   done
   FINAL_STATE=REQUEUED

@@ -3,7 +3,8 @@
 # model and converts it to the sharded format the training script loads.
 #
 # Writes:
-#   RUN_DIR/scripts/tp_zero1_llama_hf_pretrain.py   the example's training script with nxd-pretrain.patch applied
+#   RUN_DIR/patched/tp_zero1_llama_hf_pretrain.py   the example's training script with nxd-pretrain.patch applied,
+#                                                   next to a copy of resume_data.py, which it imports
 #                                     (exact resume of the data order, a checkpoint at the last step), which
 #                                     compile and train run; written again by every prepare job
 #   RUN_DIR/base/hf/                  the base model from the Hugging Face Hub (config, tokenizer, safetensors)
@@ -48,10 +49,12 @@ step "patch the training script"
 # GNU patch (on ParallelCluster's Ubuntu nodes: the cookbook installs dkms, which depends on dpkg-dev, which
 # depends on patch). --fuzz=0: every context line must match the example of this release exactly; rejected hunks
 # are not kept (--reject-file=-): the stage fails and says so.
+mkdir -p "$(dirname "$PATCHED_SCRIPT")"
 if ! patch --fuzz=0 --batch --reject-file=- -o "$PATCHED_SCRIPT.tmp" "$EXAMPLE_SCRIPT" "$SCRIPTS/nxd-pretrain.patch"; then
   rm -f "$PATCHED_SCRIPT.tmp"
   die "nxd-pretrain.patch does not apply to $EXAMPLE_SCRIPT (Neuron $REQ_NEURON_RELEASE): the patch is written for tag v2.28.0 of neuronx-distributed; the rejected hunks are listed above"
 fi
+cp "$SCRIPTS/resume_data.py" "$(dirname "$PATCHED_SCRIPT")/resume_data.py"
 mv -f "$PATCHED_SCRIPT.tmp" "$PATCHED_SCRIPT"
 say "wrote $PATCHED_SCRIPT"
 

@@ -91,7 +91,7 @@ test('the real cpt-run.sh submits five chained jobs, as the function would ask i
 
   // The run's copy of the example, patched by the prepare stage; fused q/k/v, from the base model, the last step saved.
   const args = preview.trainArguments;
-  expect(args[0]).toBe('/fsx/trainium-cpt/runs/demo/scripts/tp_zero1_llama_hf_pretrain.py');
+  expect(args[0]).toBe('/fsx/trainium-cpt/runs/demo/patched/tp_zero1_llama_hf_pretrain.py');
   expect(option(args, '--fuse_qkv')).toBe('1');
   expect(option(args, '--loading_step')).toBe('-1');
   expect(args).toContain('--checkpoint_at_end');

@@ -6,6 +6,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 
+from .run_files import open_no_link
 from .state import Remembered
 
 MAX_READ_BYTES = 64 << 20  # read at most this much of one log per sample (the rest at the next sample)
@@ -38,9 +39,11 @@ def read_new_lines(path: str, cursor: Cursor, limit: int = MAX_READ_BYTES) -> tu
     """The complete lines of `path` after `cursor`, the cursor after them, and a note when the file was replaced
     or truncated (reading starts again at its beginning). A missing file gives no lines and the same cursor."""
     try:
-        handle = open(path, "rb")
+        handle = open_no_link(path, "rb")
     except FileNotFoundError:
         return [], cursor, None
+    except OSError as error:
+        return [], cursor, f"not read: {error}"
     with handle:
         status = os.fstat(handle.fileno())
         note = None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import calendar
+import errno
 import json
 import os
+import stat
 import time
 
 from .slurm import STAGES, Job
@@ -13,8 +15,19 @@ from .slurm import STAGES, Job
 FAILED_STATES = frozenset({"FAILED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE"})
 
 
+def open_no_link(path: str, mode: str = "r"):
+    """`path` opened for reading without following a symbolic link, if it is a regular file (OSError otherwise).
+    The agent runs as root and reads files in folders the jobs' user writes (the run's logs/ and status/): a link
+    planted there must not make it read another file, nor a FIFO block it."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file", path)
+    return os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"}))
+
+
 def read_json_file(path: str):
-    with open(path, encoding="utf-8") as handle:
+    with open_no_link(path) as handle:  # status files are the jobs' user's
         return json.load(handle)
 
 

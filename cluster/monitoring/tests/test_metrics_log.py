@@ -173,3 +173,18 @@ def test_asctime_helper_matches_the_scripts_time_now():
     # time.asctime() with no argument is what the script calls: same text as asctime(localtime(now)).
     now = time.time()
     assert asctime(now)[:10] == time.asctime()[:10]
+
+
+@pytest.mark.parametrize("planted", ["link", "fifo"])
+def test_a_link_or_fifo_in_place_of_the_log_is_not_read(tmp_path, planted):
+    # The agent runs as root; the run's logs/ is the jobs' user's, who could plant either.
+    secret = tmp_path / "secret"
+    secret.write_text(log_line(0, 10, 2.3, 1.5e-05, 12.4, WHEN) + "\n")
+    log = tmp_path / "train-1.out"
+    if planted == "link":
+        log.symlink_to(secret)
+    else:
+        os.mkfifo(log)
+    cursor = log_reader.Cursor()
+    lines, after, note = log_reader.read_new_lines(str(log), cursor)
+    assert (lines, after) == ([], cursor) and note.startswith("not read: ")

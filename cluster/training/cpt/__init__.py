@@ -7,6 +7,7 @@
   checkpoints.py, inputs.py, report.py   checkpoints; the datasets and model checked; exports and the report
   neuron.py     the Neuron environment's state, a node's devices (neuron-ls)
   slurm.py, restarts.py, answers.py      Slurm's view of the chain; a job's attempts; cpt-run.sh's answers
+  stop_by.py    the request's stopBy (a Capacity Block's end): the train job's watcher and its time limit
   files.py      JSON files read and written whole
   cli.py        the commands (`python3 SCRIPTS/cpt COMMAND ...`)
 

@@ -18,7 +18,7 @@ def training_arguments(request: dict, mode: str, nxd_dir: str, run_directory: st
     differ only in --steps_this_run (compileSteps for neuron_parallel_compile, steps for training), --loading_step
     (always -1 for compile) and --checkpoint_at_end (training only).
 
-    The script is the run's patched copy, RUN_DIR/scripts/tp_zero1_llama_hf_pretrain.py, which the prepare stage
+    The script is the run's patched copy, RUN_DIR/patched/tp_zero1_llama_hf_pretrain.py, which the prepare stage
     writes by applying nxd-pretrain.patch to the example. Argument names are those of
     examples/training/llama/tp_zero1_llama_hf_pretrain/tp_zero1_llama_hf_pretrain.py at tag v2.28.0 of
     github.com/aws-neuron/neuronx-distributed (its argparse block), and the reference values

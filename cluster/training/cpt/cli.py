@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from . import answers, arguments, checkpoints, inputs, neuron, report, request, restarts, shell_env
+from . import answers, arguments, checkpoints, inputs, neuron, report, request, restarts, shell_env, stop_by
 
 COMMANDS = {
     "decode": request.cmd_decode,
@@ -42,6 +42,11 @@ COMMANDS = {
     "record-restart": restarts.cmd_record_restart,
     "reconcile-restarts": restarts.cmd_reconcile_restarts,
     "failed-nodes": restarts.cmd_failed_nodes,
+    "train-minutes": stop_by.cmd_train_minutes,
+    "stop-watch": stop_by.cmd_stop_watch,
+    "stop-if-past": stop_by.cmd_stop_if_past,
+    "stop-message": stop_by.cmd_stop_message,
+    "lowered-time-limit": stop_by.cmd_lowered_time_limit,
 }
 
 

@@ -35,9 +35,15 @@ def checkpoint_dir(run: str) -> str:
 
 
 def patched_script(run_directory: str) -> str:
-    """The run's copy of the training script with nxd-pretrain.patch applied (the prepare stage writes it), next to
-    resume_data.py, which it imports."""
-    return f"{run_directory}/scripts/tp_zero1_llama_hf_pretrain.py"
+    """The run's copy of the training script with nxd-pretrain.patch applied, next to a copy of resume_data.py, which
+    it imports: the prepare stage writes both, as the jobs' user, to RUN_DIR/patched/ (RUN_DIR/scripts/ is root's
+    and read-only to that user)."""
+    return f"{run_directory}/patched/tp_zero1_llama_hf_pretrain.py"
+
+
+def compile_cache() -> str:
+    """Neuron's compile cache, shared by the nodes: CPT_COMPILE_CACHE, or its place on FSx."""
+    return os.environ.get("CPT_COMPILE_CACHE") or f"{fsx_root()}/trainium-cpt/compile-cache"
 
 
 def neuron_base(release: str) -> str:

@@ -17,12 +17,16 @@ from functools import lru_cache
 
 from . import schema
 from .files import read_json, write_json_atomically
+from .stop_by import stop_by_problem
 
 SCHEMA_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "request.schema.json")
 MAX_REQUEST_BYTES = 16384
 # Fields that came with the fused q/k/v layout (--fuse_qkv 1): a stored request without them was written by an
 # earlier version, whose checkpoints this version cannot load.
 EARLIER_VERSION_FIELDS = ("maxTrainRestarts", "timeLimits", "resume")
+# Fields of each submission rather than of the run: a resumed run keeps its stored request but these (a new
+# Capacity Block has its own end, stopBy).
+PER_SUBMISSION_FIELDS = ("resume", "stopBy")
 
 
 class RequestError(Exception):
@@ -84,6 +88,9 @@ def validate(request, action: str) -> dict:
     """The request, checked for `action` (submit, status or cancel) against the per-field limits of
     request.schema.json; raises RequestError naming every problem by its field's dotted path."""
     problems = schema.problems(action_schema(action), request, "")
+    if isinstance(request, dict) and "stopBy" in request and not any(p.startswith("stopBy:") for p in problems):
+        problem = stop_by_problem(request["stopBy"])
+        problems += [problem] if problem else []
     version = action_schema(action)["properties"]["version"].get("const")
     if isinstance(request, dict) and "version" in request and any(p.startswith("version:") for p in problems):
         problems = [p for p in problems if not p.startswith("version:")]
@@ -100,7 +107,8 @@ def validate(request, action: str) -> dict:
 
 def cmd_decode(action: str, encoded: str, output: str) -> None:
     request = validate(decode(encoded), action)
-    write_json_atomically(output, {name: request[name] for name in fields(action)})
+    # The fields in the contract's order; an optional one (stopBy) only when given.
+    write_json_atomically(output, {name: request[name] for name in fields(action) if name in request})
 
 
 def cmd_validate_file(path: str, run: str = "") -> None:
@@ -127,16 +135,17 @@ def cmd_validate_file(path: str, run: str = "") -> None:
 
 
 def cmd_resumed_request(stored: str, new: str, output: str) -> None:
-    """Writes the stored request with the new request's `resume` to `output` (atomically): the request of a run
-    resumed from the copy next to its checkpoints."""
-    request, resume = read_json(stored), read_json(new)["resume"]
-    write_json_atomically(output, {name: resume if name == "resume" else request[name] for name in fields("submit")})
+    """Writes the stored request with the new request's PER_SUBMISSION_FIELDS (given or not) to `output`
+    (atomically): the request of a resumed run."""
+    request, submitted = read_json(stored), read_json(new)
+    source = {name: submitted if name in PER_SUBMISSION_FIELDS else request for name in fields("submit")}
+    write_json_atomically(output, {name: source[name][name] for name in source if name in source[name]})
 
 
 def cmd_request_differences(stored: str, new: str) -> None:
-    """The fields in which a new request differs from the run's stored one, one a line: resume aside, and derived,
-    which follows from the others."""
+    """The fields in which a new request differs from the run's stored one, one a line: those of each submission
+    (PER_SUBMISSION_FIELDS) aside, and derived, which follows from the others."""
     old_request, new_request = read_json(stored), read_json(new)
     for name in fields("submit"):
-        if name not in ("resume", "derived") and old_request.get(name) != new_request.get(name):
+        if name not in (*PER_SUBMISSION_FIELDS, "derived") and old_request.get(name) != new_request.get(name):
             print(name)

@@ -18,12 +18,14 @@ from .paths import (
     LLAMA_SCRIPT,
     MODEL_CONFIG_DIR,
     checkpoint_dir,
+    compile_cache,
     fsx_path,
     neuron_venv,
     nxd_dir,
     patched_script,
     run_dir,
 )
+from .request import fields
 
 NAME_RE = re.compile(r"[A-Z][A-Z0-9_]*[A-Z0-9]\Z")
 
@@ -52,7 +54,7 @@ def shell_text(value) -> str:
 def stage_paths(request: dict) -> dict:
     """The paths of a run that both this package and the scripts use, each written once, here."""
     run_directory = run_dir(request["run"])
-    paths = {"RUN_DIR": run_directory, "CKPT_DIR": checkpoint_dir(request["run"])}
+    paths = {"RUN_DIR": run_directory, "CKPT_DIR": checkpoint_dir(request["run"]), "COMPILE_CACHE": compile_cache()}
     if "trainPath" not in request:  # a status or cancel request
         return paths
     general = request["evalPaths"]["general"]
@@ -74,9 +76,18 @@ def stage_paths(request: dict) -> dict:
     }
 
 
+def absent_fields(request: dict) -> list[str]:
+    """The optional fields of a submit request that it leaves out (stopBy): the scripts read them as empty."""
+    if "trainPath" not in request:  # a status or cancel request
+        return []
+    return [name for name in fields("submit") if name not in request]
+
+
 def assignments(request: dict) -> str:
-    """NAME='value' lines: REQ_<FIELD> for each field of the request, then stage_paths."""
+    """NAME='value' lines: REQ_<FIELD> for each field of the request (empty for an optional field it leaves out, so
+    that `set -u` scripts can test it), then stage_paths."""
     pairs = [(shell_name(path), shell_text(value)) for path, value in request_values(request)]
+    pairs += [(shell_name(name), "") for name in absent_fields(request)]
     pairs += stage_paths(request).items()
     lines = []
     for name, value in pairs:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 
-from .files import read_json
+from .files import read_json_no_link
 
 STAGES = ("prepare", "compile", "train", "export", "evaluate")
+# The state of a train job that stopped itself for the request's stopBy (stage-train.sh), from its status file.
+STOPPED_FOR_BLOCK_END = "STOPPED_FOR_BLOCK_END"
 
 
 def slurm_bin(name: str) -> str:
@@ -49,21 +51,35 @@ def sacct_job(job_id: str) -> dict | None:
 def status_record(run_directory: str, stage: str, job_id: str) -> dict | None:
     """The stage's status file (stage-lib.sh write_status) when it belongs to job `job_id`."""
     try:
-        recorded = read_json(os.path.join(run_directory, "status", f"{stage}.json"))
+        recorded = read_json_no_link(os.path.join(run_directory, "status", f"{stage}.json"))  # the jobs' user's
     except (OSError, ValueError):
         return None
     return recorded if isinstance(recorded, dict) and str(recorded.get("jobId")) == job_id else None
+
+
+def _ended_state(job_id: str, fields: dict | None) -> str | None:
+    """The job's state as Slurm's controller or accounting has it, or None once both forgot it."""
+    if fields is not None:
+        return fields["JobState"]
+    accounted = sacct_job(job_id)
+    return accounted["state"] if accounted else None
 
 
 def stage_state(run_directory: str, stage: str, job_id: str, fields: dict | None = None) -> dict:
     """{"id", "state", "reason"} of one stage: Slurm's controller first, then its accounting, then the status file
     the stage script wrote (Slurm forgets finished jobs after MinJobAge, 300 s by default, and ParallelCluster
     clusters have no accounting unless a database is configured). The reason the stage itself gave for failing
-    or requeueing (the status file's `reason`) is added to Slurm's."""
+    or requeueing (the status file's `reason`) is added to Slurm's. A train job that cancelled itself for the
+    request's stopBy (stage-train.sh) is STOPPED_FOR_BLOCK_END, with its own message (where it stopped, how to
+    resume): cpt's own state, taken from the status file only (Slurm's STOPPED is another thing: a job stopped by
+    SIGSTOP, which still holds its nodes)."""
     if fields is None:
         fields = scontrol_job(job_id)
     recorded = status_record(run_directory, stage, job_id)
-    own_reason = recorded.get("reason") if recorded and recorded.get("state") in ("FAILED", "REQUEUED") else None
+    own_state = recorded.get("state") if recorded else None
+    own_reason = recorded.get("reason") if own_state in ("FAILED", "REQUEUED", STOPPED_FOR_BLOCK_END) else None
+    if own_state == STOPPED_FOR_BLOCK_END and _ended_state(job_id, fields) in ("CANCELLED", None):
+        return {"id": job_id, "state": STOPPED_FOR_BLOCK_END, "reason": own_reason or ""}
     if fields is not None:
         reason = fields.get("Reason", "")
         if own_reason and fields["JobState"] in ("FAILED", "PENDING"):
@@ -91,8 +107,9 @@ def stage_state(run_directory: str, stage: str, job_id: str, fields: dict | None
     }
 
 
-# Slurm's states of a job that has ended (squeue(1), JOB STATE CODES), and the status files' own TERMINATED and
-# UNKNOWN (a job Slurm forgot): anything else is pending, running or about to run again.
+# Slurm's states of a job that has ended (squeue(1), JOB STATE CODES), and the status files' own TERMINATED,
+# STOPPED_FOR_BLOCK_END and UNKNOWN (a job Slurm forgot): anything else is pending, running or about to run again,
+# Slurm's STOPPED (SIGSTOP: the job keeps its nodes, squeue(1)) among them.
 ENDED_STATES = {
     "BOOT_FAIL",
     "CANCELLED",
@@ -105,6 +122,7 @@ ENDED_STATES = {
     "TIMEOUT",
     "REVOKED",
     "SPECIAL_EXIT",
+    STOPPED_FOR_BLOCK_END,
     "TERMINATED",
     "UNKNOWN",
 }

@@ -28,10 +28,14 @@ Under neuron_parallel_compile (NEURON_EXTRACT_GRAPHS_ONLY=1) it does the same, w
 stage's arguments make it save nothing.
 
 Knobs: CPT_FAKE_TRAIN_SLEEP, seconds to sleep after each checkpoint on the first attempt (SLURM_RESTART_COUNT
-unset or 0); CPT_FAKE_FAIL (see training_sandbox.py).
+unset or 0); CPT_FAKE_SAVE_PAUSES, JSON {"<step>": {"during": seconds between the save's "checkpoint" and "done"
+files, "after": seconds to sleep after it (instead of CPT_FAKE_TRAIN_SLEEP), "after_stop_by": sleep until the run's
+stopBy (from request.json next to the checkpoints) plus this many seconds}}, on the first attempt too;
+CPT_FAKE_FAIL (see training_sandbox.py).
 """
 
 # ruff: noqa: F821  (args, record, emit, fails, completed come from the caller)
+import calendar
 import json
 import os
 import shutil
@@ -147,11 +151,27 @@ for loader in loaders:
     epoch = resume_data.skip_consumed(loader, global_step, grad_accum)
 
 
+first_attempt = restart == 0 and not extract
+pauses = json.loads(os.environ.get("CPT_FAKE_SAVE_PAUSES") or "{}") if first_attempt else {}
+
+
+def pause_after(step):
+    """CPT_FAKE_SAVE_PAUSES's pause after the save of `step`, or CPT_FAKE_TRAIN_SLEEP."""
+    pause = pauses.get(str(step), {})
+    if "after_stop_by" in pause:
+        stop_by = json.loads((ckpt / "request.json").read_text())["stopBy"]
+        until = calendar.timegm(time.strptime(stop_by, "%Y-%m-%dT%H:%M:%SZ")) + pause["after_stop_by"]
+        time.sleep(max(0.0, until - time.time()))
+    elif first_attempt:
+        time.sleep(float(pause.get("after", os.environ.get("CPT_FAKE_TRAIN_SLEEP", "0"))))
+
+
 def save(step):
     tag = ckpt / f"step_{step}"
     tag.mkdir(parents=True, exist_ok=True)
     (tag / "checkpoint").write_text("1")
     fake_converter.write_shards(tag / "model", fake_converter.model_keys(fuse_qkv, tp), f"fake torchrun, step {step}")
+    time.sleep(pauses.get(str(step), {}).get("during", 0))
     (tag / "done").write_text("1")
     tags = sorted(
         (entry for entry in ckpt.iterdir() if (entry / "checkpoint").is_file()),
@@ -170,8 +190,7 @@ def save(step):
         shutil.rmtree(entry)
     emit(event="save", tag=tag.name, extract=extract)
     print(f"fake torchrun: wrote {tag}", flush=True)
-    if restart == 0 and not extract:
-        time.sleep(float(os.environ.get("CPT_FAKE_TRAIN_SLEEP", "0")))
+    pause_after(step)
 
 
 training_ustep = 0

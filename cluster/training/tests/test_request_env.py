@@ -113,3 +113,14 @@ def test_names_follow_the_fields_dotted_paths():
     assert shell_env.shell_name("evalPaths.domain") == "REQ_EVAL_PATHS_DOMAIN"
     assert shell_env.shell_name("derived.coresPerNode") == "REQ_DERIVED_CORES_PER_NODE"
     assert shell_env.shell_name("exportS3Uri") == "REQ_EXPORT_S3_URI"
+
+
+def test_an_optional_field_left_out_is_empty_and_one_given_is_its_value(tmp_path):
+    """stopBy is optional: the scripts (set -u) read REQ_STOP_BY either way."""
+    request = Sandbox.request(None, "r1")
+    assert "stopBy" not in request
+    assert shell_values(tmp_path, request, ["REQ_STOP_BY", "REQ_RUN"]) == ["", "r1"]
+    given = {**request, "stopBy": "2026-06-01T12:00:00Z"}
+    assert shell_values(tmp_path, given, ["REQ_STOP_BY"]) == ["2026-06-01T12:00:00Z"]
+    # A status or cancel request has no such fields.
+    assert "REQ_STOP_BY" not in shell_env.assignments(run_request("r1"))

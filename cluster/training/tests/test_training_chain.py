@@ -5,8 +5,10 @@ requeue and resume, cancel, idempotent resubmission, and status once Slurm has f
 Set CPT_SAVE_TRANSCRIPT=1 to write the transcript of the full chain to cluster/training/tests/chain-transcript.txt.
 """
 
+import calendar
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import time
@@ -14,7 +16,7 @@ import time
 import pytest
 
 from fake_converter import SHARD_FORMAT
-from training_sandbox import CPT_RUN, STAGES, TESTS, TRAINING, encode, report_uploads, run_request, scontrol
+from training_sandbox import CPT_RUN, JOB_USER, STAGES, TESTS, TRAINING, encode, report_uploads, run_request, scontrol
 from training_sandbox import scontrol_fields
 from training_sandbox import cluster, slurm  # noqa: F401  (fixtures)
 
@@ -25,6 +27,10 @@ JOB_SPECIFIC = ("SLURM_", "SLURMD_", "SRUN_", "ENVIRONMENT", "TMPDIR", "OLDPWD",
 
 def run_env(record: dict) -> dict:
     return {k: v for k, v in record["env"].items() if not k.startswith(JOB_SPECIFIC)}
+
+
+def as_job_user(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["/sbin/runuser", "-u", JOB_USER, "--", *argv], capture_output=True, timeout=30)
 
 
 def option(argv: list, name: str):
@@ -139,8 +145,9 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
     assert (ckpt / "pretrained_weight").resolve() == run_dir / "base" / "nxd"
     assert not (run_dir / "base" / "full").exists()
 
-    # The patched training script: the run's copy, made by the prepare stage with GNU patch from the example.
-    script = run_dir / "scripts" / "tp_zero1_llama_hf_pretrain.py"
+    # The patched training script: the run's copy, made by the prepare stage with GNU patch from the example, next to
+    # a copy of resume_data.py.
+    script = run_dir / "patched" / "tp_zero1_llama_hf_pretrain.py"
     patched = subprocess.run(
         [
             "patch",
@@ -156,7 +163,7 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
         check=True,
     ).stdout
     assert script.read_text() == patched and "import resume_data" in patched
-    assert (run_dir / "scripts" / "resume_data.py").read_text() == (TRAINING / "resume_data.py").read_text()
+    assert (run_dir / "patched" / "resume_data.py").read_text() == (TRAINING / "resume_data.py").read_text()
 
     # The preflight of compile and train: the devices and an all-reduce on the one node (no multi-node test).
     for stage in ("compile", "train"):
@@ -247,7 +254,7 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
     assert saves == [("step_2", False), ("step_4", False), ("step_6", False)]
     [marker] = (cluster.fsx / "trainium-cpt" / "compile-cache" / "trainium-cpt").glob("compiled-*.json")
     key = json.loads(marker.read_text())
-    assert key["argv"][0] == "<run>/scripts/tp_zero1_llama_hf_pretrain.py" and key["nodes"] == 1
+    assert key["argv"][0] == "<run>/patched/tp_zero1_llama_hf_pretrain.py" and key["nodes"] == 1
     assert f"wrote {marker}" in cluster.logs("pubmed-v1")
 
     # Each stage's time limit (sbatch --time, minutes) is the request's.
@@ -325,6 +332,19 @@ def test_full_chain_runs_in_order_and_writes_everything(cluster, slurm):
         again["message"] == "the chain of run pubmed-v1 completed: nothing to continue; use a new run name to "
         "train again"
     )
+
+    # Every job ran as the jobs' user (cpt-run.sh CPT_JOB_USER), and could not change what it ran: the run's
+    # scripts and request are root's and writable by no one else, as are the folders that hold them.
+    job_uid = pwd.getpwnam(JOB_USER).pw_uid
+    assert {r["uid"] for r in cluster.records(event=None)} == {job_uid}
+    assert {scontrol_fields(jobs[stage], slurm)["UserId"] for stage in STAGES} == {f"{JOB_USER}({job_uid})"}
+    scripts = [run_dir / "request.json", run_dir, *(run_dir / "scripts").rglob("*")]
+    assert {(path.stat().st_uid, path.stat().st_mode & 0o022) for path in scripts} == {(0, 0)}
+    for path in (run_dir / "request.json", run_dir / "scripts" / "stage-train.sh", run_dir / "scripts" / "cpt"):
+        assert as_job_user("test", "-w", str(path)).returncode == 1, path
+    # What the jobs write is theirs: the run's folders, its checkpoints, the compile cache.
+    for path in (run_dir / "logs", run_dir / "status", run_dir / "patched", ckpt, ckpt / "step_6", marker):
+        assert path.stat().st_uid == job_uid, path
 
     note(f"fake tool calls, in order: {', '.join(r['tool'] for r in cluster.records())}")
     note(
@@ -681,3 +701,141 @@ def test_the_lambdas_own_command_run_by_a_shell_as_ssm_does_submits_the_chain(cl
     assert submitted["created"] is True and list(submitted["jobs"]) == list(STAGES)
     final = cluster.wait_for("lambda-made", lambda states: all(s == "COMPLETED" for s in states.values()), timeout=60)
     assert {job["state"] for job in final["jobs"].values()} == {"COMPLETED"}
+
+
+def utc_after(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds))
+
+
+def local_seconds(slurm_time: str) -> float:
+    """A StartTime of `scontrol show job` (the controller's local time, this host's) in seconds since the epoch."""
+    return time.mktime(time.strptime(slurm_time, "%Y-%m-%dT%H:%M:%S"))
+
+
+def test_a_run_on_a_capacity_block_stops_after_a_checkpoint_before_stop_by(cluster, slurm):
+    """The fake training saves step_2 at once, then waits until 20 s before stopBy to save step_4 (whatever the
+    time prepare and compile took): the next checkpoint (step_6, as long after step_4 as step_4 after step_2) would
+    come after stopBy, so the train job stops right after step_4, cancels itself (no requeue, no failure), export
+    and evaluate never run, and a resume finishes the run."""
+    stop_by = utc_after(120)
+    request = cluster.request("block", stopBy=stop_by)
+    pauses = {"2": {"after_stop_by": -20}, "4": {"after": 60}}
+    jobs = cluster.submit(request, CPT_FAKE_SAVE_PAUSES=json.dumps(pauses), CPT_STOP_POLL="0.5", CPT_SAVE_SECONDS="30")[
+        "jobs"
+    ]
+    assert scontrol_fields(jobs["train"], slurm)["TimeLimit"] == "00:02:00"  # 120 s and one save (30 s), whole
+    final = cluster.wait_all_ended("block", timeout=180)
+    states = {s: (j["state"], j["reason"]) for s, j in final["jobs"].items()}
+    message = (
+        f"run block stopped at step_4 before the Capacity Block's end: its next checkpoint would not have completed "
+        f"by stopBy {stop_by}"
+    )
+    assert states["train"][0] == "STOPPED_FOR_BLOCK_END" and states["train"][1].startswith(message), cluster.logs(
+        "block"
+    )
+    assert states["train"][1].endswith(
+        "resume it on a new Capacity Block with `npm run submit -- --run block --resume`"
+    )
+    assert {s: states[s] for s in ("export", "evaluate")} == dict.fromkeys(
+        ("export", "evaluate"), ("CANCELLED", "DependencyNeverSatisfied")
+    )
+    fields = scontrol_fields(jobs["train"], slurm)
+    assert (fields["JobState"], fields["Restarts"]) == ("CANCELLED", "0")
+    assert final["restarts"]["count"] == 0
+    log = (cluster.run_dir("block") / "logs" / f"train-{jobs['train']}.out").read_text()
+    assert_time_limit_ends_by(jobs["train"], slurm, stop_by, 30)
+    # Stopped right after step_4 (before stopBy), never reaching step 5; nothing exported or evaluated.
+    saves = [r["tag"] for r in cluster.records("torchrun", event="save") if not r["extract"]]
+    assert saves == ["step_2", "step_4"]
+    assert max(r["step"] for r in cluster.records("torchrun", event="step") if not r["extract"]) == 4
+    assert [r for r in cluster.records("convert_checkpoints.py") if "--convert_to_full_state" in r["argv"]] == []
+    assert cluster.records("evaluate_perplexity.py") == []
+    assert message in log and "stopping the training for stopBy" in log
+    status = json.loads((cluster.run_dir("block") / "status" / "train.json").read_text())
+    assert status["state"] == "STOPPED_FOR_BLOCK_END" and status["reason"].startswith(message)
+    stop = json.loads((cluster.run_dir("block") / "status" / "train-stop.json").read_text())
+    assert stop["why"] == "checkpoint" and stop["time"] < stop_by  # UTC texts of one form compare as times
+
+    # A submission without resume says where the run stands; with it (on-demand capacity: no stopBy), it finishes.
+    answer = cluster.submit(request)
+    assert answer["message"] == (
+        "the chain of run block ended STOPPED_FOR_BLOCK_END at train; `npm run submit -- --run block --resume` "
+        "continues it"
+    )
+    resumed = {key: value for key, value in request.items() if key != "stopBy"}
+    cluster.submit({**resumed, "resume": True})
+    final = cluster.wait_all_ended("block", timeout=90)
+    assert {j["state"] for j in final["jobs"].values()} == {"COMPLETED"}, cluster.logs("block")
+    trains = [r for r in cluster.records("torchrun") if not r["extract"]]
+    assert option(trains[-1]["argv"], "--loading_step") == "4"
+
+
+def assert_time_limit_ends_by(job_id: str, slurm, stop_by: str, save_seconds: int):
+    """The train job's time limit, from its start, ends by stopBy and one save (the submission's cut, lowered by the
+    job itself when it started too late for it: stage-train.sh)."""
+    fields = scontrol_fields(job_id, slurm)
+    hours, minutes, seconds = (int(part) for part in fields["TimeLimit"].split(":"))
+    ends = local_seconds(fields["StartTime"]) + hours * 3600 + minutes * 60 + seconds
+    assert ends <= calendar.timegm(time.strptime(stop_by, "%Y-%m-%dT%H:%M:%SZ")) + save_seconds, fields
+
+
+def test_at_stop_by_the_save_under_way_completes_and_a_last_one_finishes_the_run(cluster, slurm):
+    """stopBy comes while the run's last checkpoint (step_4) is being saved (15 s from its "checkpoint" file to its
+    "done"): the watcher waits for it, and the stop that follows (srun killed while the fake lingers after the save)
+    leaves a trained run: the train job completes, export and evaluate run."""
+    stop_by = utc_after(90)
+    request = cluster.request("last-save", steps=4, stopBy=stop_by)
+    pauses = {"2": {"after_stop_by": -5}, "4": {"during": 15, "after": 60}}
+    jobs = cluster.submit(request, CPT_FAKE_SAVE_PAUSES=json.dumps(pauses), CPT_STOP_POLL="0.5", CPT_SAVE_SECONDS="60")[
+        "jobs"
+    ]
+    final = cluster.wait_all_ended("last-save", timeout=240)
+    log = (cluster.run_dir("last-save") / "logs" / f"train-{jobs['train']}.out").read_text()
+    assert {s: j["state"] for s, j in final["jobs"].items()} == dict.fromkeys(STAGES, "COMPLETED"), log
+    stop = json.loads((cluster.run_dir("last-save") / "status" / "train-stop.json").read_text())
+    assert (stop["why"], stop["checkpoint"]) == ("stopBy", "step_4")
+    assert "the last step's checkpoint step_4 completed as the training was stopped for stopBy" in log
+    # The training was stopped (killed by srun) after the save, not before it: step_4 is complete, the fake's
+    # 60 s after it cut short.
+    assert [r["tag"] for r in cluster.records("torchrun", event="save") if not r["extract"]] == ["step_2", "step_4"]
+    assert (cluster.fsx / "checkpoints" / "last-save" / "step_4" / "done").is_file()
+    assert final["restarts"]["count"] == 0
+    assert_time_limit_ends_by(jobs["train"], slurm, stop_by, 60)
+
+
+def test_the_jobs_user_may_lower_its_own_jobs_time_limit(cluster, slurm):
+    """What stage-train.sh does at each attempt's start, checked on Slurm itself as the jobs' user."""
+    env = {**cluster.env(), "SLURM_CONF": slurm}
+    submitted = subprocess.run(
+        [
+            "/sbin/runuser",
+            "-u",
+            JOB_USER,
+            "--",
+            "sbatch",
+            "--parsable",
+            "--time",
+            "10",
+            "--chdir",
+            "/tmp",
+            "--output",
+            "/dev/null",
+            "--wrap",
+            "sleep 60",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
+    assert submitted.returncode == 0, submitted.stderr
+    job = submitted.stdout.strip().split(";")[0]
+    lowered = as_job_user_env(env, "scontrol", "update", f"JobId={job}", "TimeLimit=5")
+    assert lowered.returncode == 0, lowered.stderr
+    assert scontrol_fields(job, slurm)["TimeLimit"] == "00:05:00"
+
+
+def as_job_user_env(env: dict, *argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["/sbin/runuser", "-u", JOB_USER, "--", *argv], capture_output=True, text=True, env=env, timeout=30
+    )

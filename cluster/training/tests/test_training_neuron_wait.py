@@ -126,7 +126,8 @@ def test_the_build_ending_between_the_check_and_the_held_submission_leaves_nothi
     )
     (race_bin / "sbatch").chmod(0o755)
 
-    result = cluster.cpt("submit", cluster.request("race"), CPT_SLURM_BIN=race_bin)
+    # As root: this sbatch plays node-setup.sh's build too, which is root's (the jobs' user may not link the build).
+    result = cluster.cpt("submit", cluster.request("race"), CPT_SLURM_BIN=race_bin, CPT_JOB_USER="root")
     assert result.returncode == 0, result
     # node-setup.sh ran while the state said building, before the held job existed: it released nothing.
     assert "no Slurm job waits for this environment" in race_log.read_text()

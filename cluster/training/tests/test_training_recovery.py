@@ -5,6 +5,8 @@ fail their checks (after a failed training, the checks run again: healthy nodes 
 when a stage drains it, the test resumes it, as ParallelCluster would replace it."""
 
 import json
+import pwd
+import shutil
 import subprocess
 import threading
 import time
@@ -12,7 +14,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from training_sandbox import STAGES, Sandbox, node_state, scontrol, scontrol_fields
+from training_sandbox import JOB_PYTHON, JOB_USER, STAGES, TRAINING, Sandbox, node_state, scontrol, scontrol_fields
+from training_sandbox import world_enterable
 from training_sandbox import cluster, slurm  # noqa: F401  (fixtures)
 
 
@@ -102,7 +105,11 @@ def test_a_failed_training_on_healthy_nodes_requeues_without_draining(cluster, s
 def test_a_failed_training_drains_the_nodes_that_then_fail_their_checks(cluster, slurm):
     # The training fails on its first attempt, and the node's device listing then fails too (its second neuron-ls
     # of that attempt: the first is the preflight before training).
-    jobs = cluster.submit(cluster.request("sick"), CPT_FAKE_FAIL="torchrun@train.0,neuron-ls@train.0.2")["jobs"]
+    # As root: draining needs Slurm's operator or root, which the default user reaches through sudo on the cluster
+    # (stage-lib.sh as_slurm_operator; test_a_drain_by_the_jobs_user_goes_through_sudo) and nobody cannot here.
+    jobs = cluster.submit(
+        cluster.request("sick"), CPT_FAKE_FAIL="torchrun@train.0,neuron-ls@train.0.2", CPT_JOB_USER="root"
+    )["jobs"]
     [drained] = resume_when_drained(cluster, slurm, "sick")
     assert drained.endswith(
         f"trainium-cpt: run sick train job {jobs['train']}: train failed, then this node failed its checks"
@@ -121,7 +128,10 @@ def test_a_failed_training_drains_the_nodes_that_then_fail_their_checks(cluster,
 
 def test_a_failed_preflight_drains_and_requeues_compile_and_train(cluster, slurm):
     # The compile job's all-reduce fails on its first attempt, then the train job's device listing on its first.
-    jobs = cluster.submit(cluster.request("shaky"), CPT_FAKE_FAIL="nccom-test@compile.0,neuron-ls@train.0")["jobs"]
+    # As root: see test_a_failed_training_drains_the_nodes_that_then_fail_their_checks.
+    jobs = cluster.submit(
+        cluster.request("shaky"), CPT_FAKE_FAIL="nccom-test@compile.0,neuron-ls@train.0", CPT_JOB_USER="root"
+    )["jobs"]
     first, second = resume_when_drained(cluster, slurm, "shaky", count=2)
     assert first.endswith(f"run shaky compile job {jobs['compile']}: preflight failed on this node")
     assert second.endswith(f"run shaky train job {jobs['train']}: preflight failed on this node")
@@ -227,3 +237,30 @@ def test_export_refuses_when_the_last_steps_checkpoint_is_missing(tmp_path):
     ) in result.stdout
     assert sandbox.records("convert_checkpoints.py") == []
     assert json.loads((run_dir / "status" / "export.json").read_text())["state"] == "FAILED"
+
+
+def test_a_drain_by_the_jobs_user_goes_through_sudo():
+    """stage-lib.sh as_slurm_operator: root runs the command as is; the jobs' user runs it through `sudo -n` (no
+    password prompt to hang on), with the command's full path (sudo's secure_path need not hold Slurm's bin)."""
+    top = world_enterable("sudo")
+    try:
+        bin_dir = top / "bin"
+        bin_dir.mkdir()
+        record = top / "calls.txt"
+        record.touch()
+        record.chmod(0o666)
+        for name in ("sudo", "scontrol"):
+            (bin_dir / name).write_text(f'#!/bin/sh\necho "$(id -u) {name} $*" >>{record}\n')
+            (bin_dir / name).chmod(0o755)
+        script = '. "$0"; as_slurm_operator scontrol update NodeName=n1 State=DRAIN "Reason=a b"'
+        env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "LANG": "C.UTF-8", "CPT_PYTHON": JOB_PYTHON}
+        for prefix in ([], ["/sbin/runuser", "-u", JOB_USER, "--"]):
+            argv = [*prefix, "bash", "-c", script, str(TRAINING / "stage-lib.sh")]
+            done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30, cwd=top)
+            assert done.returncode == 0, done.stderr
+        assert record.read_text().splitlines() == [
+            "0 scontrol update NodeName=n1 State=DRAIN Reason=a b",
+            f"{pwd.getpwnam(JOB_USER).pw_uid} sudo -n {bin_dir}/scontrol update NodeName=n1 State=DRAIN Reason=a b",
+        ]
+    finally:
+        shutil.rmtree(top)

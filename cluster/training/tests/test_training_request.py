@@ -305,7 +305,7 @@ def test_compile_and_train_arguments_differ_in_steps_loading_step_and_checkpoint
 def test_training_arguments_are_the_training_scripts_own(monkeypatch):
     monkeypatch.setenv("CPT_FSX", "/mnt/fsx")
     args = arguments.training_arguments(_request("pubmed-v1"), "train", "/nxd", "/run")
-    assert args[0] == "/run/scripts/tp_zero1_llama_hf_pretrain.py"  # the run's patched copy
+    assert args[0] == "/run/patched/tp_zero1_llama_hf_pretrain.py"  # the run's patched copy
     options = {}
     i = 1
     while i < len(args):

@@ -31,7 +31,7 @@ def test_the_compile_key_is_the_same_for_runs_of_the_same_shape(monkeypatch):
     )
     assert other["key"] == first["key"]
     assert first["argv"][:3] == [
-        "<run>/scripts/tp_zero1_llama_hf_pretrain.py",
+        "<run>/patched/tp_zero1_llama_hf_pretrain.py",
         "--model_path",
         "/fsx/trainium-cpt/neuron-2.28.1/neuronx-distributed/examples/training/llama/"
         "tp_zero1_llama_hf_pretrain/7B_config_llama2",

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from training_sandbox import TRAINING, encode, run_request
+from training_sandbox import TRAINING, encode, give_to_job_user, run_request
 from training_sandbox import offline  # noqa: F401  (fixture)
 
 
@@ -261,6 +261,7 @@ def test_submit_sends_the_chain_with_its_options(offline):
             "--kill-on-invalid-dep=yes",
             "--time",
             str(limits[stage]),
+            "--propagate=NONE",  # the jobs take slurmd's resource limits, not the submitting session's
             "--nodes",
             expected_nodes[stage],
         ]
@@ -359,6 +360,7 @@ def test_a_run_name_with_checkpoints_but_no_chain_is_refused_unless_resumed(offl
         if done:
             (checkpoints / f"step_{step}" / "done").write_text("1")
     (checkpoints / "request.json").write_text(json.dumps(offline.request("r1")))  # as the first submission left it
+    give_to_job_user(checkpoints)
     result = offline.cpt("submit", offline.request("r1"))
     assert_refused(
         result,
@@ -388,17 +390,21 @@ def test_a_fresh_run_with_resume_is_a_plain_submission(offline):
     assert (result.json["created"], result.json["resumed"], result.json["resumeFrom"]) == (True, False, None)
 
 
-def lay_out_checkpoints(sandbox, run: str, *tags: str):
+def lay_out_checkpoints(sandbox, run: str, *tags: str, stored: dict | None = None):
+    """The run's checkpoint folder as its jobs leave it, with `tags` completed and the run's `stored` request."""
+    folder = sandbox.fsx / "checkpoints" / run
     for tag in tags:
-        (sandbox.fsx / "checkpoints" / run / tag).mkdir(parents=True)
-        (sandbox.fsx / "checkpoints" / run / tag / "done").write_text("1")
+        (folder / tag).mkdir(parents=True)
+        (folder / tag / "done").write_text("1")
+    if stored is not None:
+        (folder / "request.json").write_text(json.dumps(stored))
+    give_to_job_user(folder)
 
 
 def test_a_resume_on_a_new_cluster_keeps_the_request_stored_next_to_the_checkpoints(offline):
     # The cluster was created again: no run directory, the checkpoints and their request.json back from S3.
-    lay_out_checkpoints(offline, "r1", "step_2")
+    lay_out_checkpoints(offline, "r1", "step_2", stored=offline.request("r1"))
     stored = offline.fsx / "checkpoints" / "r1" / "request.json"
-    stored.write_text(json.dumps(offline.request("r1")))
     result = offline.cpt(
         "submit",
         offline.request("r1", resume=True, nodes=2, globalBatch=32, tensorParallel=4, steps=8, minLearningRate=0.00001),
@@ -435,10 +441,14 @@ def test_checkpoints_without_a_stored_request_are_refused_as_an_earlier_versions
 def resume_over(offline, stored: dict, where: str = "run-directory"):
     """Submits run r1 with resume over `stored`, the request stored in the run directory or next to the run's
     checkpoints (step_2); returns that folder and the result."""
-    folder = offline.fsx / ("trainium-cpt/runs/r1" if where == "run-directory" else "checkpoints/r1")
-    folder.mkdir(parents=True)
-    (folder / "request.json").write_text(json.dumps(stored))
-    lay_out_checkpoints(offline, "r1", "step_2")
+    if where == "run-directory":
+        folder = offline.fsx / "trainium-cpt/runs/r1"
+        folder.mkdir(parents=True)
+        (folder / "request.json").write_text(json.dumps(stored))
+        lay_out_checkpoints(offline, "r1", "step_2")
+    else:
+        folder = offline.fsx / "checkpoints/r1"
+        lay_out_checkpoints(offline, "r1", "step_2", stored=stored)
     return folder, offline.cpt("submit", offline.request("r1", resume=True))
 
 

@@ -38,9 +38,12 @@ Knobs, as environment variables of a submission (Slurm hands the submitter's env
 import base64
 import json
 import os
+import pwd
+import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -74,6 +77,11 @@ MARKER_KEYS = (
 # Commands node-setup.sh would build with: the sandbox's run of it must find the environment in place and run none.
 BUILD_COMMANDS = ("apt-get", "apt-mark", "curl", "gpg", "git", "python3", "pip", "modprobe", "sysctl")
 SLURM_BIN = "/usr/bin"
+# The user the jobs run as (cpt-run.sh CPT_JOB_USER; ubuntu on the cluster): an unprivileged one of every Debian and
+# Ubuntu system. What it runs must be readable by it: the sandboxes live in folders it may enter (world_enterable)
+# and the fakes run with the system's Python, not this virtual environment's (which may sit in root's home).
+JOB_USER = "nobody"
+JOB_PYTHON = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")
 TERMINAL = {
     "COMPLETED",
     "FAILED",
@@ -84,6 +92,7 @@ TERMINAL = {
     "PREEMPTED",
     "BOOT_FAIL",
     "DEADLINE",
+    "STOPPED_FOR_BLOCK_END",  # cpt's own: a train job that stopped for stopBy (cpt/slurm.py)
 }
 STAGES = ("prepare", "compile", "train", "export", "evaluate")
 
@@ -135,7 +144,8 @@ if name.startswith("python"):
     if not args or os.path.basename(args[0]) not in FAKED_SCRIPTS:
         os.execv(@REAL_PYTHON@, [@REAL_PYTHON@, *args])
     name, args = os.path.basename(args[0]), args[1:]
-record = {"tool": name, "argv": args, "cwd": os.getcwd(), "env": dict(os.environ), "time": time.time()}
+record = {"tool": name, "argv": args, "cwd": os.getcwd(), "env": dict(os.environ), "time": time.time(),
+          "uid": os.getuid()}
 
 def value(flag, default=None):
     return args[args.index(flag) + 1] if flag in args else default
@@ -391,10 +401,15 @@ class Sandbox:
         build_llama = self.neuron_build / "neuronx-distributed" / "examples" / "training" / "llama"
         for d in (self.bin, self.neuron_build / "venv" / "bin", self.s3, tmp / "tmp", tmp / "home"):
             d.mkdir(parents=True, exist_ok=True)
+        # What the fakes write as the jobs' user: the record, the fake S3, the temporary and home folders.
+        self.record.touch()
+        self.record.chmod(0o666)
+        for d in (self.s3, tmp / "tmp", tmp / "home"):
+            d.chmod(0o1777)
         fake = self.bin / "fake.py"
         fake.write_text(
-            FAKE.replace("@PYTHON@", sys.executable)
-            .replace("@REAL_PYTHON@", repr(sys.executable))
+            FAKE.replace("@PYTHON@", JOB_PYTHON)
+            .replace("@REAL_PYTHON@", repr(JOB_PYTHON))
             .replace("@FAKE_TORCHRUN@", repr(str(TESTS / "fake_torchrun.py")))
             .replace("@FAKE_CONVERTER@", repr(str(TESTS / "fake_converter.py")))
         )
@@ -550,6 +565,9 @@ class Sandbox:
             "CPT_TEST_S3": self.s3,
             "CPT_FAKE_HUB_CONFIG": json.dumps(HUB_7B_CONFIG),
             "CPT_EVAL_MAX_ROWS": "4",
+            # The jobs' locked-memory limit: the loopback slurmd's, this process's (it cannot raise it to unlimited).
+            "CPT_LOCKED_MEMORY": locked_memory_limit(),
+            "CPT_JOB_USER": JOB_USER,
         }
         if self.slurm_conf:
             values["SLURM_CONF"] = self.slurm_conf
@@ -672,11 +690,34 @@ def node_state(slurm_conf: str) -> str:
     return result.stdout.strip()
 
 
+def locked_memory_limit() -> str:
+    """This process's soft locked-memory limit as `ulimit -l` prints it (KiB, or unlimited)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_MEMLOCK)
+    return "unlimited" if soft == resource.RLIM_INFINITY else str(soft // 1024)
+
+
+def give_to_job_user(path: Path) -> None:
+    """Makes `path` and everything in it JOB_USER's, as the jobs leave what they write (cpt-run.sh refuses a
+    checkpoint folder of another user's)."""
+    job_user = pwd.getpwnam(JOB_USER)
+    for item in (path, *path.rglob("*")):
+        os.lchown(item, job_user.pw_uid, job_user.pw_gid)
+
+
 # Fixtures, imported by the test modules (no conftest.py: see cluster/tests/node_setup_sandbox.py).
+def world_enterable(prefix: str) -> Path:
+    """A new empty folder that JOB_USER may enter (pytest's own are root's alone); the fixture that asks for it
+    removes it."""
+    path = Path(tempfile.mkdtemp(prefix=f"cpt-{prefix}-"))
+    path.chmod(0o755)
+    return path
+
+
 @pytest.fixture(scope="session")
-def slurm(tmp_path_factory):
+def slurm():
     """SLURM_CONF of a throwaway one-node Slurm on loopback, started once for the session and stopped after it."""
-    directory = tmp_path_factory.mktemp("slurm") / "cluster"
+    top = world_enterable("slurm")
+    directory = top / "cluster"
     started = subprocess.run(
         ["bash", str(SLURM_ENV), "start", str(directory)], capture_output=True, text=True, timeout=120
     )
@@ -691,31 +732,36 @@ def slurm(tmp_path_factory):
             ["bash", str(SLURM_ENV), "stop", str(directory)], capture_output=True, text=True, timeout=120
         )
         assert stopped.returncode == 0, stopped.stderr
+        shutil.rmtree(top)
 
 
 @pytest.fixture()
-def cluster(tmp_path, slurm):
+def cluster(slurm):
     """A sandbox on the session's Slurm; every job left at the end of the test is cancelled."""
-    sandbox = Sandbox(tmp_path, slurm)
+    sandbox = Sandbox(world_enterable("sandbox"), slurm)
     try:
         yield sandbox
     finally:
         cancel_everything(slurm)
+        shutil.rmtree(sandbox.tmp)
 
 
 @pytest.fixture()
-def offline(tmp_path):
+def offline():
     """A sandbox whose Slurm commands are recorders (no daemon): for requests that must be refused before
     anything reaches Slurm."""
+    tmp_path = world_enterable("offline")
     sandbox = Sandbox(tmp_path, None)
     slurm_bin = tmp_path / "slurm-bin"
     slurm_bin.mkdir()
     recorder = slurm_bin / "recorder.py"
-    recorder.write_text(OFFLINE_SLURM.replace("@PYTHON@", sys.executable))
+    recorder.write_text(OFFLINE_SLURM.replace("@PYTHON@", JOB_PYTHON))
     recorder.chmod(0o755)
     for name in ("sbatch", "scontrol", "squeue", "scancel", "sacct", "srun"):
         (slurm_bin / name).symlink_to(recorder)
     sandbox.slurm_record = tmp_path / "slurm-record.jsonl"
+    sandbox.slurm_record.touch()
+    sandbox.slurm_record.chmod(0o666)  # sbatch runs as JOB_USER
     original_env = sandbox.env
 
     def env(**extra):
@@ -727,4 +773,7 @@ def offline(tmp_path):
         if sandbox.slurm_record.exists()
         else []
     )
-    return sandbox
+    try:
+        yield sandbox
+    finally:
+        shutil.rmtree(tmp_path)
