@@ -282,7 +282,7 @@ def test_submit_sends_the_chain_with_its_options(offline):
     # Everything the chain runs (the schema too, which cpt/request.py looks for next to itself): the bundle but
     # cpt-run.sh and the tests.
     bundle = {p.name for p in TRAINING.iterdir() if not p.name.startswith(".")}
-    bundle -= {"cpt-run.sh", "tests", "__pycache__"}
+    bundle -= {"cpt-run.sh", "job-folders.sh", "tests", "__pycache__"}  # cpt-run.sh's own, not the jobs'
     assert sorted(p.name for p in (run_dir / "scripts").iterdir()) == sorted(bundle)
     assert {p.name for p in (run_dir / "scripts" / "cpt").iterdir()} == {
         p.name for p in (TRAINING / "cpt").glob("*.py")
