@@ -4,7 +4,7 @@ import { fixed, Range, scale } from '../run/range';
 import { STAGES } from '../training/contract';
 import { formatCount, formatNumber, formatPrice, formatUsd } from './numbers';
 import { Assumption, Part } from './part';
-import { STOP_MARGIN_MINUTES, TERMINATION_LEAD_MINUTES } from '../training/capacity-block';
+import { minutesHeldBeforeBlockEnd, STOP_MARGIN_MINUTES, TERMINATION_LEAD_MINUTES } from '../training/capacity-block';
 import { CAPACITY_BILLING, CAPACITY_BLOCK_TERMS } from './prices';
 import { LAUNCH_ALLOWANCE_SECONDS } from './stall-threshold';
 import { STAGE_START_MINUTES } from './time-limits';
@@ -77,7 +77,7 @@ export function capacityBlockInstances(nodes: number): number | undefined {
  * termination lead, one checkpoint save and our stop margin (lib/training/capacity-block.ts capacityBlockStop).
  */
 export function capacityBlockReservedHours(checkpointSaveMinutes: number): number {
-  return (TERMINATION_LEAD_MINUTES + checkpointSaveMinutes + STOP_MARGIN_MINUTES) / 60;
+  return minutesHeldBeforeBlockEnd(checkpointSaveMinutes) / 60;
 }
 
 /**

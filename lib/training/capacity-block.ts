@@ -25,6 +25,11 @@ export const TERMINATION_LEAD_MINUTES = 30;
  * against EC2's.
  */
 export const STOP_MARGIN_MINUTES = 10;
+
+/** The minutes before a block's end that training cannot use: EC2's termination lead, one save, our margin. */
+export function minutesHeldBeforeBlockEnd(checkpointSaveMinutes: number): number {
+  return TERMINATION_LEAD_MINUTES + checkpointSaveMinutes + STOP_MARGIN_MINUTES;
+}
 /** The stages that run before training stops: all of them need the block's nodes. */
 const STAGES_BEFORE_STOP: readonly Stage[] = ['prepare', 'compile', 'train'];
 
@@ -90,7 +95,7 @@ export function capacityBlockStop(input: StopByInput): StopByDecision {
   }
   const saveMinutes = timeLimits.basis.checkpointSaveMinutes;
   const end = block.endDate.getTime();
-  const stopByMs = end - (TERMINATION_LEAD_MINUTES + saveMinutes + STOP_MARGIN_MINUTES) * MINUTE_MS;
+  const stopByMs = end - minutesHeldBeforeBlockEnd(saveMinutes) * MINUTE_MS;
   const stopBy = utcSecond(stopByMs);
   const start = Math.max(now, block.startDate?.getTime() ?? now);
   const from = start > now ? `its start, ${utcSecond(start)}` : `now, ${utcSecond(now)}`;
